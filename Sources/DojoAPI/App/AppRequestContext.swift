@@ -1,0 +1,18 @@
+public import Hummingbird
+
+/// The request context of every route: Hummingbird's core storage plus the request id.
+public struct AppRequestContext: RequestContext {
+    /// Hummingbird's storage (logger, parameters, endpoint path).
+    public var coreContext: CoreRequestContextStorage
+    /// The request id: the client's `X-Request-Id` when it is well-formed, else a new one.
+    public var requestID: String
+
+    /// Creates a context for a new request.
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.requestID = ""
+    }
+
+    /// Request bodies larger than this are refused with 413 before they reach a handler.
+    public var maxUploadSize: Int { 64 * 1024 }
+}

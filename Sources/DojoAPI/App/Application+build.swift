@@ -1,0 +1,84 @@
+import DojoCluster
+public import DojoStorage
+public import Hummingbird
+public import Logging
+public import Prometheus
+import ServiceLifecycle
+
+/// The application and the parts tests and commands reach into.
+public struct DojoPoolServer: Sendable {
+    /// The Hummingbird application: run it (`runService()`) or test it (`test(.live)`).
+    public var application: Application<RouterResponder<AppRequestContext>>
+    /// The storage (also a service of `application`).
+    public var storage: any Storage
+    /// The group-commit writer (also a service of `application`).
+    public var eventLog: EventLogWriter
+}
+
+/// Opens the storage the configuration selects: Postgres when `database.url` is set, else SQLite.
+public func openStorage(_ configuration: ServerConfiguration, logger: Logger) async throws -> any Storage {
+    if let url = configuration.databaseURL {
+        return try PostgresStorage(url: url, logger: logger)
+    }
+    return try await SQLiteStorage.open(path: configuration.sqlitePath, logger: logger)
+}
+
+/// The composition root, used by `dojopool serve` and by the tests.
+///
+/// Services run in this order and stop in the reverse one: storage, event-log writer, HTTP server.
+/// On SIGTERM/SIGINT the server stops accepting and finishes in-flight requests, then the writer
+/// flushes its queue, then the storage closes.
+public func buildServer(
+    configuration: ServerConfiguration,
+    logger: Logger,
+    registry: PrometheusCollectorRegistry,
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+) async throws -> DojoPoolServer {
+    let storage = try await openStorage(configuration, logger: logger)
+    let eventLog = EventLogWriter(
+        storage: storage,
+        configuration: .init(maximumBatch: configuration.maximumBatch, maximumQueued: configuration.maximumQueued),
+        logger: logger
+    )
+    let redis = try configuration.redisURL.map { RedisConnection(endpoint: try RedisEndpoint(url: $0)) }
+
+    let router = Router(context: AppRequestContext.self)
+    router.addMiddleware {
+        RequestIDMiddleware()
+        ErrorEnvelopeMiddleware()
+        MetricsMiddleware()
+        LogRequestsMiddleware(.info)
+    }
+    SystemRoutes(
+        readiness: Readiness(storage: storage, redis: redis, timeout: configuration.readinessTimeout),
+        registry: registry,
+        backend: storage.backend,
+        redisConfigured: redis != nil
+    ).register(on: router)
+
+    var application = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dojopool"),
+        services: [storage, eventLog],
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            logger.notice(
+                "dojopool listening",
+                metadata: [
+                    "http.address": "\(configuration.host):\(port)",
+                    "storage": "\(storage.backend.rawValue)",
+                    "cluster": "\(redis == nil ? "in-process" : "redis")",
+                ]
+            )
+            await onServerRunning(port)
+        },
+        logger: logger
+    )
+    if configuration.migrateOnStart {
+        application.beforeServerStarts {
+            let applied = try await storage.migrate(logger: logger)
+            logger.info("migrations up to date", metadata: ["migrations.applied_now": "\(applied.map(\.description))"])
+        }
+    }
+    return DojoPoolServer(application: application, storage: storage, eventLog: eventLog)
+}

@@ -1,0 +1,182 @@
+public import Configuration
+import DojoCluster
+public import DojoStorage
+import Foundation
+public import Logging
+import SystemPackage
+
+/// Everything `dojopool serve` needs, read from swift-configuration with this precedence:
+/// command-line flags > environment (`DOJO_…`) > the JSON file (`Config/dojopool.json` or `--config`)
+/// > the defaults below.
+///
+/// | key | environment | default | meaning |
+/// | --- | --- | --- | --- |
+/// | `http.host` | `DOJO_HTTP_HOST` | `127.0.0.1` | address to listen on |
+/// | `http.port` | `DOJO_HTTP_PORT` | `8080` | port (0: any free port) |
+/// | `log.level` | `DOJO_LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
+/// | `database.url` | `DOJO_DATABASE_URL` | none | `postgres://…`; unset: embedded SQLite (secret) |
+/// | `database.sqlite.path` | `DOJO_DATABASE_SQLITE_PATH` | `./data/dojopool.sqlite` | SQLite file |
+/// | `database.migrate` | `DOJO_DATABASE_MIGRATE` | `true` | apply migrations when `serve` starts |
+/// | `redis.url` | `DOJO_REDIS_URL` | none | `redis://…`; unset: in-process presence and bus (secret) |
+/// | `storage.batch.max` | `DOJO_STORAGE_BATCH_MAX` | `2000` | most appends in one group commit |
+/// | `storage.queue.max` | `DOJO_STORAGE_QUEUE_MAX` | `100000` | most appends waiting before `unavailable` |
+/// | `readiness.timeout.ms` | `DOJO_READINESS_TIMEOUT_MS` | `2000` | time each readiness check may take |
+public struct ServerConfiguration: Sendable, Equatable {
+    /// Address to listen on.
+    public var host = "127.0.0.1"
+    /// Port to listen on; 0 picks a free port.
+    public var port = 8080
+    /// Log level.
+    public var logLevel = Logger.Level.info
+    /// Postgres URL; `nil` selects the embedded SQLite database.
+    public var databaseURL: String?
+    /// The SQLite file used when `databaseURL` is `nil`.
+    public var sqlitePath = "./data/dojopool.sqlite"
+    /// Whether `serve` applies pending migrations at start.
+    public var migrateOnStart = true
+    /// Redis URL; `nil` selects the in-process presence and bus.
+    public var redisURL: String?
+    /// The most appends in one group commit.
+    public var maximumBatch = 2_000
+    /// The most appends waiting for the writer.
+    public var maximumQueued = 100_000
+    /// The time each readiness check may take.
+    public var readinessTimeout = Duration.milliseconds(2_000)
+
+    /// The defaults.
+    public init() {}
+
+    /// The storage backend this configuration selects.
+    public var storageBackend: StorageBackend { databaseURL == nil ? .sqlite : .postgres }
+
+    /// Reads and validates every key; throws a ``ConfigurationError`` naming the first bad one.
+    public init(reader: ConfigReader) throws(ConfigurationError) {
+        let defaults = ServerConfiguration()
+        host = try Self.string(reader, "http.host") ?? defaults.host
+        guard !host.isEmpty else { throw ConfigurationError(key: "http.host", message: "must not be empty") }
+        port = try Self.integer(reader, "http.port", in: 0...65535) ?? defaults.port
+        if let level = try Self.string(reader, "log.level") {
+            guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+                throw ConfigurationError(
+                    key: "log.level",
+                    message: "unknown log level \(level); use one of trace, debug, info, notice, warning, error, critical"
+                )
+            }
+            logLevel = parsed
+        }
+        databaseURL = try Self.string(reader, "database.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        if let databaseURL {
+            do throws(PostgresURL.Invalid) {
+                _ = try PostgresURL.configuration(from: databaseURL)
+            } catch {
+                throw ConfigurationError(key: "database.url", message: "malformed Postgres URL: \(error.reason)")
+            }
+        }
+        sqlitePath = try Self.string(reader, "database.sqlite.path") ?? defaults.sqlitePath
+        guard !sqlitePath.isEmpty else { throw ConfigurationError(key: "database.sqlite.path", message: "must not be empty") }
+        migrateOnStart = try Self.boolean(reader, "database.migrate") ?? defaults.migrateOnStart
+        redisURL = try Self.string(reader, "redis.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        if let redisURL {
+            do throws(RedisEndpoint.Invalid) {
+                _ = try RedisEndpoint(url: redisURL)
+            } catch {
+                throw ConfigurationError(key: "redis.url", message: "malformed Redis URL: \(error.reason)")
+            }
+        }
+        maximumBatch = try Self.integer(reader, "storage.batch.max", in: 1...100_000) ?? defaults.maximumBatch
+        maximumQueued = try Self.integer(reader, "storage.queue.max", in: 1...10_000_000) ?? defaults.maximumQueued
+        if let milliseconds = try Self.integer(reader, "readiness.timeout.ms", in: 10...60_000) {
+            readinessTimeout = .milliseconds(milliseconds)
+        }
+    }
+
+    // Every value is read as text first and parsed here, so that a bad value in a higher-precedence
+    // source is reported with its key instead of silently falling back to a lower one.
+
+    private static func string(_ reader: ConfigReader, _ key: String, isSecret: Bool = false) throws(ConfigurationError) -> String? {
+        text(reader, key, isSecret: isSecret)
+    }
+
+    private static func integer(_ reader: ConfigReader, _ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let text = text(reader, key) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError(key: key, message: "must be an integer from \(range.lowerBound) to \(range.upperBound), not \(text)")
+        }
+        return value
+    }
+
+    private static func boolean(_ reader: ConfigReader, _ key: String) throws(ConfigurationError) -> Bool? {
+        guard let text = text(reader, key) else { return nil }
+        switch text.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw ConfigurationError(key: key, message: "must be true or false, not \(text)")
+        }
+    }
+
+    /// The value as text, whatever its type in its source (`nil` when no source has the key).
+    private static func text(_ reader: ConfigReader, _ key: String, isSecret: Bool = false) -> String? {
+        let key = ConfigKey(key)
+        if let text = reader.string(forKey: key, isSecret: isSecret) { return text }
+        if let number = reader.int(forKey: key) { return String(number) }
+        if let number = reader.double(forKey: key) { return String(number) }
+        if let flag = reader.bool(forKey: key) { return String(flag) }
+        return nil
+    }
+}
+
+/// A configuration value that stops start-up, naming its key and its environment variable.
+/// The value itself is shown only when the key is not a secret.
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The configuration key (`http.port`).
+    public var key: String
+    /// What is wrong.
+    public var message: String
+
+    /// Creates an error.
+    public init(key: String, message: String) {
+        self.key = key
+        self.message = message
+    }
+
+    /// The environment variable for `key`: `DOJO_` and the key upper-cased with `_` for `.`.
+    public var environmentVariable: String { "DOJO_" + key.uppercased().replacingOccurrences(of: ".", with: "_") }
+
+    public var description: String { "invalid configuration: \(key) (\(environmentVariable)): \(message)" }
+}
+
+extension ServerConfiguration {
+    /// The reader for `serve` and `migrate`: `flags` > environment (`DOJO_…`) > JSON file > defaults.
+    ///
+    /// - Parameters:
+    ///   - flags: values given on the command line, by key.
+    ///   - configFile: the JSON file; a missing file is an error when given explicitly, and ignored when
+    ///     it is the default `Config/dojopool.json`.
+    ///   - environment: the environment (the process's own when `nil`).
+    public static func makeReader(
+        flags: [String: String] = [:],
+        configFile: String?,
+        environment: [String: String]? = nil
+    ) async throws -> ConfigReader {
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: flags.reduce(into: [:]) { values, pair in
+                values[AbsoluteConfigKey(pair.key.split(separator: ".").map(String.init))] = ConfigValue(.string(pair.value), isSecret: false)
+            }),
+        ]
+        let secrets = SecretsSpecifier<String, String>.specific(["DOJO_DATABASE_URL", "DOJO_REDIS_URL"])
+        let env = environment.map { EnvironmentVariablesProvider(environmentVariables: $0, secretsSpecifier: secrets) }
+            ?? EnvironmentVariablesProvider(secretsSpecifier: secrets)
+        providers.append(env.prefixKeys(with: "dojo"))
+        do {
+            providers.append(
+                try await FileProvider<JSONSnapshot>(
+                    filePath: FilePath(configFile ?? "Config/dojopool.json"),
+                    allowMissing: configFile == nil
+                )
+            )
+        } catch {
+            throw ConfigurationError(key: "config", message: "cannot read the configuration file \(configFile ?? "Config/dojopool.json"): \(error)")
+        }
+        return ConfigReader(providers: providers)
+    }
+}

@@ -1,0 +1,60 @@
+import DojoStorage
+import Foundation
+import Hummingbird
+import NIOCore
+import Prometheus
+
+/// `GET /healthz`, `GET /readyz`, `GET /metrics` and `GET /v1`.
+struct SystemRoutes: Sendable {
+    let readiness: Readiness
+    let registry: PrometheusCollectorRegistry
+    let backend: StorageBackend
+    let redisConfigured: Bool
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("/healthz") { _, _ in
+            Self.json(.ok, ["status": "ok"])
+        }
+        router.get("/readyz") { _, context in
+            let checks = await readiness.run()
+            let body = Dictionary(uniqueKeysWithValues: checks.map { ($0.name, ["ok": $0.ok, "detail": $0.detail] as [String: any Sendable]) })
+            guard let failed = checks.first(where: { !$0.ok }) else {
+                return Self.json(.ok, ["status": "ready", "checks": body])
+            }
+            return ErrorEnvelopeMiddleware.response(
+                for: APIError(.serviceUnavailable, code: "not_ready", message: "\(failed.name): \(failed.detail)"),
+                requestID: context.requestID,
+                extra: ["checks": body]
+            )
+        }
+        router.get("/metrics") { _, _ in
+            var buffer = [UInt8]()
+            buffer.reserveCapacity(16 * 1024)
+            registry.emit(into: &buffer)
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        router.get("/v1") { _, _ in
+            Self.json(.ok, [
+                "name": "dojopool",
+                "version": DojoPoolVersion.current,
+                "storage": backend.rawValue,
+                "cluster": redisConfigured ? "redis" : "in-process",
+            ])
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: [String: any Sendable]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// The server's version.
+public enum DojoPoolVersion {
+    /// Semantic version of this build.
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,221 @@
+public import Foundation
+public import Logging
+import Metrics
+public import ServiceLifecycle
+import Synchronization
+
+/// The group-commit writer: every actor's appends go through it, and it writes them to storage in
+/// large batches, one transaction per batch, so the database sees few large writes.
+///
+/// A caller awaits ``append(_:)`` and gets its own result only once the batch holding it is durable
+/// (acknowledge after the durable append). While one batch is being committed, new appends queue;
+/// when it is done, everything queued (up to ``Configuration/maximumBatch`` requests) becomes the next
+/// batch. There is no timer: under light load a lone append commits at once, under heavy load batches
+/// grow by themselves.
+///
+/// Two appends to the same stream never share a batch (the second waits for the next one), so each
+/// sees the other's outcome. If a whole batch fails (a lost connection, a deadlock between nodes),
+/// its requests are retried one by one so that one bad request cannot fail the others; the
+/// conditional append makes the retry safe even if the failed batch did in fact commit.
+///
+/// Run it as a `Service`. On graceful shutdown it refuses new appends (`shutting_down`) and returns
+/// once everything already queued is written.
+public final class EventLogWriter: Service {
+    /// Tuning.
+    public struct Configuration: Sendable {
+        /// The most requests in one batch.
+        public var maximumBatch: Int
+        /// The most requests waiting; past it `append` fails at once with `unavailable` (back-pressure).
+        public var maximumQueued: Int
+
+        /// Creates a configuration.
+        public init(maximumBatch: Int = 2_000, maximumQueued: Int = 100_000) {
+            self.maximumBatch = maximumBatch
+            self.maximumQueued = maximumQueued
+        }
+    }
+
+    private struct Pending {
+        var request: AppendRequest
+        var enqueuedAt: ContinuousClock.Instant
+        var continuation: CheckedContinuation<AppendResult, any Error>
+    }
+
+    private struct State {
+        var queue: [Pending] = []
+        var accepting = true
+        var wake: CheckedContinuation<Void, Never>?
+        var statistics = Statistics()
+    }
+
+    /// Counts since the writer was created.
+    public struct Statistics: Sendable, Equatable {
+        /// Transactions committed (batches).
+        public var batches = 0
+        /// Requests written in them.
+        public var requests = 0
+
+        /// Zero counts.
+        public init() {}
+    }
+
+    /// Batches and requests written so far.
+    public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    private let storage: any Storage
+    private let configuration: Configuration
+    private let logger: Logger
+    private let clock: @Sendable () -> Date
+    private let state = Mutex(State())
+
+    private let batchSize = Recorder(label: "dojo_storage_append_batch_size", dimensions: [])
+    private let batchDuration = Metrics.Timer(label: "dojo_storage_append_batch_duration_seconds", preferredDisplayUnit: .seconds)
+    private let appendLatency = Metrics.Timer(label: "dojo_storage_append_latency_seconds", preferredDisplayUnit: .seconds)
+    private let appendsOK = Counter(label: "dojo_storage_appends_total", dimensions: [("result", "ok")])
+    private let appendsConflict = Counter(label: "dojo_storage_appends_total", dimensions: [("result", "conflict")])
+    private let appendsFailed = Counter(label: "dojo_storage_appends_total", dimensions: [("result", "error")])
+    private let eventsWritten = Counter(label: "dojo_storage_events_written_total")
+
+    /// Creates a writer over `storage`. `clock` stamps each batch's commit time.
+    public init(
+        storage: any Storage,
+        configuration: Configuration = Configuration(),
+        logger: Logger,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.storage = storage
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// Appends `request` and returns once it is durable.
+    ///
+    /// Throws a ``StorageError``: `invalid_request` for a malformed request, `conflict` when the stream
+    /// is not at the expected sequence (nothing written), `shutting_down` after shutdown began,
+    /// `unavailable` when the queue is full or the database failed (the append may then have been
+    /// written or not: reread the stream's head before retrying).
+    public func append(_ request: AppendRequest) async throws -> AppendResult {
+        try request.validate()
+        let enqueuedAt = ContinuousClock.now
+        return try await withCheckedThrowingContinuation { continuation in
+            let (refusal, wake) = state.withLock { state -> (StorageError?, CheckedContinuation<Void, Never>?) in
+                guard state.accepting else { return (StorageError(.shuttingDown, "the event log is shutting down"), nil) }
+                guard state.queue.count < configuration.maximumQueued else {
+                    return (StorageError(.unavailable, "the event log's queue is full; retry later"), nil)
+                }
+                state.queue.append(Pending(request: request, enqueuedAt: enqueuedAt, continuation: continuation))
+                defer { state.wake = nil }
+                return (nil, state.wake)
+            }
+            if let refusal { continuation.resume(throwing: refusal) }
+            wake?.resume()
+        }
+    }
+
+    /// Writes batches until graceful shutdown, then drains the queue and returns.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            while true {
+                let batch = await nextBatch()
+                guard let batch else { return }
+                await write(batch)
+            }
+        } onGracefulShutdown: {
+            let wake = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                state.accepting = false
+                defer { state.wake = nil }
+                return state.wake
+            }
+            wake?.resume()
+        }
+    }
+
+    /// Waits for work; returns `nil` once shut down with nothing left to write.
+    private func nextBatch() async -> [Pending]? {
+        while true {
+            enum Next { case batch([Pending]), finished, wait }
+            let next = state.withLock { state -> Next in
+                if state.queue.isEmpty { return state.accepting ? .wait : .finished }
+                return .batch(Self.takeBatch(from: &state.queue, maximum: configuration.maximumBatch))
+            }
+            switch next {
+            case .batch(let batch): return batch
+            case .finished: return nil
+            case .wait:
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = state.withLock { state -> Bool in
+                        if !state.queue.isEmpty || !state.accepting { return true }
+                        state.wake = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    /// Takes up to `maximum` requests for distinct streams, in arrival order; the rest stay queued.
+    private static func takeBatch(from queue: inout [Pending], maximum: Int) -> [Pending] {
+        var batch: [Pending] = []
+        var streams = Set<String>()
+        var rest: [Pending] = []
+        for pending in queue {
+            if batch.count < maximum, streams.insert(pending.request.stream).inserted {
+                batch.append(pending)
+            } else {
+                rest.append(pending)
+            }
+        }
+        queue = rest
+        return batch
+    }
+
+    private func write(_ batch: [Pending]) async {
+        let started = ContinuousClock.now
+        do {
+            let results = try await storage.append(batch.map(\.request), at: clock())
+            batchSize.record(batch.count)
+            state.withLock {
+                $0.statistics.batches += 1
+                $0.statistics.requests += batch.count
+            }
+            batchDuration.recordInterval(since: started)
+            for (pending, result) in zip(batch, results) { complete(pending, with: result) }
+        } catch {
+            logger.warning(
+                "batch append failed; retrying its requests one by one",
+                metadata: ["batch.size": "\(batch.count)", "error": "\(error)"]
+            )
+            for pending in batch {
+                do {
+                    let results = try await storage.append([pending.request], at: clock())
+                    complete(pending, with: results[0])
+                } catch {
+                    appendsFailed.increment()
+                    pending.continuation.resume(throwing: error as? StorageError ?? StorageError(.unavailable, "append failed"))
+                }
+            }
+        }
+    }
+
+    private func complete(_ pending: Pending, with result: Result<AppendResult, StorageError>) {
+        switch result {
+        case .success:
+            appendsOK.increment()
+            eventsWritten.increment(by: pending.request.events.count)
+            appendLatency.recordInterval(since: pending.enqueuedAt)
+        case .failure:
+            appendsConflict.increment()
+        }
+        pending.continuation.resume(with: result)
+    }
+}
+
+extension Metrics.Timer {
+    /// Records the time elapsed since `start`.
+    fileprivate func recordInterval(since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+}

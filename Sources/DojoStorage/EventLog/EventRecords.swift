@@ -1,0 +1,124 @@
+public import Foundation
+
+/// An event to append: a type name and its JSON payload.
+public struct NewEvent: Sendable, Equatable {
+    /// The event type, e.g. `MatchStarted`. 1–128 characters.
+    public var type: String
+    /// The event's payload: a JSON document (UTF-8 text).
+    public var payload: String
+
+    /// Creates an event.
+    public init(type: String, payload: String) {
+        self.type = type
+        self.payload = payload
+    }
+}
+
+/// An event as stored in a stream.
+public struct RecordedEvent: Sendable, Equatable {
+    /// The stream (an entity key, `match:42`).
+    public var stream: String
+    /// Its sequence number in the stream: 1, 2, 3, … without gaps.
+    public var sequence: Int64
+    /// The event type.
+    public var type: String
+    /// The JSON payload.
+    public var payload: String
+    /// When the batch holding it was committed (as given to the store, microsecond precision).
+    public var recordedAt: Date
+
+    /// Creates a recorded event.
+    public init(stream: String, sequence: Int64, type: String, payload: String, recordedAt: Date) {
+        self.stream = stream
+        self.sequence = sequence
+        self.type = type
+        self.payload = payload
+        self.recordedAt = recordedAt
+    }
+}
+
+/// A conditional append of one or more events to one stream.
+public struct AppendRequest: Sendable, Equatable {
+    /// The stream to append to.
+    public var stream: String
+    /// The sequence number the caller believes the stream is at (0 for a new stream).
+    /// The append succeeds only if it is; otherwise nothing is written (fencing).
+    public var expectedSequence: Int64
+    /// The events, in order. Not empty.
+    public var events: [NewEvent]
+
+    /// Creates a request.
+    public init(stream: String, expectedSequence: Int64, events: [NewEvent]) {
+        self.stream = stream
+        self.expectedSequence = expectedSequence
+        self.events = events
+    }
+
+    /// The largest number of events in one request.
+    public static let maximumEvents = 1_000
+    /// The largest payload of one event, in bytes.
+    public static let maximumPayloadBytes = 1 << 20
+
+    /// Checks the request's shape; the store never sees an invalid request.
+    public func validate() throws(StorageError) {
+        guard !stream.isEmpty, stream.utf8.count <= 200 else {
+            throw StorageError(.invalidRequest, "stream name must be 1–200 bytes", stream: stream)
+        }
+        guard expectedSequence >= 0 else {
+            throw StorageError(.invalidRequest, "expected sequence must not be negative", stream: stream)
+        }
+        guard !events.isEmpty, events.count <= Self.maximumEvents else {
+            throw StorageError(.invalidRequest, "an append holds 1–\(Self.maximumEvents) events", stream: stream)
+        }
+        for event in events {
+            guard !event.type.isEmpty, event.type.utf8.count <= 128 else {
+                throw StorageError(.invalidRequest, "event type must be 1–128 bytes", stream: stream)
+            }
+            guard event.payload.utf8.count <= Self.maximumPayloadBytes,
+                (try? JSONSerialization.jsonObject(with: Data(event.payload.utf8), options: [.fragmentsAllowed])) != nil
+            else {
+                throw StorageError(.invalidRequest, "event payload must be a JSON document of at most 1 MiB", stream: stream)
+            }
+        }
+    }
+}
+
+/// The outcome of a successful append: the sequence numbers its events received.
+public struct AppendResult: Sendable, Equatable {
+    /// The stream.
+    public var stream: String
+    /// The first sequence number written.
+    public var firstSequence: Int64
+    /// The last sequence number written; the stream is now at this sequence.
+    public var lastSequence: Int64
+
+    /// Creates a result.
+    public init(stream: String, firstSequence: Int64, lastSequence: Int64) {
+        self.stream = stream
+        self.firstSequence = firstSequence
+        self.lastSequence = lastSequence
+    }
+}
+
+/// A snapshot of an entity's state at a sequence number.
+public struct Snapshot: Sendable, Equatable {
+    /// The stream.
+    public var stream: String
+    /// The sequence number of the last event folded into `state`.
+    public var sequence: Int64
+    /// The format version of `state`; a reader ignores versions it does not know and rebuilds from the log.
+    public var formatVersion: Int
+    /// The encoded state.
+    public var state: [UInt8]
+    /// When the snapshot was taken.
+    public var takenAt: Date
+
+    /// Creates a snapshot.
+    public init(stream: String, sequence: Int64, formatVersion: Int, state: [UInt8], takenAt: Date) {
+        self.stream = stream
+        self.sequence = sequence
+        self.formatVersion = formatVersion
+        self.state = state
+        self.takenAt = takenAt
+    }
+}

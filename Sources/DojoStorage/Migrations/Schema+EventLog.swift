@@ -1,0 +1,33 @@
+import SQLKit
+
+/// The schema's migrations, one static function each.
+enum Schema {
+    /// Migration 1: the actor event log and snapshots.
+    ///
+    /// - `event_streams` holds each stream's head; the conditional append updates it only when it
+    ///   still holds the expected sequence, which is what fences a stale writer.
+    /// - `events` holds the events, keyed by (stream, seq), so a gap or duplicate is impossible.
+    /// - `snapshots` holds the latest snapshot per stream.
+    @Sendable static func createEventLog(_ db: any SQLDatabase, _ d: SchemaDialect) async throws {
+        try await db.create(table: "event_streams")
+            .column("stream", type: .text, .primaryKey(autoIncrement: false), .notNull)
+            .column("last_seq", type: .bigint, .notNull)
+            .column("updated_at", type: d.timestamp, .notNull)
+            .run()
+        try await db.create(table: "events")
+            .column("stream", type: .text, .notNull)
+            .column("seq", type: .bigint, .notNull)
+            .column("type", type: .text, .notNull)
+            .column("payload", type: d.json, .notNull)
+            .column("recorded_at", type: d.timestamp, .notNull)
+            .primaryKey("stream", "seq")
+            .run()
+        try await db.create(table: "snapshots")
+            .column("stream", type: .text, .primaryKey(autoIncrement: false), .notNull)
+            .column("seq", type: .bigint, .notNull)
+            .column("format_version", type: .int, .notNull)
+            .column("state", type: d.bytes, .notNull)
+            .column("taken_at", type: d.timestamp, .notNull)
+            .run()
+    }
+}

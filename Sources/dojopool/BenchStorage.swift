@@ -1,0 +1,194 @@
+import ArgumentParser
+import DojoAPI
+import DojoStorage
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// `dojopool bench-storage`: appends through the group-commit writer from many concurrent actors,
+/// each appending one ~200-byte event at a time and awaiting it (durable) before the next, and
+/// reports events per second and append latency percentiles.
+///
+/// Runs against the configured storage (Postgres with `DOJO_DATABASE_URL`, else a temporary SQLite
+/// file), on streams of its own. With `--rate`, actors are paced to that total rate and latency is
+/// measured from each append's scheduled time (no coordinated omission); without it, they append as
+/// fast as the storage lets them.
+struct BenchStorage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-storage",
+        abstract: "Benchmark durable appends through group commit."
+    )
+
+    @OptionGroup var options: ConfigurationOptions
+
+    @Option(help: "Comma-separated counts of concurrent actors.")
+    var actors = "1,100,1000"
+
+    @Option(help: "Seconds measured per run.")
+    var seconds = 10.0
+
+    @Option(help: "Seconds of warm-up before each measured run.")
+    var warmup = 2.0
+
+    @Option(help: "Total target events per second (0: as fast as possible).")
+    var rate = 0.0
+
+    @Option(help: "Payload size of each event in bytes.")
+    var payloadBytes = 200
+
+    @Flag(help: "Print one JSON object per run instead of a table.")
+    var json = false
+
+    struct Run: Codable {
+        var backend: String
+        var actors: Int
+        var targetRate: Double
+        var events: Int
+        var seconds: Double
+        var eventsPerSecond: Double
+        var p50Milliseconds: Double
+        var p99Milliseconds: Double
+        var maxMilliseconds: Double
+        var meanBatch: Double
+        var errors: Int
+    }
+
+    func run() async throws {
+        var configuration = try await options.load()
+        configuration.logLevel = .warning
+        var temporary: String?
+        if configuration.databaseURL == nil {
+            temporary = NSTemporaryDirectory() + "dojopool-bench-\(UUID().uuidString).sqlite"
+            configuration.sqlitePath = temporary!
+        }
+        defer {
+            if let temporary {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
+            }
+        }
+        let (logger, _) = bootstrapObservability(configuration)
+        let counts = actors.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 }) else { throw ValidationError("--actors takes positive counts, e.g. 1,100,1000") }
+
+        if !json {
+            print("backend   actors  target/s   events/s   p50 ms   p99 ms   max ms  mean batch  errors")
+        }
+        for count in counts {
+            let result = try await measure(actors: count, configuration: configuration, logger: logger)
+            if json {
+                let data = try JSONEncoder().encode(result)
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print(String(
+                    format: "%-8@ %7d %9.0f %10.0f %8.2f %8.2f %8.2f %11.1f %7d",
+                    result.backend as NSString, result.actors, result.targetRate, result.eventsPerSecond,
+                    result.p50Milliseconds, result.p99Milliseconds, result.maxMilliseconds, result.meanBatch, result.errors
+                ))
+            }
+        }
+    }
+
+    private func measure(actors: Int, configuration: ServerConfiguration, logger: Logger) async throws -> Run {
+        let storage = try await openStorage(configuration, logger: logger)
+        let writer = EventLogWriter(
+            storage: storage,
+            configuration: .init(maximumBatch: configuration.maximumBatch, maximumQueued: configuration.maximumQueued),
+            logger: logger
+        )
+        let group = ServiceGroup(services: [storage, writer], logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            _ = try await storage.migrate(logger: logger)
+
+            let payload = Self.payload(bytes: payloadBytes)
+            let runID = UUID().uuidString.prefix(8).lowercased()
+            let interval = rate > 0 ? Double(actors) / rate : 0
+            let clock = ContinuousClock()
+            let start = clock.now
+            let measureFrom = start + .seconds(warmup)
+            let end = measureFrom + .seconds(seconds)
+            let before = Baseline()
+
+            let perActor = try await withThrowingTaskGroup(of: ([Double], Int).self) { actorsGroup in
+                for index in 0..<actors {
+                    actorsGroup.addTask {
+                        var latencies: [Double] = []
+                        var errors = 0
+                        var sequence: Int64 = 0
+                        // Spread the actors' first appends over one interval.
+                        var scheduled = start + .seconds(interval * Double(index) / Double(actors))
+                        let stream = "bench-\(runID)-\(index)"
+                        while clock.now < end {
+                            if interval > 0 {
+                                if scheduled > clock.now { try await Task.sleep(until: scheduled, clock: clock) }
+                            } else {
+                                scheduled = clock.now
+                            }
+                            let sentAt = scheduled
+                            do {
+                                let result = try await writer.append(
+                                    AppendRequest(stream: stream, expectedSequence: sequence, events: [NewEvent(type: "BenchEvent", payload: payload)])
+                                )
+                                sequence = result.lastSequence
+                                if sentAt >= measureFrom && clock.now <= end {
+                                    let elapsed = clock.now - sentAt
+                                    latencies.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15)
+                                }
+                            } catch {
+                                errors += 1
+                                sequence = try await storage.lastSequence(of: stream)
+                            }
+                            if interval > 0 { scheduled = scheduled + .seconds(interval) }
+                            if sentAt < measureFrom, clock.now >= measureFrom, index == 0 {
+                                before.set(writer.statistics)
+                            }
+                        }
+                        return (latencies, errors)
+                    }
+                }
+                var all: [([Double], Int)] = []
+                for try await result in actorsGroup { all.append(result) }
+                return all
+            }
+            let after = writer.statistics
+            let baseline = before.value
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+
+            var latencies = perActor.flatMap(\.0)
+            latencies.sort()
+            func percentile(_ p: Double) -> Double {
+                latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+            }
+            let batches = max(1, after.batches - baseline.batches)
+            return Run(
+                backend: storage.backend.rawValue,
+                actors: actors,
+                targetRate: rate,
+                events: latencies.count,
+                seconds: seconds,
+                eventsPerSecond: Double(latencies.count) / seconds,
+                p50Milliseconds: percentile(0.50),
+                p99Milliseconds: percentile(0.99),
+                maxMilliseconds: latencies.last ?? 0,
+                meanBatch: Double(after.requests - baseline.requests) / Double(batches),
+                errors: perActor.map(\.1).reduce(0, +)
+            )
+        }
+    }
+
+    /// A JSON object of about `bytes` bytes.
+    static func payload(bytes: Int) -> String {
+        let prefix = #"{"shotId":"s-0001","player":"p-42","balls":[1,2,3],"note":""#
+        let filler = String(repeating: "x", count: max(0, bytes - prefix.utf8.count - 2))
+        return prefix + filler + #""}"#
+    }
+}
+
+/// The writer's counts when measuring started, shared by the actor tasks.
+private final class Baseline: Sendable {
+    private let statistics = Mutex(EventLogWriter.Statistics())
+    func set(_ value: EventLogWriter.Statistics) { statistics.withLock { $0 = value } }
+    var value: EventLogWriter.Statistics { statistics.withLock { $0 } }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Configuration
+import DojoAPI
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+
+@main
+struct DojoPoolCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dojopool",
+        abstract: "The DojoPool realtime game-state server.",
+        version: DojoPoolVersion.current,
+        subcommands: [Serve.self, Migrate.self, BenchStorage.self]
+    )
+}
+
+/// The options every command that reads configuration takes.
+struct ConfigurationOptions: ParsableArguments {
+    @Option(help: "JSON configuration file (default: Config/dojopool.json when present).")
+    var config: String?
+
+    @Option(help: "Address to listen on (http.host).")
+    var host: String?
+
+    @Option(help: "Port to listen on, 0 for any (http.port).")
+    var port: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (log.level).")
+    var logLevel: String?
+
+    /// Reads the configuration; a bad value ends the process with its key named and exit code 2.
+    func load() async throws -> ServerConfiguration {
+        var flags: [String: String] = [:]
+        flags["http.host"] = host
+        flags["http.port"] = port
+        flags["log.level"] = logLevel
+        do {
+            let reader = try await ServerConfiguration.makeReader(flags: flags, configFile: config)
+            return try ServerConfiguration(reader: reader)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("dojopool: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// Logging to standard error at the configured level, and Prometheus metrics, once per process.
+func bootstrapObservability(_ configuration: ServerConfiguration) -> (Logger, PrometheusCollectorRegistry) {
+    let level = configuration.logLevel
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    return (Logger(label: "dojopool"), registry)
+}
