@@ -26,14 +26,27 @@ public final class TCPProxy: Sendable {
             .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { inbound in
                 guard let proxy = shared.proxy, !proxy.isCut else { return inbound.close() }
-                return ClientBootstrap(group: inbound.eventLoop)
+                // The initializer runs before the accepted channel is registered, so reading starts
+                // only once the outbound connection exists (and the inbound one is registered).
+                ClientBootstrap(group: inbound.eventLoop)
                     .connect(host: targetHost, port: targetPort)
-                    .flatMapThrowing { outbound in
-                        try inbound.pipeline.syncOperations.addHandler(Forward(peer: outbound))
-                        try outbound.pipeline.syncOperations.addHandler(Forward(peer: inbound))
-                        proxy.track(inbound, outbound)
-                        inbound.setOption(.autoRead, value: true).whenComplete { _ in inbound.read() }
+                    .whenComplete { result in
+                        switch result {
+                        case .success(let outbound):
+                            do {
+                                try inbound.pipeline.syncOperations.addHandler(Forward(peer: outbound))
+                                try outbound.pipeline.syncOperations.addHandler(Forward(peer: inbound))
+                                proxy.track(inbound, outbound)
+                                inbound.setOption(.autoRead, value: true).whenComplete { _ in inbound.read() }
+                            } catch {
+                                inbound.close(promise: nil)
+                                outbound.close(promise: nil)
+                            }
+                        case .failure:
+                            inbound.close(promise: nil)
+                        }
                     }
+                return inbound.eventLoop.makeSucceededVoidFuture()
             }
             .bind(host: "127.0.0.1", port: 0)
             .get()

@@ -62,17 +62,3 @@ struct ReadinessFailure: Error {
     init(_ message: String) { self.message = message }
 }
 
-struct TimeoutError: Error {}
-
-/// Runs `body`, throwing `TimeoutError` if it takes longer than `timeout` (the body is cancelled).
-func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw TimeoutError()
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}

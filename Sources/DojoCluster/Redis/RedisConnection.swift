@@ -1,5 +1,5 @@
 import CHiredis
-public import NIOPosix
+import NIOPosix
 import Synchronization
 
 /// A Redis error: the server's error reply or a connection failure, without secrets.
@@ -33,16 +33,21 @@ public final class RedisConnection: Sendable {
     private let threadPool: NIOThreadPool
 
     /// Creates a connection (it connects lazily, on the first command).
-    public init(endpoint: RedisEndpoint, timeout: Duration = .seconds(2), threadPool: NIOThreadPool = .singleton) {
+    ///
+    /// The connection has a thread of its own for hiredis's blocking calls, so a slow or unreachable
+    /// Redis never holds a thread that other work needs.
+    public init(endpoint: RedisEndpoint, timeout: Duration = .seconds(2)) {
         self.endpoint = endpoint
         self.timeout = timeout
-        self.threadPool = threadPool
+        self.threadPool = NIOThreadPool(numberOfThreads: 1)
+        self.threadPool.start()
     }
 
     deinit {
         context.withLock { context in
             if let pointer = context.pointer { redisFree(pointer) }
         }
+        threadPool.shutdownGracefully { _ in }
     }
 
     /// Sends `PING` and throws unless the answer is `PONG`.

@@ -27,11 +27,15 @@ public final class EventLogWriter: Service {
         public var maximumBatch: Int
         /// The most requests waiting; past it `append` fails at once with `unavailable` (back-pressure).
         public var maximumQueued: Int
+        /// How long one batch may take before its callers get `unavailable` (the database is
+        /// unreachable or stuck). The batch may still commit later; fencing keeps that safe.
+        public var batchTimeout: Duration
 
         /// Creates a configuration.
-        public init(maximumBatch: Int = 2_000, maximumQueued: Int = 100_000) {
+        public init(maximumBatch: Int = 2_000, maximumQueued: Int = 100_000, batchTimeout: Duration = .seconds(10)) {
             self.maximumBatch = maximumBatch
             self.maximumQueued = maximumQueued
+            self.batchTimeout = batchTimeout
         }
     }
 
@@ -174,7 +178,7 @@ public final class EventLogWriter: Service {
     private func write(_ batch: [Pending]) async {
         let started = ContinuousClock.now
         do {
-            let results = try await storage.append(batch.map(\.request), at: clock())
+            let results = try await appendWithDeadline(batch.map(\.request))
             batchSize.record(batch.count)
             state.withLock {
                 $0.statistics.batches += 1
@@ -189,13 +193,27 @@ public final class EventLogWriter: Service {
             )
             for pending in batch {
                 do {
-                    let results = try await storage.append([pending.request], at: clock())
+                    let results = try await appendWithDeadline([pending.request])
                     complete(pending, with: results[0])
                 } catch {
                     appendsFailed.increment()
                     pending.continuation.resume(throwing: error as? StorageError ?? StorageError(.unavailable, "append failed"))
                 }
             }
+        }
+    }
+
+    /// One storage append, bounded by ``Configuration/batchTimeout``.
+    private func appendWithDeadline(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, StorageError>] {
+        let storage = self.storage
+        let now = clock()
+        do {
+            return try await withTimeout(configuration.batchTimeout) { try await storage.append(requests, at: now) }
+        } catch is TimeoutError {
+            throw StorageError(
+                .unavailable,
+                "storage did not answer within \(configuration.batchTimeout); the append may or may not have been written"
+            )
         }
     }
 

@@ -26,11 +26,15 @@ public final class SQLiteStorage: Storage {
     let reader: SQLiteConnection
     let writeLock = SerialLock()
     let logger: Logger
+    /// The storage's own threads for SQLite's blocking calls (one per connection), so a writer waiting
+    /// on a lock held by another process can never starve anything else of a thread.
+    let threadPool: NIOThreadPool
 
-    private init(path: String, writer: SQLiteConnection, reader: SQLiteConnection, logger: Logger) {
+    private init(path: String, writer: SQLiteConnection, reader: SQLiteConnection, threadPool: NIOThreadPool, logger: Logger) {
         self.path = path
         self.writer = writer
         self.reader = reader
+        self.threadPool = threadPool
         self.logger = logger
     }
 
@@ -40,17 +44,21 @@ public final class SQLiteStorage: Storage {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        let threadPool = NIOThreadPool(numberOfThreads: 2)
+        threadPool.start()
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         do {
-            let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            let writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop)
             for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000"] {
                 _ = try await writer.query(pragma)
             }
-            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop)
             for pragma in ["PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000", "PRAGMA query_only = 1"] {
                 _ = try await reader.query(pragma)
             }
-            return SQLiteStorage(path: path, writer: writer, reader: reader, logger: logger)
+            return SQLiteStorage(path: path, writer: writer, reader: reader, threadPool: threadPool, logger: logger)
         } catch {
+            try? await threadPool.shutdownGracefully()
             throw StorageError(.unavailable, "cannot open the SQLite database at \(path): \(error)")
         }
     }
@@ -61,12 +69,15 @@ public final class SQLiteStorage: Storage {
         try await close()
     }
 
-    /// Closes both connections (after any transaction in progress).
+    /// Closes both connections (after any transaction in progress) and stops the storage's threads.
     public func close() async throws {
-        try await writeLock.withLock {
-            if !writer.isClosed { try await writer.close() }
+        let closedNow = try await writeLock.withLock { () -> Bool in
+            guard !writer.isClosed else { return false }
+            try await writer.close()
             if !reader.isClosed { try await reader.close() }
+            return true
         }
+        if closedNow { try await threadPool.shutdownGracefully() }
     }
 
     public func migrate(logger: Logger) async throws -> [Migration.Descriptor] {

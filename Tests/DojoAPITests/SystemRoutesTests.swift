@@ -1,0 +1,185 @@
+import DojoAPI
+import DojoStorage
+import DojoTesting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite("System endpoints")
+struct SystemRoutesTests {
+    @Test("GET /healthz, /v1, and a request id on every response")
+    func healthAndInfo() async throws {
+        let server = try await makeServer(try testConfiguration())
+        try await server.application.test(.live) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(try jsonObject(response.body.readableBytesView)["status"] as? String == "ok")
+                let id = try #require(response.headers[RequestIDMiddleware.header])
+                #expect(UUID(uuidString: id) != nil)
+            }
+            try await client.execute(uri: "/v1", method: .get) { response in
+                let body = try jsonObject(response.body.readableBytesView)
+                #expect(body["name"] as? String == "dojopool")
+                #expect(body["version"] as? String == DojoPoolVersion.current)
+                #expect(body["storage"] as? String == "sqlite")
+                #expect(body["cluster"] as? String == "in-process")
+            }
+        }
+    }
+
+    @Test("a well-formed X-Request-Id is kept; a malformed one is replaced")
+    func requestID() async throws {
+        let server = try await makeServer(try testConfiguration())
+        try await server.application.test(.live) { client in
+            try await client.execute(uri: "/healthz", method: .get, headers: [RequestIDMiddleware.header: "trace-42.a_b"]) { response in
+                #expect(response.headers[RequestIDMiddleware.header] == "trace-42.a_b")
+            }
+            for bad in ["has space", String(repeating: "x", count: 129), "quote\"", "ünï"] {
+                try await client.execute(uri: "/healthz", method: .get, headers: [RequestIDMiddleware.header: bad]) { response in
+                    let id = try #require(response.headers[RequestIDMiddleware.header])
+                    #expect(id != bad)
+                    #expect(UUID(uuidString: id) != nil)
+                }
+            }
+        }
+    }
+
+    @Test("errors use the one JSON envelope, with the request id", arguments: [
+        ("/nope", HTTPRequest.Method.get, HTTPResponse.Status.notFound, "not_found"),
+        ("/v1/matches/../../etc/passwd", .get, .notFound, "not_found"),
+        ("/healthz", .delete, .notFound, "not_found"),
+    ])
+    func errorEnvelope(_ path: String, _ method: HTTPRequest.Method, _ status: HTTPResponse.Status, _ code: String) async throws {
+        let server = try await makeServer(try testConfiguration())
+        try await server.application.test(.live) { client in
+            try await client.execute(uri: path, method: method, headers: [RequestIDMiddleware.header: "req-1"]) { response in
+                #expect(response.status == status)
+                #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+                let error = try #require(try jsonObject(response.body.readableBytesView)["error"] as? [String: Any])
+                #expect(error["code"] as? String == code)
+                #expect(error["requestId"] as? String == "req-1")
+                #expect((error["message"] as? String)?.isEmpty == false)
+            }
+        }
+    }
+
+    @Test("an oversized body is refused with 413 in the envelope")
+    func oversizedBody() async throws {
+        let server = try await makeServer(try testConfiguration())
+        try await server.application.test(.live) { client in
+            let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: 1 << 20)
+            try await client.execute(uri: "/v1", method: .post, body: body) { response in
+                #expect(response.status == .contentTooLarge || response.status == .notFound)
+                let error = try jsonObject(response.body.readableBytesView)["error"] as? [String: Any]
+                #expect(error?["code"] != nil)
+            }
+        }
+    }
+
+    @Test("GET /metrics: Prometheus text with request and storage metrics")
+    func metrics() async throws {
+        let server = try await makeServer(try testConfiguration())
+        try await server.application.test(.live) { client in
+            _ = try await server.eventLog.append(AppendRequest(stream: "match:metrics", expectedSequence: 0, events: [NewEvent(type: "T", payload: "{}")]))
+            try await client.execute(uri: "/healthz", method: .get) { _ in }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                let text = String(buffer: response.body)
+                for name in ["http_server_request_duration", "http_server_active_requests", "dojo_storage_append_batch_size", "dojo_storage_append_batch_duration_seconds", "dojo_storage_appends_total"] {
+                    #expect(text.contains(name), "missing \(name) in \(text.prefix(200))")
+                }
+            }
+        }
+    }
+
+    @Test("GET /readyz: 200 once migrated; 503 with the reason when migrations are missing")
+    func readiness() async throws {
+        let server = try await makeServer(try testConfiguration())
+        try await server.application.test(.live) { client in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try jsonObject(response.body.readableBytesView)
+                #expect(body["status"] as? String == "ready")
+            }
+        }
+        var unmigrated = try testConfiguration()
+        unmigrated.migrateOnStart = false
+        let bare = try await makeServer(unmigrated)
+        try await bare.application.test(.live) { client in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let body = try jsonObject(response.body.readableBytesView)
+                let error = try #require(body["error"] as? [String: Any])
+                #expect(error["code"] as? String == "not_ready")
+                #expect((error["message"] as? String)?.contains("migrations") == true)
+            }
+        }
+    }
+
+    @Test("GET /readyz checks Redis when it is configured")
+    func readinessWithRedis() async throws {
+        guard let redisURL = try TestServices.redisURL() else { return }
+        var configuration = try testConfiguration()
+        configuration.redisURL = redisURL
+        let server = try await makeServer(configuration)
+        try await server.application.test(.live) { client in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .ok)
+                let checks = try jsonObject(response.body.readableBytesView)["checks"] as? [String: Any]
+                #expect((checks?["redis"] as? [String: Any])?["ok"] as? Bool == true)
+            }
+            try await client.execute(uri: "/v1", method: .get) { response in
+                let body = try jsonObject(response.body.readableBytesView)
+                #expect(body["cluster"] as? String == "redis")
+            }
+        }
+        var unreachable = try testConfiguration()
+        unreachable.redisURL = "redis://127.0.0.1:1"
+        let down = try await makeServer(unreachable)
+        try await down.application.test(.live) { client in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let error = try jsonObject(response.body.readableBytesView)["error"] as? [String: Any]
+                #expect((error?["message"] as? String)?.hasPrefix("redis") == true)
+            }
+        }
+    }
+
+    @Test("GET /readyz turns 503 when Postgres goes away and 200 when it is back")
+    func readinessFollowsPostgres() async throws {
+        guard let admin = try TestServices.postgresURL() else { return }
+        try await PostgresTestDatabase.with(adminURL: admin) { url in
+            let target = try #require(URLComponents(string: url))
+            let proxy = try await TCPProxy.start(targetHost: target.host!, targetPort: target.port ?? 5432)
+            var viaProxy = target
+            viaProxy.host = "127.0.0.1"
+            viaProxy.port = proxy.port
+            var configuration = try testConfiguration()
+            configuration.databaseURL = viaProxy.string!
+            let server = try await makeServer(configuration)
+            try await server.application.test(.live) { client in
+                func status() async throws -> HTTPResponse.Status {
+                    try await client.execute(uri: "/readyz", method: .get) { $0.status }
+                }
+                #expect(try await status() == .ok)
+                proxy.cut()
+                try await client.execute(uri: "/readyz", method: .get) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    let error = try jsonObject(response.body.readableBytesView)["error"] as? [String: Any]
+                    #expect((error?["message"] as? String)?.hasPrefix("storage") == true)
+                }
+                proxy.restore()
+                var recovered = false
+                for _ in 0..<40 where !recovered {
+                    recovered = try await status() == .ok
+                    if !recovered { try await Task.sleep(for: .milliseconds(250)) }
+                }
+                #expect(recovered, "readyz did not return to 200 after Postgres came back")
+            }
+            try await proxy.stop()
+        }
+    }
+}

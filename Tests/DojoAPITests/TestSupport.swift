@@ -1,0 +1,37 @@
+import DojoAPI
+import DojoTesting
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+
+/// One Prometheus registry for the whole test process (the metrics system bootstraps once).
+let sharedRegistry: PrometheusCollectorRegistry = {
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    return registry
+}()
+
+let apiLogger: Logger = {
+    var logger = Logger(label: "dojopool.api.test")
+    logger.logLevel = .warning
+    return logger
+}()
+
+/// A configuration on a free port with its own SQLite file.
+func testConfiguration() throws -> ServerConfiguration {
+    var configuration = ServerConfiguration()
+    configuration.port = 0
+    configuration.sqlitePath = try TestServices.temporaryDirectory() + "/dojo.sqlite"
+    configuration.readinessTimeout = .milliseconds(1_500)
+    return configuration
+}
+
+func makeServer(_ configuration: ServerConfiguration) async throws -> DojoPoolServer {
+    try await buildServer(configuration: configuration, logger: apiLogger, registry: sharedRegistry)
+}
+
+/// The JSON object in a response body.
+func jsonObject(_ body: some Collection<UInt8>) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] ?? [:]
+}

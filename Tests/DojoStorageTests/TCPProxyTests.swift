@@ -1,0 +1,80 @@
+import DojoStorage
+import DojoTesting
+import Foundation
+import Testing
+
+/// The test-support proxy that other tests use to make Postgres go away.
+@Suite("TCP proxy")
+struct TCPProxyTests {
+    @Test("forwards to Postgres, cuts it away, and restores it")
+    func cutAndRestore() async throws {
+        guard let admin = try TestServices.postgresURL() else { return }
+        try await PostgresTestDatabase.with(adminURL: admin) { url in
+            let target = try #require(URLComponents(string: url))
+            let proxy = try await TCPProxy.start(targetHost: target.host!, targetPort: target.port ?? 5432)
+            var viaProxy = target
+            viaProxy.host = "127.0.0.1"
+            viaProxy.port = proxy.port
+            let storage = try PostgresStorage(url: viaProxy.string!, logger: testLogger)
+            try await withRunningServices([storage]) {
+                try await storage.checkReachable()
+                proxy.cut()
+                // With every connection cut, the pool either fails the query or keeps waiting for a
+                // connection; either way the database is unreachable within the deadline.
+                await #expect(throws: (any Error).self) {
+                    try await withTimeout(.seconds(2)) { try await storage.checkReachable() }
+                }
+                proxy.restore()
+                var reachable = false
+                for _ in 0..<40 where !reachable {
+                    reachable = (try? await withTimeout(.seconds(2)) { try await storage.checkReachable() }) != nil
+                    if !reachable { try await Task.sleep(for: .milliseconds(250)) }
+                }
+                #expect(reachable)
+            }
+            try await proxy.stop()
+        }
+    }
+}
+
+@Suite("Group commit when Postgres goes away")
+struct WriterUnavailableTests {
+    @Test("appends fail with unavailable within the batch timeout, and work again once Postgres is back")
+    func unreachableDatabase() async throws {
+        guard let admin = try TestServices.postgresURL() else { return }
+        try await PostgresTestDatabase.with(adminURL: admin) { url in
+            let target = try #require(URLComponents(string: url))
+            let proxy = try await TCPProxy.start(targetHost: target.host!, targetPort: target.port ?? 5432)
+            var viaProxy = target
+            viaProxy.host = "127.0.0.1"
+            viaProxy.port = proxy.port
+            let storage = try PostgresStorage(url: viaProxy.string!, logger: testLogger)
+            let writer = EventLogWriter(storage: storage, configuration: .init(batchTimeout: .seconds(1)), logger: testLogger)
+            try await withRunningServices([storage, writer]) {
+                _ = try await storage.migrate(logger: testLogger)
+                _ = try await writer.append(AppendRequest(stream: "match:u", expectedSequence: 0, events: [event(1)]))
+                proxy.cut()
+                let started = ContinuousClock.now
+                let error = await #expect(throws: StorageError.self) {
+                    try await writer.append(AppendRequest(stream: "match:u", expectedSequence: 1, events: [event(2)]))
+                }
+                #expect(error?.code == .unavailable)
+                #expect(ContinuousClock.now - started < .seconds(5))
+                proxy.restore()
+                // The caller rereads the head (the failed append may or may not have landed) and goes on.
+                var written = false
+                for _ in 0..<40 where !written {
+                    if let head = try? await withTimeout(.seconds(2), { try await storage.lastSequence(of: "match:u") }),
+                        (try? await writer.append(AppendRequest(stream: "match:u", expectedSequence: head, events: [event(3)]))) != nil
+                    {
+                        written = true
+                    } else {
+                        try await Task.sleep(for: .milliseconds(250))
+                    }
+                }
+                #expect(written)
+            }
+            try await proxy.stop()
+        }
+    }
+}
