@@ -19,6 +19,25 @@ public enum PostgresTestDatabase {
         }
     }
 
+    /// Like ``with(adminURL:_:)``, with the new database reached through a ``TCPProxy`` that the test
+    /// can cut and restore; `body` gets the URL through the proxy.
+    public static func withProxied<T>(adminURL: String, _ body: (_ url: String, _ proxy: TCPProxy) async throws -> T) async throws -> T {
+        try await with(adminURL: adminURL) { url in
+            var components = URLComponents(string: url)!
+            let proxy = try await TCPProxy.start(targetHost: components.host ?? "127.0.0.1", targetPort: components.port ?? 5432)
+            components.host = "127.0.0.1"
+            components.port = proxy.port
+            do {
+                let result = try await body(components.string!, proxy)
+                try await proxy.stop()
+                return result
+            } catch {
+                try? await proxy.stop()
+                throw error
+            }
+        }
+    }
+
     /// `url` with its database path replaced by `database`.
     public static func replacingDatabase(in url: String, with database: String) -> String {
         var components = URLComponents(string: url)!

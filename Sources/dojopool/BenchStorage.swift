@@ -93,7 +93,7 @@ struct BenchStorage: AsyncParsableCommand {
         let storage = try await openStorage(configuration, logger: logger)
         let writer = EventLogWriter(
             storage: storage,
-            configuration: .init(maximumBatch: configuration.maximumBatch, maximumQueued: configuration.maximumQueued),
+            configuration: configuration.writerConfiguration,
             logger: logger
         )
         let group = ServiceGroup(services: [storage, writer], logger: logger)

@@ -60,6 +60,8 @@ struct ConfigurationTests {
         ("DOJO_DATABASE_SQLITE_PATH", "", "database.sqlite.path"),
         ("DOJO_STORAGE_BATCH_MAX", "0", "storage.batch.max"),
         ("DOJO_STORAGE_QUEUE_MAX", "lots", "storage.queue.max"),
+        ("DOJO_STORAGE_BATCH_TIMEOUT_MS", "5", "storage.batch.timeout.ms"),
+        ("DOJO_STORAGE_BATCH_CONCURRENCY", "0", "storage.batch.concurrency"),
         ("DOJO_READINESS_TIMEOUT_MS", "1", "readiness.timeout.ms"),
     ])
     func badValue(_ variable: String, _ value: String, _ key: String) async throws {

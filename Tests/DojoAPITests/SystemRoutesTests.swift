@@ -151,14 +151,9 @@ struct SystemRoutesTests {
     @Test("GET /readyz turns 503 when Postgres goes away and 200 when it is back")
     func readinessFollowsPostgres() async throws {
         guard let admin = try TestServices.postgresURL() else { return }
-        try await PostgresTestDatabase.with(adminURL: admin) { url in
-            let target = try #require(URLComponents(string: url))
-            let proxy = try await TCPProxy.start(targetHost: target.host!, targetPort: target.port ?? 5432)
-            var viaProxy = target
-            viaProxy.host = "127.0.0.1"
-            viaProxy.port = proxy.port
+        try await PostgresTestDatabase.withProxied(adminURL: admin) { url, proxy in
             var configuration = try testConfiguration()
-            configuration.databaseURL = viaProxy.string!
+            configuration.databaseURL = url
             let server = try await makeServer(configuration)
             try await server.application.test(.live) { client in
                 func status() async throws -> HTTPResponse.Status {
@@ -179,7 +174,6 @@ struct SystemRoutesTests {
                 }
                 #expect(recovered, "readyz did not return to 200 after Postgres came back")
             }
-            try await proxy.stop()
         }
     }
 }

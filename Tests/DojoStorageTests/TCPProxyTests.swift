@@ -9,13 +9,8 @@ struct TCPProxyTests {
     @Test("forwards to Postgres, cuts it away, and restores it")
     func cutAndRestore() async throws {
         guard let admin = try TestServices.postgresURL() else { return }
-        try await PostgresTestDatabase.with(adminURL: admin) { url in
-            let target = try #require(URLComponents(string: url))
-            let proxy = try await TCPProxy.start(targetHost: target.host!, targetPort: target.port ?? 5432)
-            var viaProxy = target
-            viaProxy.host = "127.0.0.1"
-            viaProxy.port = proxy.port
-            let storage = try PostgresStorage(url: viaProxy.string!, logger: testLogger)
+        try await PostgresTestDatabase.withProxied(adminURL: admin) { url, proxy in
+            let storage = try PostgresStorage(url: url, logger: testLogger)
             try await withRunningServices([storage]) {
                 try await storage.checkReachable()
                 proxy.cut()
@@ -32,7 +27,6 @@ struct TCPProxyTests {
                 }
                 #expect(reachable)
             }
-            try await proxy.stop()
         }
     }
 }
@@ -42,13 +36,8 @@ struct WriterUnavailableTests {
     @Test("appends fail with unavailable within the batch timeout, and work again once Postgres is back")
     func unreachableDatabase() async throws {
         guard let admin = try TestServices.postgresURL() else { return }
-        try await PostgresTestDatabase.with(adminURL: admin) { url in
-            let target = try #require(URLComponents(string: url))
-            let proxy = try await TCPProxy.start(targetHost: target.host!, targetPort: target.port ?? 5432)
-            var viaProxy = target
-            viaProxy.host = "127.0.0.1"
-            viaProxy.port = proxy.port
-            let storage = try PostgresStorage(url: viaProxy.string!, logger: testLogger)
+        try await PostgresTestDatabase.withProxied(adminURL: admin) { url, proxy in
+            let storage = try PostgresStorage(url: url, logger: testLogger)
             let writer = EventLogWriter(storage: storage, configuration: .init(batchTimeout: .seconds(1)), logger: testLogger)
             try await withRunningServices([storage, writer]) {
                 _ = try await storage.migrate(logger: testLogger)
@@ -74,7 +63,6 @@ struct WriterUnavailableTests {
                 }
                 #expect(written)
             }
-            try await proxy.stop()
         }
     }
 }

@@ -37,7 +37,7 @@ public func buildServer(
     let storage = try await openStorage(configuration, logger: logger)
     let eventLog = EventLogWriter(
         storage: storage,
-        configuration: .init(maximumBatch: configuration.maximumBatch, maximumQueued: configuration.maximumQueued),
+        configuration: configuration.writerConfiguration,
         logger: logger
     )
     let redis = try configuration.redisURL.map { RedisConnection(endpoint: try RedisEndpoint(url: $0)) }

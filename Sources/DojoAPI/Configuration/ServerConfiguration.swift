@@ -19,6 +19,8 @@ import SystemPackage
 /// | `database.migrate` | `DOJO_DATABASE_MIGRATE` | `true` | apply migrations when `serve` starts |
 /// | `redis.url` | `DOJO_REDIS_URL` | none | `redis://…`; unset: in-process presence and bus (secret) |
 /// | `storage.batch.max` | `DOJO_STORAGE_BATCH_MAX` | `2000` | most appends in one group commit |
+/// | `storage.batch.concurrency` | `DOJO_STORAGE_BATCH_CONCURRENCY` | `4` | group commits in flight at once (Postgres; SQLite: 1) |
+/// | `storage.batch.timeout.ms` | `DOJO_STORAGE_BATCH_TIMEOUT_MS` | `10000` | time a batch may take before its appends fail `unavailable` |
 /// | `storage.queue.max` | `DOJO_STORAGE_QUEUE_MAX` | `100000` | most appends waiting before `unavailable` |
 /// | `readiness.timeout.ms` | `DOJO_READINESS_TIMEOUT_MS` | `2000` | time each readiness check may take |
 public struct ServerConfiguration: Sendable, Equatable {
@@ -40,11 +42,20 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maximumBatch = 2_000
     /// The most appends waiting for the writer.
     public var maximumQueued = 100_000
+    /// Group commits in flight at once (Postgres; SQLite always 1).
+    public var batchConcurrency = 4
+    /// How long one group commit may take before its appends fail with `unavailable`.
+    public var batchTimeout = Duration.milliseconds(10_000)
     /// The time each readiness check may take.
     public var readinessTimeout = Duration.milliseconds(2_000)
 
     /// The defaults.
     public init() {}
+
+    /// The group-commit writer's tuning.
+    public var writerConfiguration: EventLogWriter.Configuration {
+        .init(maximumBatch: maximumBatch, maximumQueued: maximumQueued, maximumConcurrentBatches: batchConcurrency, batchTimeout: batchTimeout)
+    }
 
     /// The storage backend this configuration selects.
     public var storageBackend: StorageBackend { databaseURL == nil ? .sqlite : .postgres }
@@ -85,6 +96,10 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         maximumBatch = try Self.integer(reader, "storage.batch.max", in: 1...100_000) ?? defaults.maximumBatch
         maximumQueued = try Self.integer(reader, "storage.queue.max", in: 1...10_000_000) ?? defaults.maximumQueued
+        batchConcurrency = try Self.integer(reader, "storage.batch.concurrency", in: 1...64) ?? defaults.batchConcurrency
+        if let milliseconds = try Self.integer(reader, "storage.batch.timeout.ms", in: 100...600_000) {
+            batchTimeout = .milliseconds(milliseconds)
+        }
         if let milliseconds = try Self.integer(reader, "readiness.timeout.ms", in: 10...60_000) {
             readinessTimeout = .milliseconds(milliseconds)
         }

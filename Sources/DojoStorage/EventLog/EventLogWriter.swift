@@ -8,13 +8,15 @@ import Synchronization
 /// large batches, one transaction per batch, so the database sees few large writes.
 ///
 /// A caller awaits ``append(_:)`` and gets its own result only once the batch holding it is durable
-/// (acknowledge after the durable append). While one batch is being committed, new appends queue;
-/// when it is done, everything queued (up to ``Configuration/maximumBatch`` requests) becomes the next
-/// batch. There is no timer: under light load a lone append commits at once, under heavy load batches
-/// grow by themselves.
+/// (acknowledge after the durable append). While batches are being committed, new appends queue;
+/// as soon as fewer than ``Configuration/maximumConcurrentBatches`` are in flight, everything queued
+/// (up to ``Configuration/maximumBatch`` requests) becomes the next batch. There is no timer: under
+/// light load a lone append commits at once, under heavy load batches grow by themselves. Several
+/// batches in flight keep both the database and this process busy (one batch at a time leaves each
+/// idle while the other works); on SQLite, whose single write lock serializes them anyway, one.
 ///
-/// Two appends to the same stream never share a batch (the second waits for the next one), so each
-/// sees the other's outcome. If a whole batch fails (a lost connection, a deadlock between nodes),
+/// Two appends to the same stream are never in flight together (the second waits until the first's
+/// batch is done), so each sees the other's outcome and a stream's appends keep their order. If a whole batch fails (a lost connection, a deadlock between nodes),
 /// its requests are retried one by one so that one bad request cannot fail the others; the
 /// conditional append makes the retry safe even if the failed batch did in fact commit.
 ///
@@ -27,14 +29,22 @@ public final class EventLogWriter: Service {
         public var maximumBatch: Int
         /// The most requests waiting; past it `append` fails at once with `unavailable` (back-pressure).
         public var maximumQueued: Int
+        /// The most batches being committed at once (1 on SQLite, whatever is asked).
+        public var maximumConcurrentBatches: Int
         /// How long one batch may take before its callers get `unavailable` (the database is
         /// unreachable or stuck). The batch may still commit later; fencing keeps that safe.
         public var batchTimeout: Duration
 
         /// Creates a configuration.
-        public init(maximumBatch: Int = 2_000, maximumQueued: Int = 100_000, batchTimeout: Duration = .seconds(10)) {
+        public init(
+            maximumBatch: Int = 2_000,
+            maximumQueued: Int = 100_000,
+            maximumConcurrentBatches: Int = 4,
+            batchTimeout: Duration = .seconds(10)
+        ) {
             self.maximumBatch = maximumBatch
             self.maximumQueued = maximumQueued
+            self.maximumConcurrentBatches = max(1, maximumConcurrentBatches)
             self.batchTimeout = batchTimeout
         }
     }
@@ -50,6 +60,10 @@ public final class EventLogWriter: Service {
         var accepting = true
         var wake: CheckedContinuation<Void, Never>?
         var statistics = Statistics()
+        /// Streams with an append in a batch being committed.
+        var inFlight = Set<String>()
+        /// Batches being committed.
+        var running = 0
     }
 
     /// Counts since the writer was created.
@@ -88,6 +102,8 @@ public final class EventLogWriter: Service {
         clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.storage = storage
+        var configuration = configuration
+        if storage.backend == .sqlite { configuration.maximumConcurrentBatches = 1 }
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
@@ -120,28 +136,36 @@ public final class EventLogWriter: Service {
     /// Writes batches until graceful shutdown, then drains the queue and returns.
     public func run() async throws {
         await withGracefulShutdownHandler {
-            while true {
-                let batch = await nextBatch()
-                guard let batch else { return }
-                await write(batch)
+            await withTaskGroup(of: Void.self) { group in
+                while let batch = await nextBatch() {
+                    group.addTask {
+                        await self.write(batch)
+                        self.finished(batch)
+                    }
+                }
             }
         } onGracefulShutdown: {
-            let wake = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-                state.accepting = false
-                defer { state.wake = nil }
-                return state.wake
-            }
-            wake?.resume()
+            self.wakeUp { $0.accepting = false }
         }
     }
 
-    /// Waits for work; returns `nil` once shut down with nothing left to write.
+    /// Waits until a batch can start; returns `nil` once shut down with nothing left to start
+    /// (batches still in flight are awaited by `run`).
     private func nextBatch() async -> [Pending]? {
+        let maximumBatch = configuration.maximumBatch
+        let maximumRunning = configuration.maximumConcurrentBatches
         while true {
             enum Next { case batch([Pending]), finished, wait }
             let next = state.withLock { state -> Next in
-                if state.queue.isEmpty { return state.accepting ? .wait : .finished }
-                return .batch(Self.takeBatch(from: &state.queue, maximum: configuration.maximumBatch))
+                if state.running < maximumRunning {
+                    let batch = Self.takeBatch(from: &state.queue, excluding: state.inFlight, maximum: maximumBatch)
+                    if !batch.isEmpty {
+                        state.running += 1
+                        for pending in batch { state.inFlight.insert(pending.request.stream) }
+                        return .batch(batch)
+                    }
+                }
+                return state.queue.isEmpty && !state.accepting ? .finished : .wait
             }
             switch next {
             case .batch(let batch): return batch
@@ -149,7 +173,7 @@ public final class EventLogWriter: Service {
             case .wait:
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let resumeNow = state.withLock { state -> Bool in
-                        if !state.queue.isEmpty || !state.accepting { return true }
+                        if Self.canProgress(state, maximumRunning: maximumRunning) { return true }
                         state.wake = continuation
                         return false
                     }
@@ -159,13 +183,39 @@ public final class EventLogWriter: Service {
         }
     }
 
-    /// Takes up to `maximum` requests for distinct streams, in arrival order; the rest stay queued.
-    private static func takeBatch(from queue: inout [Pending], maximum: Int) -> [Pending] {
+    /// Whether the run loop has something to do now: start a batch, or finish.
+    private static func canProgress(_ state: State, maximumRunning: Int) -> Bool {
+        if state.queue.isEmpty { return !state.accepting }
+        return state.running < maximumRunning && state.queue.contains { !state.inFlight.contains($0.request.stream) }
+    }
+
+    /// A batch is done: its streams may be appended to again.
+    private func finished(_ batch: [Pending]) {
+        wakeUp { state in
+            state.running -= 1
+            for pending in batch { state.inFlight.remove(pending.request.stream) }
+        }
+    }
+
+    /// Changes the state and wakes the run loop if it waits.
+    private func wakeUp(_ change: (inout State) -> Void) {
+        let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            change(&state)
+            defer { state.wake = nil }
+            return state.wake
+        }
+        wake?.resume()
+    }
+
+    /// Takes up to `maximum` requests for distinct streams that are not in flight, in arrival order;
+    /// the rest stay queued in their order.
+    private static func takeBatch(from queue: inout [Pending], excluding inFlight: Set<String>, maximum: Int) -> [Pending] {
         var batch: [Pending] = []
         var streams = Set<String>()
         var rest: [Pending] = []
         for pending in queue {
-            if batch.count < maximum, streams.insert(pending.request.stream).inserted {
+            let stream = pending.request.stream
+            if batch.count < maximum, !inFlight.contains(stream), streams.insert(stream).inserted {
                 batch.append(pending)
             } else {
                 rest.append(pending)
