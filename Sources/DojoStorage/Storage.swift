@@ -29,9 +29,10 @@ public protocol Storage: Service {
     /// Appends a batch of requests in one transaction (group commit).
     ///
     /// Each request is conditional on its expected sequence; a request that conflicts fails alone with
-    /// ``StorageError/Code/conflict`` and writes nothing, the others are written. Requests must name
-    /// distinct streams and be valid (``AppendRequest/validate()``). Returns one result per request, in
-    /// order, once the transaction is durable; throws if the batch as a whole could not be written.
+    /// ``StorageError/Code/conflict`` and writes nothing, the others are written. A batch with an
+    /// invalid request (``AppendRequest/validate()``) or naming a stream twice is refused whole with
+    /// `invalid_request`. Returns one result per request, in order, once the transaction is durable;
+    /// throws if the batch as a whole could not be written.
     func append(_ batch: [AppendRequest], at now: Date) async throws -> [Result<AppendResult, StorageError>]
 
     /// Events of `stream` with sequence greater than `sequence`, in order, at most `limit`.

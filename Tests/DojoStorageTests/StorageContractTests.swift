@@ -109,6 +109,23 @@ struct StorageContractTests {
         }
     }
 
+    @Test("a batch naming a stream twice, or holding an invalid request, is refused whole", arguments: Backend.allCases)
+    func invalidBatch(_ backend: Backend) async throws {
+        try await withFreshStorage(backend) { storage, _ in
+            for batch in [
+                [AppendRequest(stream: "match:d", expectedSequence: 0, events: [event(1)]),
+                 AppendRequest(stream: "match:d", expectedSequence: 1, events: [event(2)])],
+                [AppendRequest(stream: "match:d", expectedSequence: 0, events: [event(1)]),
+                 AppendRequest(stream: "match:e", expectedSequence: 0, events: [NewEvent(type: "T", payload: "{oops")])],
+            ] {
+                let error = await #expect(throws: StorageError.self) { try await storage.append(batch, at: Date()) }
+                #expect(error?.code == .invalidRequest)
+            }
+            let head = try await storage.lastSequence(of: "match:d")
+            #expect(head == 0)
+        }
+    }
+
     @Test("two writers to one stream: exactly one wins each round, no gap, no duplicate", arguments: Backend.allCases)
     func concurrentWriters(_ backend: Backend) async throws {
         try await withFreshStorage(backend) { storage, open in

@@ -83,6 +83,19 @@ public struct AppendRequest: Sendable, Equatable {
     }
 }
 
+extension [AppendRequest] {
+    /// Checks a batch: every request valid, each stream at most once.
+    func validateBatch() throws(StorageError) {
+        var streams = Set<String>()
+        for request in self {
+            try request.validate()
+            guard streams.insert(request.stream).inserted else {
+                throw StorageError(.invalidRequest, "a batch names stream \(request.stream) twice", stream: request.stream)
+            }
+        }
+    }
+}
+
 /// The outcome of a successful append: the sequence numbers its events received.
 public struct AppendResult: Sendable, Equatable {
     /// The stream.

@@ -55,6 +55,7 @@ public final class PostgresStorage: Storage {
     }
 
     public func append(_ batch: [AppendRequest], at now: Date) async throws -> [Result<AppendResult, StorageError>] {
+        try batch.validateBatch()
         let fresh = batch.filter { $0.expectedSequence == 0 }
         let existing = batch.filter { $0.expectedSequence > 0 }
         return try await mapErrors {

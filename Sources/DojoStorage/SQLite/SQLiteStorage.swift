@@ -91,6 +91,7 @@ public final class SQLiteStorage: Storage {
     }
 
     public func append(_ batch: [AppendRequest], at now: Date) async throws -> [Result<AppendResult, StorageError>] {
+        try batch.validateBatch()
         let timestamp = SQLiteTime.format(now)
         return try await writeLock.withLock {
             try await mapErrors {
