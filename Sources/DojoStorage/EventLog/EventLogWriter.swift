@@ -236,35 +236,54 @@ public final class EventLogWriter: Service {
             }
             batchDuration.recordInterval(since: started)
             for (pending, result) in zip(batch, results) { complete(pending, with: result) }
+        } catch is TimeoutError {
+            // The database does not answer: retrying request by request would only multiply the wait.
+            logger.error("batch append timed out", metadata: ["batch.size": "\(batch.count)"])
+            for pending in batch { fail(pending, with: timedOut) }
         } catch {
+            // Requests are validated before storage, so this is the database's doing (a lost
+            // connection, a deadlock between nodes): retry one by one, so that one request cannot
+            // fail the others, but give up on the rest at the first timeout.
             logger.warning(
                 "batch append failed; retrying its requests one by one",
                 metadata: ["batch.size": "\(batch.count)", "error": "\(error)"]
             )
+            var giveUp: StorageError?
             for pending in batch {
+                if let giveUp {
+                    fail(pending, with: giveUp)
+                    continue
+                }
                 do {
                     let results = try await appendWithDeadline([pending.request])
                     complete(pending, with: results[0])
+                } catch is TimeoutError {
+                    giveUp = timedOut
+                    fail(pending, with: timedOut)
                 } catch {
-                    appendsFailed.increment()
-                    pending.continuation.resume(throwing: error as? StorageError ?? StorageError(.unavailable, "append failed"))
+                    fail(pending, with: error as? StorageError ?? StorageError(.unavailable, "append failed"))
                 }
             }
         }
     }
 
-    /// One storage append, bounded by ``Configuration/batchTimeout``.
+    /// One storage append, bounded by ``Configuration/batchTimeout`` (throws `TimeoutError`).
     private func appendWithDeadline(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, StorageError>] {
         let storage = self.storage
         let now = clock()
-        do {
-            return try await withTimeout(configuration.batchTimeout) { try await storage.append(requests, at: now) }
-        } catch is TimeoutError {
-            throw StorageError(
-                .unavailable,
-                "storage did not answer within \(configuration.batchTimeout); the append may or may not have been written"
-            )
-        }
+        return try await withTimeout(configuration.batchTimeout) { try await storage.append(requests, at: now) }
+    }
+
+    private var timedOut: StorageError {
+        StorageError(
+            .unavailable,
+            "storage did not answer within \(configuration.batchTimeout); the append may or may not have been written"
+        )
+    }
+
+    private func fail(_ pending: Pending, with error: StorageError) {
+        appendsFailed.increment()
+        pending.continuation.resume(throwing: error)
     }
 
     private func complete(_ pending: Pending, with result: Result<AppendResult, StorageError>) {
