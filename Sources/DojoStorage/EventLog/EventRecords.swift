@@ -74,10 +74,12 @@ public struct AppendRequest: Sendable, Equatable {
             guard !event.type.isEmpty, event.type.utf8.count <= 128 else {
                 throw StorageError(.invalidRequest, "event type must be 1–128 bytes", stream: stream)
             }
-            guard event.payload.utf8.count <= Self.maximumPayloadBytes,
-                (try? JSONSerialization.jsonObject(with: Data(event.payload.utf8), options: [.fragmentsAllowed])) != nil
-            else {
-                throw StorageError(.invalidRequest, "event payload must be a JSON document of at most 1 MiB", stream: stream)
+            guard event.payload.utf8.count <= Self.maximumPayloadBytes, JSONSyntax.isValid(event.payload) else {
+                throw StorageError(
+                    .invalidRequest,
+                    "event payload must be a JSON document of at most 1 MiB, nested at most \(JSONSyntax.maximumDepth) deep",
+                    stream: stream
+                )
             }
         }
     }
