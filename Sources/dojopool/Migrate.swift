@@ -31,8 +31,8 @@ func withStorageRunning<T: Sendable>(_ storage: any Storage, _ body: @escaping @
         }
         let result = try await body()
         group.cancelAll()
+        // Cancelled, the storage service closes its connections before it returns.
         while let _ = try? await group.next() {}
-        if let sqlite = storage as? SQLiteStorage { try await sqlite.close() }
         return result
     }
 }

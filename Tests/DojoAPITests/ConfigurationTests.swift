@@ -83,6 +83,17 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("dojopool migrate applies the migrations once, then finds nothing to do")
+    func migrateCommand() async throws {
+        let path = try TestServices.temporaryDirectory() + "/migrate.sqlite"
+        let first = try await DojoPoolExecutable.run(["migrate"], environment: ["DOJO_DATABASE_SQLITE_PATH": path])
+        #expect(first.status == 0, "stderr: \(first.standardError.prefix(500))")
+        #expect(first.standardOutput.contains("migrations: applied 1_event_log, 2_records (sqlite)"))
+        let second = try await DojoPoolExecutable.run(["migrate"], environment: ["DOJO_DATABASE_SQLITE_PATH": path])
+        #expect(second.status == 0, "stderr: \(second.standardError.prefix(500))")
+        #expect(second.standardOutput.contains("migrations: up to date (sqlite)"))
+    }
+
     @Test("the binary exits with code 2 and names the key", arguments: [
         (["serve", "--port", "abc"], [String: String](), "http.port"),
         (["serve"], ["DOJO_LOG_LEVEL": "loud"], "log.level"),

@@ -63,10 +63,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Reads and validates every key; throws a ``ConfigurationError`` naming the first bad one.
     public init(reader: ConfigReader) throws(ConfigurationError) {
         let defaults = ServerConfiguration()
-        host = try Self.string(reader, "http.host") ?? defaults.host
+        host = Self.text(reader, "http.host") ?? defaults.host
         guard !host.isEmpty else { throw ConfigurationError(key: "http.host", message: "must not be empty") }
         port = try Self.integer(reader, "http.port", in: 0...65535) ?? defaults.port
-        if let level = try Self.string(reader, "log.level") {
+        if let level = Self.text(reader, "log.level") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
                 throw ConfigurationError(
                     key: "log.level",
@@ -75,7 +75,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             }
             logLevel = parsed
         }
-        databaseURL = try Self.string(reader, "database.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        databaseURL = Self.text(reader, "database.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         if let databaseURL {
             do throws(PostgresURL.Invalid) {
                 _ = try PostgresURL.configuration(from: databaseURL)
@@ -83,10 +83,10 @@ public struct ServerConfiguration: Sendable, Equatable {
                 throw ConfigurationError(key: "database.url", message: "malformed Postgres URL: \(error.reason)")
             }
         }
-        sqlitePath = try Self.string(reader, "database.sqlite.path") ?? defaults.sqlitePath
+        sqlitePath = Self.text(reader, "database.sqlite.path") ?? defaults.sqlitePath
         guard !sqlitePath.isEmpty else { throw ConfigurationError(key: "database.sqlite.path", message: "must not be empty") }
         migrateOnStart = try Self.boolean(reader, "database.migrate") ?? defaults.migrateOnStart
-        redisURL = try Self.string(reader, "redis.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        redisURL = Self.text(reader, "redis.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         if let redisURL {
             do throws(RedisEndpoint.Invalid) {
                 _ = try RedisEndpoint(url: redisURL)
@@ -107,10 +107,6 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     // Every value is read as text first and parsed here, so that a bad value in a higher-precedence
     // source is reported with its key instead of silently falling back to a lower one.
-
-    private static func string(_ reader: ConfigReader, _ key: String, isSecret: Bool = false) throws(ConfigurationError) -> String? {
-        text(reader, key, isSecret: isSecret)
-    }
 
     private static func integer(_ reader: ConfigReader, _ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let text = text(reader, key) else { return nil }

@@ -29,9 +29,6 @@ public struct ErrorEnvelopeMiddleware: RouterMiddleware {
     static func response(for error: APIError, requestID: String, extra: [String: any Sendable] = [:]) -> Response {
         var object: [String: Any] = ["error": ["code": error.code, "message": error.message, "requestId": requestID]]
         for (key, value) in extra { object[key] = value }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return .json(error.status, object)
     }
 }

@@ -13,13 +13,13 @@ struct SystemRoutes: Sendable {
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/healthz") { _, _ in
-            Self.json(.ok, ["status": "ok"])
+            Response.json(.ok, ["status": "ok"])
         }
         router.get("/readyz") { _, context in
             let checks = await readiness.run()
             let body = Dictionary(uniqueKeysWithValues: checks.map { ($0.name, ["ok": $0.ok, "detail": $0.detail] as [String: any Sendable]) })
             guard let failed = checks.first(where: { !$0.ok }) else {
-                return Self.json(.ok, ["status": "ready", "checks": body])
+                return Response.json(.ok, ["status": "ready", "checks": body])
             }
             return ErrorEnvelopeMiddleware.response(
                 for: APIError(.serviceUnavailable, code: "not_ready", message: "\(failed.name): \(failed.detail)"),
@@ -36,20 +36,13 @@ struct SystemRoutes: Sendable {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
         router.get("/v1") { _, _ in
-            Self.json(.ok, [
+            Response.json(.ok, [
                 "name": "dojopool",
                 "version": DojoPoolVersion.current,
                 "storage": backend.rawValue,
                 "cluster": redisConfigured ? "redis" : "in-process",
             ])
         }
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ object: [String: any Sendable]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 

@@ -70,11 +70,15 @@ public final class SQLiteStorage: Storage {
     }
 
     /// Closes both connections (after any transaction in progress) and stops the storage's threads.
+    ///
+    /// Closing also works from a cancelled task (a command that stops the storage by cancelling it):
+    /// it uses sqlite-nio's future-based `close()`, because the async one does nothing once the
+    /// calling task is cancelled, and an unclosed connection traps in its deinitializer.
     public func close() async throws {
         let closedNow = try await writeLock.withLock { () -> Bool in
             guard !writer.isClosed else { return false }
-            try await writer.close()
-            if !reader.isClosed { try await reader.close() }
+            try await writer.close().get()
+            if !reader.isClosed { try await reader.close().get() }
             return true
         }
         if closedNow { try await threadPool.shutdownGracefully() }
