@@ -80,9 +80,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "DojoRuntime",
+            dependencies: [
+                "DojoDomain",
+                "DojoStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "DojoAPI",
             dependencies: [
                 "DojoDomain",
+                "DojoRuntime",
                 "DojoStorage",
                 "DojoCluster",
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -1,4 +1,5 @@
 import DojoCluster
+public import DojoRuntime
 public import DojoStorage
 public import Hummingbird
 public import Logging
@@ -13,6 +14,8 @@ public struct DojoPoolServer: Sendable {
     public var storage: any Storage
     /// The group-commit writer (also a service of `application`).
     public var eventLog: EventLogWriter
+    /// The actor runtime (also a service of `application`).
+    public var runtime: Runtime
 }
 
 /// Opens the storage the configuration selects: Postgres when `database.url` is set, else SQLite.
@@ -25,7 +28,8 @@ public func openStorage(_ configuration: ServerConfiguration, logger: Logger) as
 
 /// The composition root, used by `dojopool serve` and by the tests.
 ///
-/// Services run in this order and stop in the reverse one: storage, event-log writer, HTTP server.
+/// Services run in this order and stop in the reverse one: storage, event-log writer, actor runtime,
+/// HTTP server.
 /// On SIGTERM/SIGINT the server stops accepting and finishes in-flight requests, then the writer
 /// flushes its queue, then the storage closes.
 public func buildServer(
@@ -40,6 +44,7 @@ public func buildServer(
         configuration: configuration.writerConfiguration,
         logger: logger
     )
+    let runtime = Runtime(writer: eventLog, storage: storage, configuration: configuration.runtime, logger: logger)
     let redis = try configuration.redisURL.map { RedisConnection(endpoint: try RedisEndpoint(url: $0)) }
 
     let router = Router(context: AppRequestContext.self)
@@ -55,11 +60,13 @@ public func buildServer(
         backend: storage.backend,
         redisConfigured: redis != nil
     ).register(on: router)
+    CommandRoutes(runtime: runtime, storage: storage, authentication: ServiceAuthentication(serviceKey: configuration.serviceKey))
+        .register(on: router)
 
     var application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dojopool"),
-        services: [storage, eventLog],
+        services: [storage, eventLog, runtime],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.notice(
@@ -74,11 +81,13 @@ public func buildServer(
         },
         logger: logger
     )
-    if configuration.migrateOnStart {
-        application.beforeServerStarts {
+    let migrateOnStart = configuration.migrateOnStart
+    application.beforeServerStarts {
+        if migrateOnStart {
             let applied = try await storage.migrate(logger: logger)
             logger.info("migrations up to date", metadata: ["migrations.applied_now": "\(applied.map(\.description))"])
         }
+        runtime.storageReady()
     }
-    return DojoPoolServer(application: application, storage: storage, eventLog: eventLog)
+    return DojoPoolServer(application: application, storage: storage, eventLog: eventLog, runtime: runtime)
 }

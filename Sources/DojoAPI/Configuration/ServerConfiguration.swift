@@ -1,5 +1,6 @@
 public import Configuration
 import DojoCluster
+public import DojoRuntime
 public import DojoStorage
 import Foundation
 public import Logging
@@ -23,6 +24,14 @@ import SystemPackage
 /// | `storage.batch.timeout.ms` | `DOJO_STORAGE_BATCH_TIMEOUT_MS` | `10000` | time a batch may take before its appends fail `unavailable` |
 /// | `storage.queue.max` | `DOJO_STORAGE_QUEUE_MAX` | `100000` | most appends waiting before `unavailable` |
 /// | `readiness.timeout.ms` | `DOJO_READINESS_TIMEOUT_MS` | `2000` | time each readiness check may take |
+/// | `runtime.mailbox.max` | `DOJO_RUNTIME_MAILBOX_MAX` | `256` | commands waiting per actor before `busy` |
+/// | `runtime.batch.max` | `DOJO_RUNTIME_BATCH_MAX` | `64` | commands one actor appends together |
+/// | `runtime.idle.seconds` | `DOJO_RUNTIME_IDLE_SECONDS` | `300` | idle time before an actor is passivated |
+/// | `runtime.resident.max` | `DOJO_RUNTIME_RESIDENT_MAX` | `100000` | resident actors per kind (least recently used passivated past it) |
+/// | `runtime.snapshot.events` | `DOJO_RUNTIME_SNAPSHOT_EVENTS` | `100` | events between snapshots |
+/// | `runtime.snapshot.seconds` | `DOJO_RUNTIME_SNAPSHOT_SECONDS` | `60` | time between snapshots of a changed actor |
+/// | `runtime.commands.window` | `DOJO_RUNTIME_COMMANDS_WINDOW` | `64` | command ids remembered per actor (idempotent repeats) |
+/// | `auth.service.key` | `DOJO_AUTH_SERVICE_KEY` | none | shared key of a trusted backend that acts for users (secret, ≥ 32 characters) |
 public struct ServerConfiguration: Sendable, Equatable {
     /// Address to listen on.
     public var host = "127.0.0.1"
@@ -48,6 +57,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var batchTimeout = Duration.milliseconds(10_000)
     /// The time each readiness check may take.
     public var readinessTimeout = Duration.milliseconds(2_000)
+    /// The actor runtime's tuning.
+    public var runtime = RuntimeConfiguration()
+    /// The key a trusted backend presents to act for a user (`Authorization: Bearer …` with
+    /// `X-Dojo-User`); nil: command endpoints answer 401.
+    public var serviceKey: String?
 
     /// The defaults.
     public init() {}
@@ -102,6 +116,17 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         if let milliseconds = try Self.integer(reader, "readiness.timeout.ms", in: 10...60_000) {
             readinessTimeout = .milliseconds(milliseconds)
+        }
+        runtime.mailboxCapacity = try Self.integer(reader, "runtime.mailbox.max", in: 1...100_000) ?? runtime.mailboxCapacity
+        runtime.maximumCommandsPerAppend = try Self.integer(reader, "runtime.batch.max", in: 1...1_000) ?? runtime.maximumCommandsPerAppend
+        if let seconds = try Self.integer(reader, "runtime.idle.seconds", in: 1...86_400) { runtime.idleTimeout = .seconds(seconds) }
+        runtime.maximumResidentActors = try Self.integer(reader, "runtime.resident.max", in: 1...10_000_000) ?? runtime.maximumResidentActors
+        runtime.snapshotEveryEvents = try Self.integer(reader, "runtime.snapshot.events", in: 1...1_000_000) ?? runtime.snapshotEveryEvents
+        if let seconds = try Self.integer(reader, "runtime.snapshot.seconds", in: 1...86_400) { runtime.snapshotInterval = .seconds(seconds) }
+        runtime.commandIDWindow = try Self.integer(reader, "runtime.commands.window", in: 1...100_000) ?? runtime.commandIDWindow
+        serviceKey = Self.text(reader, "auth.service.key", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        if let serviceKey, serviceKey.utf8.count < 32 {
+            throw ConfigurationError(key: "auth.service.key", message: "must be at least 32 characters (use a random key: openssl rand -hex 32)")
         }
     }
 
@@ -174,7 +199,7 @@ extension ServerConfiguration {
                 values[AbsoluteConfigKey(pair.key.split(separator: ".").map(String.init))] = ConfigValue(.string(pair.value), isSecret: false)
             }),
         ]
-        let secrets = SecretsSpecifier<String, String>.specific(["DOJO_DATABASE_URL", "DOJO_REDIS_URL"])
+        let secrets = SecretsSpecifier<String, String>.specific(["DOJO_DATABASE_URL", "DOJO_REDIS_URL", "DOJO_AUTH_SERVICE_KEY"])
         let env = environment.map { EnvironmentVariablesProvider(environmentVariables: $0, secretsSpecifier: secrets) }
             ?? EnvironmentVariablesProvider(secretsSpecifier: secrets)
         providers.append(env.prefixKeys(with: "dojo"))

@@ -1,3 +1,6 @@
+import DojoDomain
+import DojoRuntime
+import DojoStorage
 public import Hummingbird
 
 /// The one wire error of the REST API: an HTTP status, a stable machine-readable code and a message.
@@ -9,12 +12,15 @@ public struct APIError: Error, Sendable, Equatable {
     public var code: String
     /// A human-readable message without internals.
     public var message: String
+    /// Seconds after which a retry may succeed (sent as `Retry-After`).
+    public var retryAfter: Int?
 
     /// Creates an error.
-    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+    public init(_ status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     static func from(_ error: any Error) -> APIError {
@@ -23,10 +29,45 @@ public struct APIError: Error, Sendable, Equatable {
             return error
         case let error as HTTPError:
             return APIError(error.status, code: code(for: error.status), message: error.body ?? error.status.reasonPhrase)
-        case is DecodingError:
-            return APIError(.badRequest, code: "invalid_json", message: "the request body is not valid JSON of the expected shape")
+        case let error as DecodingError:
+            return APIError(.badRequest, code: "invalid_json", message: "the request body is not valid JSON of the expected shape\(Self.detail(error))")
+        case let error as DomainError:
+            let status: HTTPResponse.Status = switch error.kind {
+            case .invalid: .unprocessableContent
+            case .notFound: .notFound
+            case .conflict: .conflict
+            case .forbidden: .forbidden
+            }
+            return APIError(status, code: error.code, message: error.message)
+        case let error as RuntimeError:
+            switch error.code {
+            case .busy:
+                return APIError(.serviceUnavailable, code: "busy", message: "the entity has too many commands waiting; retry shortly", retryAfter: 1)
+            case .fenced:
+                return APIError(.conflict, code: "conflict", message: "another writer changed the entity at the same time; retry", retryAfter: 1)
+            case .unavailable, .stopped:
+                return APIError(.serviceUnavailable, code: "unavailable", message: "the command could not be recorded; retry with the same command id", retryAfter: 1)
+            case .shuttingDown:
+                return APIError(.serviceUnavailable, code: "shutting_down", message: "the server is shutting down; retry on another node", retryAfter: 1)
+            }
+        case let error as StorageError where error.code == .unavailable || error.code == .shuttingDown:
+            return APIError(.serviceUnavailable, code: "unavailable", message: "storage is unavailable; retry", retryAfter: 1)
         default:
             return APIError(.internalServerError, code: "internal", message: "internal error")
+        }
+    }
+
+    /// Where the body did not fit: the field path and what was wrong, never the value.
+    private static func detail(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return path.isEmpty ? "" : " at \(path)"
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return ": missing field \(key.stringValue)\(path(context))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return ": wrong type\(path(context))"
+        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "" : ": invalid value\(path(context))"
+        @unknown default: return ""
         }
     }
 

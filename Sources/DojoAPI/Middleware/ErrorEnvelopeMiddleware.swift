@@ -29,6 +29,8 @@ public struct ErrorEnvelopeMiddleware: RouterMiddleware {
     static func response(for error: APIError, requestID: String, extra: [String: any Sendable] = [:]) -> Response {
         var object: [String: Any] = ["error": ["code": error.code, "message": error.message, "requestId": requestID]]
         for (key, value) in extra { object[key] = value }
-        return .json(error.status, object)
+        var response = Response.json(error.status, object)
+        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
     }
 }

@@ -1,4 +1,5 @@
 public import SQLKit
+import Foundation
 
 /// One versioned schema change, applied once per database and recorded in `schema_migrations`.
 public struct Migration: Sendable {
@@ -37,6 +38,7 @@ public struct Migration: Sendable {
     public static let all: [Migration] = [
         Migration(version: 1, name: "event_log", apply: Schema.createEventLog),
         Migration(version: 2, name: "records", apply: Schema.createRecords),
+        Migration(version: 3, name: "consumer_positions", apply: Schema.createConsumerPositions),
     ]
 }
 
@@ -63,4 +65,16 @@ public struct SchemaDialect: Sendable {
     var now: any SQLExpression { SQLRaw(isPostgres ? "now()" : "(strftime('%Y-%m-%dT%H:%M:%fZ','now'))") }
     /// The empty JSON object as a column default.
     var emptyObject: any SQLExpression { SQLRaw(isPostgres ? "'{}'::jsonb" : "'{}'") }
+
+    /// A bound instant, stored as the column type above expects (ISO-8601 with milliseconds on SQLite).
+    func bind(_ date: Date) -> any SQLExpression {
+        isPostgres ? SQLBind(date) : SQLBind(date.formatted(Self.iso8601Milliseconds))
+    }
+
+    /// A bound JSON document (text that is already valid JSON).
+    func bindJSON(_ json: String) -> any SQLExpression {
+        isPostgres ? SQLQueryString("CAST(\(bind: json) AS JSONB)") : SQLBind(json)
+    }
+
+    private static let iso8601Milliseconds = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }

@@ -31,3 +31,17 @@ enum Schema {
             .run()
     }
 }
+
+extension Schema {
+    /// Migration 3: how far each consumer of the log (reactions, projections) has processed each
+    /// stream. A consumer resumes from here after a crash; what it handles again is idempotent.
+    @Sendable static func createConsumerPositions(_ db: any SQLDatabase, _ d: SchemaDialect) async throws {
+        try await db.create(table: "consumer_positions")
+            .column("consumer", type: .text, .notNull)
+            .column("stream", type: .text, .notNull)
+            .column("position", type: .bigint, .notNull)
+            .column("updated_at", type: d.timestamp, .notNull)
+            .primaryKey("consumer", "stream")
+            .run()
+    }
+}

@@ -1,0 +1,326 @@
+import DojoDomain
+import DojoRuntime
+import DojoStorage
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// REST for the live entities' commands (`/v1/matches`, `/v1/venues`): a scorer app without a
+/// socket works, and the tests drive the runtime through it. Every command answers with the
+/// sequence number of the last event appended and the entity's state after it.
+///
+/// Idempotency: an `Idempotency-Key` header (or `commandId` in the body) makes a command safe to
+/// retry; a repeat returns the original sequence numbers with `"duplicate": true`.
+struct CommandRoutes: Sendable {
+    let runtime: Runtime
+    let storage: any Storage
+    let authentication: ServiceAuthentication
+
+    static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
+
+    func register(on router: Router<AppRequestContext>) {
+        let matches = router.group("/v1/matches")
+        matches.post { request, context in try await createMatch(request, context) }
+        matches.get("/:id") { _, context in
+            let id = try context.parameters.require("id")
+            let (state, sequence) = try await runtime.matches.read(id)
+            guard state.exists else { throw DomainError(.notFound, "match.not_found", "match \(id) does not exist") }
+            return try Response.json(.ok, EntityView(sequence: sequence, match: state))
+        }
+        matches.post("/:id/commands") { request, context in
+            let body = try await request.decode(as: MatchCommandBody.self, context: context)
+            return try await matchCommand(request, context, body.command(), commandID: body.commandId)
+        }
+        matches.post("/:id/start") { request, context in
+            try await matchCommand(request, context, .start, commandID: nil)
+        }
+        matches.post("/:id/racks") { request, context in
+            let body = try await request.decode(as: RackBody.self, context: context)
+            return try await matchCommand(request, context, .recordRack(winner: body.winner, breaker: body.breaker), commandID: body.commandId)
+        }
+        matches.post("/:id/end") { request, context in
+            let body = try await request.decode(as: EndBody.self, context: context)
+            return try await matchCommand(request, context, .end(winner: body.winner, reason: body.reason), commandID: body.commandId)
+        }
+        matches.post("/:id/cancel") { request, context in
+            let body = try await decodeOptional(CancelBody.self, request, context) ?? CancelBody()
+            return try await matchCommand(request, context, .cancel(reason: body.reason), commandID: body.commandId)
+        }
+
+        let venues = router.group("/v1/venues")
+        venues.post { request, context in try await createVenue(request, context) }
+        venues.get("/:id") { _, context in
+            let id = try context.parameters.require("id")
+            let (state, sequence) = try await runtime.venues.read(id)
+            guard state.exists else { throw DomainError(.notFound, "venue.not_found", "venue \(id) does not exist") }
+            return try Response.json(.ok, EntityView(sequence: sequence, venue: state))
+        }
+        venues.post("/:id/tables") { request, context in
+            let body = try await request.decode(as: TableBody.self, context: context)
+            guard try await storage.existingIDs(in: "venue_tables", [body.id]).isEmpty else {
+                throw DomainError(.conflict, "venue.table_exists", "a table with id \(body.id) already exists")
+            }
+            return try await venueCommand(request, context, .addTable(id: body.id, name: body.name), commandID: body.commandId, status: .created)
+        }
+        venues.post("/:id/tables/:table/maintenance") { request, context in
+            let body = try await request.decode(as: MaintenanceBody.self, context: context)
+            let table = try context.parameters.require("table")
+            return try await venueCommand(request, context, .setMaintenance(tableID: table, on: body.on), commandID: body.commandId)
+        }
+        venues.post("/:id/admins") { request, context in
+            let body = try await request.decode(as: UserBody.self, context: context)
+            return try await venueCommand(request, context, .grantAdmin(userID: body.userId), commandID: body.commandId)
+        }
+        venues.delete("/:id/admins/:user") { request, context in
+            try await venueCommand(request, context, .revokeAdmin(userID: try context.parameters.require("user")), commandID: nil)
+        }
+        venues.post("/:id/check-ins") { request, context in
+            let principal = try authentication.principal(request)
+            let body = try await request.decode(as: CheckInBody.self, context: context)
+            let user = body.userId ?? principal.userID ?? ""
+            guard try await storage.existingIDs(in: "users", [user]).count == 1 else {
+                throw DomainError(.invalid, "venue.unknown_user", "user \(user) does not exist")
+            }
+            return try await venueCommand(request, context, .checkIn(userID: user, method: body.method), commandID: body.commandId, principal: principal)
+        }
+    }
+
+    // MARK: Matches
+
+    private func createMatch(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = try authentication.principal(request)
+        let body = try await request.decode(as: CreateMatchBody.self, context: context)
+        let id = body.id ?? Self.newID()
+        let terms = Match.Terms(
+            playerA: body.playerA, playerB: body.playerB, gameType: body.gameType, raceTo: body.raceTo,
+            venueID: body.venueId, tableID: body.tableId, tournamentID: body.tournamentId, scorer: body.scorer
+        )
+        // Validate the terms first (pure), then the references (records), then create.
+        _ = try Match.decide(Match.initialState(id: id), .create(terms), CommandContext(principal: principal, now: Timestamp(Date())))
+        let users = [terms.playerA, terms.playerB] + [terms.scorer].compactMap { $0 }
+        let known = try await storage.existingIDs(in: "users", users)
+        if let missing = users.first(where: { !known.contains($0) }) {
+            throw DomainError(.invalid, "match.unknown_user", "user \(missing) does not exist")
+        }
+        if let venueID = terms.venueID {
+            let (venue, _) = try await runtime.venues.read(venueID)
+            guard venue.exists else { throw DomainError(.invalid, "match.unknown_venue", "venue \(venueID) does not exist") }
+            if let tableID = terms.tableID, venue.table(tableID) == nil {
+                throw DomainError(.invalid, "match.unknown_table", "venue \(venueID) has no table \(tableID)")
+            }
+        }
+        if let tournamentID = terms.tournamentID, try await storage.existingIDs(in: "tournaments", [tournamentID]).isEmpty {
+            throw DomainError(.invalid, "match.unknown_tournament", "tournament \(tournamentID) does not exist")
+        }
+        return try await matchCommand(request, context, .create(terms), commandID: body.commandId, id: id, principal: principal, status: .created)
+    }
+
+    private func matchCommand(
+        _ request: Request, _ context: AppRequestContext, _ command: Match.Command, commandID: String?,
+        id: String? = nil, principal: Principal? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let principal = try principal ?? authentication.principal(request)
+        let id = try id ?? context.parameters.require("id")
+        let result = try await runtime.matches.send(
+            id, command, context: CommandContext(principal: principal, now: Timestamp(Date())),
+            commandID: try Self.commandID(request, body: commandID)
+        )
+        return try Response.json(result.duplicate ? .ok : status, CommandView(result: result, eventType: Match.eventType, match: result.state))
+    }
+
+    // MARK: Venues
+
+    private func createVenue(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = try authentication.principal(request)
+        let body = try await request.decode(as: CreateVenueBody.self, context: context)
+        let id = body.id ?? Self.newID()
+        let owner = body.ownerId ?? principal.userID
+        if let owner, try await storage.existingIDs(in: "users", [owner]).isEmpty {
+            throw DomainError(.invalid, "venue.unknown_user", "user \(owner) does not exist")
+        }
+        let command = Venue.Command.register(name: body.name, location: .init(lat: body.lat, lng: body.lng), address: body.address, ownerID: owner)
+        return try await venueCommand(request, context, command, commandID: body.commandId, id: id, principal: principal, status: .created)
+    }
+
+    private func venueCommand(
+        _ request: Request, _ context: AppRequestContext, _ command: Venue.Command, commandID: String?,
+        id: String? = nil, principal: Principal? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let principal = try principal ?? authentication.principal(request)
+        let id = try id ?? context.parameters.require("id")
+        let result = try await runtime.venues.send(
+            id, command, context: CommandContext(principal: principal, now: Timestamp(Date())),
+            commandID: try Self.commandID(request, body: commandID)
+        )
+        return try Response.json(result.duplicate ? .ok : status, CommandView(result: result, eventType: Venue.eventType, venue: result.state))
+    }
+
+    // MARK: Helpers
+
+    private static func commandID(_ request: Request, body: String?) throws -> String? {
+        guard let id = request.headers[idempotencyHeader] ?? body else { return nil }
+        guard !id.isEmpty, id.utf8.count <= 128, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw APIError(.badRequest, code: "invalid_command_id", message: "a command id (Idempotency-Key) is 1–128 printable ASCII characters")
+        }
+        return id
+    }
+
+    /// A new entity id: 32 lowercase hex digits.
+    static func newID() -> String {
+        UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+    }
+
+    private func decodeOptional<T: Decodable>(_ type: T.Type, _ request: Request, _ context: AppRequestContext) async throws -> T? {
+        var request = request
+        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        guard buffer.readableBytes > 0 else { return nil }
+        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+    }
+}
+
+// MARK: Bodies
+
+struct CreateMatchBody: Decodable {
+    var id: String?
+    var playerA: String
+    var playerB: String
+    var gameType: Match.GameType
+    var raceTo: Int
+    var venueId: String?
+    var tableId: String?
+    var tournamentId: String?
+    var scorer: String?
+    var commandId: String?
+}
+
+struct RackBody: Decodable {
+    var winner: Match.Side
+    var breaker: Match.Side?
+    var commandId: String?
+}
+
+struct EndBody: Decodable {
+    var winner: Match.Side
+    var reason: String?
+    var commandId: String?
+}
+
+struct CancelBody: Decodable {
+    var reason: String?
+    var commandId: String?
+}
+
+/// Any match command as one JSON object (`{"type": "recordRack", "winner": "A"}`); the WebSocket
+/// gateway takes the same shape.
+struct MatchCommandBody: Decodable {
+    var type: String
+    var commandId: String?
+    var breaker: Match.Side?
+    var winner: Match.Side?
+    var shooter: Match.Side?
+    var pocketed: [Int]?
+    var text: String?
+    var reason: String?
+
+    func command() throws -> Match.Command {
+        func require<T>(_ value: T?, _ field: String) throws -> T {
+            guard let value else { throw APIError(.badRequest, code: "invalid_command", message: "\(type) needs \(field)") }
+            return value
+        }
+        switch type {
+        case "start": return .start
+        case "startRack": return .startRack(breaker: breaker)
+        case "shot": return .shot(shooter: try require(shooter, "shooter"), pocketed: pocketed ?? [])
+        case "recordRack": return .recordRack(winner: try require(winner, "winner"), breaker: breaker)
+        case "commentary": return .commentary(try require(text, "text"))
+        case "end": return .end(winner: try require(winner, "winner"), reason: reason)
+        case "cancel": return .cancel(reason: reason)
+        default:
+            throw APIError(.badRequest, code: "invalid_command", message: "unknown command type \(type.prefix(40)); use start, startRack, shot, recordRack, commentary, end or cancel")
+        }
+    }
+}
+
+struct CreateVenueBody: Decodable {
+    var id: String?
+    var name: String
+    var lat: Double
+    var lng: Double
+    var address: String?
+    var ownerId: String?
+    var commandId: String?
+}
+
+struct TableBody: Decodable {
+    var id: String
+    var name: String
+    var commandId: String?
+}
+
+struct MaintenanceBody: Decodable {
+    var on: Bool
+    var commandId: String?
+}
+
+struct UserBody: Decodable {
+    var userId: String
+    var commandId: String?
+}
+
+struct CheckInBody: Decodable {
+    var userId: String?
+    var method: CheckInMethod
+    var commandId: String?
+}
+
+// MARK: Views
+
+struct EntityView: Encodable {
+    var sequence: Int64
+    var match: Match.State?
+    var venue: Venue.State?
+}
+
+struct CommandView: Encodable {
+    var sequence: Int64
+    var firstSequence: Int64?
+    var duplicate: Bool
+    var events: [TypedEvent]
+    var match: Match.State?
+    var venue: Venue.State?
+
+    struct TypedEvent: Encodable {
+        var seq: Int64
+        var type: String
+        var event: AnyEncodable
+    }
+
+    init<A: Aggregate>(result: CommandResult<A>, eventType: (A.Event) -> String, match: Match.State? = nil, venue: Venue.State? = nil) {
+        sequence = result.sequence
+        firstSequence = result.firstSequence
+        duplicate = result.duplicate
+        events = result.events.enumerated().map { offset, event in
+            TypedEvent(seq: (result.firstSequence ?? 0) + Int64(offset), type: eventType(event), event: AnyEncodable(event))
+        }
+        self.match = match
+        self.venue = venue
+    }
+}
+
+struct AnyEncodable: Encodable {
+    private let encodeBody: (any Encoder) throws -> Void
+    init(_ value: some Encodable) { encodeBody = value.encode(to:) }
+    func encode(to encoder: any Encoder) throws { try encodeBody(encoder) }
+}
+
+extension Response {
+    /// A JSON response for an `Encodable` value (keys sorted).
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}

@@ -1,0 +1,324 @@
+/// A match between two players: SCHEDULED → LIVE → COMPLETED or CANCELLED, played as a race to N
+/// racks. The referee that judges single shots comes later; here the match's scorer enters rack
+/// results directly.
+public enum Match: Aggregate {
+    public static let kind = EntityKind.match
+    public static let stateFormatVersion = 1
+
+    /// Player A or B.
+    public enum Side: String, Sendable, Codable, CaseIterable {
+        case a = "A", b = "B"
+        public var other: Side { self == .a ? .b : .a }
+    }
+
+    /// The game played in every rack.
+    public enum GameType: String, Sendable, Codable, CaseIterable {
+        case eightBall = "8-ball", nineBall = "9-ball", tenBall = "10-ball"
+    }
+
+    /// The longest race accepted (first to 99 racks is already far beyond any real format).
+    public static let maximumRace = 99
+    /// The longest commentary or cancellation reason, in characters.
+    public static let maximumTextLength = 280
+
+    /// The terms a match is created with.
+    public struct Terms: Sendable, Codable, Equatable {
+        public var playerA: String
+        public var playerB: String
+        public var gameType: GameType
+        public var raceTo: Int
+        public var venueID: String?
+        public var tableID: String?
+        public var tournamentID: String?
+        /// Who may enter results; the creator when not given.
+        public var scorer: String?
+
+        public init(
+            playerA: String, playerB: String, gameType: GameType, raceTo: Int,
+            venueID: String? = nil, tableID: String? = nil, tournamentID: String? = nil, scorer: String? = nil
+        ) {
+            self.playerA = playerA
+            self.playerB = playerB
+            self.gameType = gameType
+            self.raceTo = raceTo
+            self.venueID = venueID
+            self.tableID = tableID
+            self.tournamentID = tournamentID
+            self.scorer = scorer
+        }
+    }
+
+    /// The rack being played.
+    public struct Rack: Sendable, Codable, Equatable {
+        public var number: Int
+        public var breaker: Side
+        public var shots: Int
+    }
+
+    public struct State: Sendable, Codable, Equatable {
+        public var id: String
+        /// False until the match is created; every other command needs it.
+        public var exists = false
+        public var status = MatchStatus.scheduled
+        public var playerA = ""
+        public var playerB = ""
+        public var scorer = ""
+        public var createdBy: String?
+        public var gameType = GameType.eightBall
+        public var raceTo = 0
+        public var venueID: String?
+        public var tableID: String?
+        public var tournamentID: String?
+        public var scoreA = 0
+        public var scoreB = 0
+        public var racksPlayed = 0
+        public var rack: Rack?
+        /// Who breaks the next rack (alternate breaks).
+        public var nextBreaker = Side.a
+        public var winner: Side?
+        public var cancelReason: String?
+        public var createdAt: Timestamp?
+        public var startedAt: Timestamp?
+        public var endedAt: Timestamp?
+
+        public init(id: String) { self.id = id }
+
+        /// The user id playing a side.
+        public func player(_ side: Side) -> String { side == .a ? playerA : playerB }
+        /// The score of a side.
+        public func score(_ side: Side) -> Int { side == .a ? scoreA : scoreB }
+        /// True once the match can change no more.
+        public var isFinished: Bool { status == .completed || status == .cancelled }
+    }
+
+    public enum Command: Sendable, Equatable {
+        case create(Terms)
+        case start
+        case startRack(breaker: Side?)
+        case shot(shooter: Side, pocketed: [Int])
+        /// Ends the rack in progress with a winner, or records a whole rack when none is in progress.
+        case recordRack(winner: Side, breaker: Side?)
+        case commentary(String)
+        /// Ends a live match early with a winner (forfeit, retirement).
+        case end(winner: Side, reason: String?)
+        case cancel(reason: String?)
+    }
+
+    public enum Event: Sendable, Codable, Equatable {
+        case created(terms: Terms, scorer: String, createdBy: String?, at: Timestamp)
+        case started(at: Timestamp)
+        case rackStarted(rack: Int, breaker: Side, at: Timestamp)
+        case shot(rack: Int, shooter: Side, pocketed: [Int], at: Timestamp)
+        case rackEnded(rack: Int, winner: Side, scoreA: Int, scoreB: Int, at: Timestamp)
+        case commentary(text: String, at: Timestamp)
+        case completed(winner: Side, scoreA: Int, scoreB: Int, reason: String?, at: Timestamp)
+        case cancelled(reason: String?, at: Timestamp)
+
+        /// The seed's event class (MatchEvent.type).
+        public var seedType: MatchEventType {
+            switch self {
+            case .created, .started, .completed, .cancelled: .system
+            case .rackStarted: .rackStart
+            case .rackEnded: .rackEnd
+            case .shot: .shot
+            case .commentary: .commentary
+            }
+        }
+
+        public var at: Timestamp {
+            switch self {
+            case .created(_, _, _, let at), .started(let at), .rackStarted(_, _, let at), .shot(_, _, _, let at),
+                .rackEnded(_, _, _, _, let at), .commentary(_, let at), .completed(_, _, _, _, let at), .cancelled(_, let at):
+                at
+            }
+        }
+    }
+
+    public static func initialState(id: String) -> State { State(id: id) }
+
+    public static func eventType(_ event: Event) -> String {
+        switch event {
+        case .created: "match.created"
+        case .started: "match.started"
+        case .rackStarted: "match.rack_started"
+        case .shot: "match.shot"
+        case .rackEnded: "match.rack_ended"
+        case .commentary: "match.commentary"
+        case .completed: "match.completed"
+        case .cancelled: "match.cancelled"
+        }
+    }
+
+    // MARK: decide
+
+    public static func decide(_ state: State, _ command: Command, _ context: CommandContext) throws(DomainError) -> [Event] {
+        let now = context.now
+        if case .create(let terms) = command {
+            return try decideCreate(state, terms, context)
+        }
+        guard state.exists else { throw DomainError(.notFound, "match.not_found", "match \(state.id) does not exist") }
+
+        switch command {
+        case .create:
+            preconditionFailure("handled above")
+
+        case .start:
+            try requireScorer(state, context)
+            guard state.status == .scheduled else { throw notInStatus(state, "start", expected: .scheduled) }
+            return [.started(at: now)]
+
+        case .startRack(let breaker):
+            try requireScorer(state, context)
+            try requireLive(state, "start a rack")
+            guard state.rack == nil else {
+                throw DomainError(.conflict, "match.rack_in_progress", "rack \(state.racksPlayed + 1) is still being played")
+            }
+            return [.rackStarted(rack: state.racksPlayed + 1, breaker: breaker ?? state.nextBreaker, at: now)]
+
+        case .shot(let shooter, let pocketed):
+            try requireScorer(state, context)
+            try requireLive(state, "record a shot")
+            guard let rack = state.rack else { throw DomainError(.conflict, "match.no_rack", "no rack is being played") }
+            guard pocketed.count <= 15, pocketed.allSatisfy({ (1...15).contains($0) }), Set(pocketed).count == pocketed.count else {
+                throw DomainError(.invalid, "match.invalid_shot", "pocketed balls must be distinct numbers 1–15")
+            }
+            return [.shot(rack: rack.number, shooter: shooter, pocketed: pocketed, at: now)]
+
+        case .recordRack(let winner, let breaker):
+            try requireScorer(state, context)
+            try requireLive(state, "record a rack")
+            var events: [Event] = []
+            let number: Int
+            if let rack = state.rack {
+                number = rack.number
+            } else {
+                number = state.racksPlayed + 1
+                events.append(.rackStarted(rack: number, breaker: breaker ?? state.nextBreaker, at: now))
+            }
+            let scoreA = state.scoreA + (winner == .a ? 1 : 0)
+            let scoreB = state.scoreB + (winner == .b ? 1 : 0)
+            events.append(.rackEnded(rack: number, winner: winner, scoreA: scoreA, scoreB: scoreB, at: now))
+            if max(scoreA, scoreB) >= state.raceTo {
+                events.append(.completed(winner: winner, scoreA: scoreA, scoreB: scoreB, reason: nil, at: now))
+            }
+            return events
+
+        case .commentary(let text):
+            try requireScorer(state, context)
+            guard !state.isFinished else { throw notInStatus(state, "comment on", expected: .live) }
+            return [.commentary(text: try validText(text, field: "commentary"), at: now)]
+
+        case .end(let winner, let reason):
+            try requireScorer(state, context)
+            try requireLive(state, "end")
+            let reason = try reason.map { text throws(DomainError) in try validText(text, field: "reason") }
+            return [.completed(winner: winner, scoreA: state.scoreA, scoreB: state.scoreB, reason: reason, at: now)]
+
+        case .cancel(let reason):
+            let principal = context.principal
+            let isPlayer = principal.userID == state.playerA || principal.userID == state.playerB
+            guard principal.isAdmin || principal.userID == state.scorer || (isPlayer && state.status == .scheduled) else {
+                throw DomainError(.forbidden, "forbidden", "only the scorer or an admin may cancel a match once it is live; a player may cancel it while it is scheduled")
+            }
+            guard !state.isFinished else { throw notInStatus(state, "cancel", expected: .live) }
+            let reason = try reason.map { text throws(DomainError) in try validText(text, field: "reason") }
+            return [.cancelled(reason: reason, at: now)]
+        }
+    }
+
+    private static func decideCreate(_ state: State, _ terms: Terms, _ context: CommandContext) throws(DomainError) -> [Event] {
+        guard !state.exists else { throw DomainError(.conflict, "match.already_exists", "match \(state.id) already exists") }
+        guard terms.raceTo >= 1, terms.raceTo <= maximumRace else {
+            throw DomainError(.invalid, "match.invalid_race", "the race must be 1–\(maximumRace) racks")
+        }
+        let optionalIDs = [("scorer", terms.scorer), ("venueId", terms.venueID), ("tableId", terms.tableID), ("tournamentId", terms.tournamentID)]
+        for (field, id) in [("playerA", terms.playerA), ("playerB", terms.playerB)] + optionalIDs.compactMap({ field, id in id.map { (field, $0) } }) {
+            guard EntityKey.isValidID(id) else {
+                throw DomainError(.invalid, "match.invalid_id", "\(field) must be 1–\(EntityKey.maximumIDLength) characters of A–Z a–z 0–9 - _")
+            }
+        }
+        guard terms.playerA != terms.playerB else {
+            throw DomainError(.invalid, "match.same_players", "a player cannot play themself")
+        }
+        guard (terms.tableID == nil) || (terms.venueID != nil) else {
+            throw DomainError(.invalid, "match.table_without_venue", "a table is given only with its venue")
+        }
+        let principal = context.principal
+        let isPlayer = principal.userID == terms.playerA || principal.userID == terms.playerB
+        guard isPlayer || principal.isAdmin || principal.role == .venueAdmin else {
+            throw DomainError(.forbidden, "forbidden", "a match is created by one of its players, a venue admin or an admin")
+        }
+        guard let scorer = terms.scorer ?? principal.userID else {
+            throw DomainError(.invalid, "match.no_scorer", "a match created by the system names its scorer")
+        }
+        return [.created(terms: terms, scorer: scorer, createdBy: principal.userID, at: context.now)]
+    }
+
+    private static func requireScorer(_ state: State, _ context: CommandContext) throws(DomainError) {
+        let principal = context.principal
+        guard principal.isAdmin || principal.userID == state.scorer else {
+            throw DomainError(.forbidden, "match.not_scorer", "only the match's scorer or an admin may do this")
+        }
+    }
+
+    private static func requireLive(_ state: State, _ action: String) throws(DomainError) {
+        guard state.status == .live else { throw notInStatus(state, action, expected: .live) }
+    }
+
+    private static func notInStatus(_ state: State, _ action: String, expected: MatchStatus) -> DomainError {
+        let code = state.isFinished ? "match.finished" : (state.status == .scheduled ? "match.not_live" : "match.already_started")
+        return DomainError(.conflict, code, "cannot \(action) a \(state.status.rawValue) match")
+    }
+
+    private static func validText(_ text: String, field: String) throws(DomainError) -> String {
+        guard !text.isEmpty, text.count <= maximumTextLength else {
+            throw DomainError(.invalid, "match.invalid_text", "\(field) must be 1–\(maximumTextLength) characters")
+        }
+        return text
+    }
+
+    // MARK: apply
+
+    public static func apply(_ state: inout State, _ event: Event) {
+        switch event {
+        case .created(let terms, let scorer, let createdBy, let at):
+            state.exists = true
+            state.status = .scheduled
+            state.playerA = terms.playerA
+            state.playerB = terms.playerB
+            state.gameType = terms.gameType
+            state.raceTo = terms.raceTo
+            state.venueID = terms.venueID
+            state.tableID = terms.tableID
+            state.tournamentID = terms.tournamentID
+            state.scorer = scorer
+            state.createdBy = createdBy
+            state.createdAt = at
+        case .started(let at):
+            state.status = .live
+            state.startedAt = at
+        case .rackStarted(let number, let breaker, _):
+            state.rack = Rack(number: number, breaker: breaker, shots: 0)
+        case .shot:
+            state.rack?.shots += 1
+        case .rackEnded(_, _, let scoreA, let scoreB, _):
+            if let rack = state.rack { state.nextBreaker = rack.breaker.other }
+            state.rack = nil
+            state.racksPlayed += 1
+            state.scoreA = scoreA
+            state.scoreB = scoreB
+        case .commentary:
+            break
+        case .completed(let winner, _, _, _, let at):
+            state.status = .completed
+            state.winner = winner
+            state.rack = nil
+            state.endedAt = at
+        case .cancelled(let reason, let at):
+            state.status = .cancelled
+            state.cancelReason = reason
+            state.rack = nil
+            state.endedAt = at
+        }
+    }
+}

@@ -1,0 +1,28 @@
+/// How one entity's events drive commands to another (ARCHITECTURE §1; the runtime delivers them at
+/// least once and the target applies each exactly once, keyed by the source event).
+///
+/// Pure: given a source event and the source's state after it, the commands to send. The runtime
+/// calls these for every event in the log of a source kind, in order.
+public enum Reactions {
+    /// A command for a venue, caused by a match event.
+    public struct VenueCommand: Sendable, Equatable {
+        public var venueID: String
+        public var command: Venue.Command
+    }
+
+    /// What a match event makes happen elsewhere: a match going live occupies its table; a match
+    /// that completes or is cancelled after going live frees it. (Later: brackets, stakes,
+    /// territories.)
+    public static func onMatchEvent(_ event: Match.Event, state: Match.State) -> [VenueCommand] {
+        guard let venueID = state.venueID, let tableID = state.tableID else { return [] }
+        switch event {
+        case .started:
+            return [VenueCommand(venueID: venueID, command: .occupyTable(tableID: tableID, matchID: state.id))]
+        case .completed, .cancelled:
+            guard state.startedAt != nil else { return [] }
+            return [VenueCommand(venueID: venueID, command: .releaseTable(tableID: tableID, matchID: state.id))]
+        default:
+            return []
+        }
+    }
+}

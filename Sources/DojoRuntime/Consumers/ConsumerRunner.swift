@@ -1,0 +1,228 @@
+public import DojoDomain
+public import DojoStorage
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+
+/// Something that follows the event log of some kinds: reactions between entities, projections into
+/// the records tables, later the rooms of other nodes.
+///
+/// `handle` gets each stream's events in order, contiguous, starting right after the last position
+/// stored for this consumer. It may get events again after a crash (at least once), so it must be
+/// idempotent. A thrown error leaves the position where it was; the events come again later.
+public protocol EventConsumer: Sendable {
+    /// A stable name: the key of the stored positions.
+    var name: String { get }
+    /// The kinds of stream it follows.
+    var kinds: [EntityKind] { get }
+    func handle(stream: String, events: [RecordedEvent]) async throws
+}
+
+/// Runs one consumer: takes committed events from the actors as they happen (no extra read), and
+/// reads from the log whatever it did not see (after a restart, after a failure, or past its
+/// buffer). Positions are stored after each round, in one statement.
+final class ConsumerRunner: Sendable {
+    private struct State {
+        /// Committed events not handled yet, per stream (in order; may have gaps, then the log is read).
+        var pending: [String: [RecordedEvent]] = [:]
+        /// Streams the sweep found behind, to read from the log.
+        var behind: Set<String> = []
+        /// Known positions (cache of the stored ones plus progress not yet stored).
+        var positions: [String: Int64] = [:]
+    }
+
+    let consumer: any EventConsumer
+    private let storage: any Storage
+    private let logger: Logger
+    private let configuration: RuntimeConfiguration
+    private let state = Mutex(State())
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+    private let handled: Counter
+    private let failures: Counter
+    private let lag: Gauge
+
+    /// Events buffered per stream before the runner reads the log instead.
+    static let maximumBufferedPerStream = 1_000
+    /// Streams handled at once.
+    static let concurrency = 8
+
+    init(consumer: any EventConsumer, storage: any Storage, configuration: RuntimeConfiguration, logger: Logger) {
+        self.consumer = consumer
+        self.storage = storage
+        self.configuration = configuration
+        self.logger = logger
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let dimensions = [("consumer", consumer.name)]
+        handled = Counter(label: "dojo_consumer_events_total", dimensions: dimensions)
+        failures = Counter(label: "dojo_consumer_failures_total", dimensions: dimensions)
+        lag = Gauge(label: "dojo_consumer_pending_streams", dimensions: dimensions)
+    }
+
+    func follows(_ kind: EntityKind) -> Bool { consumer.kinds.contains(kind) }
+
+    /// Hands over committed events (called by the actors, must not block).
+    func notify(_ events: [RecordedEvent]) {
+        guard let stream = events.first?.stream else { return }
+        state.withLock { state in
+            if state.behind.contains(stream) { return }
+            var buffered = state.pending[stream, default: []]
+            if buffered.count + events.count > Self.maximumBufferedPerStream {
+                state.pending[stream] = nil
+                state.behind.insert(stream)
+            } else {
+                buffered.append(contentsOf: events)
+                state.pending[stream] = buffered
+            }
+        }
+        wake.yield()
+    }
+
+    /// Runs until cancelled: a sweep of the log first (what happened before a crash), then rounds.
+    func run() async {
+        let sweeper = Task {
+            while !Task.isCancelled {
+                await self.sweep()
+                try? await Task.sleep(for: configuration.consumerSweepInterval)
+            }
+        }
+        defer { sweeper.cancel() }
+        for await _ in wakes {
+            await round()
+            if Task.isCancelled { break }
+        }
+    }
+
+    /// Handles everything pending now; returns when done (used by `run` and by tests).
+    func round() async {
+        let (work, behind) = state.withLock { state in
+            let work = state.pending
+            let behind = state.behind
+            state.pending = [:]
+            state.behind = []
+            return (work, behind)
+        }
+        let streams = Array(Set(work.keys).union(behind))
+        guard !streams.isEmpty else { return }
+        lag.record(streams.count)
+        await loadPositions(for: streams)
+
+        var progress: [String: Int64] = [:]
+        await withTaskGroup(of: (String, Int64?).self) { group in
+            var iterator = streams.makeIterator()
+            var running = 0
+            func addNext() -> Bool {
+                guard let stream = iterator.next() else { return false }
+                let buffered = work[stream] ?? []
+                group.addTask { (stream, await self.handle(stream: stream, buffered: buffered)) }
+                return true
+            }
+            while running < Self.concurrency, addNext() { running += 1 }
+            for await (stream, position) in group {
+                if let position { progress[stream] = position }
+                if !addNext() { running -= 1 }
+            }
+        }
+        guard !progress.isEmpty else { return }
+        let handledPositions = progress
+        state.withLock { state in
+            for (stream, position) in handledPositions { state.positions[stream] = max(state.positions[stream] ?? 0, position) }
+            if state.positions.count > 100_000 { state.positions.removeAll() }
+        }
+        do {
+            try await withTimeout(configuration.storageTimeout) {
+                try await self.storage.saveConsumerPositions(consumer: self.consumer.name, handledPositions, at: Date())
+            }
+        } catch {
+            // The events are handled again after a restart: harmless, consumers are idempotent.
+            logger.warning("consumer positions not saved", metadata: ["consumer": "\(consumer.name)", "error": "\(error)"])
+        }
+        lag.record(0)
+    }
+
+    /// Handles one stream from its position; returns the new position, nil if nothing was handled.
+    private func handle(stream: String, buffered: [RecordedEvent]) async -> Int64? {
+        let position = state.withLock { $0.positions[stream] ?? 0 }
+        var events = buffered.filter { $0.sequence > position }
+        do {
+            if events.first?.sequence != position + 1 || !isContiguous(events) {
+                events = try await readLog(stream: stream, after: position)
+            }
+            guard let last = events.last?.sequence else { return nil }
+            try await consumer.handle(stream: stream, events: events)
+            handled.increment(by: events.count)
+            return last
+        } catch {
+            failures.increment()
+            logger.error(
+                "consumer failed on a stream; it is retried by the next sweep",
+                metadata: ["consumer": "\(consumer.name)", "stream": "\(stream)", "position": "\(position)", "error": "\(error)"]
+            )
+            return nil
+        }
+    }
+
+    private func isContiguous(_ events: [RecordedEvent]) -> Bool {
+        zip(events, events.dropFirst()).allSatisfy { $1.sequence == $0.sequence + 1 }
+    }
+
+    private func readLog(stream: String, after position: Int64) async throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        var after = position
+        while true {
+            let from = after
+            let page = try await withTimeout(configuration.storageTimeout) {
+                try await self.storage.readEvents(stream: stream, after: from, limit: 1_000)
+            }
+            events.append(contentsOf: page)
+            guard page.count == 1_000, let last = page.last?.sequence else { break }
+            after = last
+            if events.count >= 10_000 { break }  // the rest comes next round
+        }
+        return events
+    }
+
+    private func loadPositions(for streams: [String]) async {
+        let unknown = state.withLock { state in streams.filter { state.positions[$0] == nil } }
+        guard !unknown.isEmpty else { return }
+        do {
+            let stored = try await withTimeout(configuration.storageTimeout) {
+                try await self.storage.consumerPositions(consumer: self.consumer.name, streams: unknown)
+            }
+            state.withLock { state in
+                for stream in unknown { state.positions[stream] = max(state.positions[stream] ?? 0, stored[stream] ?? 0) }
+            }
+        } catch {
+            // Unknown positions would mean handling whole streams again; wait for the next round.
+            logger.warning("consumer positions not loaded", metadata: ["consumer": "\(consumer.name)", "error": "\(error)"])
+            state.withLock { state in
+                for stream in unknown where state.positions[stream] == nil { state.behind.insert(stream) }
+            }
+        }
+    }
+
+    /// Finds streams the log holds events of that this consumer has not handled.
+    func sweep() async {
+        do {
+            var found: [StreamLag] = []
+            for kind in consumer.kinds {
+                found += try await withTimeout(configuration.storageTimeout) {
+                    try await self.storage.streamsBehind(consumer: self.consumer.name, prefix: kind.rawValue + ":", limit: 1_000)
+                }
+            }
+            guard !found.isEmpty else { return }
+            state.withLock { state in
+                for lag in found where (state.positions[lag.stream] ?? lag.position) < lag.lastSequence {
+                    state.positions[lag.stream] = max(state.positions[lag.stream] ?? 0, lag.position)
+                    state.behind.insert(lag.stream)
+                }
+            }
+            wake.yield()
+        } catch {
+            logger.warning("consumer sweep failed", metadata: ["consumer": "\(consumer.name)", "error": "\(error)"])
+        }
+    }
+
+    func finish() { wake.finish() }
+}

@@ -1,0 +1,127 @@
+public import DojoDomain
+public import DojoStorage
+import Foundation
+import Logging
+
+/// Sends the commands ``Reactions`` derives from match events to the venues (a match going live
+/// occupies its table; ending frees it). Each command carries its source event as its cause, so a
+/// venue applies it once however often it is delivered.
+struct MatchReactions: EventConsumer {
+    let name = "reactions.match"
+    let kinds = [EntityKind.match]
+    let matches: EntityDirectory<Match>
+    let venues: EntityDirectory<Venue>
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    func handle(stream: String, events: [RecordedEvent]) async throws {
+        let relevant = events.filter { ["match.started", "match.completed", "match.cancelled"].contains($0.type) }
+        guard !relevant.isEmpty, let key = EntityKey(stream) else { return }
+        // Venue and table never change after creation; the state now tells them.
+        let (state, _) = try await matches.read(key.id)
+        let decoder = JSONDecoder()
+        for recorded in relevant {
+            let event = try decoder.decode(EventEnvelope<Match.Event>.self, from: Data(recorded.payload.utf8)).event
+            for reaction in Reactions.onMatchEvent(event, state: state) {
+                do {
+                    _ = try await venues.send(
+                        reaction.venueID, reaction.command,
+                        context: CommandContext(principal: .system, now: Timestamp(now())),
+                        cause: Cause(stream: stream, seq: recorded.sequence)
+                    )
+                } catch let error as DomainError {
+                    // A rule refused it (the venue or table does not exist): retrying cannot help.
+                    logger.warning(
+                        "reaction refused by its target",
+                        metadata: ["source": "\(stream)@\(recorded.sequence)", "target": "venue:\(reaction.venueID)", "code": "\(error.code)"]
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Keeps the seed's records tables (`matches`, `match_events`, `venues`, `venue_tables`,
+/// `check_ins`) up to date from the log, so REST reads and reports see them.
+struct RecordsProjection: EventConsumer {
+    let name = "projection.records"
+    let kinds = [EntityKind.match, .venue]
+    let storage: any Storage
+    let venues: EntityDirectory<Venue>
+
+    func handle(stream: String, events: [RecordedEvent]) async throws {
+        guard let key = EntityKey(stream) else { return }
+        let decoder = JSONDecoder()
+        var changes: [RecordChange] = []
+        switch key.kind {
+        case .match:
+            for recorded in events {
+                let event = try decoder.decode(EventEnvelope<Match.Event>.self, from: Data(recorded.payload.utf8)).event
+                changes += Self.changes(match: key.id, event, recorded)
+            }
+        case .venue:
+            var statusChanged = Set<String>()
+            for recorded in events {
+                let event = try decoder.decode(EventEnvelope<Venue.Event>.self, from: Data(recorded.payload.utf8)).event
+                let at = event.timestamp.date
+                switch event {
+                case .registered(let name, let location, let address, let ownerID, _):
+                    changes.append(.insertVenue(id: key.id, name: name, lat: location.lat, lng: location.lng, address: address, ownerID: ownerID, at: at))
+                case .tableAdded(let tableID, let name, _):
+                    changes.append(.insertVenueTable(id: tableID, venueID: key.id, name: name, at: at))
+                case .maintenanceChanged(let tableID, _, _), .tableOccupied(let tableID, _, _), .tableReleased(let tableID, _, _):
+                    statusChanged.insert(tableID)
+                case .checkedIn(let userID, let method, _):
+                    changes.append(.insertCheckIn(id: "\(key.id)-\(recorded.sequence)", userID: userID, venueID: key.id, via: method.rawValue, at: at))
+                case .adminGranted, .adminRevoked:
+                    break
+                }
+            }
+            if !statusChanged.isEmpty {
+                // The status combines maintenance and occupancy: write the venue's current view.
+                let (state, _) = try await venues.read(key.id)
+                for table in state.tables where statusChanged.contains(table.id) {
+                    changes.append(.updateVenueTable(id: table.id, status: table.status.rawValue, at: Date()))
+                }
+            }
+        default:
+            return
+        }
+        try await storage.apply(changes)
+    }
+
+    static func changes(match id: String, _ event: Match.Event, _ recorded: RecordedEvent) -> [RecordChange] {
+        let at = event.at.date
+        var changes: [RecordChange] = []
+        switch event {
+        case .created(let terms, _, _, _):
+            changes.append(.insertMatch(
+                id: id, tournamentID: terms.tournamentID, venueID: terms.venueID, tableID: terms.tableID,
+                playerA: terms.playerA, playerB: terms.playerB, at: at
+            ))
+        case .started:
+            changes.append(.updateMatch(id: id, status: MatchStatus.live.rawValue, scoreA: 0, scoreB: 0, startedAt: at, endedAt: nil, at: at))
+        case .rackEnded(_, _, let scoreA, let scoreB, _):
+            changes.append(.updateMatch(id: id, status: MatchStatus.live.rawValue, scoreA: scoreA, scoreB: scoreB, startedAt: nil, endedAt: nil, at: at))
+        case .completed(_, let scoreA, let scoreB, _, _):
+            changes.append(.updateMatch(id: id, status: MatchStatus.completed.rawValue, scoreA: scoreA, scoreB: scoreB, startedAt: nil, endedAt: at, at: at))
+        case .cancelled:
+            changes.append(.updateMatchStatus(id: id, status: MatchStatus.cancelled.rawValue, endedAt: at))
+        case .rackStarted, .shot, .commentary:
+            break
+        }
+        changes.append(.insertMatchEvent(id: "\(id)-\(recorded.sequence)", matchID: id, type: event.seedType.rawValue, payload: recorded.payload, at: at))
+        return changes
+    }
+}
+
+extension Venue.Event {
+    var timestamp: Timestamp {
+        switch self {
+        case .registered(_, _, _, _, let at), .tableAdded(_, _, let at), .maintenanceChanged(_, _, let at),
+            .adminGranted(_, let at), .adminRevoked(_, let at), .checkedIn(_, _, let at),
+            .tableOccupied(_, _, let at), .tableReleased(_, _, let at):
+            at
+        }
+    }
+}

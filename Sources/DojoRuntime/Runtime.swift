@@ -1,0 +1,118 @@
+public import DojoDomain
+public import DojoStorage
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// The actor runtime: one directory per entity kind, the consumers that follow the log (reactions,
+/// projections) and the passivation sweep. A Service: on graceful shutdown it stops taking
+/// commands, lets every actor finish, snapshots it, and returns; the event-log writer (started
+/// before it) stops after it.
+public final class Runtime: Service {
+    public let matches: EntityDirectory<Match>
+    public let venues: EntityDirectory<Venue>
+    public let configuration: RuntimeConfiguration
+    private let runners: [ConsumerRunner]
+    private let logger: Logger
+
+    /// Creates the runtime over a running writer and storage.
+    ///
+    /// - Parameter now: the clock commands are decided with (tests pass their own).
+    public init(
+        writer: EventLogWriter,
+        storage: any Storage,
+        configuration: RuntimeConfiguration,
+        logger: Logger,
+        projections: Bool = true,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        let fanOut = FanOut()
+        let environment = ActorEnvironment(
+            writer: writer, storage: storage, configuration: configuration, logger: logger,
+            metrics: RuntimeMetrics(), onCommitted: { key, events in fanOut.publish(key, events) }, now: now
+        )
+        let matches = EntityDirectory<Match>(environment: environment)
+        let venues = EntityDirectory<Venue>(environment: environment)
+        var consumers: [any EventConsumer] = [MatchReactions(matches: matches, venues: venues, logger: logger, now: now)]
+        if projections { consumers.append(RecordsProjection(storage: storage, venues: venues)) }
+        let runners = consumers.map { ConsumerRunner(consumer: $0, storage: storage, configuration: configuration, logger: logger) }
+        fanOut.runners = runners
+        self.matches = matches
+        self.venues = venues
+        self.runners = runners
+        self.fanOut = fanOut
+    }
+
+    private let fanOut: FanOut
+
+    /// Registers a listener for committed events (the rooms of the gateway). It is called on the
+    /// actor's executor right after the events are applied: it must not block.
+    public func onCommitted(_ listener: @escaping @Sendable (EntityKey, [CommittedEvent]) -> Void) {
+        fanOut.listeners.withLock { $0.append(listener) }
+    }
+
+    private let ready = AsyncStream<Void>.makeStream()
+
+    /// Tells the runtime the schema is in place: its consumers start reading the log.
+    public func storageReady() { ready.continuation.finish() }
+
+    public func run() async throws {
+        // Wait for migrations (or shutdown) before the consumers touch their tables.
+        await cancelWhenGracefulShutdown { for await _ in self.ready.stream {} }
+        await withTaskGroup(of: Void.self) { group in
+            for runner in runners {
+                group.addTask { await runner.run() }
+            }
+            group.addTask { await self.passivationLoop() }
+            try? await gracefulShutdown()
+            logger.info("runtime stopping: snapshotting resident actors")
+            await matches.shutdown()
+            await venues.shutdown()
+            // Hand what the last commands produced to the consumers before they stop.
+            for runner in runners { await runner.round() }
+            for runner in runners { runner.finish() }
+            group.cancelAll()
+        }
+    }
+
+    private func passivationLoop() async {
+        let idle = configuration.idleTimeout
+        let interval = min(max(idle / 4, .milliseconds(100)), .seconds(30))
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            let passivated = await matches.passivateIdle(olderThan: idle) + venues.passivateIdle(olderThan: idle)
+            if passivated > 0 { logger.debug("passivated idle actors", metadata: ["count": "\(passivated)"]) }
+        }
+    }
+
+    /// Handles everything the consumers have pending, and sweeps the log once (tests, shutdown).
+    public func drainConsumers() async {
+        for runner in runners {
+            await runner.sweep()
+            await runner.round()
+        }
+    }
+
+    /// Passivates every actor idle for at least `idle` now (tests, admin).
+    @discardableResult
+    public func passivateIdle(olderThan idle: Duration = .zero) async -> Int {
+        await matches.passivateIdle(olderThan: idle) + venues.passivateIdle(olderThan: idle)
+    }
+}
+
+/// Routes committed events to the consumers and listeners.
+private final class FanOut: @unchecked Sendable {
+    // Set once in Runtime.init before any actor exists, then only read.
+    var runners: [ConsumerRunner] = []
+    let listeners = Mutex<[@Sendable (EntityKey, [CommittedEvent]) -> Void]>([])
+
+    func publish(_ key: EntityKey, _ events: [CommittedEvent]) {
+        for runner in runners where runner.follows(key.kind) { runner.notify(events) }
+        listeners.withLock { listeners in
+            for listener in listeners { listener(key, events) }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+/// Tunables of the actor runtime (`runtime.*` in the configuration).
+public struct RuntimeConfiguration: Sendable, Equatable {
+    /// Commands waiting per actor before it answers `busy`.
+    public var mailboxCapacity = 256
+    /// Commands one actor decides together and appends as one request.
+    public var maximumCommandsPerAppend = 64
+    /// An actor unused this long is passivated (snapshot, then dropped).
+    public var idleTimeout: Duration = .seconds(300)
+    /// Resident actors per kind; past it the least recently used are passivated.
+    public var maximumResidentActors = 100_000
+    /// A snapshot is written after this many events…
+    public var snapshotEveryEvents = 100
+    /// …or when this much time passed since the last one and events were appended.
+    public var snapshotInterval: Duration = .seconds(60)
+    /// Command ids remembered per actor for idempotent repeats.
+    public var commandIDWindow = 64
+    /// Reaction causes remembered per target actor (the latest sequence per source stream).
+    public var causeWindow = 4_096
+    /// How often consumers (reactions, projections) look for streams they are behind on.
+    public var consumerSweepInterval: Duration = .seconds(5)
+    /// A storage call made by the runtime itself (activation, snapshot) gives up after this long.
+    public var storageTimeout: Duration = .seconds(10)
+
+    public init() {}
+}

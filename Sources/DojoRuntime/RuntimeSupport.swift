@@ -1,0 +1,82 @@
+public import DojoDomain
+public import DojoStorage
+import Foundation
+
+/// The runtime's own failures, as opposed to a ``DomainError`` (the command broke a rule).
+public struct RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        /// The actor's mailbox is full: retry later (HTTP 503 with Retry-After).
+        case busy
+        /// Another writer appended to the stream first; the actor stepped down. Retry (HTTP 409).
+        case fenced
+        /// The command could not be made durable (storage unavailable, timed out): nothing was
+        /// acknowledged; it may be retried with the same command id (HTTP 503).
+        case unavailable
+        /// The runtime is shutting down (HTTP 503).
+        case shuttingDown = "shutting_down"
+        /// Internal: the actor was passivated between lookup and send; the directory retries.
+        case stopped
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "RuntimeError(\(code.rawValue)): \(message)" }
+}
+
+/// The source event a reaction command comes from. A target applies each cause at most once.
+public struct Cause: Sendable, Codable, Equatable {
+    public var stream: String
+    public var seq: Int64
+
+    public init(stream: String, seq: Int64) {
+        self.stream = stream
+        self.seq = seq
+    }
+}
+
+/// What a command did.
+public struct CommandResult<A: Aggregate>: Sendable {
+    /// The stream's last sequence number after the command (the last event it appended, or the
+    /// current head when it appended nothing).
+    public var sequence: Int64
+    /// The sequence number of the first event appended, nil when none was.
+    public var firstSequence: Int64?
+    /// The events appended, empty for a duplicate or a command that changed nothing.
+    public var events: [A.Event]
+    /// True when the command id (or cause) was seen before: the original result is returned and
+    /// nothing was appended.
+    public var duplicate: Bool
+    /// The state after the command.
+    public var state: A.State
+}
+
+/// How an event is stored: the domain event plus the metadata the runtime needs to rebuild its
+/// idempotency memory from the log. Payload JSON: `{"event": {...}, "meta": {"commandId": …, "cause": …}}`.
+struct EventEnvelope<Event: Codable & Sendable>: Codable, Sendable {
+    struct Meta: Codable, Sendable, Equatable {
+        var commandId: String?
+        var cause: Cause?
+    }
+
+    var event: Event
+    var meta: Meta?
+}
+
+/// A committed event as the runtime hands it to consumers (reactions, projections, rooms).
+public typealias CommittedEvent = RecordedEvent
+
+extension JSONEncoder {
+    /// The encoder for event payloads and snapshots: compact, keys sorted so equal states give equal
+    /// bytes (the state hash of the tests).
+    static func dojo() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

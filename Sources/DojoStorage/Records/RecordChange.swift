@@ -1,0 +1,103 @@
+public import Foundation
+import SQLKit
+
+/// One change to the records tables (the seed's data model), written by the projections that follow
+/// the event log. Every change is idempotent: inserts ignore a row that exists, updates set values,
+/// so a consumer that handles an event twice after a crash leaves the same rows.
+public enum RecordChange: Sendable, Equatable {
+    case insertMatch(id: String, tournamentID: String?, venueID: String?, tableID: String?, playerA: String, playerB: String, at: Date)
+    case updateMatch(id: String, status: String, scoreA: Int, scoreB: Int, startedAt: Date?, endedAt: Date?, at: Date)
+    case updateMatchStatus(id: String, status: String, endedAt: Date)
+    case insertMatchEvent(id: String, matchID: String, type: String, payload: String, at: Date)
+    case insertVenue(id: String, name: String, lat: Double, lng: Double, address: String?, ownerID: String?, at: Date)
+    case insertVenueTable(id: String, venueID: String, name: String, at: Date)
+    case updateVenueTable(id: String, status: String, at: Date)
+    case insertCheckIn(id: String, userID: String, venueID: String, via: String, at: Date)
+}
+
+extension Storage {
+    /// Applies changes in order, in one transaction.
+    public func apply(_ changes: [RecordChange]) async throws {
+        guard !changes.isEmpty else { return }
+        let d = SchemaDialect(backend: backend)
+        try await withSQL { db in
+            try await db.raw(SQLQueryString(d.isPostgres ? "BEGIN" : "BEGIN IMMEDIATE")).run()
+            do {
+                for change in changes {
+                    try await Self.apply(change, on: db, d)
+                }
+                try await db.raw("COMMIT").run()
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    private static func apply(_ change: RecordChange, on db: any SQLDatabase, _ d: SchemaDialect) async throws {
+        switch change {
+        case .insertMatch(let id, let tournamentID, let venueID, let tableID, let playerA, let playerB, let at):
+            try await db.insert(into: "matches")
+                .columns("id", "tournament_id", "venue_id", "table_id", "player_a_id", "player_b_id", "status", "score_a", "score_b", "created_at", "updated_at")
+                .values([SQLBind(id), SQLBind(tournamentID), SQLBind(venueID), SQLBind(tableID), SQLBind(playerA), SQLBind(playerB),
+                         SQLBind("SCHEDULED"), SQLBind(0), SQLBind(0), d.bind(at), d.bind(at)])
+                .ignoringConflicts(with: ["id"])
+                .run()
+        case .updateMatch(let id, let status, let scoreA, let scoreB, let startedAt, let endedAt, let at):
+            var update = db.update("matches")
+                .set("status", to: status)
+                .set("score_a", to: scoreA)
+                .set("score_b", to: scoreB)
+                .set("updated_at", to: d.bind(at))
+            if let startedAt { update = update.set("started_at", to: d.bind(startedAt)) }
+            if let endedAt { update = update.set("ended_at", to: d.bind(endedAt)) }
+            try await update.where("id", .equal, id).run()
+        case .updateMatchStatus(let id, let status, let endedAt):
+            try await db.update("matches")
+                .set("status", to: status)
+                .set("ended_at", to: d.bind(endedAt))
+                .set("updated_at", to: d.bind(endedAt))
+                .where("id", .equal, id)
+                .run()
+        case .insertMatchEvent(let id, let matchID, let type, let payload, let at):
+            try await db.insert(into: "match_events")
+                .columns("id", "match_id", "type", "payload", "ts")
+                .values([SQLBind(id), SQLBind(matchID), SQLBind(type), d.bindJSON(payload), d.bind(at)])
+                .ignoringConflicts(with: ["id"])
+                .run()
+        case .insertVenue(let id, let name, let lat, let lng, let address, let ownerID, let at):
+            try await db.insert(into: "venues")
+                .columns("id", "name", "lat", "lng", "address", "owner_id", "created_at", "updated_at")
+                .values([SQLBind(id), SQLBind(name), SQLBind(lat), SQLBind(lng), SQLBind(address), SQLBind(ownerID), d.bind(at), d.bind(at)])
+                .ignoringConflicts(with: ["id"])
+                .run()
+        case .insertVenueTable(let id, let venueID, let name, let at):
+            try await db.insert(into: "venue_tables")
+                .columns("id", "venue_id", "name", "status", "created_at", "updated_at")
+                .values([SQLBind(id), SQLBind(venueID), SQLBind(name), SQLBind("AVAILABLE"), d.bind(at), d.bind(at)])
+                .ignoringConflicts(with: ["id"])
+                .run()
+        case .updateVenueTable(let id, let status, let at):
+            try await db.update("venue_tables")
+                .set("status", to: status)
+                .set("updated_at", to: d.bind(at))
+                .where("id", .equal, id)
+                .run()
+        case .insertCheckIn(let id, let userID, let venueID, let via, let at):
+            try await db.insert(into: "check_ins")
+                .columns("id", "user_id", "venue_id", "via", "created_at")
+                .values([SQLBind(id), SQLBind(userID), SQLBind(venueID), SQLBind(via), d.bind(at)])
+                .ignoringConflicts(with: ["id"])
+                .run()
+        }
+    }
+
+    /// The ids among `ids` that exist in `table` (used to check references before accepting a command).
+    public func existingIDs(in table: String, _ ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return try await withSQL { db in
+            let rows = try await db.select().column("id").from(table).where("id", .in, ids).all()
+            return Set(try rows.map { try $0.decode(column: "id", as: String.self) })
+        }
+    }
+}
