@@ -135,6 +135,7 @@ let package = Package(
                 "DojoCluster",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -151,6 +152,14 @@ let package = Package(
         .testTarget(
             name: "DojoStorageTests",
             dependencies: ["DojoStorage", "DojoDomain", "DojoTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DojoRuntimeTests",
+            dependencies: ["DojoRuntime", "DojoStorage", "DojoDomain", "DojoTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],

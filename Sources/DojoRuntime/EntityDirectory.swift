@@ -17,6 +17,8 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
         var map: [String: Entry] = [:]
         var residentCount = 0
         var accepting = true
+        var activations = 0
+        var passivations = 0
     }
 
     private let entries = Mutex(Entries())
@@ -28,6 +30,8 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
 
     /// Actors resident now.
     public var residentCount: Int { entries.withLock { $0.residentCount } }
+    /// Activations and passivations since start.
+    public var counts: (activations: Int, passivations: Int) { entries.withLock { ($0.activations, $0.passivations) } }
 
     /// Sends a command to the entity `id`, activating it if needed.
     ///
@@ -111,6 +115,7 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
                     if case .activating(let current) = entries.map[id], current == task {
                         entries.map[id] = .active(actor, lastUsed: .now)
                         entries.residentCount += 1
+                        entries.activations += 1
                     } else if case .active(let current, _) = entries.map[id] {
                         return (current, false)
                     }
@@ -180,7 +185,10 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
             count += 1
             if let snapshot { await save(snapshot) }
         }
-        if count > 0 { environment.metrics.passivated(A.kind, count) }
+        if count > 0 {
+            environment.metrics.passivated(A.kind, count)
+            entries.withLock { $0.passivations += count }
+        }
         return count
     }
 

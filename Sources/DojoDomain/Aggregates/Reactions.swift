@@ -8,6 +8,11 @@ public enum Reactions {
     public struct VenueCommand: Sendable, Equatable {
         public var venueID: String
         public var command: Venue.Command
+
+        public init(venueID: String, command: Venue.Command) {
+            self.venueID = venueID
+            self.command = command
+        }
     }
 
     /// What a match event makes happen elsewhere: a match going live occupies its table; a match

@@ -15,12 +15,14 @@ public enum Venue: Aggregate {
         public var id: String
         public var name: String
         public var maintenance = false
-        /// The live match at this table.
-        public var occupiedBy: String?
+        /// The live matches at this table (normally one). A set, not a single value: reactions
+        /// from different matches may arrive in any order, and a late "freed" of the previous match
+        /// must not free the table under the next one.
+        public var liveMatches: [String] = []
 
         /// The seed's table status. A live match wins over maintenance: the table is in use.
         public var status: TableStatus {
-            if occupiedBy != nil { return .occupied }
+            if !liveMatches.isEmpty { return .occupied }
             return maintenance ? .maintenance : .available
         }
     }
@@ -137,7 +139,7 @@ public enum Venue: Aggregate {
             try requireVenueAdmin(state, principal)
             let table = try requireTable(state, tableID)
             guard table.maintenance != on else { return [] }
-            if on, let match = table.occupiedBy {
+            if on, let match = table.liveMatches.first {
                 throw DomainError(.conflict, "venue.table_occupied", "table \(tableID) is in use by match \(match)")
             }
             return [.maintenanceChanged(tableID: tableID, on: on, at: now)]
@@ -167,13 +169,13 @@ public enum Venue: Aggregate {
         case .occupyTable(let tableID, let matchID):
             try requireSystem(principal)
             let table = try requireTable(state, tableID)
-            guard table.occupiedBy != matchID else { return [] }
+            guard !table.liveMatches.contains(matchID) else { return [] }
             return [.tableOccupied(tableID: tableID, matchID: matchID, at: now)]
 
         case .releaseTable(let tableID, let matchID):
             try requireSystem(principal)
             let table = try requireTable(state, tableID)
-            guard table.occupiedBy == matchID else { return [] }
+            guard table.liveMatches.contains(matchID) else { return [] }
             return [.tableReleased(tableID: tableID, matchID: matchID, at: now)]
         }
     }
@@ -238,9 +240,9 @@ public enum Venue: Aggregate {
         case .checkedIn:
             state.checkIns += 1
         case .tableOccupied(let tableID, let matchID, _):
-            state.updateTable(tableID) { $0.occupiedBy = matchID }
-        case .tableReleased(let tableID, _, _):
-            state.updateTable(tableID) { $0.occupiedBy = nil }
+            state.updateTable(tableID) { $0.liveMatches.append(matchID) }
+        case .tableReleased(let tableID, let matchID, _):
+            state.updateTable(tableID) { $0.liveMatches.removeAll { $0 == matchID } }
         }
     }
 }

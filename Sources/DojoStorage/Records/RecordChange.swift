@@ -28,7 +28,9 @@ extension Storage {
                 }
                 try await db.raw("COMMIT").run()
             } catch {
-                try? await db.raw("ROLLBACK").run()
+                // In a task of its own: a cancelled task's queries do not run (sqlite-nio), and a
+                // transaction left open would hold the write lock.
+                await Task { try? await db.raw("ROLLBACK").run() }.value
                 throw error
             }
         }
