@@ -46,6 +46,11 @@ let package = Package(
             providers: [.apt(["libsodium-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CMalloc",
+            path: "Sources/CMalloc"
+        ),
+
         // MARK: Layers (ARCHITECTURE.md §3); arrows point only downwards
         .target(
             name: "DojoDomain",
@@ -112,7 +117,9 @@ let package = Package(
         .executableTarget(
             name: "dojopool",
             dependencies: [
+                "CMalloc",
                 "DojoAPI",
+                "DojoRuntime",
                 "DojoStorage",
                 "DojoCluster",
                 "DojoDomain",
@@ -123,6 +130,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: strictSettings
         ),
@@ -173,8 +181,11 @@ let package = Package(
         .testTarget(
             name: "DojoAPITests",
             dependencies: [
-                "DojoAPI", "DojoStorage", "DojoTesting", "dojopool",
+                "DojoAPI", "DojoDomain", "DojoRuntime", "DojoStorage", "DojoTesting", "dojopool",
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -106,7 +106,6 @@ actor EntityActor<A: Aggregate> {
 
     private var snapshotSequence: Int64
     private var lastSnapshotAt: ContinuousClock.Instant
-    private let encoder = JSONEncoder.dojo()
 
     private struct Job {
         var command: A.Command
@@ -228,7 +227,8 @@ actor EntityActor<A: Aggregate> {
             let jobs = Array(mailbox[mailboxHead..<end])
             mailboxHead = end
             if mailboxHead == mailbox.count {
-                mailbox.removeAll(keepingCapacity: mailbox.count <= 64)
+                // An idle actor keeps no mailbox buffer: memory per idle actor matters more.
+                mailbox = []
                 mailboxHead = 0
             }
             await process(jobs)
@@ -280,8 +280,7 @@ actor EntityActor<A: Aggregate> {
                 let meta = (job.commandID != nil || job.cause != nil) ? EventEnvelope<A.Event>.Meta(commandId: job.commandID, cause: job.cause) : nil
                 var encoded: [NewEvent] = []
                 for event in events {
-                    let payload = try encoder.encode(EventEnvelope(event: event, meta: meta))
-                    encoded.append(NewEvent(type: A.eventType(event), payload: String(decoding: payload, as: UTF8.self)))
+                    encoded.append(NewEvent(type: A.eventType(event), payload: EventEnvelope.json(event, meta: meta)))
                 }
                 let first = sequence + Int64(newEvents.count) + 1
                 let receipt = Receipt(first: first, last: first + Int64(events.count) - 1)
@@ -398,7 +397,7 @@ actor EntityActor<A: Aggregate> {
     private func makeSnapshot() -> Snapshot? {
         guard sequence > snapshotSequence else { return nil }
         let body = SnapshotBody(envelope: SnapshotBody<A.State>.envelopeVersion, state: state, receipts: receipts, causes: causes)
-        guard let bytes = try? encoder.encode(body) else { return nil }
+        guard let bytes = try? JSONEncoder.dojo().encode(body) else { return nil }
         snapshotSequence = sequence
         lastSnapshotAt = .now
         return Snapshot(stream: stream, sequence: sequence, formatVersion: A.stateFormatVersion, state: Array(bytes), takenAt: environment.now())

@@ -18,13 +18,17 @@ public final class Runtime: Service {
 
     /// Creates the runtime over a running writer and storage.
     ///
-    /// - Parameter now: the clock commands are decided with (tests pass their own).
+    /// - Parameters:
+    ///   - projections: run the records projection (off only in benchmarks that isolate the actors).
+    ///   - reactions: run the reactions between entities (off only in such benchmarks).
+    ///   - now: the clock commands are decided with (tests pass their own).
     public init(
         writer: EventLogWriter,
         storage: any Storage,
         configuration: RuntimeConfiguration,
         logger: Logger,
         projections: Bool = true,
+        reactions: Bool = true,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.configuration = configuration
@@ -36,7 +40,8 @@ public final class Runtime: Service {
         )
         let matches = EntityDirectory<Match>(environment: environment)
         let venues = EntityDirectory<Venue>(environment: environment)
-        var consumers: [any EventConsumer] = [MatchReactions(matches: matches, venues: venues, logger: logger, now: now)]
+        var consumers: [any EventConsumer] = []
+        if reactions { consumers.append(MatchReactions(matches: matches, venues: venues, logger: logger, now: now)) }
         if projections { consumers.append(RecordsProjection(storage: storage, venues: venues)) }
         let runners = consumers.map { ConsumerRunner(consumer: $0, storage: storage, configuration: configuration, logger: logger) }
         fanOut.runners = runners

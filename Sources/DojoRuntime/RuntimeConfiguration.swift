@@ -16,6 +16,9 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     public var commandIDWindow = 64
     /// Reaction causes remembered per target actor (the latest sequence per source stream).
     public var causeWindow = 4_096
+    /// The shortest time between two rounds of a consumer (reactions, projections): the most a
+    /// consumer lags behind the log under load.
+    public var consumerRoundInterval: Duration = .milliseconds(50)
     /// How often consumers (reactions, projections) look for streams they are behind on.
     public var consumerSweepInterval: Duration = .seconds(5)
     /// A storage call made by the runtime itself (activation, snapshot) gives up after this long.

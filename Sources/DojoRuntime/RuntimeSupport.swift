@@ -68,6 +68,31 @@ struct EventEnvelope<Event: Codable & Sendable>: Codable, Sendable {
     var meta: Meta?
 }
 
+extension EventEnvelope where Event: JSONWritable {
+    /// The payload of one event (the shape `Codable` reads back), written without `JSONEncoder`.
+    static func json(_ event: Event, meta: Meta?) -> String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("event")
+        event.writeJSON(to: &writer)
+        if let meta {
+            writer.key("meta")
+            writer.beginObject()
+            if let cause = meta.cause {
+                writer.key("cause")
+                writer.beginObject()
+                writer.member("seq", cause.seq)
+                writer.member("stream", cause.stream)
+                writer.endObject()
+            }
+            writer.member("commandId", meta.commandId)
+            writer.endObject()
+        }
+        writer.endObject()
+        return writer.text
+    }
+}
+
 /// A committed event as the runtime hands it to consumers (reactions, projections, rooms).
 public typealias CommittedEvent = RecordedEvent
 

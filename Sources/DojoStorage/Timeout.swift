@@ -17,24 +17,45 @@ public func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sen
         let work = Task {
             do { gate.resume(with: .success(try await body())) } catch { gate.resume(with: .failure(error)) }
         }
-        Task {
-            try? await Task.sleep(for: timeout)
+        // The timer stops as soon as the work is done: a sleeping timer per call would hold memory
+        // and a timer slot for the whole timeout.
+        gate.setTimer(Task {
+            do { try await Task.sleep(for: timeout) } catch { return }
             gate.resume(with: .failure(TimeoutError()))
             work.cancel()
-        }
+        })
     }
 }
 
-/// Resumes a continuation exactly once, whichever of several racers comes first.
 private final class ResumeOnce<T: Sendable>: Sendable {
-    private let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var timer: Task<Void, Never>?
+        var resumed = false
+    }
 
-    func set(_ value: CheckedContinuation<T, any Error>) { continuation.withLock { $0 = value } }
+    private let state = Mutex(State())
+
+    func set(_ value: CheckedContinuation<T, any Error>) { state.withLock { $0.continuation = value } }
+
+    func setTimer(_ timer: Task<Void, Never>) {
+        let cancelNow = state.withLock { state -> Bool in
+            if state.resumed { return true }
+            state.timer = timer
+            return false
+        }
+        if cancelNow { timer.cancel() }
+    }
 
     func resume(with result: Result<T, any Error>) {
-        continuation.withLock { slot in
-            slot?.resume(with: result)
-            slot = nil
+        let timer = state.withLock { state -> Task<Void, Never>? in
+            guard !state.resumed else { return nil }
+            state.resumed = true
+            state.continuation?.resume(with: result)
+            state.continuation = nil
+            defer { state.timer = nil }
+            return state.timer
         }
+        timer?.cancel()
     }
 }

@@ -1,4 +1,6 @@
 import DojoAPI
+import DojoDomain
+import DojoRuntime
 import DojoStorage
 import DojoTesting
 import Foundation
@@ -83,12 +85,17 @@ struct SystemRoutesTests {
         let server = try await makeServer(try testConfiguration())
         try await server.application.test(.live) { client in
             _ = try await server.eventLog.append(AppendRequest(stream: "match:metrics", expectedSequence: 0, events: [NewEvent(type: "T", payload: "{}")]))
+            _ = try await server.runtime.venues.send(
+                "metrics-hall", .register(name: "Hall", location: .init(lat: 0, lng: 0), address: nil, ownerID: nil),
+                context: CommandContext(principal: .user("o", role: .admin), now: Timestamp(Date()))
+            )
             try await client.execute(uri: "/healthz", method: .get) { _ in }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
                 let text = String(buffer: response.body)
-                for name in ["http_server_request_duration", "http_server_active_requests", "dojo_storage_append_batch_size", "dojo_storage_append_batch_duration_seconds", "dojo_storage_appends_total"] {
+                for name in ["http_server_request_duration", "http_server_active_requests", "dojo_storage_append_batch_size", "dojo_storage_append_batch_duration_seconds", "dojo_storage_appends_total",
+                    "dojo_actors_resident", "dojo_actor_activations_total", "dojo_command_duration_seconds", "dojo_actor_append_events", "dojo_actor_mailbox_depth"] {
                     #expect(text.contains(name), "missing \(name) in \(text.prefix(200))")
                 }
             }

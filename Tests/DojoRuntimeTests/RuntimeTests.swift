@@ -40,7 +40,12 @@ struct RuntimeTests {
                 await runtime.passivateIdle()
                 #expect(runtime.matches.residentCount == 0)
                 _ = try await runtime.matches.send("m1", .start, context: ctx())
+                // The reactions consumer reads the match when it starts: let it finish, then passivate.
+                await runtime.drainConsumers()
+                try await Task.sleep(for: .milliseconds(200))
+                await runtime.drainConsumers()
                 await runtime.passivateIdle()
+                #expect(runtime.matches.residentCount == 0)
 
                 let before = runtime.matches.counts.activations
                 let results = try await withThrowingTaskGroup(of: Int64.self) { group in
@@ -249,9 +254,9 @@ struct RuntimeTests {
             #expect(try rows.first?.decode(column: "status", as: String.self) == "COMPLETED")
             #expect(try rows.first?.decode(column: "score_a", as: Int.self) == 1)
             let events = try await storage.withSQL { db in
-                try await db.select().column("type").from("match_events").where("match_id", .equal, "m1").all()
+                try await db.select().column("type").from("match_events").where("match_id", .equal, "m1").orderBy("id").all()
             }
-            #expect(events.count == 5)
+            #expect(try events.map { try $0.decode(column: "type", as: String.self) } == ["SYSTEM", "SYSTEM", "RACK_START", "RACK_END", "SYSTEM"])
             let tables = try await storage.withSQL { db in
                 try await db.select().column("status").from("venue_tables").where("id", .equal, "t1").all()
             }
@@ -281,6 +286,37 @@ struct RuntimeTests {
                     #expect(state.status == .completed && state.scoreA == 3 && state.scoreB == 2)
                     #expect(try await storage.lastSequence(of: "match:m\(match)") == sequence)
                 }
+            }
+        }
+    }
+
+    @Test("past the resident cap the least recently used actors are passivated; a snapshot is written every N events")
+    func residentCapAndSnapshotCadence() async throws {
+        var small = RuntimeConfiguration()
+        small.maximumResidentActors = 5
+        small.snapshotEveryEvents = 3
+        let configuration = small
+        try await withFreshStorage(.sqlite) { storage, _ in
+            try await withRuntime(storage, configuration) { runtime in
+                for index in 0..<12 { _ = try await runtime.matches.send("m\(index)", .create(terms), context: ctx()) }
+                var resident = runtime.matches.residentCount
+                for _ in 0..<100 where resident > 5 {
+                    try await Task.sleep(for: .milliseconds(10))
+                    resident = runtime.matches.residentCount
+                }
+                #expect(resident <= 5)
+                #expect(runtime.matches.counts.passivations >= 7)
+                // The most recent ones stay; the first ones were passivated with a snapshot.
+                #expect(try await storage.loadSnapshot(stream: "match:m0")?.sequence == 1)
+
+                _ = try await runtime.matches.send("m11", .start, context: ctx())
+                _ = try await runtime.matches.send("m11", .commentary("three"), context: ctx())
+                var snapshot: Snapshot?
+                for _ in 0..<100 where snapshot?.sequence != 3 {
+                    try await Task.sleep(for: .milliseconds(10))
+                    snapshot = try await storage.loadSnapshot(stream: "match:m11")
+                }
+                #expect(snapshot?.sequence == 3)
             }
         }
     }

@@ -109,7 +109,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 public protocol Aggregate: Sendable {
     associatedtype State: Codable & Sendable & Equatable
     associatedtype Command: Sendable
-    associatedtype Event: Codable & Sendable & Equatable
+    associatedtype Event: Codable & Sendable & Equatable & JSONWritable
 
     /// The entity kind, the first part of the stream name (`match:42`).
     static var kind: EntityKind { get }

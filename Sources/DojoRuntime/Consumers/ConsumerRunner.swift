@@ -17,6 +17,15 @@ public protocol EventConsumer: Sendable {
     /// The kinds of stream it follows.
     var kinds: [EntityKind] { get }
     func handle(stream: String, events: [RecordedEvent]) async throws
+    /// Handles several streams at once (one transaction, say). If it throws, the runner handles
+    /// each stream alone, so one bad stream does not hold back the others.
+    func handle(batch: [(stream: String, events: [RecordedEvent])]) async throws
+}
+
+extension EventConsumer {
+    public func handle(batch: [(stream: String, events: [RecordedEvent])]) async throws {
+        for (stream, events) in batch { try await handle(stream: stream, events: events) }
+    }
 }
 
 /// Runs one consumer: takes committed events from the actors as they happen (no extra read), and
@@ -45,8 +54,10 @@ final class ConsumerRunner: Sendable {
 
     /// Events buffered per stream before the runner reads the log instead.
     static let maximumBufferedPerStream = 1_000
-    /// Streams handled at once.
+    /// Streams read from the log at once.
     static let concurrency = 8
+    /// Streams handed to the consumer in one batch.
+    static let maximumBatchStreams = 500
 
     init(consumer: any EventConsumer, storage: any Storage, configuration: RuntimeConfiguration, logger: Logger) {
         self.consumer = consumer
@@ -88,9 +99,14 @@ final class ConsumerRunner: Sendable {
             }
         }
         defer { sweeper.cancel() }
+        let clock = ContinuousClock()
         for await _ in wakes {
+            let started = clock.now
             await round()
             if Task.isCancelled { break }
+            // At most one round per interval: under load a round then takes many streams in one
+            // transaction instead of competing with the actors' appends for commits.
+            try? await Task.sleep(until: started + configuration.consumerRoundInterval, clock: clock)
         }
     }
 
@@ -108,20 +124,45 @@ final class ConsumerRunner: Sendable {
         lag.record(streams.count)
         await loadPositions(for: streams)
 
-        var progress: [String: Int64] = [:]
-        await withTaskGroup(of: (String, Int64?).self) { group in
+        // The events of each stream from its position: from memory when contiguous, else the log.
+        var ready: [(stream: String, events: [RecordedEvent])] = []
+        await withTaskGroup(of: (String, [RecordedEvent]?).self) { group in
             var iterator = streams.makeIterator()
             var running = 0
             func addNext() -> Bool {
                 guard let stream = iterator.next() else { return false }
                 let buffered = work[stream] ?? []
-                group.addTask { (stream, await self.handle(stream: stream, buffered: buffered)) }
+                group.addTask { (stream, await self.events(stream: stream, buffered: buffered)) }
                 return true
             }
             while running < Self.concurrency, addNext() { running += 1 }
-            for await (stream, position) in group {
-                if let position { progress[stream] = position }
+            for await (stream, events) in group {
+                if let events, !events.isEmpty { ready.append((stream, events)) }
                 if !addNext() { running -= 1 }
+            }
+        }
+
+        var progress: [String: Int64] = [:]
+        for start in stride(from: 0, to: ready.count, by: Self.maximumBatchStreams) {
+            let batch = Array(ready[start..<min(start + Self.maximumBatchStreams, ready.count)])
+            do {
+                try await consumer.handle(batch: batch)
+                for (stream, events) in batch { progress[stream] = events.last!.sequence }
+                handled.increment(by: batch.reduce(0) { $0 + $1.events.count })
+            } catch {
+                for (stream, events) in batch {
+                    do {
+                        try await consumer.handle(stream: stream, events: events)
+                        progress[stream] = events.last!.sequence
+                        handled.increment(by: events.count)
+                    } catch {
+                        failures.increment()
+                        logger.error(
+                            "consumer failed on a stream; it is retried by the next sweep",
+                            metadata: ["consumer": "\(consumer.name)", "stream": "\(stream)", "first": "\(events.first!.sequence)", "error": "\(error)"]
+                        )
+                    }
+                }
             }
         }
         guard !progress.isEmpty else { return }
@@ -141,24 +182,16 @@ final class ConsumerRunner: Sendable {
         lag.record(0)
     }
 
-    /// Handles one stream from its position; returns the new position, nil if nothing was handled.
-    private func handle(stream: String, buffered: [RecordedEvent]) async -> Int64? {
+    /// The events of `stream` after its position; nil when the log could not be read.
+    private func events(stream: String, buffered: [RecordedEvent]) async -> [RecordedEvent]? {
         let position = state.withLock { $0.positions[stream] ?? 0 }
-        var events = buffered.filter { $0.sequence > position }
+        let events = buffered.filter { $0.sequence > position }
+        if events.first?.sequence == position + 1, isContiguous(events) { return events }
         do {
-            if events.first?.sequence != position + 1 || !isContiguous(events) {
-                events = try await readLog(stream: stream, after: position)
-            }
-            guard let last = events.last?.sequence else { return nil }
-            try await consumer.handle(stream: stream, events: events)
-            handled.increment(by: events.count)
-            return last
+            return try await readLog(stream: stream, after: position)
         } catch {
             failures.increment()
-            logger.error(
-                "consumer failed on a stream; it is retried by the next sweep",
-                metadata: ["consumer": "\(consumer.name)", "stream": "\(stream)", "position": "\(position)", "error": "\(error)"]
-            )
+            logger.error("consumer cannot read the log", metadata: ["consumer": "\(consumer.name)", "stream": "\(stream)", "error": "\(error)"])
             return nil
         }
     }

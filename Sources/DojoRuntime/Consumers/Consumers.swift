@@ -50,12 +50,47 @@ struct RecordsProjection: EventConsumer {
     let venues: EntityDirectory<Venue>
 
     func handle(stream: String, events: [RecordedEvent]) async throws {
-        guard let key = EntityKey(stream) else { return }
+        try await storage.apply(Self.ordered(try await changes(stream: stream, events: events)))
+    }
+
+    /// Every stream of the round in one transaction.
+    func handle(batch: [(stream: String, events: [RecordedEvent])]) async throws {
+        var changes: [RecordChange] = []
+        for (stream, events) in batch { changes += try await self.changes(stream: stream, events: events) }
+        try await storage.apply(Self.ordered(changes))
+    }
+
+    /// Rows before the rows that refer to them (venues, tables, matches, then events and updates);
+    /// otherwise the order of the log.
+    static func ordered(_ changes: [RecordChange]) -> [RecordChange] {
+        func rank(_ change: RecordChange) -> Int {
+            switch change {
+            case .insertVenue: 0
+            case .insertVenueTable: 1
+            case .insertMatch: 2
+            case .insertMatchEvent: 3
+            case .insertCheckIn: 4
+            case .updateMatch, .updateMatchStatus, .updateVenueTable: 5
+            }
+        }
+        return changes.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+    }
+
+    private func changes(stream: String, events: [RecordedEvent]) async throws -> [RecordChange] {
+        guard let key = EntityKey(stream) else { return [] }
         let decoder = JSONDecoder()
         var changes: [RecordChange] = []
         switch key.kind {
         case .match:
             for recorded in events {
+                // Shots, rack starts and commentary only add a match_events row: no need to decode them.
+                if let seedType = Self.rowOnlyTypes[recorded.type] {
+                    changes.append(.insertMatchEvent(
+                        id: "\(key.id)-\(recorded.sequence)", matchID: key.id, type: seedType.rawValue,
+                        payload: recorded.payload, at: recorded.recordedAt
+                    ))
+                    continue
+                }
                 let event = try decoder.decode(EventEnvelope<Match.Event>.self, from: Data(recorded.payload.utf8)).event
                 changes += Self.changes(match: key.id, event, recorded)
             }
@@ -85,10 +120,15 @@ struct RecordsProjection: EventConsumer {
                 }
             }
         default:
-            return
+            return []
         }
-        try await storage.apply(changes)
+        return changes
     }
+
+    /// Match event types that change no column of `matches`, with their seed type.
+    static let rowOnlyTypes: [String: MatchEventType] = [
+        "match.shot": .shot, "match.rack_started": .rackStart, "match.commentary": .commentary,
+    ]
 
     static func changes(match id: String, _ event: Match.Event, _ recorded: RecordedEvent) -> [RecordChange] {
         let at = event.at.date

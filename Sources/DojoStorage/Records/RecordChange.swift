@@ -23,8 +23,20 @@ extension Storage {
         try await withSQL { db in
             try await db.raw(SQLQueryString(d.isPostgres ? "BEGIN" : "BEGIN IMMEDIATE")).run()
             do {
-                for change in changes {
-                    try await Self.apply(change, on: db, d)
+                var index = changes.startIndex
+                while index < changes.endIndex {
+                    // Consecutive match events go in multi-row inserts.
+                    var rows: [(String, String, String, String, Date)] = []
+                    while index < changes.endIndex, rows.count < 500, case .insertMatchEvent(let id, let matchID, let type, let payload, let at) = changes[index] {
+                        rows.append((id, matchID, type, payload, at))
+                        index += 1
+                    }
+                    if !rows.isEmpty {
+                        try await Self.insertMatchEvents(rows, on: db, d)
+                        continue
+                    }
+                    try await Self.apply(changes[index], on: db, d)
+                    index += 1
                 }
                 try await db.raw("COMMIT").run()
             } catch {
@@ -34,6 +46,14 @@ extension Storage {
                 throw error
             }
         }
+    }
+
+    private static func insertMatchEvents(_ rows: [(String, String, String, String, Date)], on db: any SQLDatabase, _ d: SchemaDialect) async throws {
+        var insert = db.insert(into: "match_events").columns("id", "match_id", "type", "payload", "ts")
+        for (id, matchID, type, payload, at) in rows {
+            insert = insert.values([SQLBind(id), SQLBind(matchID), SQLBind(type), d.bindJSON(payload), d.bind(at)])
+        }
+        try await insert.ignoringConflicts(with: ["id"]).run()
     }
 
     private static func apply(_ change: RecordChange, on db: any SQLDatabase, _ d: SchemaDialect) async throws {

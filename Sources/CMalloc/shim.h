@@ -1,0 +1,2 @@
+// glibc heap statistics (mallinfo2), for the runtime benchmark's memory figures.
+#include <malloc.h>

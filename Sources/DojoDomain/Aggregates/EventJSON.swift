@@ -1,0 +1,142 @@
+// The hand-written JSON of the events (see JSONWriter). Keys in sorted order; the shapes are those
+// of the synthesized Codable conformances, which decode them.
+
+extension Match.Side: JSONWritable {}
+extension Match.GameType: JSONWritable {}
+extension CheckInMethod: JSONWritable {}
+
+extension Match.Terms: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("gameType", gameType)
+        w.member("playerA", playerA)
+        w.member("playerB", playerB)
+        w.member("raceTo", raceTo)
+        w.member("scorer", scorer)
+        w.member("tableID", tableID)
+        w.member("tournamentID", tournamentID)
+        w.member("venueID", venueID)
+        w.endObject()
+    }
+}
+
+extension Match.Event: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        switch self {
+        case .created(let terms, let scorer, let createdBy, let at):
+            w.enumCase("created") { w in
+                w.member("at", at)
+                w.member("createdBy", createdBy)
+                w.member("scorer", scorer)
+                w.member("terms", terms)
+            }
+        case .started(let at):
+            w.enumCase("started") { w in w.member("at", at) }
+        case .rackStarted(let rack, let breaker, let at):
+            w.enumCase("rackStarted") { w in
+                w.member("at", at)
+                w.member("breaker", breaker)
+                w.member("rack", rack)
+            }
+        case .shot(let rack, let shooter, let pocketed, let at):
+            w.enumCase("shot") { w in
+                w.member("at", at)
+                w.member("pocketed", pocketed)
+                w.member("rack", rack)
+                w.member("shooter", shooter)
+            }
+        case .rackEnded(let rack, let winner, let scoreA, let scoreB, let at):
+            w.enumCase("rackEnded") { w in
+                w.member("at", at)
+                w.member("rack", rack)
+                w.member("scoreA", scoreA)
+                w.member("scoreB", scoreB)
+                w.member("winner", winner)
+            }
+        case .commentary(let text, let at):
+            w.enumCase("commentary") { w in
+                w.member("at", at)
+                w.member("text", text)
+            }
+        case .completed(let winner, let scoreA, let scoreB, let reason, let at):
+            w.enumCase("completed") { w in
+                w.member("at", at)
+                w.member("reason", reason)
+                w.member("scoreA", scoreA)
+                w.member("scoreB", scoreB)
+                w.member("winner", winner)
+            }
+        case .cancelled(let reason, let at):
+            w.enumCase("cancelled") { w in
+                w.member("at", at)
+                w.member("reason", reason)
+            }
+        }
+    }
+}
+
+extension Venue.Location: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("lat")
+        w.double(lat)
+        w.key("lng")
+        w.double(lng)
+        w.endObject()
+    }
+}
+
+extension Venue.Event: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        switch self {
+        case .registered(let name, let location, let address, let ownerID, let at):
+            w.enumCase("registered") { w in
+                w.member("address", address)
+                w.member("at", at)
+                w.member("location", location)
+                w.member("name", name)
+                w.member("ownerID", ownerID)
+            }
+        case .tableAdded(let tableID, let name, let at):
+            w.enumCase("tableAdded") { w in
+                w.member("at", at)
+                w.member("name", name)
+                w.member("tableID", tableID)
+            }
+        case .maintenanceChanged(let tableID, let on, let at):
+            w.enumCase("maintenanceChanged") { w in
+                w.member("at", at)
+                w.member("on", on)
+                w.member("tableID", tableID)
+            }
+        case .adminGranted(let userID, let at):
+            w.enumCase("adminGranted") { w in
+                w.member("at", at)
+                w.member("userID", userID)
+            }
+        case .adminRevoked(let userID, let at):
+            w.enumCase("adminRevoked") { w in
+                w.member("at", at)
+                w.member("userID", userID)
+            }
+        case .checkedIn(let userID, let method, let at):
+            w.enumCase("checkedIn") { w in
+                w.member("at", at)
+                w.member("method", method)
+                w.member("userID", userID)
+            }
+        case .tableOccupied(let tableID, let matchID, let at):
+            w.enumCase("tableOccupied") { w in
+                w.member("at", at)
+                w.member("matchID", matchID)
+                w.member("tableID", tableID)
+            }
+        case .tableReleased(let tableID, let matchID, let at):
+            w.enumCase("tableReleased") { w in
+                w.member("at", at)
+                w.member("matchID", matchID)
+                w.member("tableID", tableID)
+            }
+        }
+    }
+}

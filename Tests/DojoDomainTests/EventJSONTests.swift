@@ -1,0 +1,64 @@
+import DojoDomain
+import Foundation
+import Testing
+
+@Suite("Event JSON: the hand-written encoding reads back through Codable")
+struct EventJSONTests {
+    static let at = Timestamp(millisecondsSince1970: 1_795_881_920_513)
+    static let tricky = "quote \" backslash \\ newline \n tab \t nul \u{0} bell \u{7} ünïcødé ✓ 🎱 </script>"
+
+    static let matchEvents: [Match.Event] = [
+        .created(terms: .init(playerA: "a", playerB: "b", gameType: .tenBall, raceTo: 7), scorer: "a", createdBy: nil, at: at),
+        .created(terms: .init(playerA: "a", playerB: "b", gameType: .eightBall, raceTo: 1, venueID: "v", tableID: "t", tournamentID: "x", scorer: "s"), scorer: "s", createdBy: "root", at: at),
+        .started(at: at),
+        .rackStarted(rack: 3, breaker: .b, at: at),
+        .shot(rack: 1, shooter: .a, pocketed: [], at: at),
+        .shot(rack: 1, shooter: .b, pocketed: [1, 9, 15], at: at),
+        .rackEnded(rack: 2, winner: .a, scoreA: 2, scoreB: 0, at: at),
+        .commentary(text: tricky, at: at),
+        .completed(winner: .b, scoreA: 1, scoreB: 3, reason: nil, at: at),
+        .completed(winner: .b, scoreA: 1, scoreB: 3, reason: tricky, at: at),
+        .cancelled(reason: nil, at: Timestamp(millisecondsSince1970: -1)),
+        .cancelled(reason: "rain", at: at),
+    ]
+
+    static let venueEvents: [Venue.Event] = [
+        .registered(name: tricky, location: .init(lat: 51.5074, lng: -0.1278), address: nil, ownerID: nil, at: at),
+        .registered(name: "Hall", location: .init(lat: -90, lng: 180), address: "1 Cue St", ownerID: "o", at: at),
+        .registered(name: "Hall", location: .init(lat: 1e-7, lng: 0.1 + 0.2), address: nil, ownerID: "o", at: at),
+        .tableAdded(tableID: "t1", name: "Table 1", at: at),
+        .maintenanceChanged(tableID: "t1", on: true, at: at),
+        .maintenanceChanged(tableID: "t1", on: false, at: at),
+        .adminGranted(userID: "u", at: at),
+        .adminRevoked(userID: "u", at: at),
+        .checkedIn(userID: "u", method: .geo, at: at),
+        .tableOccupied(tableID: "t1", matchID: "m1", at: at),
+        .tableReleased(tableID: "t1", matchID: "m1", at: at),
+    ]
+
+    @Test("every match event", arguments: matchEvents)
+    func match(_ event: Match.Event) throws {
+        var writer = JSONWriter()
+        event.writeJSON(to: &writer)
+        #expect(try JSONDecoder().decode(Match.Event.self, from: Data(writer.bytes)) == event, "\(writer.text)")
+        #expect(try JSONSerialization.jsonObject(with: Data(writer.bytes)) is [String: Any])
+    }
+
+    @Test("every venue event", arguments: venueEvents)
+    func venue(_ event: Venue.Event) throws {
+        var writer = JSONWriter()
+        event.writeJSON(to: &writer)
+        #expect(try JSONDecoder().decode(Venue.Event.self, from: Data(writer.bytes)) == event, "\(writer.text)")
+    }
+
+    @Test("the same bytes as JSONEncoder with sorted keys, where no floating point is involved")
+    func sameAsFoundation() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for event in Self.matchEvents where !{ if case .commentary = event { true } else { false } }() {
+            var writer = JSONWriter()
+            event.writeJSON(to: &writer)
+            #expect(writer.text == String(decoding: try encoder.encode(event), as: UTF8.self))
+        }
+    }
+}
