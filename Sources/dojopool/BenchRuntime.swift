@@ -28,14 +28,7 @@ struct BenchRuntime: AsyncParsableCommand {
     @Option(help: "Comma-separated counts of concurrently active matches.")
     var matches = "1,100,10000"
 
-    @Option(help: "Seconds measured per run.")
-    var seconds = 10.0
-
-    @Option(help: "Seconds of warm-up before each measured run.")
-    var warmup = 2.0
-
-    @Option(help: "Total target commands per second (0: as fast as possible).")
-    var rate = 0.0
+    @OptionGroup var load: Bench.LoadOptions
 
     @Option(help: "Idle match actors to measure memory and activation with (0: skip).")
     var idle = 10_000
@@ -45,9 +38,6 @@ struct BenchRuntime: AsyncParsableCommand {
 
     @Flag(inversion: .prefixedNo, help: "Run the reactions consumer (as the server does).")
     var reactions = true
-
-    @Flag(help: "Print one JSON object per run instead of a table.")
-    var json = false
 
     struct Run: Codable {
         var backend: String
@@ -72,21 +62,14 @@ struct BenchRuntime: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = try await options.load()
-        configuration.logLevel = .warning
-        var temporary: String?
-        if configuration.databaseURL == nil {
-            temporary = NSTemporaryDirectory() + "dojopool-bench-\(UUID().uuidString).sqlite"
-            configuration.sqlitePath = temporary!
+        try await Bench.withDatabase(options) { configuration in
+            try await run(configuration)
         }
-        defer {
-            if let temporary {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
-            }
-        }
+    }
+
+    private func run(_ configuration: ServerConfiguration) async throws {
         let (logger, _) = bootstrapObservability(configuration)
-        let counts = matches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard counts.allSatisfy({ $0 > 0 }) else { throw ValidationError("--matches takes positive counts, e.g. 1,100,10000") }
+        let counts = try Bench.counts(matches, option: "matches")
 
         let storage = try await openStorage(configuration, logger: logger)
         let writer = EventLogWriter(storage: storage, configuration: configuration.writerConfiguration, logger: logger)
@@ -100,10 +83,10 @@ struct BenchRuntime: AsyncParsableCommand {
             runtime.storageReady()
             try await seedPlayers(storage)
 
-            if !json { print("backend   matches  target/s  commands/s   p50 ms   p99 ms   max ms  appends/batch  errors") }
+            if !load.json { print("backend   matches  target/s  commands/s   p50 ms   p99 ms   max ms  appends/batch  errors") }
             for count in counts {
                 let result = try await measure(matches: count, runtime: runtime, writer: writer, backend: storage.backend)
-                if json {
+                if load.json {
                     print(String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
                 } else {
                     print(String(
@@ -116,7 +99,7 @@ struct BenchRuntime: AsyncParsableCommand {
             }
             if idle > 0 {
                 let result = try await measureIdle(actors: idle, runtime: runtime, backend: storage.backend)
-                if json {
+                if load.json {
                     print(String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
                 } else {
                     print(String(
@@ -170,12 +153,12 @@ struct BenchRuntime: AsyncParsableCommand {
         let ids = (0..<count).map { "bench-\(runID)-\($0)" }
         try await prepare(ids, runtime: runtime, rack: true)
 
-        let interval = rate > 0 ? Double(count) / rate : 0
+        let interval = load.rate > 0 ? Double(count) / load.rate : 0
         let clock = ContinuousClock()
         let start = clock.now
-        let measureFrom = start + .seconds(warmup)
-        let end = measureFrom + .seconds(seconds)
-        let baseline = BatchBaseline()
+        let measureFrom = start + .seconds(load.warmup)
+        let end = measureFrom + .seconds(load.seconds)
+        let baseline = Baseline()
 
         let perMatch = try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
             for (index, id) in ids.enumerated() {
@@ -198,8 +181,7 @@ struct BenchRuntime: AsyncParsableCommand {
                             )
                             shooter = shooter.other
                             if sentAt >= measureFrom && clock.now <= end {
-                                let elapsed = clock.now - sentAt
-                                latencies.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15)
+                                latencies.append(Bench.milliseconds(clock.now - sentAt))
                             }
                         } catch {
                             errors += 1
@@ -218,12 +200,10 @@ struct BenchRuntime: AsyncParsableCommand {
         let before = baseline.value
         var latencies = perMatch.flatMap(\.0)
         latencies.sort()
-        func percentile(_ p: Double) -> Double {
-            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
-        }
+        func percentile(_ p: Double) -> Double { Bench.percentile(latencies, p) }
         return Run(
-            backend: backend.rawValue, matches: count, targetRate: rate, commands: latencies.count,
-            commandsPerSecond: Double(latencies.count) / seconds,
+            backend: backend.rawValue, matches: count, targetRate: load.rate, commands: latencies.count,
+            commandsPerSecond: Double(latencies.count) / load.seconds,
             p50Milliseconds: percentile(0.5), p99Milliseconds: percentile(0.99), maxMilliseconds: latencies.last ?? 0,
             meanAppendsPerBatch: Double(after.requests - before.requests) / Double(max(1, after.batches - before.batches)),
             errors: perMatch.map(\.1).reduce(0, +)
@@ -258,13 +238,13 @@ struct BenchRuntime: AsyncParsableCommand {
         let total = clock.now - started
         let rssAfter = Self.residentBytes()
         latencies.sort()
-        let seconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
+        let elapsedSeconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
         return IdleRun(
             backend: backend.rawValue, actors: actors,
             bytesPerIdleActor: Double(rssAfter - rssBefore) / Double(actors),
             activationP50Milliseconds: latencies[latencies.count / 2],
             activationP99Milliseconds: latencies[min(latencies.count - 1, latencies.count * 99 / 100)],
-            activationsPerSecond: Double(actors) / seconds
+            activationsPerSecond: Double(actors) / elapsedSeconds
         )
     }
 
@@ -273,12 +253,4 @@ struct BenchRuntime: AsyncParsableCommand {
     static func residentBytes() -> Int {
         Int(mallinfo2().uordblks)
     }
-}
-
-/// The writer's counts when measuring started.
-private final class BatchBaseline: @unchecked Sendable {
-    private let lock = NSLock()
-    private var statistics = EventLogWriter.Statistics()
-    func set(_ value: EventLogWriter.Statistics) { lock.withLock { statistics = value } }
-    var value: EventLogWriter.Statistics { lock.withLock { statistics } }
 }

@@ -25,20 +25,10 @@ struct BenchStorage: AsyncParsableCommand {
     @Option(help: "Comma-separated counts of concurrent actors.")
     var actors = "1,100,1000"
 
-    @Option(help: "Seconds measured per run.")
-    var seconds = 10.0
-
-    @Option(help: "Seconds of warm-up before each measured run.")
-    var warmup = 2.0
-
-    @Option(help: "Total target events per second (0: as fast as possible).")
-    var rate = 0.0
+    @OptionGroup var load: Bench.LoadOptions
 
     @Option(help: "Payload size of each event in bytes.")
     var payloadBytes = 200
-
-    @Flag(help: "Print one JSON object per run instead of a table.")
-    var json = false
 
     struct Run: Codable {
         var backend: String
@@ -55,28 +45,21 @@ struct BenchStorage: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = try await options.load()
-        configuration.logLevel = .warning
-        var temporary: String?
-        if configuration.databaseURL == nil {
-            temporary = NSTemporaryDirectory() + "dojopool-bench-\(UUID().uuidString).sqlite"
-            configuration.sqlitePath = temporary!
+        try await Bench.withDatabase(options) { configuration in
+            try await run(configuration)
         }
-        defer {
-            if let temporary {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
-            }
-        }
-        let (logger, _) = bootstrapObservability(configuration)
-        let counts = actors.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 }) else { throw ValidationError("--actors takes positive counts, e.g. 1,100,1000") }
+    }
 
-        if !json {
+    private func run(_ configuration: ServerConfiguration) async throws {
+        let (logger, _) = bootstrapObservability(configuration)
+        let counts = try Bench.counts(actors, option: "actors")
+
+        if !load.json {
             print("backend   actors  target/s   events/s   p50 ms   p99 ms   max ms  mean batch  errors")
         }
         for count in counts {
             let result = try await measure(actors: count, configuration: configuration, logger: logger)
-            if json {
+            if load.json {
                 let data = try JSONEncoder().encode(result)
                 print(String(decoding: data, as: UTF8.self))
             } else {
@@ -103,11 +86,11 @@ struct BenchStorage: AsyncParsableCommand {
 
             let payload = Self.payload(bytes: payloadBytes)
             let runID = UUID().uuidString.prefix(8).lowercased()
-            let interval = rate > 0 ? Double(actors) / rate : 0
+            let interval = load.rate > 0 ? Double(actors) / load.rate : 0
             let clock = ContinuousClock()
             let start = clock.now
-            let measureFrom = start + .seconds(warmup)
-            let end = measureFrom + .seconds(seconds)
+            let measureFrom = start + .seconds(load.warmup)
+            let end = measureFrom + .seconds(load.seconds)
             let before = Baseline()
 
             let perActor = try await withThrowingTaskGroup(of: ([Double], Int).self) { actorsGroup in
@@ -132,8 +115,7 @@ struct BenchStorage: AsyncParsableCommand {
                                 )
                                 sequence = result.lastSequence
                                 if sentAt >= measureFrom && clock.now <= end {
-                                    let elapsed = clock.now - sentAt
-                                    latencies.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15)
+                                    latencies.append(Bench.milliseconds(clock.now - sentAt))
                                 }
                             } catch {
                                 errors += 1
@@ -158,17 +140,15 @@ struct BenchStorage: AsyncParsableCommand {
 
             var latencies = perActor.flatMap(\.0)
             latencies.sort()
-            func percentile(_ p: Double) -> Double {
-                latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
-            }
+            func percentile(_ p: Double) -> Double { Bench.percentile(latencies, p) }
             let batches = max(1, after.batches - baseline.batches)
             return Run(
                 backend: storage.backend.rawValue,
                 actors: actors,
-                targetRate: rate,
+                targetRate: load.rate,
                 events: latencies.count,
-                seconds: seconds,
-                eventsPerSecond: Double(latencies.count) / seconds,
+                seconds: load.seconds,
+                eventsPerSecond: Double(latencies.count) / load.seconds,
                 p50Milliseconds: percentile(0.50),
                 p99Milliseconds: percentile(0.99),
                 maxMilliseconds: latencies.last ?? 0,
@@ -187,7 +167,7 @@ struct BenchStorage: AsyncParsableCommand {
 }
 
 /// The writer's counts when measuring started, shared by the actor tasks.
-private final class Baseline: Sendable {
+final class Baseline: Sendable {
     private let statistics = Mutex(EventLogWriter.Statistics())
     func set(_ value: EventLogWriter.Statistics) { statistics.withLock { $0 = value } }
     var value: EventLogWriter.Statistics { statistics.withLock { $0 } }

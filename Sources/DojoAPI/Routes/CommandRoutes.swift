@@ -120,13 +120,25 @@ struct CommandRoutes: Sendable {
         _ request: Request, _ context: AppRequestContext, _ command: Match.Command, commandID: String?,
         id: String? = nil, principal: Principal? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
+        try await send(command, to: runtime.matches, request, context, commandID: commandID, id: id, principal: principal, status: status) {
+            CommandView(result: $0, eventType: Match.eventType, match: $0.state)
+        }
+    }
+
+    /// Sends a command for the entity in the path (or `id`) as the authenticated principal, and
+    /// answers with its result (200 for a duplicate, else `status`).
+    private func send<A: Aggregate>(
+        _ command: A.Command, to directory: EntityDirectory<A>, _ request: Request, _ context: AppRequestContext,
+        commandID: String?, id: String?, principal: Principal?, status: HTTPResponse.Status,
+        view: (CommandResult<A>) -> CommandView
+    ) async throws -> Response {
         let principal = try principal ?? authentication.principal(request)
         let id = try id ?? context.parameters.require("id")
-        let result = try await runtime.matches.send(
+        let result = try await directory.send(
             id, command, context: CommandContext(principal: principal, now: Timestamp(Date())),
             commandID: try Self.commandID(request, body: commandID)
         )
-        return try Response.json(result.duplicate ? .ok : status, CommandView(result: result, eventType: Match.eventType, match: result.state))
+        return try Response.json(result.duplicate ? .ok : status, view(result))
     }
 
     // MARK: Venues
@@ -147,13 +159,9 @@ struct CommandRoutes: Sendable {
         _ request: Request, _ context: AppRequestContext, _ command: Venue.Command, commandID: String?,
         id: String? = nil, principal: Principal? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let principal = try principal ?? authentication.principal(request)
-        let id = try id ?? context.parameters.require("id")
-        let result = try await runtime.venues.send(
-            id, command, context: CommandContext(principal: principal, now: Timestamp(Date())),
-            commandID: try Self.commandID(request, body: commandID)
-        )
-        return try Response.json(result.duplicate ? .ok : status, CommandView(result: result, eventType: Venue.eventType, venue: result.state))
+        try await send(command, to: runtime.venues, request, context, commandID: commandID, id: id, principal: principal, status: status) {
+            CommandView(result: $0, eventType: Venue.eventType, venue: $0.state)
+        }
     }
 
     // MARK: Helpers
