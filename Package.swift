@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit", from: "3.33.0"),
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.14.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "4.1.0"..<"6.0.0"),
     ],
     targets: [
         // MARK: System libraries (Debian -dev packages, found through pkg-config)
@@ -98,8 +100,13 @@ let package = Package(
         .target(
             name: "DojoAPI",
             dependencies: [
+                "CSodium",
                 "DojoDomain",
                 "DojoRuntime",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
                 "DojoStorage",
                 "DojoCluster",
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -124,12 +124,12 @@ struct CommandRoutesTests {
         }
     }
 
-    @Test("a server without a service key refuses every command with 401")
+    @Test("a server without a service key refuses a backend's key as a credential with 401")
     func noServiceKey() async throws {
         let server = try await makeServer(try testConfiguration())
         try await server.application.test(.live) { client in
             try await client.execute(uri: "/v1/matches", method: .post, headers: headers("alice"), body: body(Self.createMatch)) { response in
-                try expectError(response, .unauthorized, "auth.not_configured")
+                try expectError(response, .unauthorized, "auth.invalid_token")
             }
         }
     }

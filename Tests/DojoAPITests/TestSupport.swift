@@ -22,7 +22,9 @@ let apiLogger: Logger = {
 func testConfiguration() throws -> ServerConfiguration {
     var configuration = ServerConfiguration()
     configuration.port = 0
-    configuration.sqlitePath = try TestServices.temporaryDirectory() + "/dojo.sqlite"
+    let directory = try TestServices.temporaryDirectory()
+    configuration.sqlitePath = directory + "/dojo.sqlite"
+    configuration.keysPath = directory + "/keys.json"
     configuration.readinessTimeout = .milliseconds(1_500)
     return configuration
 }

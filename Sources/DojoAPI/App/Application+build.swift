@@ -1,4 +1,5 @@
 import DojoCluster
+import Foundation
 public import DojoRuntime
 public import DojoStorage
 public import Hummingbird
@@ -24,6 +25,15 @@ public func openStorage(_ configuration: ServerConfiguration, logger: Logger) as
         return try PostgresStorage(url: url, logger: logger)
     }
     return try await SQLiteStorage.open(path: configuration.sqlitePath, logger: logger)
+}
+
+/// The signing keys of `auth.keys.path`, created (mode 0600) when the file does not exist.
+public func loadOrCreateSigningKeys(_ configuration: ServerConfiguration, logger: Logger) throws -> SigningKeyFile {
+    if let file = try SigningKeyFile.load(path: configuration.keysPath) { return file }
+    let file = SigningKeyFile.generate()
+    try file.write(path: configuration.keysPath)
+    logger.notice("created signing keys", metadata: ["auth.keys.path": "\(configuration.keysPath)", "kid": "\(file.signing)"])
+    return file
 }
 
 /// The composition root, used by `dojopool serve` and by the tests.
@@ -60,8 +70,16 @@ public func buildServer(
         backend: storage.backend,
         redisConfigured: redis != nil
     ).register(on: router)
-    CommandRoutes(runtime: runtime, storage: storage, authentication: ServiceAuthentication(serviceKey: configuration.serviceKey))
-        .register(on: router)
+    let tokens = try await AccessTokens(
+        file: try loadOrCreateSigningKeys(configuration, logger: logger),
+        issuer: configuration.tokenIssuer, audience: configuration.tokenAudience,
+        lifetime: Double(configuration.tokenLifetime.components.seconds)
+    )
+    let authentication = Authentication(serviceKey: configuration.serviceKey, tokens: tokens)
+    let hasher = PasswordHasher()
+    let accounts = Accounts(storage: storage, hasher: hasher, dummyHash: try await hasher.hash(UUID().uuidString))
+    AuthRoutes(accounts: accounts, authentication: authentication).register(on: router)
+    CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
 
     var application = Application(
         router: router,

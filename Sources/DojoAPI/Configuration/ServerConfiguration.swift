@@ -31,6 +31,10 @@ import SystemPackage
 /// | `runtime.snapshot.events` | `DOJO_RUNTIME_SNAPSHOT_EVENTS` | `100` | events between snapshots |
 /// | `runtime.snapshot.seconds` | `DOJO_RUNTIME_SNAPSHOT_SECONDS` | `60` | time between snapshots of a changed actor |
 /// | `runtime.commands.window` | `DOJO_RUNTIME_COMMANDS_WINDOW` | `64` | command ids remembered per actor (idempotent repeats) |
+/// | `auth.keys.path` | `DOJO_AUTH_KEYS_PATH` | `./data/keys.json` | the Ed25519 signing keys (created on first start, mode 0600) |
+/// | `auth.token.ttl.seconds` | `DOJO_AUTH_TOKEN_TTL_SECONDS` | `900` | access-token lifetime |
+/// | `auth.issuer` | `DOJO_AUTH_ISSUER` | `dojopool` | the tokens' `iss` |
+/// | `auth.audience` | `DOJO_AUTH_AUDIENCE` | `dojopool` | the tokens' `aud` |
 /// | `auth.service.key` | `DOJO_AUTH_SERVICE_KEY` | none | shared key of a trusted backend that acts for users (secret, ≥ 32 characters) |
 public struct ServerConfiguration: Sendable, Equatable {
     /// Address to listen on.
@@ -62,6 +66,13 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// The key a trusted backend presents to act for a user (`Authorization: Bearer …` with
     /// `X-Dojo-User`); nil: command endpoints answer 401.
     public var serviceKey: String?
+    /// The signing-keys file.
+    public var keysPath = "./data/keys.json"
+    /// Access-token lifetime.
+    public var tokenLifetime = Duration.seconds(900)
+    /// The tokens' issuer and audience.
+    public var tokenIssuer = "dojopool"
+    public var tokenAudience = "dojopool"
 
     /// The defaults.
     public init() {}
@@ -124,6 +135,14 @@ public struct ServerConfiguration: Sendable, Equatable {
         runtime.snapshotEveryEvents = try Self.integer(reader, "runtime.snapshot.events", in: 1...1_000_000) ?? runtime.snapshotEveryEvents
         if let seconds = try Self.integer(reader, "runtime.snapshot.seconds", in: 1...86_400) { runtime.snapshotInterval = .seconds(seconds) }
         runtime.commandIDWindow = try Self.integer(reader, "runtime.commands.window", in: 1...100_000) ?? runtime.commandIDWindow
+        keysPath = Self.text(reader, "auth.keys.path") ?? keysPath
+        guard !keysPath.isEmpty else { throw ConfigurationError(key: "auth.keys.path", message: "must not be empty") }
+        if let seconds = try Self.integer(reader, "auth.token.ttl.seconds", in: 60...3_600) { tokenLifetime = .seconds(seconds) }
+        tokenIssuer = Self.text(reader, "auth.issuer") ?? tokenIssuer
+        tokenAudience = Self.text(reader, "auth.audience") ?? tokenAudience
+        guard !tokenIssuer.isEmpty, !tokenAudience.isEmpty else {
+            throw ConfigurationError(key: tokenIssuer.isEmpty ? "auth.issuer" : "auth.audience", message: "must not be empty")
+        }
         serviceKey = Self.text(reader, "auth.service.key", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         if let serviceKey, serviceKey.utf8.count < 32 {
             throw ConfigurationError(key: "auth.service.key", message: "must be at least 32 characters (use a random key: openssl rand -hex 32)")

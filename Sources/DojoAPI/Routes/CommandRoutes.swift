@@ -15,7 +15,7 @@ import NIOCore
 struct CommandRoutes: Sendable {
     let runtime: Runtime
     let storage: any Storage
-    let authentication: ServiceAuthentication
+    let authentication: Authentication
 
     static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
 
@@ -29,22 +29,22 @@ struct CommandRoutes: Sendable {
             return try Response.json(.ok, EntityView(sequence: sequence, match: state))
         }
         matches.post("/:id/commands") { request, context in
-            let body = try await decodeBody(MatchCommandBody.self, request, context)
+            let body = try await JSONBody.decode(MatchCommandBody.self, request, context)
             return try await matchCommand(request, context, body.command(), commandID: body.commandId)
         }
         matches.post("/:id/start") { request, context in
             try await matchCommand(request, context, .start, commandID: nil)
         }
         matches.post("/:id/racks") { request, context in
-            let body = try await decodeBody(RackBody.self, request, context)
+            let body = try await JSONBody.decode(RackBody.self, request, context)
             return try await matchCommand(request, context, .recordRack(winner: body.winner, breaker: body.breaker), commandID: body.commandId)
         }
         matches.post("/:id/end") { request, context in
-            let body = try await decodeBody(EndBody.self, request, context)
+            let body = try await JSONBody.decode(EndBody.self, request, context)
             return try await matchCommand(request, context, .end(winner: body.winner, reason: body.reason), commandID: body.commandId)
         }
         matches.post("/:id/cancel") { request, context in
-            let body = try await decodeOptional(CancelBody.self, request, context) ?? CancelBody()
+            let body = try await JSONBody.decodeOptional(CancelBody.self, request, context) ?? CancelBody()
             return try await matchCommand(request, context, .cancel(reason: body.reason), commandID: body.commandId)
         }
 
@@ -57,27 +57,27 @@ struct CommandRoutes: Sendable {
             return try Response.json(.ok, EntityView(sequence: sequence, venue: state))
         }
         venues.post("/:id/tables") { request, context in
-            let body = try await decodeBody(TableBody.self, request, context)
+            let body = try await JSONBody.decode(TableBody.self, request, context)
             guard try await storage.existingIDs(in: "venue_tables", [body.id]).isEmpty else {
                 throw DomainError(.conflict, "venue.table_exists", "a table with id \(body.id) already exists")
             }
             return try await venueCommand(request, context, .addTable(id: body.id, name: body.name), commandID: body.commandId, status: .created)
         }
         venues.post("/:id/tables/:table/maintenance") { request, context in
-            let body = try await decodeBody(MaintenanceBody.self, request, context)
+            let body = try await JSONBody.decode(MaintenanceBody.self, request, context)
             let table = try context.parameters.require("table")
             return try await venueCommand(request, context, .setMaintenance(tableID: table, on: body.on), commandID: body.commandId)
         }
         venues.post("/:id/admins") { request, context in
-            let body = try await decodeBody(UserBody.self, request, context)
+            let body = try await JSONBody.decode(UserBody.self, request, context)
             return try await venueCommand(request, context, .grantAdmin(userID: body.userId), commandID: body.commandId)
         }
         venues.delete("/:id/admins/:user") { request, context in
             try await venueCommand(request, context, .revokeAdmin(userID: try context.parameters.require("user")), commandID: nil)
         }
         venues.post("/:id/check-ins") { request, context in
-            let principal = try authentication.principal(request)
-            let body = try await decodeBody(CheckInBody.self, request, context)
+            let principal = try await authentication.principal(request)
+            let body = try await JSONBody.decode(CheckInBody.self, request, context)
             let user = body.userId ?? principal.userID ?? ""
             guard try await storage.existingIDs(in: "users", [user]).count == 1 else {
                 throw DomainError(.invalid, "venue.unknown_user", "user \(user) does not exist")
@@ -89,8 +89,8 @@ struct CommandRoutes: Sendable {
     // MARK: Matches
 
     private func createMatch(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let principal = try authentication.principal(request)
-        let body = try await decodeBody(CreateMatchBody.self, request, context)
+        let principal = try await authentication.principal(request)
+        let body = try await JSONBody.decode(CreateMatchBody.self, request, context)
         let id = body.id ?? Self.newID()
         let terms = Match.Terms(
             playerA: body.playerA, playerB: body.playerB, gameType: body.gameType, raceTo: body.raceTo,
@@ -132,7 +132,7 @@ struct CommandRoutes: Sendable {
         commandID: String?, id: String?, principal: Principal?, status: HTTPResponse.Status,
         view: (CommandResult<A>) -> CommandView
     ) async throws -> Response {
-        let principal = try principal ?? authentication.principal(request)
+        let principal = if let principal { principal } else { try await authentication.principal(request) }
         let id = try id ?? context.parameters.require("id")
         let result = try await directory.send(
             id, command, context: CommandContext(principal: principal, now: Timestamp(Date())),
@@ -144,8 +144,8 @@ struct CommandRoutes: Sendable {
     // MARK: Venues
 
     private func createVenue(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let principal = try authentication.principal(request)
-        let body = try await decodeBody(CreateVenueBody.self, request, context)
+        let principal = try await authentication.principal(request)
+        let body = try await JSONBody.decode(CreateVenueBody.self, request, context)
         let id = body.id ?? Self.newID()
         let owner = body.ownerId ?? principal.userID
         if let owner, try await storage.existingIDs(in: "users", [owner]).isEmpty {
@@ -177,29 +177,6 @@ struct CommandRoutes: Sendable {
     /// A new entity id: 32 lowercase hex digits.
     static func newID() -> String {
         UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-    }
-
-    /// The body as `T`: 413 past the upload limit, `invalid_json` (with the field at fault) when it
-    /// does not parse or has the wrong shape.
-    private func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request, _ context: AppRequestContext) async throws -> T {
-        guard let value = try await decodeOptional(type, request, context) else {
-            throw APIError(.badRequest, code: "invalid_json", message: "the request needs a JSON body")
-        }
-        return value
-    }
-
-    private func decodeOptional<T: Decodable>(_ type: T.Type, _ request: Request, _ context: AppRequestContext) async throws -> T? {
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw error
-        } catch {
-            throw APIError(.contentTooLarge, code: "payload_too_large", message: "the request body is larger than \(context.maxUploadSize) bytes")
-        }
-        guard buffer.readableBytes > 0 else { return nil }
-        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
     }
 }
 

@@ -20,30 +20,21 @@ extension Storage {
     public func apply(_ changes: [RecordChange]) async throws {
         guard !changes.isEmpty else { return }
         let d = SchemaDialect(backend: backend)
-        try await withSQL { db in
-            try await db.raw(SQLQueryString(d.isPostgres ? "BEGIN" : "BEGIN IMMEDIATE")).run()
-            do {
-                var index = changes.startIndex
-                while index < changes.endIndex {
-                    // Consecutive match events go in multi-row inserts.
-                    var rows: [(String, String, String, String, Date)] = []
-                    while index < changes.endIndex, rows.count < 500, case .insertMatchEvent(let id, let matchID, let type, let payload, let at) = changes[index] {
-                        rows.append((id, matchID, type, payload, at))
-                        index += 1
-                    }
-                    if !rows.isEmpty {
-                        try await Self.insertMatchEvents(rows, on: db, d)
-                        continue
-                    }
-                    try await Self.apply(changes[index], on: db, d)
+        try await transaction { db in
+            var index = changes.startIndex
+            while index < changes.endIndex {
+                // Consecutive match events go in multi-row inserts.
+                var rows: [(String, String, String, String, Date)] = []
+                while index < changes.endIndex, rows.count < 500, case .insertMatchEvent(let id, let matchID, let type, let payload, let at) = changes[index] {
+                    rows.append((id, matchID, type, payload, at))
                     index += 1
                 }
-                try await db.raw("COMMIT").run()
-            } catch {
-                // In a task of its own: a cancelled task's queries do not run (sqlite-nio), and a
-                // transaction left open would hold the write lock.
-                await Task { try? await db.raw("ROLLBACK").run() }.value
-                throw error
+                if !rows.isEmpty {
+                    try await Self.insertMatchEvents(rows, on: db, d)
+                    continue
+                }
+                try await Self.apply(changes[index], on: db, d)
+                index += 1
             }
         }
     }

@@ -1,0 +1,98 @@
+import Crypto
+import DojoDomain
+import Foundation
+import HTTPTypes
+import JWTKit
+
+/// The claims of an access token.
+struct AccessTokenClaims: JWTPayload {
+    var iss: IssuerClaim
+    var aud: AudienceClaim
+    var sub: SubjectClaim
+    var exp: ExpirationClaim
+    var iat: IssuedAtClaim
+    var jti: IDClaim
+    var role: String
+
+    // Expiry, issuer and audience are checked by `AccessTokens.verify`, each with its own error code.
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
+
+/// Issues and verifies short-lived EdDSA access tokens (`kid` in the header, `iss`, `aud`, `sub`,
+/// `exp`, `iat`, `jti` and the user's `role`).
+///
+/// A token is refused with 401 and a code that says why: `auth.token_malformed` (not three
+/// base64url parts of JSON), `auth.token_algorithm` (any `alg` but `EdDSA`, `none` included),
+/// `auth.token_unknown_key` (no `kid`, or one the server does not have), `auth.token_signature`,
+/// `auth.token_expired`, `auth.token_issuer`, `auth.token_audience`.
+final class AccessTokens: Sendable {
+    let issuer: String
+    let audience: String
+    let lifetime: TimeInterval
+    private let keys: JWTKeyCollection
+    private let signingKID: String
+    private let knownKIDs: Set<String>
+    let publicJWKS: String
+
+    init(file: SigningKeyFile, issuer: String, audience: String, lifetime: TimeInterval) async throws {
+        self.issuer = issuer
+        self.audience = audience
+        self.lifetime = lifetime
+        let keys = JWTKeyCollection()
+        for key in file.keys {
+            guard let raw = Base64URL.decode(key.d) else {
+                throw SigningKeyFile.KeyFileError(path: "", reason: "key \(key.kid) is not base64url")
+            }
+            let privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+            await keys.add(eddsa: EdDSA.PrivateKey(backing: privateKey), kid: JWKIdentifier(string: key.kid))
+        }
+        self.keys = keys
+        self.signingKID = file.signing
+        self.knownKIDs = Set(file.keys.map(\.kid))
+        self.publicJWKS = file.publicJWKS
+    }
+
+    /// A new token for `userID` with `role`, and its lifetime in seconds.
+    func issue(userID: String, role: UserRole, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
+        let claims = AccessTokenClaims(
+            iss: IssuerClaim(value: issuer), aud: AudienceClaim(value: [audience]), sub: SubjectClaim(value: userID),
+            exp: ExpirationClaim(value: now.addingTimeInterval(lifetime)), iat: IssuedAtClaim(value: now),
+            jti: IDClaim(value: UUID().uuidString.lowercased()), role: role.rawValue
+        )
+        let token = try await keys.sign(claims, kid: JWKIdentifier(string: signingKID))
+        return (token, Int(lifetime))
+    }
+
+    /// The principal a token names, or a 401 that says what is wrong with it.
+    func verify(_ token: String, now: Date = Date()) async throws(APIError) -> Principal {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerData = Base64URL.decode(parts[0]),
+            let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any]
+        else { throw Self.refused("auth.token_malformed", "the token is not a JWT") }
+        guard header["alg"] as? String == "EdDSA" else {
+            throw Self.refused("auth.token_algorithm", "tokens are signed with EdDSA only")
+        }
+        guard let kid = header["kid"] as? String, knownKIDs.contains(kid) else {
+            throw Self.refused("auth.token_unknown_key", "the token's key is not one of this server's keys")
+        }
+        let claims: AccessTokenClaims
+        do {
+            claims = try await keys.verify(token, as: AccessTokenClaims.self)
+        } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
+            throw Self.refused("auth.token_signature", "the token's signature is not valid")
+        } catch {
+            throw Self.refused("auth.token_malformed", "the token's claims are not those of an access token")
+        }
+        guard claims.exp.value > now else { throw Self.refused("auth.token_expired", "the token has expired") }
+        guard claims.iss.value == issuer else { throw Self.refused("auth.token_issuer", "the token was issued by someone else") }
+        guard claims.aud.value.contains(audience) else { throw Self.refused("auth.token_audience", "the token is not for this service") }
+        guard EntityKey.isValidID(claims.sub.value), let role = UserRole(rawValue: claims.role) else {
+            throw Self.refused("auth.token_malformed", "the token's subject or role is not valid")
+        }
+        return .user(claims.sub.value, role: role)
+    }
+
+    private static func refused(_ code: String, _ message: String) -> APIError {
+        APIError(.unauthorized, code: code, message: message)
+    }
+}

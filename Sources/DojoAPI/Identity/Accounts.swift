@@ -1,0 +1,93 @@
+import DojoDomain
+import DojoStorage
+import Foundation
+import HTTPTypes
+
+/// Password accounts: registration with normalised, unique email and username and a password
+/// policy; login with Argon2id verification.
+struct Accounts: Sendable {
+    let storage: any Storage
+    let hasher: PasswordHasher
+    /// A hash of a random password, verified when the login is unknown so that the answer takes
+    /// as long as for a real account.
+    let dummyHash: String
+
+    /// A user as the API shows it.
+    struct User: Encodable, Sendable {
+        var id: String
+        var email: String
+        var username: String
+        var role: String
+    }
+
+    static let minimumPasswordLength = 10
+    static let maximumPasswordLength = 256
+
+    func register(email rawEmail: String, username rawUsername: String, password: String) async throws -> User {
+        let email = rawEmail.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let username = rawUsername.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard Self.isValidEmail(email) else {
+            throw APIError(.unprocessableContent, code: "auth.invalid_email", message: "the email address is not valid")
+        }
+        guard (3...32).contains(username.utf8.count), username.utf8.allSatisfy({ Self.usernameBytes.contains($0) }) else {
+            throw APIError(.unprocessableContent, code: "auth.invalid_username", message: "a username is 3–32 characters of a–z 0–9 _ -")
+        }
+        try Self.checkPolicy(password, username: username, email: email)
+        let taken = try await storage.takenIdentifiers(email: email, username: username)
+        if taken.email { throw APIError(.conflict, code: "auth.email_taken", message: "an account with this email exists") }
+        if taken.username { throw APIError(.conflict, code: "auth.username_taken", message: "this username is taken") }
+        let record = UserRecord(
+            id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), email: email, username: username,
+            passwordHash: try await hasher.hash(password), role: UserRole.user.rawValue
+        )
+        do {
+            try await storage.insertUser(record, at: Date())
+        } catch {
+            // Two registrations raced past the check: the unique constraints decided.
+            let taken = try await storage.takenIdentifiers(email: email, username: username)
+            if taken.email { throw APIError(.conflict, code: "auth.email_taken", message: "an account with this email exists") }
+            if taken.username { throw APIError(.conflict, code: "auth.username_taken", message: "this username is taken") }
+            throw error
+        }
+        return User(id: record.id, email: email, username: username, role: record.role)
+    }
+
+    /// The user whose email or username and password match, else 401 `auth.invalid_credentials`
+    /// (the same answer, and about the same time, whether the account exists or not).
+    func authenticate(login rawLogin: String, password: String) async throws -> User {
+        let login = rawLogin.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let record = try await storage.user(login: login)
+        let matches = try await hasher.verify(password, hash: record?.passwordHash ?? dummyHash)
+        guard let record, matches else {
+            throw APIError(.unauthorized, code: "auth.invalid_credentials", message: "the login or the password is wrong")
+        }
+        return User(id: record.id, email: record.email, username: record.username, role: record.role)
+    }
+
+    func user(id: String) async throws -> User? {
+        try await storage.user(id: id).map { User(id: $0.id, email: $0.email, username: $0.username, role: $0.role) }
+    }
+
+    static func checkPolicy(_ password: String, username: String, email: String) throws {
+        let lowered = password.lowercased()
+        let local = email.split(separator: "@").first.map(String.init) ?? email
+        guard password.count >= minimumPasswordLength, password.utf8.count <= maximumPasswordLength,
+            lowered != username, lowered != email, lowered != local
+        else {
+            throw APIError(
+                .unprocessableContent, code: "auth.weak_password",
+                message: "a password has \(minimumPasswordLength)–\(maximumPasswordLength) characters and is not the username or the email"
+            )
+        }
+    }
+
+    static func isValidEmail(_ email: String) -> Bool {
+        guard email.utf8.count <= 254, !email.contains(where: { $0.isWhitespace }) else { return false }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64 else { return false }
+        let domain = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        return domain.count >= 2 && domain.allSatisfy { !$0.isEmpty }
+    }
+
+    private static let usernameBytes = Set("abcdefghijklmnopqrstuvwxyz0123456789_-".utf8)
+}
