@@ -156,6 +156,45 @@ struct AuthTests {
         }
     }
 
+    @Test("refresh tokens rotate on every use; a reused one revokes its whole family; logout revokes")
+    func refreshTokens() async throws {
+        let server = try await makeServer(try testConfiguration())
+        try await server.application.test(.live) { client in
+            _ = try await register(client, "alice")
+            func login() async throws -> String {
+                try await client.execute(uri: "/v1/auth/login", method: .post, headers: jsonHeaders, body: json(#"{"login":"alice","password":"correct horse battery"}"#)) { response in
+                    let token = try jsonObject(response.body.readableBytesView)["refreshToken"] as? String
+                    return try #require(token)
+                }
+            }
+            func refresh(_ token: String) async throws -> (HTTPResponse.Status, String?, String?) {
+                try await client.execute(uri: "/v1/auth/refresh", method: .post, headers: jsonHeaders, body: json(#"{"refreshToken":"\#(token)"}"#)) { response in
+                    let body = try jsonObject(response.body.readableBytesView)
+                    return (response.status, body["refreshToken"] as? String, (body["error"] as? [String: Any])?["code"] as? String)
+                }
+            }
+            let first = try await login()
+            #expect(first.count == 43)
+            let (status, second, _) = try await refresh(first)
+            #expect(status == .ok && second != nil && second != first)
+            // The first token again: theft. Its family is revoked, the second token with it.
+            let reuse = try await refresh(first)
+            #expect(reuse.0 == .unauthorized && reuse.2 == "auth.refresh_token_reused")
+            let afterTheft = try await refresh(try #require(second))
+            #expect(afterTheft.0 == .unauthorized && afterTheft.2 == "auth.invalid_refresh_token")
+
+            // Logout revokes; an unknown token is invalid.
+            let other = try await login()
+            try await client.execute(uri: "/v1/auth/logout", method: .post, headers: jsonHeaders, body: json(#"{"refreshToken":"\#(other)"}"#)) { response in
+                #expect(response.status == .noContent)
+            }
+            let afterLogout = try await refresh(other)
+            #expect(afterLogout.2 == "auth.invalid_refresh_token")
+            let unknown = try await refresh("not-a-token")
+            #expect(unknown.0 == .unauthorized && unknown.2 == "auth.invalid_refresh_token")
+        }
+    }
+
     @Test("rotation: the new key signs, tokens of the old key still verify, retired keys are dropped after their tokens expired")
     func rotation() async throws {
         var file = SigningKeyFile.generate(now: Date(timeIntervalSince1970: 1_000))

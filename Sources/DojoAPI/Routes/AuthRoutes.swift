@@ -1,4 +1,6 @@
+import Crypto
 import DojoDomain
+import DojoStorage
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -20,6 +22,13 @@ struct AuthRoutes: Sendable {
         var password: String
     }
 
+    struct RefreshBody: Decodable {
+        var refreshToken: String
+    }
+
+    /// Refresh tokens live this long (each use replaces the token by a new one).
+    static let refreshLifetime: TimeInterval = 30 * 24 * 3_600
+
     struct Me: Encodable {
         var user: Accounts.User
     }
@@ -29,6 +38,7 @@ struct AuthRoutes: Sendable {
         var accessToken: String
         var tokenType = "Bearer"
         var expiresIn: Int
+        var refreshToken: String
     }
 
     func register(on router: Router<AppRequestContext>) {
@@ -41,6 +51,30 @@ struct AuthRoutes: Sendable {
             let body = try await JSONBody.decode(LoginBody.self, request, context)
             let user = try await accounts.authenticate(login: body.login, password: body.password)
             return try await session(user, status: .ok)
+        }
+        router.post("/v1/auth/refresh") { request, context in
+            let body = try await JSONBody.decode(RefreshBody.self, request, context)
+            let next = RefreshToken.generate()
+            let outcome = try await accounts.storage.rotateRefreshToken(
+                hash: RefreshToken.hash(body.refreshToken), newHash: RefreshToken.hash(next),
+                expiresAt: Date().addingTimeInterval(Self.refreshLifetime), at: Date()
+            )
+            switch outcome {
+            case .invalid:
+                throw APIError(.unauthorized, code: "auth.invalid_refresh_token", message: "the refresh token is unknown, expired or revoked")
+            case .reused:
+                throw APIError(.unauthorized, code: "auth.refresh_token_reused", message: "the refresh token was used before: every token of its login is revoked; log in again")
+            case .rotated(let userID):
+                guard let user = try await accounts.user(id: userID) else {
+                    throw APIError(.unauthorized, code: "auth.unknown_user", message: "the user no longer exists")
+                }
+                return try await session(user, status: .ok, refreshToken: next)
+            }
+        }
+        router.post("/v1/auth/logout") { request, context in
+            let body = try await JSONBody.decode(RefreshBody.self, request, context)
+            _ = try await accounts.storage.revokeRefreshFamily(hash: RefreshToken.hash(body.refreshToken), at: Date())
+            return Response(status: .noContent)
         }
         router.get("/v1/me") { request, _ in
             let principal = try await authentication.user(request)
@@ -57,9 +91,31 @@ struct AuthRoutes: Sendable {
         }
     }
 
-    private func session(_ user: Accounts.User, status: HTTPResponse.Status) async throws -> Response {
+    /// An access token and a refresh token: of a new family (login), or the rotated one.
+    private func session(_ user: Accounts.User, status: HTTPResponse.Status, refreshToken: String? = nil) async throws -> Response {
         let role = UserRole(rawValue: user.role) ?? .user
         let (token, expiresIn) = try await authentication.tokens.issue(userID: user.id, role: role)
-        return try Response.json(status, Session(user: user, accessToken: token, expiresIn: expiresIn))
+        let refresh: String
+        if let refreshToken {
+            refresh = refreshToken
+        } else {
+            refresh = RefreshToken.generate()
+            try await accounts.storage.insertRefreshToken(
+                hash: RefreshToken.hash(refresh), family: RefreshToken.generate(), userID: user.id,
+                expiresAt: Date().addingTimeInterval(Self.refreshLifetime), at: Date()
+            )
+        }
+        return try Response.json(status, Session(user: user, accessToken: token, expiresIn: expiresIn, refreshToken: refresh))
+    }
+}
+
+/// Opaque refresh tokens: 256 random bits, base64url; the server keeps only their SHA-256.
+enum RefreshToken {
+    static func generate() -> String {
+        Base64URL.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })
+    }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

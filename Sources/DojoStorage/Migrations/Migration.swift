@@ -39,6 +39,7 @@ public struct Migration: Sendable {
         Migration(version: 1, name: "event_log", apply: Schema.createEventLog),
         Migration(version: 2, name: "records", apply: Schema.createRecords),
         Migration(version: 3, name: "consumer_positions", apply: Schema.createConsumerPositions),
+        Migration(version: 4, name: "refresh_tokens", apply: Schema.createRefreshTokens),
     ]
 }
 

@@ -45,3 +45,20 @@ extension Schema {
             .run()
     }
 }
+
+extension Schema {
+    /// Migration 4: refresh tokens, stored only as the SHA-256 of the token. A family is the chain
+    /// of tokens one login produced by rotation; presenting a used token revokes the family.
+    @Sendable static func createRefreshTokens(_ db: any SQLDatabase, _ d: SchemaDialect) async throws {
+        try await db.create(table: "refresh_tokens")
+            .column("token_hash", type: .text, .primaryKey(autoIncrement: false), .notNull)
+            .column("family", type: .text, .notNull)
+            .column("user_id", type: .text, .notNull, .references("users", "id", onDelete: .cascade))
+            .column("expires_at", type: d.timestamp, .notNull)
+            .column("used_at", type: d.timestamp)
+            .column("revoked_at", type: d.timestamp)
+            .column("created_at", type: d.timestamp, .notNull)
+            .run()
+        try await db.create(index: "refresh_tokens_family").on("refresh_tokens").column("family").run()
+    }
+}
