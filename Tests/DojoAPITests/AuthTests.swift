@@ -195,6 +195,68 @@ struct AuthTests {
         }
     }
 
+    @Test("auth endpoints are rate limited per client IP, with Retry-After")
+    func rateLimited() async throws {
+        var configuration = try testConfiguration()
+        configuration.authRequestsPerMinute = 3
+        let server = try await makeServer(configuration)
+        try await server.application.test(.live) { client in
+            for attempt in 0..<4 {
+                try await client.execute(uri: "/v1/auth/login", method: .post, headers: jsonHeaders, body: json(#"{"login":"x\#(attempt)","password":"whatever-whatever"}"#)) { response in
+                    if attempt < 3 {
+                        #expect(response.status == .unauthorized)
+                    } else {
+                        #expect(response.status == .tooManyRequests)
+                        let code = try errorCode(response)
+                        #expect(code == "rate_limited")
+                        #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 >= 1)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("after 5 failed logins an account must wait, even with the right password; Retry-After says how long")
+    func loginBackoff() async throws {
+        let server = try await makeServer(try testConfiguration())
+        try await server.application.test(.live) { client in
+            _ = try await register(client, "alice")
+            for _ in 0..<5 {
+                try await client.execute(uri: "/v1/auth/login", method: .post, headers: jsonHeaders, body: json(#"{"login":"alice","password":"wrong password!!"}"#)) { response in
+                    #expect(response.status == .unauthorized)
+                }
+            }
+            try await client.execute(uri: "/v1/auth/login", method: .post, headers: jsonHeaders, body: json(#"{"login":"ALICE","password":"correct horse battery"}"#)) { response in
+                #expect(response.status == .tooManyRequests)
+                let code = try errorCode(response)
+                #expect(code == "auth.too_many_attempts")
+                #expect(response.headers[.retryAfter] == "2")
+            }
+        }
+    }
+
+    @Test("the limiter and the backoff over time")
+    func limiterAndBackoffClock() throws {
+        let limiter = RateLimiter(limit: 2, period: 60)
+        try limiter.check("ip", now: 0)
+        try limiter.check("ip", now: 0)
+        #expect(throws: APIError.self) { try limiter.check("ip", now: 1) }
+        try limiter.check("other", now: 1)
+        try limiter.check("ip", now: 31)  // one slot back after period / limit
+
+        let backoff = LoginBackoff(freeFailures: 2)
+        backoff.failed("a", now: 0)
+        try backoff.check("a", now: 0)
+        backoff.failed("a", now: 0)
+        #expect(throws: APIError.self) { try backoff.check("a", now: 1) }
+        try backoff.check("a", now: 2.5)
+        backoff.failed("a", now: 3)
+        #expect(throws: APIError.self) { try backoff.check("a", now: 6) }  // now 4 s
+        try backoff.check("a", now: 7.5)
+        backoff.succeeded("a")
+        try backoff.check("a", now: 7.5)
+    }
+
     @Test("rotation: the new key signs, tokens of the old key still verify, retired keys are dropped after their tokens expired")
     func rotation() async throws {
         var file = SigningKeyFile.generate(now: Date(timeIntervalSince1970: 1_000))

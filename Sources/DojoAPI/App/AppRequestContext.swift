@@ -6,11 +6,14 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The request id: the client's `X-Request-Id` when it is well-formed, else a new one.
     public var requestID: String
+    /// The peer's IP address (the rate limits' key for anonymous requests).
+    public var remoteIP: String
 
     /// Creates a context for a new request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
+        self.remoteIP = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// Request bodies larger than this are refused with 413 before they reach a handler.

@@ -78,7 +78,10 @@ public func buildServer(
     let authentication = Authentication(serviceKey: configuration.serviceKey, tokens: tokens)
     let hasher = PasswordHasher()
     let accounts = Accounts(storage: storage, hasher: hasher, dummyHash: try await hasher.hash(UUID().uuidString))
-    AuthRoutes(accounts: accounts, authentication: authentication).register(on: router)
+    AuthRoutes(
+        accounts: accounts, authentication: authentication,
+        limiter: RateLimiter(limit: configuration.authRequestsPerMinute, period: 60), backoff: LoginBackoff()
+    ).register(on: router)
     CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
 
     var application = Application(

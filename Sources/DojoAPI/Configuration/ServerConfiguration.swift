@@ -35,6 +35,7 @@ import SystemPackage
 /// | `auth.token.ttl.seconds` | `DOJO_AUTH_TOKEN_TTL_SECONDS` | `900` | access-token lifetime |
 /// | `auth.issuer` | `DOJO_AUTH_ISSUER` | `dojopool` | the tokens' `iss` |
 /// | `auth.audience` | `DOJO_AUTH_AUDIENCE` | `dojopool` | the tokens' `aud` |
+/// | `auth.ratelimit.per.minute` | `DOJO_AUTH_RATELIMIT_PER_MINUTE` | `30` | requests to `/v1/auth/*` per client IP and minute (burst included) |
 /// | `auth.service.key` | `DOJO_AUTH_SERVICE_KEY` | none | shared key of a trusted backend that acts for users (secret, ≥ 32 characters) |
 public struct ServerConfiguration: Sendable, Equatable {
     /// Address to listen on.
@@ -73,6 +74,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// The tokens' issuer and audience.
     public var tokenIssuer = "dojopool"
     public var tokenAudience = "dojopool"
+    /// Requests to `/v1/auth/*` per client IP and minute.
+    public var authRequestsPerMinute = 30
 
     /// The defaults.
     public init() {}
@@ -143,6 +146,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard !tokenIssuer.isEmpty, !tokenAudience.isEmpty else {
             throw ConfigurationError(key: tokenIssuer.isEmpty ? "auth.issuer" : "auth.audience", message: "must not be empty")
         }
+        authRequestsPerMinute = try Self.integer(reader, "auth.ratelimit.per.minute", in: 1...100_000) ?? authRequestsPerMinute
         serviceKey = Self.text(reader, "auth.service.key", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         if let serviceKey, serviceKey.utf8.count < 32 {
             throw ConfigurationError(key: "auth.service.key", message: "must be at least 32 characters (use a random key: openssl rand -hex 32)")

@@ -10,6 +10,9 @@ import NIOCore
 struct AuthRoutes: Sendable {
     let accounts: Accounts
     let authentication: Authentication
+    /// Requests to `/v1/auth/*` per client IP.
+    let limiter: RateLimiter
+    let backoff: LoginBackoff
 
     struct RegisterBody: Decodable {
         var email: String
@@ -43,16 +46,28 @@ struct AuthRoutes: Sendable {
 
     func register(on router: Router<AppRequestContext>) {
         router.post("/v1/auth/register") { request, context in
+            try limiter.check(context.remoteIP)
             let body = try await JSONBody.decode(RegisterBody.self, request, context)
             let user = try await accounts.register(email: body.email, username: body.username, password: body.password)
             return try await session(user, status: .created)
         }
         router.post("/v1/auth/login") { request, context in
+            try limiter.check(context.remoteIP)
             let body = try await JSONBody.decode(LoginBody.self, request, context)
-            let user = try await accounts.authenticate(login: body.login, password: body.password)
+            let login = body.login.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            try backoff.check(login)
+            let user: Accounts.User
+            do {
+                user = try await accounts.authenticate(login: login, password: body.password)
+            } catch let error as APIError where error.code == "auth.invalid_credentials" {
+                backoff.failed(login)
+                throw error
+            }
+            backoff.succeeded(login)
             return try await session(user, status: .ok)
         }
         router.post("/v1/auth/refresh") { request, context in
+            try limiter.check(context.remoteIP)
             let body = try await JSONBody.decode(RefreshBody.self, request, context)
             let next = RefreshToken.generate()
             let outcome = try await accounts.storage.rotateRefreshToken(

@@ -1,0 +1,81 @@
+import Foundation
+import HTTPTypes
+import Synchronization
+
+/// An in-process rate limiter (GCRA: one timestamp per key, no timer). `limit` requests per
+/// `period`, with bursts of up to `limit`. Refusals say when to retry.
+///
+/// Per node: with several nodes each enforces its own share (a Redis-backed limiter shared by all
+/// nodes is still to come with the identity issue).
+final class RateLimiter: Sendable {
+    let limit: Int
+    let period: TimeInterval
+    private let entries = Mutex<[String: TimeInterval]>([:])
+    /// Keys kept at most; past it the expired ones are dropped.
+    private static let maximumKeys = 100_000
+
+    init(limit: Int, period: TimeInterval) {
+        precondition(limit > 0 && period > 0)
+        self.limit = limit
+        self.period = period
+    }
+
+    /// Counts a request for `key`; throws 429 `rate_limited` with the seconds to wait when over.
+    func check(_ key: String, now: TimeInterval = Date().timeIntervalSince1970) throws(APIError) {
+        let interval = period / Double(limit)
+        let burst = period - interval
+        let wait: TimeInterval? = entries.withLock { entries in
+            let tat = max(entries[key] ?? now, now)
+            if tat - now > burst { return tat - now - burst }
+            entries[key] = tat + interval
+            if entries.count > Self.maximumKeys { entries = entries.filter { $0.value > now } }
+            return nil
+        }
+        if let wait {
+            throw APIError(.tooManyRequests, code: "rate_limited", message: "too many requests; retry later", retryAfter: max(1, Int(wait.rounded(.up))))
+        }
+    }
+}
+
+/// Slows down guessing one account's password: after `freeFailures` failed logins in a row, each
+/// further attempt must wait 2, 4, 8 … seconds (at most 15 minutes) after the previous failure;
+/// a success clears the count.
+final class LoginBackoff: Sendable {
+    private struct Failures {
+        var count: Int
+        var last: TimeInterval
+    }
+
+    let freeFailures: Int
+    private let failures = Mutex<[String: Failures]>([:])
+
+    init(freeFailures: Int = 5) { self.freeFailures = freeFailures }
+
+    /// Throws 429 `auth.too_many_attempts` while `login` must wait.
+    func check(_ login: String, now: TimeInterval = Date().timeIntervalSince1970) throws(APIError) {
+        let wait: TimeInterval? = failures.withLock { failures in
+            guard let entry = failures[login], entry.count >= freeFailures else { return nil }
+            let delay = min(900, pow(2, Double(entry.count - freeFailures + 1)))
+            let remaining = entry.last + delay - now
+            return remaining > 0 ? remaining : nil
+        }
+        if let wait {
+            throw APIError(
+                .tooManyRequests, code: "auth.too_many_attempts",
+                message: "too many failed logins for this account; retry later", retryAfter: max(1, Int(wait.rounded(.up)))
+            )
+        }
+    }
+
+    func failed(_ login: String, now: TimeInterval = Date().timeIntervalSince1970) {
+        failures.withLock { failures in
+            failures[login, default: Failures(count: 0, last: now)].count += 1
+            failures[login]?.last = now
+            if failures.count > 100_000 { failures = failures.filter { now - $0.value.last < 900 } }
+        }
+    }
+
+    func succeeded(_ login: String) {
+        _ = failures.withLock { $0.removeValue(forKey: login) }
+    }
+}
