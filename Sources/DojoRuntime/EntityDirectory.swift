@@ -136,11 +136,13 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
     }
 
     /// Drops `actor` from the directory if it is still the one registered for `id`.
-    private func remove(_ id: String, _ actor: EntityActor<A>) {
+    private func remove(_ id: String, _ actor: EntityActor<A>, passivated: Bool = false) {
         let removed = entries.withLock { entries -> Bool in
             guard case .active(let current, _) = entries.map[id], current === actor else { return false }
             entries.map[id] = nil
             entries.residentCount -= 1
+            // Counted together with the removal, so the two counts never disagree.
+            if passivated { entries.passivations += 1 }
             return true
         }
         if removed { environment.metrics.resident(A.kind, residentCount) }
@@ -181,14 +183,11 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
         for (id, actor) in candidates {
             let (stopped, snapshot) = await actor.stopIfIdle()
             guard stopped else { continue }
-            remove(id, actor)
+            remove(id, actor, passivated: true)
             count += 1
             if let snapshot { await save(snapshot) }
         }
-        if count > 0 {
-            environment.metrics.passivated(A.kind, count)
-            entries.withLock { $0.passivations += count }
-        }
+        if count > 0 { environment.metrics.passivated(A.kind, count) }
         return count
     }
 
