@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
@@ -98,8 +99,28 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "DojoGateway",
+            dependencies: [
+                "DojoDomain",
+                "DojoRuntime",
+                "DojoStorage",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "DojoAPI",
             dependencies: [
+                "DojoGateway",
                 "CSodium",
                 "DojoDomain",
                 "DojoRuntime",
@@ -111,6 +132,7 @@ let package = Package(
                 "DojoCluster",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -188,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "DojoAPITests",
             dependencies: [
-                "DojoAPI", "DojoDomain", "DojoRuntime", "DojoStorage", "DojoTesting", "dojopool",
+                "DojoAPI", "DojoDomain", "DojoGateway", "DojoRuntime", "DojoStorage", "DojoTesting", "dojopool",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

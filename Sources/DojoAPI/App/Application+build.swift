@@ -1,8 +1,11 @@
 import DojoCluster
+import DojoDomain
+public import DojoGateway
 import Foundation
 public import DojoRuntime
 public import DojoStorage
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 public import Prometheus
 import ServiceLifecycle
@@ -17,6 +20,10 @@ public struct DojoPoolServer: Sendable {
     public var eventLog: EventLogWriter
     /// The actor runtime (also a service of `application`).
     public var runtime: Runtime
+    /// The WebSocket gateway at `/v1/ws`.
+    public var gateway: Gateway
+    /// The access-token issuer (tests mint tokens with it).
+    var tokens: AccessTokens
 }
 
 /// Opens the storage the configuration selects: Postgres when `database.url` is set, else SQLite.
@@ -83,9 +90,17 @@ public func buildServer(
         limiter: RateLimiter(limit: configuration.authRequestsPerMinute, period: 60), backoff: LoginBackoff()
     ).register(on: router)
     CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
+    let gateway = Gateway(configuration: configuration.gateway, runtime: runtime, storage: storage, logger: logger) { credential in
+        do throws(APIError) {
+            return .success(try await tokens.verify(credential))
+        } catch {
+            return .failure(GatewayRefusal(code: error.code, message: error.message))
+        }
+    }
 
     var application = Application(
         router: router,
+        server: HTTPServerBuilder { responder in GatewayChannel(responder: responder, gateway: gateway, logger: logger) },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dojopool"),
         services: [storage, eventLog, runtime],
         onServerRunning: { channel in
@@ -110,5 +125,5 @@ public func buildServer(
         }
         runtime.storageReady()
     }
-    return DojoPoolServer(application: application, storage: storage, eventLog: eventLog, runtime: runtime)
+    return DojoPoolServer(application: application, storage: storage, eventLog: eventLog, runtime: runtime, gateway: gateway, tokens: tokens)
 }

@@ -2,6 +2,7 @@ public import Configuration
 import DojoCluster
 public import DojoRuntime
 public import DojoStorage
+public import DojoGateway
 import Foundation
 public import Logging
 import SystemPackage
@@ -36,6 +37,18 @@ import SystemPackage
 /// | `auth.issuer` | `DOJO_AUTH_ISSUER` | `dojopool` | the tokens' `iss` |
 /// | `auth.audience` | `DOJO_AUTH_AUDIENCE` | `dojopool` | the tokens' `aud` |
 /// | `auth.ratelimit.per.minute` | `DOJO_AUTH_RATELIMIT_PER_MINUTE` | `30` | requests to `/v1/auth/*` per client IP and minute (burst included) |
+/// | `gateway.message.max.bytes` | `DOJO_GATEWAY_MESSAGE_MAX_BYTES` | `65536` | largest WebSocket message a client may send (1009 past it) |
+/// | `gateway.subscriptions.max` | `DOJO_GATEWAY_SUBSCRIPTIONS_MAX` | `64` | rooms one connection may follow |
+/// | `gateway.messages.per.second` | `DOJO_GATEWAY_MESSAGES_PER_SECOND` | `20` | messages a client may send per second (sustained) |
+/// | `gateway.messages.burst` | `DOJO_GATEWAY_MESSAGES_BURST` | `40` | messages a client may send at once |
+/// | `gateway.commands.inflight.max` | `DOJO_GATEWAY_COMMANDS_INFLIGHT_MAX` | `16` | commands one connection may have waiting |
+/// | `gateway.outbound.max.messages` | `DOJO_GATEWAY_OUTBOUND_MAX_MESSAGES` | `4096` | reliable messages queued for a slow socket before 4008 |
+/// | `gateway.outbound.max.bytes` | `DOJO_GATEWAY_OUTBOUND_MAX_BYTES` | `4194304` | their bytes before 4008 |
+/// | `gateway.recovery.buffer` | `DOJO_GATEWAY_RECOVERY_BUFFER` | `512` | reliable messages each room keeps for recovery |
+/// | `gateway.recovery.log.max` | `DOJO_GATEWAY_RECOVERY_LOG_MAX` | `2000` | most missed events recovered from the log (else a snapshot) |
+/// | `gateway.heartbeat.seconds` | `DOJO_GATEWAY_HEARTBEAT_SECONDS` | `20` | ping interval; silent for two intervals: closed (4000) |
+/// | `gateway.presence.interval.ms` | `DOJO_GATEWAY_PRESENCE_INTERVAL_MS` | `1000` | least time between two presence updates of a room |
+/// | `gateway.bench.enabled` | `DOJO_GATEWAY_BENCH_ENABLED` | `false` | `bench:` rooms any client may publish to (load tests only) |
 /// | `auth.service.key` | `DOJO_AUTH_SERVICE_KEY` | none | shared key of a trusted backend that acts for users (secret, ≥ 32 characters) |
 public struct ServerConfiguration: Sendable, Equatable {
     /// Address to listen on.
@@ -76,6 +89,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var tokenAudience = "dojopool"
     /// Requests to `/v1/auth/*` per client IP and minute.
     public var authRequestsPerMinute = 30
+    /// The WebSocket gateway's limits.
+    public var gateway = GatewayConfiguration()
 
     /// The defaults.
     public init() {}
@@ -147,6 +162,18 @@ public struct ServerConfiguration: Sendable, Equatable {
             throw ConfigurationError(key: tokenIssuer.isEmpty ? "auth.issuer" : "auth.audience", message: "must not be empty")
         }
         authRequestsPerMinute = try Self.integer(reader, "auth.ratelimit.per.minute", in: 1...100_000) ?? authRequestsPerMinute
+        gateway.maximumMessageBytes = try Self.integer(reader, "gateway.message.max.bytes", in: 1_024...16_777_216) ?? gateway.maximumMessageBytes
+        gateway.maximumSubscriptions = try Self.integer(reader, "gateway.subscriptions.max", in: 1...100_000) ?? gateway.maximumSubscriptions
+        gateway.messagesPerSecond = try Self.integer(reader, "gateway.messages.per.second", in: 1...1_000_000) ?? gateway.messagesPerSecond
+        gateway.messageBurst = try Self.integer(reader, "gateway.messages.burst", in: 1...1_000_000) ?? gateway.messageBurst
+        gateway.maximumCommandsInFlight = try Self.integer(reader, "gateway.commands.inflight.max", in: 1...10_000) ?? gateway.maximumCommandsInFlight
+        gateway.outboundMessages = try Self.integer(reader, "gateway.outbound.max.messages", in: 1...10_000_000) ?? gateway.outboundMessages
+        gateway.outboundBytes = try Self.integer(reader, "gateway.outbound.max.bytes", in: 1_024...1_073_741_824) ?? gateway.outboundBytes
+        gateway.recoveryBuffer = try Self.integer(reader, "gateway.recovery.buffer", in: 0...1_000_000) ?? gateway.recoveryBuffer
+        gateway.recoveryLogMaximum = try Self.integer(reader, "gateway.recovery.log.max", in: 0...1_000_000) ?? gateway.recoveryLogMaximum
+        gateway.heartbeatSeconds = try Self.integer(reader, "gateway.heartbeat.seconds", in: 1...3_600) ?? gateway.heartbeatSeconds
+        gateway.presenceIntervalMilliseconds = try Self.integer(reader, "gateway.presence.interval.ms", in: 10...60_000) ?? gateway.presenceIntervalMilliseconds
+        gateway.benchRooms = try Self.boolean(reader, "gateway.bench.enabled") ?? gateway.benchRooms
         serviceKey = Self.text(reader, "auth.service.key", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         if let serviceKey, serviceKey.utf8.count < 32 {
             throw ConfigurationError(key: "auth.service.key", message: "must be at least 32 characters (use a random key: openssl rand -hex 32)")

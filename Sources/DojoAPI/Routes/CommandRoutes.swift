@@ -30,7 +30,11 @@ struct CommandRoutes: Sendable {
         }
         matches.post("/:id/commands") { request, context in
             let body = try await JSONBody.decode(MatchCommandBody.self, request, context)
-            return try await matchCommand(request, context, body.command(), commandID: body.commandId)
+            let command: Match.Command
+            do throws(DomainError) { command = try body.command() } catch {
+                throw APIError(.badRequest, code: error.code, message: error.message)
+            }
+            return try await matchCommand(request, context, command, commandID: body.commandId)
         }
         matches.post("/:id/start") { request, context in
             try await matchCommand(request, context, .start, commandID: nil)
@@ -210,37 +214,6 @@ struct EndBody: Decodable {
 struct CancelBody: Decodable {
     var reason: String?
     var commandId: String?
-}
-
-/// Any match command as one JSON object (`{"type": "recordRack", "winner": "A"}`); the WebSocket
-/// gateway takes the same shape.
-struct MatchCommandBody: Decodable {
-    var type: String
-    var commandId: String?
-    var breaker: Match.Side?
-    var winner: Match.Side?
-    var shooter: Match.Side?
-    var pocketed: [Int]?
-    var text: String?
-    var reason: String?
-
-    func command() throws -> Match.Command {
-        func require<T>(_ value: T?, _ field: String) throws -> T {
-            guard let value else { throw APIError(.badRequest, code: "invalid_command", message: "\(type) needs \(field)") }
-            return value
-        }
-        switch type {
-        case "start": return .start
-        case "startRack": return .startRack(breaker: breaker)
-        case "shot": return .shot(shooter: try require(shooter, "shooter"), pocketed: pocketed ?? [])
-        case "recordRack": return .recordRack(winner: try require(winner, "winner"), breaker: breaker)
-        case "commentary": return .commentary(try require(text, "text"))
-        case "end": return .end(winner: try require(winner, "winner"), reason: reason)
-        case "cancel": return .cancel(reason: reason)
-        default:
-            throw APIError(.badRequest, code: "invalid_command", message: "unknown command type \(type.prefix(40)); use start, startRack, shot, recordRack, commentary, end or cancel")
-        }
-    }
 }
 
 struct CreateVenueBody: Decodable {

@@ -108,6 +108,12 @@ public struct JSONWriter: Sendable {
         value.writeJSON(to: &self)
     }
 
+    /// Writes JSON text that is already valid (a value parsed or written elsewhere), unchanged.
+    public mutating func raw(_ json: some Sequence<UInt8>) {
+        separate()
+        bytes.append(contentsOf: json)
+    }
+
     /// `{"name":{…}}`: the shape of an enum case with associated values.
     public mutating func enumCase(_ name: String, _ body: (inout JSONWriter) -> Void) {
         beginObject()

@@ -1,0 +1,366 @@
+import DojoDomain
+import Foundation
+import Logging
+import NIOCore
+import NIOWebSocket
+
+/// Writes bytes straight to the socket: it sits first in the pipeline (before NIO's frame
+/// encoder), so the frames the gateway encoded once per room go out unchanged.
+final class RawOutlet: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private(set) var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+}
+
+/// One client connection, after the upgrade. Everything here runs on the connection's event loop.
+///
+/// Inbound: RFC 6455 frames from NIO's decoder are checked (masking, reserved bits and opcodes,
+/// fragmentation, control frames, close codes, UTF-8) and assembled into messages, which go to the
+/// ``Gateway`` after the rate limit. Outbound: reliable messages are written while the socket is
+/// writable and queued (within the budget) while it is not; lossy ones keep only the newest value.
+final class Connection: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+
+    let gateway: Gateway
+    let hub: LoopHub
+    let id: String
+    let limits: GatewayConfiguration
+    var principal: Principal?
+    private let upgradeRefusal: GatewayRefusal?
+    private let outlet: RawOutlet
+    private let logger: Logger
+    private(set) var context: ChannelHandlerContext?
+
+    /// Followed rooms, and rooms whose subscribe is in progress.
+    var subscriptions: [String: Subscription] = [:]
+    var reserved: Set<String> = []
+    var commandsInFlight = 0
+
+    // Inbound message assembly.
+    private var fragments: [UInt8]?
+    private var fragmentsAreText = true
+    private var lastInbound = NIODeadline.now()
+    private var tokens: Double
+    private var lastRefill = NIODeadline.now()
+    private var refusedInARow = 0
+
+    // Outbound.
+    private var queue = CircularBuffer<ByteBuffer>()
+    private var queuedBytes = 0
+    private var conflated: [String: ByteBuffer] = [:]
+    private var conflatedOrder: [String] = []
+    private var unflushed = false
+    private var markedDirty = false
+    private var sentMessages = 0
+    private var sentBytes = 0
+    private(set) var closing = false
+    private var heartbeat: RepeatedTask?
+
+    init(gateway: Gateway, hub: LoopHub, outlet: RawOutlet, principal: Principal?, upgradeRefusal: GatewayRefusal?, logger: Logger) {
+        self.gateway = gateway
+        self.hub = hub
+        self.outlet = outlet
+        self.principal = principal
+        self.upgradeRefusal = upgradeRefusal
+        limits = gateway.configuration
+        tokens = Double(gateway.configuration.messageBurst)
+        let id = String(UInt64.random(in: 1...UInt64.max), radix: 36)
+        self.id = id
+        var logger = logger
+        logger[metadataKey: "ws.connection"] = "\(id)"
+        self.logger = logger
+    }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        gateway.metrics.connection(opened: true)
+        if let refusal = upgradeRefusal {
+            sendNow(Messages.error(requestID: nil, code: refusal.code, message: refusal.message))
+            close(CloseCode.unauthorized, refusal.code, waitForPeer: false)
+            return
+        }
+        sendNow(Messages.hello(connectionID: id, configuration: limits, principal: principal))
+        let interval = TimeAmount.seconds(Int64(limits.heartbeatSeconds))
+        heartbeat = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
+            self?.beat(interval)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        teardown()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        teardown()
+        self.context = nil
+    }
+
+    private var tornDown = false
+
+    private func teardown() {
+        guard !tornDown else { return }
+        tornDown = true
+        closing = true
+        heartbeat?.cancel()
+        heartbeat = nil
+        for subscription in subscriptions.values { gateway.detach(subscription) }
+        subscriptions.removeAll()
+        queue.removeAll()
+        conflated.removeAll()
+        gateway.metrics.connection(opened: false)
+    }
+
+    private func beat(_ interval: TimeAmount) {
+        guard !closing else { return }
+        if NIODeadline.now() - lastInbound > interval * 2 {
+            close(CloseCode.heartbeatTimeout, "heartbeat_timeout", waitForPeer: false)
+            return
+        }
+        writeControl(Wire.frame(Wire.ping, Array("hb".utf8)))
+    }
+
+    // MARK: Inbound frames (RFC 6455 §5)
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        lastInbound = .now()
+        guard frame.maskKey != nil else { return protocolError("client frames must be masked") }
+        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else { return protocolError("reserved bits set without an extension") }
+        switch frame.opcode {
+        case .text, .binary:
+            guard fragments == nil else { return protocolError("a new message began inside a fragmented one") }
+            guard !closing else { return }
+            fragmentsAreText = frame.opcode == .text
+            if frame.fin {
+                message(Array(buffer: frame.unmaskedData))
+            } else {
+                fragments = Array(buffer: frame.unmaskedData)
+            }
+        case .continuation:
+            guard var assembled = fragments else { return protocolError("a continuation frame without a message to continue") }
+            fragments = nil
+            assembled.append(contentsOf: frame.unmaskedData.readableBytesView)
+            guard assembled.count <= limits.maximumMessageBytes else {
+                return close(CloseCode.messageTooBig, "message larger than \(limits.maximumMessageBytes) bytes", waitForPeer: false)
+            }
+            if frame.fin {
+                if !closing { message(assembled) }
+            } else {
+                fragments = assembled
+            }
+        case .ping:
+            writeControl(Wire.frame(Wire.pong, frame.unmaskedData.readableBytesView))
+        case .pong:
+            break
+        case .connectionClose:
+            closeReceived(frame.unmaskedData)
+        default:
+            protocolError("reserved opcode \(frame.opcode)")
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch error as? NIOWebSocketError {
+        case .invalidFrameLength?:
+            close(CloseCode.messageTooBig, "frame larger than \(limits.maximumMessageBytes) bytes", waitForPeer: false)
+        case .fragmentedControlFrame?, .multiByteControlFrameLength?:
+            protocolError("control frames are unfragmented and at most 125 bytes")
+        default:
+            logger.debug("connection error", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    private func protocolError(_ reason: String) {
+        close(CloseCode.protocolError, reason, waitForPeer: false)
+    }
+
+    private func closeReceived(_ payload: ByteBuffer) {
+        var payload = payload
+        var code = CloseCode.normal
+        if payload.readableBytes == 1 { return protocolError("a close payload of one byte") }
+        if let received: UInt16 = payload.readInteger() {
+            guard Wire.isValidCloseCode(received) else { return protocolError("invalid close code \(received)") }
+            guard String(validating: payload.readableBytesView, as: UTF8.self) != nil else {
+                return close(CloseCode.invalidPayload, "close reason is not UTF-8", waitForPeer: false)
+            }
+            code = received
+        }
+        if closing {
+            // Our close was answered: the handshake is complete.
+            context?.close(promise: nil)
+            return
+        }
+        close(code, "", waitForPeer: false)
+    }
+
+    /// One complete message.
+    private func message(_ bytes: [UInt8]) {
+        guard fragmentsAreText else {
+            return close(CloseCode.unsupportedData, "binary messages are not part of the protocol; send JSON text", waitForPeer: false)
+        }
+        guard bytes.count <= limits.maximumMessageBytes else {
+            return close(CloseCode.messageTooBig, "message larger than \(limits.maximumMessageBytes) bytes", waitForPeer: false)
+        }
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            return close(CloseCode.invalidPayload, "text message is not valid UTF-8", waitForPeer: false)
+        }
+        gateway.metrics.received()
+        guard admit() else { return }
+        gateway.handle(bytes, from: self)
+    }
+
+    /// The per-connection token bucket: `messagesPerSecond` sustained, `messageBurst` at once.
+    private func admit() -> Bool {
+        let now = NIODeadline.now()
+        let elapsed = Double((now - lastRefill).nanoseconds) / 1e9
+        lastRefill = now
+        tokens = min(Double(limits.messageBurst), tokens + elapsed * Double(limits.messagesPerSecond))
+        if tokens >= 1 {
+            tokens -= 1
+            refusedInARow = 0
+            return true
+        }
+        gateway.metrics.limited()
+        refusedInARow += 1
+        if refusedInARow > limits.messageBurst * 4 {
+            close(CloseCode.rateLimited, "rate_limited: kept sending past the limit", waitForPeer: false)
+        } else if refusedInARow == 1 || refusedInARow % 16 == 0 {
+            let retry = Int(((1 - tokens) / Double(limits.messagesPerSecond) * 1000).rounded(.up))
+            sendNow(Messages.error(
+                requestID: nil, code: "rate_limited",
+                message: "more than \(limits.messagesPerSecond) messages per second; messages are dropped for \(retry) ms",
+                retryAfterMilliseconds: retry
+            ))
+        }
+        return false
+    }
+
+    // MARK: Outbound
+
+    /// A reliable message: written now, or queued while the socket is not writable. A queue past
+    /// the budget closes the connection (4008): it can reconnect and recover with `since`.
+    func sendReliable(_ frame: ByteBuffer) {
+        guard !closing, let context else { return }
+        if queue.isEmpty && context.channel.isWritable {
+            write(frame)
+            return
+        }
+        queue.append(frame)
+        queuedBytes += frame.readableBytes
+        if queue.count > limits.outboundMessages || queuedBytes > limits.outboundBytes {
+            closeSlowConsumer()
+        }
+    }
+
+    /// A lossy message (frames, presence): written now, or kept as the newest value per room.
+    func sendLossy(_ frame: ByteBuffer, room: String, key: Room.LossyKey) {
+        guard !closing, let context else { return }
+        if queue.isEmpty && conflated.isEmpty && context.channel.isWritable {
+            write(frame)
+            return
+        }
+        let slot = key == .frame ? room : "presence " + room
+        if conflated.updateValue(frame, forKey: slot) != nil {
+            gateway.metrics.conflatedDrop()
+        } else {
+            conflatedOrder.append(slot)
+        }
+    }
+
+    /// Sends and flushes at once (answers to the client's own requests).
+    func sendNow(_ frame: ByteBuffer) {
+        sendReliable(frame)
+        flushPass()
+    }
+
+    private func write(_ frame: ByteBuffer) {
+        guard let context = outlet.context else { return }
+        context.write(NIOAny(frame), promise: nil)
+        sentMessages += 1
+        sentBytes += frame.readableBytes
+        unflushed = true
+        if !markedDirty {
+            markedDirty = true
+            hub.markDirty(self)
+        }
+    }
+
+    private func writeControl(_ frame: ByteBuffer) {
+        guard let context = outlet.context else { return }
+        context.writeAndFlush(NIOAny(frame), promise: nil)
+    }
+
+    /// Flushes what this pass wrote (called once per connection per fan-out pass).
+    func flushPass() {
+        markedDirty = false
+        guard unflushed, let context = outlet.context else { return }
+        unflushed = false
+        context.flush()
+        gateway.metrics.sent(messages: sentMessages, bytes: sentBytes)
+        sentMessages = 0
+        sentBytes = 0
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable && !closing {
+            while context.channel.isWritable, let frame = queue.popFirst() {
+                queuedBytes -= frame.readableBytes
+                write(frame)
+            }
+            if queue.isEmpty {
+                for slot in conflatedOrder {
+                    if let frame = conflated.removeValue(forKey: slot) { write(frame) }
+                }
+                conflatedOrder.removeAll()
+            }
+            flushPass()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func closeSlowConsumer() {
+        guard !closing else { return }
+        gateway.metrics.slowConsumerClosed()
+        logger.info("closing a slow consumer", metadata: ["ws.queued": "\(queue.count)", "ws.queued_bytes": "\(queuedBytes)"])
+        close(CloseCode.slowConsumer, "slow_consumer: reconnect and subscribe with since to recover", waitForPeer: false)
+    }
+
+    /// Starts the closing handshake: drops what is queued, sends the close frame, and closes the
+    /// TCP connection when the peer answers (`waitForPeer`) or once the frame is written (at most
+    /// two seconds later either way).
+    func close(_ code: UInt16, _ reason: String, waitForPeer: Bool) {
+        guard !closing, let context, let raw = outlet.context else { return }
+        closing = true
+        queue.removeAll()
+        queuedBytes = 0
+        conflated.removeAll()
+        conflatedOrder.removeAll()
+        for subscription in subscriptions.values { gateway.detach(subscription) }
+        subscriptions.removeAll()
+        let channel = context.channel
+        let written = raw.eventLoop.makePromise(of: Void.self)
+        raw.writeAndFlush(NIOAny(Wire.closeFrame(code, reason)), promise: written)
+        if !waitForPeer {
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        }
+        context.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+    }
+}
+
+extension Connection {
+    /// The server is shutting down (Hummingbird's quiescing): close with 1001 and a reconnect hint.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            close(CloseCode.goingAway, "going_away: server restarting; reconnect and subscribe with since", waitForPeer: true)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}

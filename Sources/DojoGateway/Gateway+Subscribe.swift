@@ -1,0 +1,335 @@
+import DojoDomain
+import DojoRuntime
+import DojoStorage
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+
+extension Gateway {
+    /// Subscribes a connection to a room: checks who may follow it (and that it exists), then
+    /// attaches, answering with `ack` and then either the missed events (`since` within what is
+    /// kept), or a `snapshot` of the state followed by live events, with no gap and no duplicate.
+    func subscribe(_ connection: Connection, room: RoomName, since: Since?, requestID: [UInt8]?) {
+        let key = room.description
+        func refuse(_ code: String, _ message: String) {
+            connection.sendNow(Messages.error(requestID: requestID, code: code, message: message, room: key))
+        }
+        guard connection.subscriptions[key] == nil, !connection.reserved.contains(key) else {
+            return refuse("room.already_subscribed", "already subscribed to \(key)")
+        }
+        guard connection.subscriptions.count + connection.reserved.count < configuration.maximumSubscriptions else {
+            return refuse("subscriptions.limit", "a connection follows at most \(configuration.maximumSubscriptions) rooms")
+        }
+        let principal = connection.principal
+        switch room.kind {
+        case .user:
+            guard let user = principal?.userID else { return refuse("auth.required", "user rooms need a signed-in connection (send auth first)") }
+            guard user == room.id || principal?.role == .admin else { return refuse("forbidden", "user:\(room.id) is private to that user") }
+        case .clan:
+            guard principal?.userID != nil else { return refuse("auth.required", "clan rooms are for members: send auth first") }
+        default:
+            break
+        }
+        connection.reserved.insert(key)
+        let bound = NIOLoopBound(connection, eventLoop: connection.hub.eventLoop)
+        let alreadyOpen = rooms(contains: key)
+        Task {
+            let refusal = alreadyOpen ? nil : await self.admission(room, principal)
+            bound.eventLoop.execute {
+                let connection = bound.value
+                connection.reserved.remove(key)
+                guard !connection.closing else { return }
+                if let refusal {
+                    return connection.sendNow(Messages.error(requestID: requestID, code: refusal.code, message: refusal.message, room: key))
+                }
+                self.attach(connection, room: room, since: since, requestID: requestID)
+            }
+        }
+    }
+
+    /// Whether the room exists and the principal may follow it.
+    private func admission(_ room: RoomName, _ principal: Principal?) async -> GatewayRefusal? {
+        do {
+            let exists: Bool
+            switch room.kind {
+            case .match: exists = try await runtime.matches.read(room.id).state.exists
+            case .venue: exists = try await runtime.venues.read(room.id).state.exists
+            case .table: exists = try await !storage.existingIDs(in: "venue_tables", [room.id]).isEmpty
+            case .tournament: exists = try await !storage.existingIDs(in: "tournaments", [room.id]).isEmpty
+            case .territory: exists = try await !storage.existingIDs(in: "territories", [room.id]).isEmpty
+            case .user: exists = try await !storage.existingIDs(in: "users", [room.id]).isEmpty
+            case .bench: exists = true
+            case .clan:
+                guard try await !storage.existingIDs(in: "clans", [room.id]).isEmpty else { return notFound(room) }
+                if principal?.role != .admin, let user = principal?.userID, try await !storage.isClanMember(clanID: room.id, userID: user) {
+                    return GatewayRefusal(code: "forbidden", message: "clan:\(room.id) is for the clan's members")
+                }
+                exists = true
+            }
+            return exists ? nil : notFound(room)
+        } catch let error as DomainError {
+            return GatewayRefusal(code: error.code, message: error.message)
+        } catch let error as RuntimeError {
+            return GatewayRefusal(code: error.code.rawValue, message: error.message)
+        } catch {
+            logger.warning("room admission failed", metadata: ["room": "\(room)", "error": "\(error)"])
+            return GatewayRefusal(code: "unavailable", message: "the room could not be checked now; retry")
+        }
+    }
+
+    private func notFound(_ room: RoomName) -> GatewayRefusal {
+        GatewayRefusal(code: "room.not_found", message: "\(room) does not exist")
+    }
+
+    private func rooms(contains key: String) -> Bool { roomsLookup(key) != nil }
+
+    private enum Start {
+        case recovered([(seq: Int64, frame: ByteBuffer)], head: Int64)
+        case memorySnapshot(head: Int64)
+        case log(after: Int64)
+        case snapshot
+    }
+
+    /// Attaches on the connection's loop. The decision (what the subscriber has missed) and the
+    /// registration happen under the room's lock, so every later message reaches it.
+    private func attach(_ connection: Connection, room name: RoomName, since: Since?, requestID: [UInt8]?) {
+        let user = connection.principal?.userID
+        let room = acquire(name, user: user)
+        let hub = connection.hub
+        let (subscription, start, presence): (Subscription, Start, Int) = room.state.withLock { state in
+            let shard: RoomShard
+            if let existing = state.shards[ObjectIdentifier(hub)] {
+                shard = existing
+            } else {
+                shard = RoomShard(hub: hub)
+                state.shards[ObjectIdentifier(hub)] = shard
+            }
+            let start: Start
+            let subscription: Subscription
+            let lowest = (state.ring.firstSeq ?? state.lastSeq + 1) - 1
+            let known = !name.isLogBacked || state.lastSeq > 0
+            if let since, since.epoch == room.epoch, known, since.seq <= state.lastSeq, since.seq >= lowest {
+                start = .recovered(state.ring.after(since.seq), head: state.lastSeq)
+                subscription = Subscription(connection: connection, room: room, shard: shard, user: user, lastSeq: state.lastSeq, catchingUp: false)
+            } else if name.isLogBacked {
+                if let since, since.epoch == room.epoch {
+                    start = .log(after: since.seq)
+                } else {
+                    start = .snapshot
+                }
+                subscription = Subscription(connection: connection, room: room, shard: shard, user: user, lastSeq: 0, catchingUp: true)
+            } else {
+                start = .memorySnapshot(head: state.lastSeq)
+                subscription = Subscription(connection: connection, room: room, shard: shard, user: user, lastSeq: state.lastSeq, catchingUp: false)
+            }
+            shard.add(subscription)
+            return (subscription, start, state.members)
+        }
+        connection.subscriptions[name.description] = subscription
+        metrics.subscription(added: true)
+
+        switch start {
+        case .recovered(let missed, let head):
+            metrics.recovered(.memory)
+            connection.sendReliable(ack(requestID, room, seq: head, recovered: true, missed: missed.count, presence: presence))
+            for (_, frame) in missed { connection.sendReliable(frame) }
+            connection.flushPass()
+        case .memorySnapshot(let head):
+            if since != nil { metrics.recovered(.snapshot) }
+            connection.sendReliable(ack(requestID, room, seq: head, recovered: since == nil ? nil : false, missed: nil, presence: presence))
+            connection.sendReliable(Messages.snapshot(room: room.nameText, seq: head, epoch: room.epoch, recovered: since == nil ? nil : false, state: nil))
+            connection.flushPass()
+        case .log(let after):
+            catchUpFromLog(subscription, after: after, requestID: requestID, presence: presence)
+        case .snapshot:
+            sendSnapshot(subscription, requestID: requestID, recovered: since == nil ? nil : false, presence: presence)
+        }
+    }
+
+    private func ack(_ requestID: [UInt8]?, _ room: Room, seq: Int64, recovered: Bool?, missed: Int?, presence: Int) -> ByteBuffer {
+        Messages.ack(requestID: requestID) { w in
+            w.member("room", room.nameText)
+            w.member("seq", seq)
+            w.member("epoch", room.epoch)
+            if let recovered { w.member("recovered", recovered) }
+            if let missed { w.member("missed", missed) }
+            w.member("count", presence)
+        }
+    }
+
+    /// Recovers a log room's gap from the durable log: the events after `after`, then whatever
+    /// arrived meanwhile. Too large a gap, or a position the log does not have, gives a snapshot.
+    private func catchUpFromLog(_ subscription: Subscription, after: Int64, requestID: [UInt8]?, presence: Int) {
+        let bound = NIOLoopBound(subscription, eventLoop: subscription.connection.hub.eventLoop)
+        let stream = subscription.room.nameText
+        let limit = configuration.recoveryLogMaximum
+        Task {
+            // Read from the client's own last event, to check that the log has it.
+            let events = try? await storage.readEvents(stream: stream, after: max(after - 1, 0), limit: limit + 2)
+            bound.eventLoop.execute {
+                let subscription = bound.value
+                guard subscription.isAttached else { return }
+                guard var events else {
+                    return self.refuseAttached(subscription, requestID, "unavailable", "the log could not be read now; retry")
+                }
+                if after > 0 {
+                    guard events.first?.sequence == after else {
+                        return self.sendSnapshot(subscription, requestID: requestID, recovered: false, presence: presence)
+                    }
+                    events.removeFirst()
+                }
+                guard events.count <= limit else {
+                    return self.sendSnapshot(subscription, requestID: requestID, recovered: false, presence: presence)
+                }
+                self.metrics.recovered(.log)
+                let connection = subscription.connection
+                let room = subscription.room
+                let head = max(events.last?.sequence ?? after, subscription.pending?.last?.seq ?? 0)
+                connection.sendReliable(self.ack(requestID, room, seq: head, recovered: true, missed: nil, presence: presence))
+                subscription.lastSeq = after
+                for event in events where event.sequence > subscription.lastSeq {
+                    subscription.lastSeq = event.sequence
+                    connection.sendReliable(Self.encode(event, room: room, seq: event.sequence))
+                }
+                subscription.finishCatchUp()
+                connection.flushPass()
+            }
+        }
+    }
+
+    /// Sends the entity's current state with its sequence number, then what arrived meanwhile.
+    private func sendSnapshot(_ subscription: Subscription, requestID: [UInt8]?, recovered: Bool?, presence: Int) {
+        if recovered == false { metrics.recovered(.snapshot) }
+        let bound = NIOLoopBound(subscription, eventLoop: subscription.connection.hub.eventLoop)
+        let name = subscription.room.name
+        Task {
+            let result: Result<(state: [UInt8], seq: Int64, exists: Bool), any Error>
+            do {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                switch name.kind {
+                case .match:
+                    let (state, seq) = try await runtime.matches.read(name.id)
+                    result = .success((Array(try encoder.encode(state)), seq, state.exists))
+                default:
+                    let (state, seq) = try await runtime.venues.read(name.id)
+                    result = .success((Array(try encoder.encode(state)), seq, state.exists))
+                }
+            } catch {
+                result = .failure(error)
+            }
+            bound.eventLoop.execute {
+                let subscription = bound.value
+                guard subscription.isAttached else { return }
+                switch result {
+                case .failure(let error):
+                    let code = (error as? RuntimeError)?.code.rawValue ?? (error as? DomainError)?.code ?? "unavailable"
+                    self.refuseAttached(subscription, requestID, code, "the room's state could not be read now; retry")
+                case .success(let snapshot) where !snapshot.exists:
+                    self.refuseAttached(subscription, requestID, "room.not_found", "\(name) does not exist")
+                case .success(let snapshot):
+                    let connection = subscription.connection
+                    let room = subscription.room
+                    connection.sendReliable(self.ack(requestID, room, seq: snapshot.seq, recovered: recovered, missed: nil, presence: presence))
+                    connection.sendReliable(Messages.snapshot(room: room.nameText, seq: snapshot.seq, epoch: room.epoch, recovered: recovered, state: snapshot.state))
+                    subscription.lastSeq = snapshot.seq
+                    subscription.finishCatchUp()
+                    connection.flushPass()
+                }
+            }
+        }
+    }
+
+    private func refuseAttached(_ subscription: Subscription, _ requestID: [UInt8]?, _ code: String, _ message: String) {
+        let connection = subscription.connection
+        connection.subscriptions.removeValue(forKey: subscription.room.nameText)
+        detach(subscription)
+        connection.sendNow(Messages.error(requestID: requestID, code: code, message: message, room: subscription.room.nameText))
+    }
+
+    // MARK: Room lifetime and presence
+
+    /// The room, created if needed, with one more member.
+    private func acquire(_ name: RoomName, user: String?) -> Room {
+        let capacity = configuration.recoveryBuffer
+        let room = withRooms { rooms in
+            let key = name.description
+            let room: Room
+            if let existing = rooms[key] {
+                room = existing
+            } else {
+                room = Room(name: name, recoveryCapacity: capacity)
+                rooms[key] = room
+            }
+            room.state.withLock { state in
+                state.members += 1
+                if let user {
+                    state.users[user, default: 0] += 1
+                    if state.users[user] == 1 { state.joined.append(user) }
+                } else {
+                    state.anonymous += 1
+                }
+            }
+            return room
+        }
+        schedulePresence(room)
+        return room
+    }
+
+    /// Detaches a subscription (unsubscribe, close, refusal); the last member removes the room.
+    func detach(_ subscription: Subscription) {
+        guard subscription.isAttached else { return }
+        let shard = subscription.shard
+        shard.remove(subscription)
+        let shardEmpty = shard.subscriptions.isEmpty
+        let room = subscription.room
+        let user = subscription.user
+        metrics.subscription(added: false)
+        withRooms { rooms in
+            room.state.withLock { state in
+                if shardEmpty, state.shards[ObjectIdentifier(shard.hub)] === shard {
+                    state.shards[ObjectIdentifier(shard.hub)] = nil
+                }
+                state.members -= 1
+                if let user {
+                    state.users[user, default: 1] -= 1
+                    if state.users[user] == 0 {
+                        state.users[user] = nil
+                        state.left.append(user)
+                    }
+                } else {
+                    state.anonymous -= 1
+                }
+                if state.members == 0 {
+                    state.closed = true
+                    rooms[room.nameText] = nil
+                }
+            }
+        }
+        schedulePresence(room)
+    }
+
+    /// Joins and leaves are sent at most once per `presenceIntervalMilliseconds` per room.
+    private func schedulePresence(_ room: Room) {
+        let schedule = room.state.withLock { state in
+            guard !state.presenceScheduled, !state.closed else { return false }
+            state.presenceScheduled = true
+            return true
+        }
+        guard schedule, let loop = anyHub()?.eventLoop else { return }
+        loop.scheduleTask(in: .milliseconds(Int64(configuration.presenceIntervalMilliseconds))) {
+            let message: ByteBuffer? = room.state.withLock { state in
+                state.presenceScheduled = false
+                guard !state.closed, !(state.joined.isEmpty && state.left.isEmpty) else { return nil }
+                let message = Messages.presence(
+                    room: room.nameText, count: state.members, anonymous: state.anonymous, joined: state.joined, left: state.left
+                )
+                state.joined.removeAll()
+                state.left.removeAll()
+                return message
+            }
+            if let message { room.publishLossy(message, key: .presence, publishedAt: .now()) }
+        }
+    }
+}

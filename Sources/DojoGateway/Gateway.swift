@@ -1,0 +1,211 @@
+public import DojoDomain
+public import DojoRuntime
+public import DojoStorage
+import Foundation
+public import Logging
+import NIOCore
+import Synchronization
+
+/// Why the gateway refused a request: a stable code and a message (docs/protocol.md).
+public struct GatewayRefusal: Error, Sendable, Equatable {
+    public var code: String
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// The realtime gateway: rooms, their fan-out, subscriptions with recovery, presence, and the
+/// commands clients send over their socket. Connections (``Connection``) call in on their event
+/// loop; committed events arrive from the runtime's actors (``Runtime/onCommitted(_:)``).
+public final class Gateway: Sendable {
+    public typealias Authenticate = @Sendable (String) async -> Result<Principal, GatewayRefusal>
+
+    public let configuration: GatewayConfiguration
+    let runtime: Runtime
+    let storage: any Storage
+    let authenticate: Authenticate
+    let logger: Logger
+    let metrics = GatewayMetrics()
+    private let rooms = Mutex<[String: Room]>([:])
+    private let hubs = Mutex<[ObjectIdentifier: LoopHub]>([:])
+
+    func withRooms<T>(_ body: (inout [String: Room]) -> T) -> T { rooms.withLock { body(&$0) } }
+    func roomsLookup(_ key: String) -> Room? { rooms.withLock { $0[key] } }
+    func anyHub() -> LoopHub? { hubs.withLock { $0.values.first } }
+
+    public init(configuration: GatewayConfiguration, runtime: Runtime, storage: any Storage, logger: Logger, authenticate: @escaping Authenticate) {
+        self.configuration = configuration
+        self.runtime = runtime
+        self.storage = storage
+        self.logger = logger
+        self.authenticate = authenticate
+        runtime.onCommitted { [weak self] key, events in self?.publishCommitted(key, events) }
+    }
+
+    /// Connections and subscriptions open now.
+    public var counts: (connections: Int, subscriptions: Int) { metrics.current }
+
+    /// Rooms with at least one subscriber.
+    public var roomCount: Int { rooms.withLock { $0.count } }
+
+    func hub(for eventLoop: any EventLoop) -> LoopHub {
+        hubs.withLock { hubs in
+            if let hub = hubs[ObjectIdentifier(eventLoop)] { return hub }
+            let hub = LoopHub(eventLoop: eventLoop, metrics: metrics)
+            hubs[ObjectIdentifier(eventLoop)] = hub
+            return hub
+        }
+    }
+
+    // MARK: Publishing
+
+    /// Committed events of an entity go to its room, if anyone follows it: encoded once, with the
+    /// stream's sequence numbers (so a client can recover any gap from the log).
+    private func publishCommitted(_ key: EntityKey, _ events: [CommittedEvent]) {
+        let kind: RoomName.Kind
+        switch key.kind {
+        case .match: kind = .match
+        case .venue: kind = .venue
+        default: return
+        }
+        let name = RoomName(kind, key.id)
+        guard let room = rooms.withLock({ $0[name.description] }) else { return }
+        let now = NIODeadline.now()
+        for event in events {
+            room.publishReliable(seq: event.sequence, publishedAt: now) { seq in
+                Self.encode(event, room: room, seq: seq)
+            }
+        }
+    }
+
+    static func encode(_ event: RecordedEvent, room: Room, seq: Int64) -> ByteBuffer {
+        let payload = Array(event.payload.utf8)
+        // The stored payload is {"event": …, "meta": …}; clients get the event only.
+        var body = payload[...]
+        if let members = try? JSONScanner.members(of: payload), let member = members.first(where: { $0.key == "event" }) {
+            body = payload[member.value]
+        }
+        return Messages.event(room: room.nameText, seq: seq, epoch: room.epoch, eventType: event.type, event: body)
+    }
+
+    // MARK: Messages from clients
+
+    func handle(_ bytes: [UInt8], from connection: Connection) {
+        let members: [JSONScanner.Member]
+        do {
+            members = try JSONScanner.members(of: bytes)
+        } catch {
+            return connection.sendNow(Messages.error(requestID: nil, code: "invalid_json", message: error.reason))
+        }
+        var fields: [String: ArraySlice<UInt8>] = [:]
+        for member in members { fields[member.key] = bytes[member.value] }
+        var requestID: [UInt8]?
+        if let id = fields["id"] {
+            let first = id.first ?? 0
+            guard id.count <= 130, first == UInt8(ascii: "\"") || first == UInt8(ascii: "-") || (first >= 48 && first <= 57) else {
+                return connection.sendNow(Messages.error(requestID: nil, code: "invalid_id", message: "id is a string or a number of at most 128 characters"))
+            }
+            requestID = Array(id)
+        }
+        func refuse(_ code: String, _ message: String, room: String? = nil) {
+            connection.sendNow(Messages.error(requestID: requestID, code: code, message: message, room: room))
+        }
+        func string(_ name: String) -> String? { fields[name].flatMap(JSONScanner.string) }
+        guard let type = string("type") else { return refuse("invalid_message", "a message needs \"type\" (a string)") }
+        switch type {
+        case "ping":
+            connection.sendNow(Messages.ack(requestID: requestID) { w in
+                w.member("pong", true)
+                w.member("time", Timestamp(Date()))
+            })
+        case "auth":
+            guard let token = string("token"), !token.isEmpty, token.utf8.count <= 8_192 else {
+                return refuse("invalid_message", "auth needs \"token\" (an access token)")
+            }
+            authenticateConnection(connection, token: token, requestID: requestID)
+        case "subscribe", "unsubscribe", "command", "publish":
+            guard let text = string("room") else { return refuse("invalid_message", "\(type) needs \"room\" (kind:id)") }
+            guard let room = RoomName(text), room.kind != .bench || configuration.benchRooms else {
+                return refuse("room.invalid", "unknown room \(text.prefix(80)); rooms are match:, venue:, table:, tournament:, territory:, clan: or user: followed by an id", room: String(text.prefix(80)))
+            }
+            switch type {
+            case "subscribe":
+                var since: Since?
+                if let raw = fields["since"], raw.first != UInt8(ascii: "n") {
+                    guard let parsed = try? JSONDecoder().decode(Since.self, from: Data(raw)), parsed.seq >= 0 else {
+                        return refuse("invalid_message", "since is {\"seq\": n, \"epoch\": \"…\"}", room: text)
+                    }
+                    since = parsed
+                }
+                subscribe(connection, room: room, since: since, requestID: requestID)
+            case "unsubscribe":
+                guard let subscription = connection.subscriptions.removeValue(forKey: room.description) else {
+                    return refuse("room.not_subscribed", "not subscribed to \(room)", room: text)
+                }
+                detach(subscription)
+                connection.sendNow(Messages.ack(requestID: requestID) { $0.member("room", room.description) })
+            case "command":
+                guard let command = fields["command"], command.first == UInt8(ascii: "{") else {
+                    return refuse("invalid_message", "command needs \"command\" (an object)", room: text)
+                }
+                self.command(connection, room: room, command: Data(command), commandID: string("commandId"), requestID: requestID)
+            default:
+                guard room.kind == .bench else { return refuse("forbidden", "clients publish to bench rooms only", room: text) }
+                guard let data = fields["data"] else { return refuse("invalid_message", "publish needs \"data\"", room: text) }
+                let lossy = fields["lossy"].map { Array($0) == Array("true".utf8) } ?? false
+                publish(room: room, data: data, lossy: lossy)
+                if requestID != nil { connection.sendNow(Messages.ack(requestID: requestID)) }
+            }
+        default:
+            refuse("unknown_type", "unknown message type \(type.prefix(40)); use auth, subscribe, unsubscribe, command or ping")
+        }
+    }
+
+    struct Since: Decodable {
+        var seq: Int64
+        var epoch: String?
+    }
+
+    private func authenticateConnection(_ connection: Connection, token: String, requestID: [UInt8]?) {
+        let bound = NIOLoopBound(connection, eventLoop: connection.hub.eventLoop)
+        Task {
+            let result = await authenticate(token)
+            bound.eventLoop.execute {
+                let connection = bound.value
+                switch result {
+                case .success(let principal):
+                    if let current = connection.principal?.userID, current != principal.userID {
+                        connection.sendNow(Messages.error(requestID: requestID, code: "auth.user_mismatch", message: "a connection stays with the user it signed in as; open a new one"))
+                        return
+                    }
+                    connection.principal = principal
+                    connection.sendNow(Messages.ack(requestID: requestID) { Messages.identity(&$0, principal) })
+                case .failure(let refusal):
+                    connection.sendNow(Messages.error(requestID: requestID, code: refusal.code, message: refusal.message))
+                }
+            }
+        }
+    }
+
+    /// Publishes to a bench room (benchmarks only).
+    private func publish(room name: RoomName, data: ArraySlice<UInt8>, lossy: Bool) {
+        guard let room = rooms.withLock({ $0[name.description] }) else { return }
+        let now = NIODeadline.now()
+        if lossy {
+            room.publishLossy(Messages.lossyFrame(room: room.nameText, data: data), key: .frame, publishedAt: now)
+        } else {
+            room.publishReliable(seq: nil, publishedAt: now) { seq in
+                Messages.event(room: room.nameText, seq: seq, epoch: room.epoch, eventType: nil, event: data)
+            }
+        }
+    }
+
+    /// Publishes a lossy frame to a room (camera frames): newest value only for slow readers.
+    public func publishFrame(room name: RoomName, data: [UInt8]) {
+        guard let room = rooms.withLock({ $0[name.description] }) else { return }
+        room.publishLossy(Messages.lossyFrame(room: room.nameText, data: data), key: .frame, publishedAt: .now())
+    }
+}

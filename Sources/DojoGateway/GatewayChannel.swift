@@ -1,0 +1,136 @@
+public import HummingbirdCore
+public import Logging
+public import NIOCore
+import HTTPTypes
+import NIOHTTP1
+public import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+import DojoDomain
+
+/// The server's child channel: HTTP/1.1 for the REST API, and the WebSocket upgrade at `/v1/ws`
+/// into a ``Connection``. Modelled on hummingbird-websocket's upgrade channel, but the upgraded
+/// pipeline is the gateway's own: frames a room encoded once are written to the socket as they are.
+public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
+    public static let path = "/v1/ws"
+    /// The subprotocol a browser names (`Sec-WebSocket-Protocol: dojo.v1, bearer.<token>`).
+    public static let subprotocol = "dojo.v1"
+
+    enum UpgradeResult: Sendable {
+        case websocket(NIOLoopBound<Connection>)
+        case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+    }
+
+    public struct Value: ServerChildChannelValue {
+        let upgradeResult: EventLoopFuture<UpgradeResult>
+        public let channel: any Channel
+    }
+
+    public let responder: HTTPChannelHandler.Responder
+    let gateway: Gateway
+    let logger: Logger
+
+    public init(responder: @escaping HTTPChannelHandler.Responder, gateway: Gateway, logger: Logger) {
+        self.responder = responder
+        self.gateway = gateway
+        self.logger = logger
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let gateway = self.gateway
+            let attempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+            let identity = NIOLoopBoundBox<(Principal?, GatewayRefusal?)>((nil, nil), eventLoop: channel.eventLoop)
+            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+                maxFrameSize: gateway.configuration.maximumMessageBytes,
+                enableAutomaticErrorHandling: false,
+                shouldUpgrade: { channel, head in
+                    attempted.value = true
+                    guard head.uri == Self.path || head.uri.hasPrefix(Self.path + "?") else {
+                        return channel.eventLoop.makeSucceededFuture(nil)
+                    }
+                    var headers = HTTPHeaders()
+                    let offered = head.headers[canonicalForm: "Sec-WebSocket-Protocol"].map(String.init)
+                    if offered.contains(Self.subprotocol) { headers.add(name: "Sec-WebSocket-Protocol", value: Self.subprotocol) }
+                    var credential: String?
+                    if let authorization = head.headers.first(name: "Authorization"), authorization.hasPrefix("Bearer ") {
+                        credential = String(authorization.dropFirst("Bearer ".count))
+                    } else if let offeredToken = offered.first(where: { $0.hasPrefix("bearer.") }) {
+                        credential = String(offeredToken.dropFirst("bearer.".count))
+                    }
+                    guard let credential else { return channel.eventLoop.makeSucceededFuture(headers) }
+                    let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
+                    let loop = channel.eventLoop
+                    promise.completeWithTask {
+                        let result = await gateway.authenticate(credential)
+                        return try await loop.submit {
+                            switch result {
+                            case .success(let principal): identity.value = (principal, nil)
+                            case .failure(let refusal): identity.value = (nil, refusal)
+                            }
+                            return headers
+                        }.get()
+                    }
+                    return promise.futureResult
+                },
+                upgradePipelineHandler: { channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        let outlet = RawOutlet()
+                        try channel.pipeline.syncOperations.addHandler(outlet, position: .first)
+                        let connection = Connection(
+                            gateway: gateway, hub: gateway.hub(for: channel.eventLoop), outlet: outlet,
+                            principal: identity.value.0, upgradeRefusal: identity.value.1, logger: logger
+                        )
+                        try channel.pipeline.syncOperations.addHandler(connection)
+                        return UpgradeResult.websocket(NIOLoopBound(connection, eventLoop: channel.eventLoop))
+                    }
+                }
+            )
+            let serverUpgrade = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(isOutboundHalfClosureEnabled: true)
+                        )
+                        return attempted.value ? UpgradeResult.failedUpgrade(asyncChannel) : UpgradeResult.notUpgraded(asyncChannel)
+                    }
+                }
+            )
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: serverUpgrade)
+            configuration.enablePipelining = false
+            configuration.enableErrorHandling = false
+            configuration.enableResponseHeaderValidation = false
+            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            return Value(upgradeResult: result, channel: channel)
+        }
+    }
+
+    public func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.upgradeResult.get() {
+            case .notUpgraded(let http):
+                await handleHTTP(asyncChannel: http, logger: logger)
+            case .failedUpgrade(let http):
+                await refuseUpgrade(http)
+            case .websocket:
+                try? await value.channel.closeFuture.get()
+            }
+        } catch {
+            logger.debug("connection ended before its first request", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A WebSocket upgrade anywhere but `/v1/ws`, or a malformed one: 400 and close.
+    private func refuseUpgrade(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>) async {
+        let body = #"{"error":{"code":"upgrade_refused","message":"WebSocket upgrades are served at /v1/ws (version 13)"}}"#
+        try? await http.executeThenClose { _, outbound in
+            let head = HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentType: "application/json", .contentLength: "\(body.utf8.count)"])
+            try await outbound.write(contentsOf: [.head(head), .body(ByteBuffer(string: body)), .end(nil)])
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import NIOCore
+import Synchronization
+
+/// The fan-out of one event loop: publishers (actors, other loops) enqueue a room's message once
+/// per loop; the loop drains its inbox in one pass, writes the same bytes to every local
+/// subscriber, and flushes each connection once per pass. Under load, several messages arrive per
+/// pass and each socket gets one `writev` for all of them (write coalescing).
+final class LoopHub: Sendable {
+    struct Delivery: Sendable {
+        enum Kind: Sendable {
+            case reliable(seq: Int64, frame: ByteBuffer)
+            case lossy(key: Room.LossyKey, frame: ByteBuffer)
+        }
+
+        let shard: RoomShard
+        let kind: Kind
+        let publishedAt: NIODeadline
+    }
+
+    let eventLoop: any EventLoop
+    private let inbox = Mutex<(items: [Delivery], scheduled: Bool)>(([], false))
+    private let dirty: NIOLoopBoundBox<[Connection]>
+    private let metrics: GatewayMetrics
+
+    init(eventLoop: any EventLoop, metrics: GatewayMetrics) {
+        self.eventLoop = eventLoop
+        self.metrics = metrics
+        dirty = NIOLoopBoundBox.makeBoxSendingValue([], eventLoop: eventLoop)
+    }
+
+    func enqueue(_ delivery: Delivery) {
+        let schedule = inbox.withLock { inbox in
+            inbox.items.append(delivery)
+            if inbox.scheduled { return false }
+            inbox.scheduled = true
+            return true
+        }
+        if schedule { eventLoop.execute { self.drain() } }
+    }
+
+    /// Registers a connection to be flushed at the end of the current pass.
+    func markDirty(_ connection: Connection) {
+        dirty.value.append(connection)
+    }
+
+    private func drain() {
+        let items = inbox.withLock { inbox in
+            inbox.scheduled = false
+            var items: [Delivery] = []
+            swap(&items, &inbox.items)
+            return items
+        }
+        var deliveries = 0
+        for delivery in items {
+            let subscriptions = delivery.shard.subscriptions
+            deliveries += subscriptions.count
+            switch delivery.kind {
+            case .reliable(let seq, let frame):
+                for subscription in subscriptions { subscription.offer(seq, frame) }
+            case .lossy(let key, let frame):
+                for subscription in subscriptions where subscription.pending == nil {
+                    subscription.connection.sendLossy(frame, room: subscription.room.nameText, key: key)
+                }
+            }
+        }
+        var connections: [Connection] = []
+        swap(&connections, &dirty.value)
+        for connection in connections { connection.flushPass() }
+        let now = NIODeadline.now()
+        metrics.delivered(deliveries, latencies: items.lazy.map { now - $0.publishedAt })
+    }
+}

@@ -1,0 +1,34 @@
+public import DojoDomain
+
+/// A room: `kind:id`. Log rooms (`match`, `venue`) carry the entity's events with the stream's own
+/// sequence numbers; the others are kept in memory only.
+public struct RoomName: Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable, CaseIterable {
+        case match, venue, table, tournament, territory, clan, user
+        /// Benchmark rooms (`gateway.bench.enabled`): anyone connected may publish to them.
+        case bench
+    }
+
+    public var kind: Kind
+    public var id: String
+
+    public init?(_ text: some StringProtocol) {
+        guard text.utf8.count <= 80, let colon = text.firstIndex(of: ":"),
+            let kind = Kind(rawValue: String(text[..<colon]))
+        else { return nil }
+        let id = String(text[text.index(after: colon)...])
+        guard EntityKey.isValidID(id) else { return nil }
+        self.kind = kind
+        self.id = id
+    }
+
+    public init(_ kind: Kind, _ id: String) {
+        self.kind = kind
+        self.id = id
+    }
+
+    public var description: String { "\(kind.rawValue):\(id)" }
+
+    /// Rooms whose events come from the durable log (recoverable from it after any gap).
+    var isLogBacked: Bool { kind == .match || kind == .venue }
+}

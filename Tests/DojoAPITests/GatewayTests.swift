@@ -1,0 +1,188 @@
+@testable import DojoAPI
+import DojoDomain
+import DojoGateway
+import DojoStorage
+import SQLKit
+import DojoTesting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+private let key = "ws-test-service-key-0123456789abcdef0"
+
+/// A live server with users alice, bob, carol and a match m1 (alice v bob, alice scores).
+struct GatewayHarness: Sendable {
+    let server: DojoPoolServer
+    let client: any TestClientProtocol
+    var port: Int { client.port! }
+
+    func token(_ user: String, role: UserRole = .user) async throws -> String {
+        try await server.tokens.issue(userID: user, role: role).token
+    }
+
+    /// A connected socket past its `hello`, signed in as `user` when given.
+    func socket(as user: String? = nil, headers: [(String, String)] = []) async throws -> TestWebSocket {
+        let socket = try await TestWebSocket.connect(port: port, headers: headers)
+        let hello = try await socket.next()
+        #expect(hello["type"] as? String == "hello")
+        if let user {
+            try await socket.send(json: ["type": "auth", "token": try await token(user), "id": "auth"])
+            let ack = try await socket.next(type: "ack")
+            #expect(ack["user"] as? String == user)
+        }
+        return socket
+    }
+
+    func rest(_ uri: String, _ method: HTTPRequest.Method = .post, as user: String = "alice", _ body: String? = nil) async throws -> [String: Any] {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        fields[.authorization] = "Bearer \(key)"
+        fields[HTTPField.Name("X-Dojo-User")!] = user
+        return try await client.execute(uri: uri, method: method, headers: fields, body: body.map { ByteBuffer(string: $0) }) { response in
+            try jsonObject(response.body.readableBytesView)
+        }
+    }
+
+    func subscribe(_ socket: TestWebSocket, _ room: String, since: (Int, String)? = nil, id: String = "s") async throws -> [String: Any] {
+        var message: [String: Any] = ["type": "subscribe", "room": room, "id": id]
+        if let since { message["since"] = ["seq": since.0, "epoch": since.1] }
+        try await socket.send(json: message)
+        return try await socket.next(type: "ack")
+    }
+}
+
+func withGateway(
+    _ configure: (inout ServerConfiguration) -> Void = { _ in },
+    _ test: @Sendable (GatewayHarness) async throws -> Void
+) async throws {
+    var configuration = try testConfiguration()
+    configuration.serviceKey = key
+    configuration.gateway.presenceIntervalMilliseconds = 50
+    configure(&configuration)
+    let server = try await makeServer(configuration)
+    try await server.application.test(.live) { client in
+        try await seedUsers(["alice", "bob", "carol"], in: server.storage)
+        let harness = GatewayHarness(server: server, client: client)
+        _ = try await harness.rest("/v1/matches", as: "alice", #"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"8-ball","raceTo":5}"#)
+        try await test(harness)
+    }
+}
+
+@Suite("WebSocket gateway")
+struct GatewayTests {
+    @Test("hello, subscribe with a snapshot, then live events in order with the stream's sequence numbers")
+    func subscribeAndEvents() async throws {
+        try await withGateway { h in
+            let spectator = try await h.socket()
+            let ack = try await h.subscribe(spectator, "match:m1")
+            #expect(ack["room"] as? String == "match:m1" && ack["seq"] as? Int == 1 && ack["epoch"] as? String == "log")
+            let snapshot = try await spectator.next(type: "snapshot")
+            #expect(snapshot["seq"] as? Int == 1)
+            #expect((snapshot["state"] as? [String: Any])?["status"] as? String == "SCHEDULED")
+
+            _ = try await h.rest("/v1/matches/m1/start")
+            _ = try await h.rest("/v1/matches/m1/racks", as: "alice", #"{"winner":"A"}"#)
+            var seqs: [Int] = []
+            var types: [String] = []
+            while seqs.count < 3 {
+                let event = try await spectator.next(type: "event")
+                seqs.append(event["seq"] as? Int ?? -1)
+                types.append(event["eventType"] as? String ?? "")
+                #expect(event["room"] as? String == "match:m1" && event["epoch"] as? String == "log")
+                #expect(event["event"] is [String: Any])
+            }
+            #expect(seqs == [2, 3, 4], "\(types)")
+        }
+    }
+
+    @Test("commands over the socket: ack after the append, refusals with the domain's code, auth required")
+    func commands() async throws {
+        try await withGateway { h in
+            let anonymous = try await h.socket()
+            try await anonymous.send(json: ["type": "command", "room": "match:m1", "command": ["type": "start"], "id": 1])
+            let refused = try await anonymous.next(type: "error")
+            #expect(refused["code"] as? String == "auth.required" && refused["id"] as? Int == 1)
+
+            let alice = try await h.socket(as: "alice")
+            _ = try await h.subscribe(alice, "match:m1")
+            try await alice.send(json: ["type": "command", "room": "match:m1", "command": ["type": "start"], "commandId": "c1", "id": 2])
+            let ack = try await alice.next(type: "ack")
+            #expect(ack["id"] as? Int == 2 && ack["sequence"] as? Int == 2 && ack["duplicate"] as? Bool == false)
+            // A repeat of the command id is a duplicate and appends nothing.
+            try await alice.send(json: ["type": "command", "room": "match:m1", "command": ["type": "start"], "commandId": "c1", "id": 3])
+            let again = try await alice.next(type: "ack")
+            #expect(again["duplicate"] as? Bool == true && again["sequence"] as? Int == 2)
+
+            let carol = try await h.socket(as: "carol")
+            try await carol.send(json: ["type": "command", "room": "match:m1", "command": ["type": "recordRack", "winner": "A"], "id": 4])
+            let forbidden = try await carol.next(type: "error")
+            #expect(forbidden["code"] as? String == "match.not_scorer")
+
+            try await alice.send(json: ["type": "command", "room": "match:m1", "command": ["type": "explode"], "id": 5])
+            #expect(try await alice.next(type: "error")["code"] as? String == "invalid_command")
+            try await alice.send(json: ["type": "command", "room": "venue:v1", "command": ["type": "start"], "id": 6])
+            #expect(try await alice.next(type: "error")["code"] as? String == "command.unsupported_room")
+
+            let state = try await h.rest("/v1/matches/m1", .get)
+            #expect(state["sequence"] as? Int == 2, "the refused commands appended nothing")
+        }
+    }
+
+    @Test("bad messages get an error with a code and the connection stays open")
+    func badMessages() async throws {
+        try await withGateway { h in
+            let socket = try await h.socket()
+            let cases: [(String, String)] = [
+                ("{not json", "invalid_json"),
+                ("[1,2]", "invalid_json"),
+                (#"{"type":"subscribe"}"#, "invalid_message"),
+                (#"{"type":"teleport"}"#, "unknown_type"),
+                (#"{"type":"subscribe","room":"match"}"#, "room.invalid"),
+                (#"{"type":"subscribe","room":"galaxy:1"}"#, "room.invalid"),
+                (#"{"type":"subscribe","room":"match:a b"}"#, "room.invalid"),
+                (#"{"type":"subscribe","room":"bench:x"}"#, "room.invalid"),
+                (#"{"type":"subscribe","room":"match:nope"}"#, "room.not_found"),
+                (#"{"type":"subscribe","room":"user:alice"}"#, "auth.required"),
+                (#"{"type":"subscribe","room":"clan:c1"}"#, "auth.required"),
+                (#"{"type":"unsubscribe","room":"match:m1"}"#, "room.not_subscribed"),
+                (#"{"type":"auth","token":"x.y.z"}"#, "auth.token_malformed"),
+                (#"{"type":"subscribe","room":"match:m1","since":{"seq":"x"}}"#, "invalid_message"),
+                (String(repeating: "[", count: 40) + String(repeating: "]", count: 40), "invalid_json"),
+                (#"{"type":"ping","id":{"a":1}}"#, "invalid_id"),
+                (#"{"type":"subscribe","room":"match:m1'; DROP TABLE users;--"}"#, "room.invalid"),
+            ]
+            for (text, code) in cases {
+                try await socket.send(text)
+                let error = try await socket.next(type: "error")
+                #expect(error["code"] as? String == code, "\(text) → \(error)")
+            }
+            try await socket.send(json: ["type": "ping", "id": "p"])
+            let pong = try await socket.next(type: "ack")
+            #expect(pong["id"] as? String == "p" && pong["pong"] as? Bool == true)
+        }
+    }
+
+    @Test("user rooms are private; clan rooms are for members")
+    func roomPermissions() async throws {
+        try await withGateway { h in
+            let bob = try await h.socket(as: "bob")
+            try await bob.send(json: ["type": "subscribe", "room": "user:alice", "id": 1])
+            #expect(try await bob.next(type: "error")["code"] as? String == "forbidden")
+            let ack = try await h.subscribe(bob, "user:bob")
+            #expect(ack["room"] as? String == "user:bob")
+            try await h.server.storage.withSQL { db in
+                try await db.raw("INSERT INTO clans (id, name, leader_id, created_at, updated_at) VALUES ('c1', 'Breakers', 'alice', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')").run()
+                try await db.raw("INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('cm1', 'c1', 'alice', 'OFFICER', '2026-01-01T00:00:00Z')").run()
+            }
+            try await bob.send(json: ["type": "subscribe", "room": "clan:c1", "id": 2])
+            #expect(try await bob.next(type: "error")["code"] as? String == "forbidden")
+            let alice = try await h.socket(as: "alice")
+            #expect(try await h.subscribe(alice, "clan:c1")["room"] as? String == "clan:c1")
+            try await alice.send(json: ["type": "subscribe", "room": "clan:c1", "id": 3])
+            #expect(try await alice.next(type: "error")["code"] as? String == "room.already_subscribed")
+        }
+    }
+}
