@@ -264,6 +264,7 @@ extension Gateway {
             }
             room.state.withLock { state in
                 state.members += 1
+                state.presenceDirty = true
                 if let user {
                     state.users[user, default: 0] += 1
                     if state.users[user] == 1 { state.joined.append(user) }
@@ -292,6 +293,7 @@ extension Gateway {
                     state.shards[ObjectIdentifier(shard.hub)] = nil
                 }
                 state.members -= 1
+                state.presenceDirty = true
                 if let user {
                     state.users[user, default: 1] -= 1
                     if state.users[user] == 0 {
@@ -321,7 +323,8 @@ extension Gateway {
         loop.scheduleTask(in: .milliseconds(Int64(configuration.presenceIntervalMilliseconds))) {
             let message: ByteBuffer? = room.state.withLock { state in
                 state.presenceScheduled = false
-                guard !state.closed, !(state.joined.isEmpty && state.left.isEmpty) else { return nil }
+                guard !state.closed, state.presenceDirty else { return nil }
+                state.presenceDirty = false
                 let message = Messages.presence(
                     room: room.nameText, count: state.members, anonymous: state.anonymous, joined: state.joined, left: state.left
                 )

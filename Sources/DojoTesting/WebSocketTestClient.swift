@@ -34,10 +34,15 @@ public final class TestWebSocket: Sendable {
 
     /// Connects and upgrades. Throws when the server does not answer 101 (the head is in the error).
     public static func connect(
-        port: Int, host: String = "127.0.0.1", path: String = "/v1/ws", headers: [(String, String)] = [], requireUpgrade: Bool = true
+        port: Int, host: String = "127.0.0.1", path: String = "/v1/ws", headers: [(String, String)] = [], requireUpgrade: Bool = true,
+        receiveBuffer: Int? = nil
     ) async throws -> TestWebSocket {
         let inbox = Inbox()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let receiveBuffer {
+            bootstrap = bootstrap.channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: .init(receiveBuffer))
+        }
+        let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Reader(inbox: inbox)) }
             }
@@ -158,7 +163,7 @@ public final class TestWebSocket: Sendable {
 
     private final class Inbox: Sendable {
         private struct State {
-            var bytes: [UInt8] = []
+            var bytes = Buffer()
             var closed = false
             var waiter: CheckedContinuation<Void, Never>?
         }
@@ -169,7 +174,7 @@ public final class TestWebSocket: Sendable {
 
         func append(_ bytes: ByteBufferView) {
             let waiter = state.withLock { state in
-                state.bytes.append(contentsOf: bytes)
+                state.bytes.storage.append(contentsOf: bytes)
                 defer { state.waiter = nil }
                 return state.waiter
             }
@@ -186,7 +191,7 @@ public final class TestWebSocket: Sendable {
         }
 
         /// Takes what `parse` recognizes at the front of the buffer, waiting for more bytes.
-        func take<T: Sendable>(timeout: Duration, _ parse: @escaping @Sendable (inout [UInt8]) -> T?) async throws -> T {
+        func take<T: Sendable>(timeout: Duration, _ parse: @escaping @Sendable (inout Buffer) -> T?) async throws -> T {
             let deadline = ContinuousClock.now + timeout
             while true {
                 let (value, closed): (T?, Bool) = state.withLock { state in
@@ -221,12 +226,13 @@ public final class TestWebSocket: Sendable {
         }
 
         func readHead(timeout: Duration) async throws -> String {
-            try await take(timeout: timeout) { bytes in
+            try await take(timeout: timeout) { buffer in
+                let bytes = buffer.readable
                 let end = Array("\r\n\r\n".utf8)
                 guard bytes.count >= 4 else { return nil }
-                for index in 0...(bytes.count - 4) where Array(bytes[index..<index + 4]) == end {
+                for index in bytes.startIndex...(bytes.endIndex - 4) where Array(bytes[index..<index + 4]) == end {
                     let head = String(decoding: bytes[..<index], as: UTF8.self)
-                    bytes.removeFirst(index + 4)
+                    buffer.consume(index + 4 - bytes.startIndex)
                     return head
                 }
                 return nil
@@ -234,7 +240,8 @@ public final class TestWebSocket: Sendable {
         }
 
         func nextFrame(timeout: Duration) async throws -> Frame {
-            try await take(timeout: timeout) { bytes in
+            try await take(timeout: timeout) { buffer in
+                let bytes = Array(buffer.readable.prefix(14))
                 guard bytes.count >= 2 else { return nil }
                 var length = Int(bytes[1] & 0x7F)
                 var offset = 2
@@ -247,10 +254,28 @@ public final class TestWebSocket: Sendable {
                     length = (2..<10).reduce(0) { $0 << 8 | Int(bytes[$1]) }
                     offset = 10
                 }
-                guard bytes.count >= offset + length else { return nil }
-                let frame = Frame(fin: bytes[0] & 0x80 != 0, opcode: bytes[0] & 0x0F, payload: Array(bytes[offset..<offset + length]))
-                bytes.removeFirst(offset + length)
+                let readable = buffer.readable
+                guard readable.count >= offset + length else { return nil }
+                let start = readable.startIndex + offset
+                let frame = Frame(fin: bytes[0] & 0x80 != 0, opcode: bytes[0] & 0x0F, payload: Array(readable[start..<start + length]))
+                buffer.consume(offset + length)
                 return frame
+            }
+        }
+    }
+
+    /// Received bytes with a read position (compacted now and then, not on every frame).
+    struct Buffer {
+        var storage: [UInt8] = []
+        var position = 0
+        var readable: ArraySlice<UInt8> { storage[position...] }
+        var isEmpty: Bool { position == storage.count }
+
+        mutating func consume(_ count: Int) {
+            position += count
+            if position > 65_536 && position * 2 > storage.count {
+                storage.removeFirst(position)
+                position = 0
             }
         }
     }

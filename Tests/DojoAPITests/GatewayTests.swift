@@ -24,8 +24,8 @@ struct GatewayHarness: Sendable {
     }
 
     /// A connected socket past its `hello`, signed in as `user` when given.
-    func socket(as user: String? = nil, headers: [(String, String)] = []) async throws -> TestWebSocket {
-        let socket = try await TestWebSocket.connect(port: port, headers: headers)
+    func socket(as user: String? = nil, headers: [(String, String)] = [], receiveBuffer: Int? = nil) async throws -> TestWebSocket {
+        let socket = try await TestWebSocket.connect(port: port, headers: headers, receiveBuffer: receiveBuffer)
         let hello = try await socket.next()
         #expect(hello["type"] as? String == "hello")
         if let user {

@@ -333,8 +333,9 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Starts the closing handshake: drops what is queued, sends the close frame, and closes the
-    /// TCP connection when the peer answers (`waitForPeer`) or once the frame is written (at most
-    /// two seconds later either way).
+    /// TCP connection when the peer answers (`waitForPeer`) or once the frame is written. A peer
+    /// that reads nothing gets `closeGrace` for the frame to go out (a stalled reader that
+    /// resumes still learns why it was closed), then the socket is closed anyway.
     func close(_ code: UInt16, _ reason: String, waitForPeer: Bool) {
         guard !closing, let context, let raw = outlet.context else { return }
         closing = true
@@ -350,7 +351,8 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         if !waitForPeer {
             written.futureResult.whenComplete { _ in channel.close(promise: nil) }
         }
-        context.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+        let grace: TimeAmount = code == CloseCode.slowConsumer ? .seconds(10) : .seconds(2)
+        context.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }
     }
 }
 
@@ -359,6 +361,11 @@ extension Connection {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             close(CloseCode.goingAway, "going_away: server restarting; reconnect and subscribe with since", waitForPeer: true)
+            return
+        }
+        if case ChannelEvent.inputClosed = event {
+            // The server allows half-closure for HTTP; a WebSocket peer that stops sending is gone.
+            context.close(promise: nil)
             return
         }
         context.fireUserInboundEventTriggered(event)
