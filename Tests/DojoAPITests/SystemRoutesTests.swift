@@ -95,7 +95,8 @@ struct SystemRoutesTests {
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
                 let text = String(buffer: response.body)
                 for name in ["http_server_request_duration", "http_server_active_requests", "dojo_storage_append_batch_size", "dojo_storage_append_batch_duration_seconds", "dojo_storage_appends_total",
-                    "dojo_actors_resident", "dojo_actor_activations_total", "dojo_command_duration_seconds", "dojo_actor_append_events", "dojo_actor_mailbox_depth"] {
+                    "dojo_actors_resident", "dojo_actor_activations_total", "dojo_command_duration_seconds", "dojo_actor_append_events", "dojo_actor_mailbox_depth",
+                    "dojo_ws_connections", "dojo_ws_messages_out_total", "dojo_ws_slow_consumer_closes_total", "dojo_ws_recovery_total", "dojo_ws_fanout_latency_seconds"] {
                     #expect(text.contains(name), "missing \(name) in \(text.prefix(200))")
                 }
             }

@@ -58,6 +58,10 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     private var sentBytes = 0
     private(set) var closing = false
     private var heartbeat: RepeatedTask?
+    /// The socket's writability, kept from `channelWritabilityChanged` (read per delivery).
+    private var writable = true
+    /// The outlet's context, cached once the pipeline is set up (written to per delivery).
+    private var raw: ChannelHandlerContext?
 
     init(gateway: Gateway, hub: LoopHub, outlet: RawOutlet, principal: Principal?, upgradeRefusal: GatewayRefusal?, logger: Logger) {
         self.gateway = gateway
@@ -78,6 +82,8 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        raw = outlet.context
+        writable = context.channel.isWritable
         gateway.metrics.connection(opened: true)
         if let refusal = upgradeRefusal {
             sendNow(Messages.error(requestID: nil, code: refusal.code, message: refusal.message))
@@ -99,6 +105,7 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         teardown()
         self.context = nil
+        raw = nil
     }
 
     private var tornDown = false
@@ -247,8 +254,8 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     /// A reliable message: written now, or queued while the socket is not writable. A queue past
     /// the budget closes the connection (4008): it can reconnect and recover with `since`.
     func sendReliable(_ frame: ByteBuffer) {
-        guard !closing, let context else { return }
-        if queue.isEmpty && context.channel.isWritable {
+        guard !closing else { return }
+        if writable && queue.isEmpty {
             write(frame)
             return
         }
@@ -261,8 +268,8 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
 
     /// A lossy message (frames, presence): written now, or kept as the newest value per room.
     func sendLossy(_ frame: ByteBuffer, room: String, key: Room.LossyKey) {
-        guard !closing, let context else { return }
-        if queue.isEmpty && conflated.isEmpty && context.channel.isWritable {
+        guard !closing else { return }
+        if writable && queue.isEmpty && conflated.isEmpty {
             write(frame)
             return
         }
@@ -278,11 +285,12 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     func sendNow(_ frame: ByteBuffer) {
         sendReliable(frame)
         flushPass()
+        hub.reportFlushed()
     }
 
     private func write(_ frame: ByteBuffer) {
-        guard let context = outlet.context else { return }
-        context.write(NIOAny(frame), promise: nil)
+        guard let raw else { return }
+        raw.write(NIOAny(frame), promise: nil)
         sentMessages += 1
         sentBytes += frame.readableBytes
         unflushed = true
@@ -300,17 +308,18 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     /// Flushes what this pass wrote (called once per connection per fan-out pass).
     func flushPass() {
         markedDirty = false
-        guard unflushed, let context = outlet.context else { return }
+        guard unflushed, let raw else { return }
         unflushed = false
-        context.flush()
-        gateway.metrics.sent(messages: sentMessages, bytes: sentBytes)
+        raw.flush()
+        hub.flushed(messages: sentMessages, bytes: sentBytes)
         sentMessages = 0
         sentBytes = 0
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable && !closing {
-            while context.channel.isWritable, let frame = queue.popFirst() {
+        writable = context.channel.isWritable
+        if writable && !closing {
+            while writable, let frame = queue.popFirst() {
                 queuedBytes -= frame.readableBytes
                 write(frame)
             }

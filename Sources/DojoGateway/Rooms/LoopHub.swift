@@ -19,13 +19,20 @@ final class LoopHub: Sendable {
 
     let eventLoop: any EventLoop
     private let inbox = Mutex<(items: [Delivery], scheduled: Bool)>(([], false))
-    private let dirty: NIOLoopBoundBox<[Connection]>
+    private let pass: PassState
     private let metrics: GatewayMetrics
+
+    /// What one pass touched: only used on the hub's loop.
+    final class PassState: @unchecked Sendable {
+        var dirty: [Connection] = []
+        var messages = 0
+        var bytes = 0
+    }
 
     init(eventLoop: any EventLoop, metrics: GatewayMetrics) {
         self.eventLoop = eventLoop
         self.metrics = metrics
-        dirty = NIOLoopBoundBox.makeBoxSendingValue([], eventLoop: eventLoop)
+        pass = PassState()
     }
 
     func enqueue(_ delivery: Delivery) {
@@ -40,7 +47,14 @@ final class LoopHub: Sendable {
 
     /// Registers a connection to be flushed at the end of the current pass.
     func markDirty(_ connection: Connection) {
-        dirty.value.append(connection)
+        eventLoop.assertInEventLoop()
+        pass.dirty.append(connection)
+    }
+
+    /// Counts what a connection flushed (reported to the metrics once per pass).
+    func flushed(messages: Int, bytes: Int) {
+        pass.messages += messages
+        pass.bytes += bytes
     }
 
     private func drain() {
@@ -64,9 +78,18 @@ final class LoopHub: Sendable {
             }
         }
         var connections: [Connection] = []
-        swap(&connections, &dirty.value)
+        swap(&connections, &pass.dirty)
         for connection in connections { connection.flushPass() }
         let now = NIODeadline.now()
         metrics.delivered(deliveries, latencies: items.lazy.map { now - $0.publishedAt })
+        reportFlushed()
+    }
+
+    /// Hands the pass's message and byte counts to the metrics (also after out-of-pass flushes).
+    func reportFlushed() {
+        guard pass.messages > 0 else { return }
+        metrics.sent(messages: pass.messages, bytes: pass.bytes)
+        pass.messages = 0
+        pass.bytes = 0
     }
 }

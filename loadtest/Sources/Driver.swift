@@ -1,0 +1,117 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The sending side of a run, in the parent process: bench publishers (fanout, rooms) or the
+/// venues' scorers and cameras. Sends on a 1 ms tick at the configured rates; counts what it sent
+/// inside the measured window.
+final class Driver: Sendable {
+    struct Counts: Sendable {
+        var sent = 0
+        var sentInWindow = 0
+        var sentInWindowPerRoom: [String: Int] = [:]
+        var probesInWindow = 0
+        var framesSent = 0
+        var commandErrors: [String: Int] = [:]
+    }
+
+    let counts = Mutex(Counts())
+    let window = Mutex<(start: Int64, end: Int64)>((Int64.max, Int64.max))
+    private let tasks = Mutex<[RepeatedTask]>([])
+    let stopped = Mutex(false)
+
+    func stop() {
+        stopped.withLock { $0 = true }
+        for task in tasks.withLock({ $0 }) { task.cancel() }
+    }
+
+    /// Calls `send(n)` on the handler's loop every millisecond with the number of messages due
+    /// at `rate` per second since the start.
+    func pace(_ handler: NIOLoopBound<WSClientHandler>, rate: Double, _ send: @escaping (WSClientHandler, Int) -> Void) {
+        let loop = handler.eventLoop
+        let started = NIODeadline.now()
+        let sent = NIOLoopBoundBox.makeBoxSendingValue(0, eventLoop: loop)
+        let task = loop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(1)) { _ in
+            let elapsed = Double((NIODeadline.now() - started).nanoseconds) / 1e9
+            let due = Int(elapsed * rate) - sent.value
+            guard due > 0 else { return }
+            sent.value += due
+            send(handler.value, due)
+            handler.value.flush()
+        }
+        tasks.withLock { $0.append(task) }
+    }
+
+    func inWindow(_ t: Int64) -> Bool {
+        let (start, end) = window.withLock { $0 }
+        return t >= start && t < end
+    }
+
+    // MARK: Bench publishers
+
+    /// Publishes `rate` messages per second over `rooms`, each carrying `{"t","s","p"}` with a
+    /// payload of about `bytes` bytes, from `publishers` connections.
+    func publish(handlers: [NIOLoopBound<WSClientHandler>], rooms: [String], rate: Double, bytes: Int, lossy: Bool = false) {
+        let padding = String(repeating: "x", count: max(bytes - 60, 0))
+        for (index, handler) in handlers.enumerated() {
+            let mine = rooms.enumerated().filter { $0.offset % handlers.count == index }.map(\.element)
+            guard !mine.isEmpty else { continue }
+            let sequence = NIOLoopBoundBox.makeBoxSendingValue(0, eventLoop: handler.eventLoop)
+            pace(handler, rate: rate / Double(handlers.count)) { [self] client, due in
+                var inWindowRooms: [String] = []
+                for _ in 0..<due {
+                    let room = mine[sequence.value % mine.count]
+                    sequence.value += 1
+                    let t = wallNanos()
+                    let text = #"{"type":"publish","room":"\#(room)","lossy":\#(lossy),"data":{"t":\#(t),"s":\#(sequence.value),"p":"\#(padding)"}}"#
+                    client.send(Array(text.utf8), flush: false)
+                    if inWindow(t) { inWindowRooms.append(room) }
+                }
+                counts.withLock { c in
+                    c.sent += due
+                    c.sentInWindow += inWindowRooms.count
+                    for room in inWindowRooms { c.sentInWindowPerRoom[room, default: 0] += 1 }
+                }
+            }
+        }
+    }
+
+    // MARK: Venue simulation
+
+    /// A scorer: `rate` commands per second to its match (shots and timestamped commentary, a rack
+    /// recorded and a new one started every 20 commands).
+    func score(_ handler: NIOLoopBound<WSClientHandler>, match: String, rate: Double) {
+        let step = NIOLoopBoundBox.makeBoxSendingValue(0, eventLoop: handler.eventLoop)
+        pace(handler, rate: rate) { [self] client, due in
+            var probes = 0
+            for _ in 0..<due {
+                step.value += 1
+                let command: String
+                switch step.value % 20 {
+                case 0: command = #"{"type":"recordRack","winner":"A"}"#
+                case 1: command = #"{"type":"startRack"}"#
+                case let n where n % 2 == 0:
+                    let t = wallNanos()
+                    if inWindow(t) { probes += 1 }
+                    command = #"{"type":"commentary","text":"lt \#(t)"}"#
+                default: command = #"{"type":"shot","shooter":"A","pocketed":[]}"#
+                }
+                client.send(Array(#"{"type":"command","room":"match:\#(match)","id":\#(step.value),"command":\#(command)}"#.utf8), flush: false)
+            }
+            if probes > 0 { counts.withLock { $0.probesInWindow += probes } }
+        }
+    }
+
+    /// A camera node: `fps` ball-position frames per second to its table's frame room.
+    func camera(_ handler: NIOLoopBound<WSClientHandler>, room: String, fps: Double) {
+        let balls = (1...15).map { "[\($0),\(Double($0) / 8),\(Double($0 % 7) / 7)]" }.joined(separator: ",")
+        pace(handler, rate: fps) { [self] client, due in
+            for _ in 0..<due {
+                let text = #"{"type":"publish","room":"\#(room)","lossy":true,"data":{"t":\#(wallNanos()),"balls":[\#(balls)]}}"#
+                client.send(Array(text.utf8), flush: false)
+            }
+            counts.withLock { $0.framesSent += due }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Histogram
+import NIOCore
+import NIOPosix
+import Synchronization
+
+@main
+struct LoadTest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dojo-loadtest",
+        abstract: "Load generator for dojopool's WebSocket gateway (loopback only, bounded in count and time).",
+        subcommands: [Fanout.self, Rooms.self, Venues.self, WorkerCommand.self]
+    )
+}
+
+struct Common: ParsableArguments {
+    @Option(help: "server port on 127.0.0.1") var port = 8080
+    @Option(help: "subscriber worker processes (each holds at most 19,000 connections)") var workers = 1
+    @Option(help: "source addresses 127.0.0.1…127.0.0.N for subscribers") var sources = 8
+    @Option(help: "warm-up seconds before the measured window") var warmup = 3.0
+    @Option(help: "measured seconds") var duration = 10.0
+    @Option(help: "seconds to wait for stragglers after publishing stops") var drain = 3.0
+    @Option(help: "server PID (or @pidfile) for its CPU and RSS") var serverPid: String?
+    @Option(help: "run id prefix for rooms and entities") var runId = "lt\(Int.random(in: 1000...9999))"
+    @Flag(help: "print the result as one JSON object") var json = false
+
+    func validate() throws {
+        guard workers >= 1, workers <= 16 else { throw ValidationError("--workers is 1…16") }
+        guard duration > 0, duration <= 600, warmup >= 0, warmup <= 120, drain >= 0, drain <= 60 else {
+            throw ValidationError("--duration ≤ 600 s, --warmup ≤ 120 s, --drain ≤ 60 s")
+        }
+        guard sources >= 1, sources <= 250 else { throw ValidationError("--sources is 1…250") }
+    }
+
+    var probe: ProcessProbe? {
+        guard let serverPid else { return nil }
+        let text = serverPid.hasPrefix("@") ? (try? String(contentsOfFile: String(serverPid.dropFirst()), encoding: .utf8)) ?? "" : serverPid
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)).map(ProcessProbe.init)
+    }
+}
+
+struct Fanout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "One bench room, N subscribers, M messages/s of B bytes (server: DOJO_GATEWAY_BENCH_ENABLED=true).")
+    @OptionGroup var common: Common
+    @Option(help: "subscribers") var subscribers = 1_000
+    @Option(help: "messages per second published") var rate = 100.0
+    @Option(help: "payload bytes") var bytes = 200
+
+    func validate() throws {
+        guard subscribers >= 1, subscribers <= 200_000 else { throw ValidationError("--subscribers is 1…200,000") }
+        guard rate > 0, rate <= 100_000 else { throw ValidationError("--rate is at most 100,000") }
+    }
+
+    func run() async throws {
+        var plan = Plan(kind: .fanout)
+        plan.port = common.port
+        plan.runID = common.runId
+        plan.subscribers = subscribers
+        plan.sourceAddresses = common.sources
+        try await Runner(plan: plan, common: common, label: "fanout \(subscribers) subscribers, \(rate) msg/s, \(bytes) B").run { driver, group in
+            let publisher = try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: nil) { _ in }
+            driver.publish(handlers: [publisher], rooms: ["bench:\(plan.runID)f0"], rate: rate, bytes: bytes)
+            return ["rate": rate, "bytes": Double(bytes)]
+        }
+    }
+}
+
+struct Rooms: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "R bench rooms × S subscribers, M messages/s spread over the rooms from 4 publishers.")
+    @OptionGroup var common: Common
+    @Option(help: "rooms") var rooms = 1_000
+    @Option(help: "subscribers per room") var perRoom = 10
+    @Option(help: "messages per second in all") var rate = 1_000.0
+    @Option(help: "payload bytes") var bytes = 200
+
+    func run() async throws {
+        var plan = Plan(kind: .rooms)
+        plan.port = common.port
+        plan.runID = common.runId
+        plan.rooms = rooms
+        plan.subscribers = perRoom
+        plan.sourceAddresses = common.sources
+        try await Runner(plan: plan, common: common, label: "rooms \(rooms) × \(perRoom), \(rate) msg/s, \(bytes) B").run { driver, group in
+            var publishers: [NIOLoopBound<WSClientHandler>] = []
+            for _ in 0..<4 { publishers.append(try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: nil) { _ in }) }
+            driver.publish(handlers: publishers, rooms: (0..<rooms).map { "bench:\(plan.runID)r\($0)" }, rate: rate, bytes: bytes)
+            return ["rate": rate, "bytes": Double(bytes)]
+        }
+    }
+}
+
+struct Venues: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "V venues × T tables: a live match per table, its scorer, its camera, S spectators per match, W watchers per venue.")
+    @OptionGroup var common: Common
+    @Option(help: "venues") var venues = 10
+    @Option(help: "tables per venue") var tables = 8
+    @Option(help: "spectators per match") var spectators = 10
+    @Option(help: "watchers per venue room") var watchers = 5
+    @Option(help: "scorer commands per second per table") var commandRate = 1.0
+    @Option(help: "camera frames per second per table") var fps = 30.0
+
+    func run() async throws {
+        var plan = Plan(kind: .venues)
+        plan.port = common.port
+        plan.runID = common.runId
+        plan.venues = venues
+        plan.tables = tables
+        plan.spectators = spectators
+        plan.watchers = watchers
+        plan.sourceAddresses = common.sources
+        let token = try await Setup(port: common.port).venues(plan)
+        try await Runner(plan: plan, common: common, label: "venues \(venues) × \(tables), \(spectators) spectators/match, \(fps) fps").run { driver, group in
+            for v in 0..<venues {
+                for t in 0..<tables {
+                    let scorer = try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: nil, headers: ["Authorization": "Bearer \(token)"]) { _ in }
+                    driver.score(scorer, match: plan.matchID(v, t), rate: commandRate)
+                    let camera = try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: nil) { _ in }
+                    driver.camera(camera, room: plan.cameraRoom(v, t), fps: fps)
+                }
+            }
+            return ["commandRate": commandRate, "fps": fps]
+        }
+    }
+}
+
+/// Creates the venues' users, venues, tables and live matches through the REST API.
+struct Setup {
+    let port: Int
+
+    func request(_ method: String, _ path: String, token: String?, _ body: [String: Any]) async throws -> [String: Any] {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 30
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        guard (200..<300).contains(status) else { throw LoadError("\(method) \(path): \(status) \(String(decoding: data, as: UTF8.self).prefix(300))") }
+        return json
+    }
+
+    /// A signed-in user (registered on first use).
+    func user(_ name: String) async throws -> (id: String, token: String) {
+        let password = "load-test-password-\(name)"
+        let reply: [String: Any]
+        do {
+            reply = try await request("POST", "/v1/auth/register", token: nil, ["email": "\(name)@load.test", "username": name, "password": password])
+        } catch {
+            reply = try await request("POST", "/v1/auth/login", token: nil, ["login": name, "password": password])
+        }
+        guard let user = reply["user"] as? [String: Any], let id = user["id"] as? String, let token = reply["accessToken"] as? String else {
+            throw LoadError("no user or token in \(reply)")
+        }
+        return (id, token)
+    }
+
+    func venues(_ plan: Plan) async throws -> String {
+        let scorer = try await user("ltscorer")
+        let opponent = try await user("ltopponent")
+        let started = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for v in 0..<plan.venues {
+                group.addTask {
+                    _ = try await request("POST", "/v1/venues", token: scorer.token, ["id": plan.venueID(v), "name": "Load hall \(v)", "lat": 1.0, "lng": 2.0])
+                    for t in 0..<plan.tables {
+                        _ = try await request("POST", "/v1/venues/\(plan.venueID(v))/tables", token: scorer.token, ["id": plan.tableID(v, t), "name": "Table \(t)"])
+                        _ = try await request("POST", "/v1/matches", token: scorer.token, [
+                            "id": plan.matchID(v, t), "playerA": scorer.id, "playerB": opponent.id, "gameType": "9-ball", "raceTo": 99,
+                            "venueId": plan.venueID(v), "tableId": plan.tableID(v, t),
+                        ])
+                        _ = try await request("POST", "/v1/matches/\(plan.matchID(v, t))/start", token: scorer.token, [:])
+                        _ = try await request("POST", "/v1/matches/\(plan.matchID(v, t))/commands", token: scorer.token, ["type": "startRack"])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        FileHandle.standardError.write(Data("setup: \(plan.venues) venues, \(plan.venues * plan.tables) live matches in \(ContinuousClock.now - started)\n".utf8))
+        return scorer.token
+    }
+}
