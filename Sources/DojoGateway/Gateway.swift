@@ -4,6 +4,7 @@ public import DojoStorage
 import Foundation
 public import Logging
 import NIOCore
+public import ServiceLifecycle
 import Synchronization
 
 /// Why the gateway refused a request: a stable code and a message (docs/protocol.md).
@@ -20,7 +21,7 @@ public struct GatewayRefusal: Error, Sendable, Equatable {
 /// The realtime gateway: rooms, their fan-out, subscriptions with recovery, presence, and the
 /// commands clients send over their socket. Connections (``Connection``) call in on their event
 /// loop; committed events arrive from the runtime's actors (``Runtime/onCommitted(_:)``).
-public final class Gateway: Sendable {
+public final class Gateway: Service, Sendable {
     public typealias Authenticate = @Sendable (String) async -> Result<Principal, GatewayRefusal>
 
     public let configuration: GatewayConfiguration
@@ -43,6 +44,19 @@ public final class Gateway: Sendable {
         self.logger = logger
         self.authenticate = authenticate
         runtime.onCommitted { [weak self] key, events in self?.publishCommitted(key, events) }
+    }
+
+    /// A service so that a graceful shutdown closes every socket with 1001 (going away) and waits
+    /// (up to 3 s) for the clients to answer before the runtime and storage stop.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        let hubs = self.hubs.withLock { Array($0.values) }
+        for hub in hubs { hub.eventLoop.execute { hub.closeAll() } }
+        let deadline = ContinuousClock.now + .seconds(3)
+        while metrics.current.connections > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        logger.info("gateway stopped", metadata: ["ws.connections_left": "\(metrics.current.connections)"])
     }
 
     /// Connections and subscriptions open now.

@@ -40,6 +40,11 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let gateway = self.gateway
+            // Small first reads: most sockets here are spectators that send a few short messages,
+            // and each channel keeps its last receive buffer for reuse (the allocator adapts up).
+            try channel.syncOptions?.setOption(
+                ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+            )
             let attempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let identity = NIOLoopBoundBox<(Principal?, GatewayRefusal?)>((nil, nil), eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
@@ -118,7 +123,10 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             case .failedUpgrade(let http):
                 await refuseUpgrade(http)
             case .websocket:
-                try? await value.channel.closeFuture.get()
+                // The connection lives in its channel's handlers from here; ending this task
+                // saves its memory (a server holds tens of thousands of sockets). Shutdown reaches
+                // the socket through Hummingbird's quiescing event (Connection closes with 1001).
+                return
             }
         } catch {
             logger.debug("connection ended before its first request", metadata: ["error": "\(error)"])

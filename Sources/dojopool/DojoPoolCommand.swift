@@ -55,6 +55,12 @@ func bootstrapObservability(_ configuration: ServerConfiguration) -> (Logger, Pr
         return handler
     }
     let registry = PrometheusCollectorRegistry()
-    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    var factory = PrometheusMetricsFactory(registry: registry)
+    // Fan-out latency lives in the sub-millisecond range: finer buckets than the default 5 ms.
+    factory.durationHistogramBuckets["dojo_ws_fanout_latency_seconds"] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+    ]
+    MetricsSystem.bootstrap(factory)
     return (Logger(label: "dojopool"), registry)
 }

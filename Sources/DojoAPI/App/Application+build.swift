@@ -46,8 +46,9 @@ public func loadOrCreateSigningKeys(_ configuration: ServerConfiguration, logger
 /// The composition root, used by `dojopool serve` and by the tests.
 ///
 /// Services run in this order and stop in the reverse one: storage, event-log writer, actor runtime,
-/// HTTP server.
-/// On SIGTERM/SIGINT the server stops accepting and finishes in-flight requests, then the writer
+/// WebSocket gateway, HTTP server.
+/// On SIGTERM/SIGINT the server stops accepting and finishes in-flight requests, the gateway closes
+/// every socket with 1001 and waits for the clients (up to 3 s), then the writer
 /// flushes its queue, then the storage closes.
 public func buildServer(
     configuration: ServerConfiguration,
@@ -102,7 +103,7 @@ public func buildServer(
         router: router,
         server: HTTPServerBuilder { responder in GatewayChannel(responder: responder, gateway: gateway, logger: logger) },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dojopool"),
-        services: [storage, eventLog, runtime],
+        services: [storage, eventLog, runtime, gateway],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.notice(

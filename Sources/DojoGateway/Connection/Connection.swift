@@ -35,7 +35,7 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     private(set) var context: ChannelHandlerContext?
 
     /// Followed rooms, and rooms whose subscribe is in progress.
-    var subscriptions: [String: Subscription] = [:]
+    var subscriptions = SubscriptionList()
     var reserved: Set<String> = []
     var commandsInFlight = 0
 
@@ -48,7 +48,7 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     private var refusedInARow = 0
 
     // Outbound.
-    private var queue = CircularBuffer<ByteBuffer>()
+    private var queue = CircularBuffer<ByteBuffer>(initialCapacity: 1)
     private var queuedBytes = 0
     private var conflated: [String: ByteBuffer] = [:]
     private var conflatedOrder: [String] = []
@@ -57,7 +57,8 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     private var sentMessages = 0
     private var sentBytes = 0
     private(set) var closing = false
-    private var heartbeat: RepeatedTask?
+    /// This connection's place in its hub's list (heartbeat sweep).
+    var hubIndex = -1
     /// The socket's writability, kept from `channelWritabilityChanged` (read per delivery).
     private var writable = true
     /// The outlet's context, cached once the pipeline is set up (written to per delivery).
@@ -71,10 +72,7 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         self.upgradeRefusal = upgradeRefusal
         limits = gateway.configuration
         tokens = Double(gateway.configuration.messageBurst)
-        let id = String(UInt64.random(in: 1...UInt64.max), radix: 36)
-        self.id = id
-        var logger = logger
-        logger[metadataKey: "ws.connection"] = "\(id)"
+        id = String(UInt64.random(in: 1...UInt64.max), radix: 36)
         self.logger = logger
     }
 
@@ -91,10 +89,7 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         sendNow(Messages.hello(connectionID: id, configuration: limits, principal: principal))
-        let interval = TimeAmount.seconds(Int64(limits.heartbeatSeconds))
-        heartbeat = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
-            self?.beat(interval)
-        }
+        hub.register(self, heartbeat: .seconds(Int64(limits.heartbeatSeconds)))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -114,8 +109,7 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         guard !tornDown else { return }
         tornDown = true
         closing = true
-        heartbeat?.cancel()
-        heartbeat = nil
+        hub.unregister(self)
         for subscription in subscriptions.values { gateway.detach(subscription) }
         subscriptions.removeAll()
         queue.removeAll()
@@ -123,7 +117,7 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         gateway.metrics.connection(opened: false)
     }
 
-    private func beat(_ interval: TimeAmount) {
+    func beat(_ interval: TimeAmount) {
         guard !closing else { return }
         if NIODeadline.now() - lastInbound > interval * 2 {
             close(CloseCode.heartbeatTimeout, "heartbeat_timeout", waitForPeer: false)
@@ -179,7 +173,7 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         case .fragmentedControlFrame?, .multiByteControlFrameLength?:
             protocolError("control frames are unfragmented and at most 125 bytes")
         default:
-            logger.debug("connection error", metadata: ["error": "\(error)"])
+            logger.debug("connection error", metadata: ["ws.connection": "\(id)", "error": "\(error)"])
             context.close(promise: nil)
         }
     }
@@ -337,7 +331,7 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     func closeSlowConsumer() {
         guard !closing else { return }
         gateway.metrics.slowConsumerClosed()
-        logger.info("closing a slow consumer", metadata: ["ws.queued": "\(queue.count)", "ws.queued_bytes": "\(queuedBytes)"])
+        logger.info("closing a slow consumer", metadata: ["ws.connection": "\(id)", "ws.queued": "\(queue.count)", "ws.queued_bytes": "\(queuedBytes)"])
         close(CloseCode.slowConsumer, "slow_consumer: reconnect and subscribe with since to recover", waitForPeer: false)
     }
 
@@ -379,4 +373,29 @@ extension Connection {
         }
         context.fireUserInboundEventTriggered(event)
     }
+}
+
+/// A connection's subscriptions by room name: a small array (a few rooms per connection, at most
+/// `gateway.subscriptions.max`), lighter than a dictionary on a server holding many sockets.
+struct SubscriptionList {
+    private var items: [Subscription] = []
+
+    var count: Int { items.count }
+    var values: [Subscription] { items }
+
+    subscript(_ room: String) -> Subscription? {
+        get { items.first { $0.room.nameText == room } }
+        set {
+            items.removeAll { $0.room.nameText == room }
+            if let newValue { items.append(newValue) }
+        }
+    }
+
+    @discardableResult
+    mutating func removeValue(forKey room: String) -> Subscription? {
+        guard let index = items.firstIndex(where: { $0.room.nameText == room }) else { return nil }
+        return items.remove(at: index)
+    }
+
+    mutating func removeAll() { items.removeAll() }
 }

@@ -22,11 +22,13 @@ final class LoopHub: Sendable {
     private let pass: PassState
     private let metrics: GatewayMetrics
 
-    /// What one pass touched: only used on the hub's loop.
+    /// What one pass touched, and the loop's connections: only used on the hub's loop.
     final class PassState: @unchecked Sendable {
         var dirty: [Connection] = []
         var messages = 0
         var bytes = 0
+        var connections: [Connection] = []
+        var heartbeat: RepeatedTask?
     }
 
     init(eventLoop: any EventLoop, metrics: GatewayMetrics) {
@@ -49,6 +51,37 @@ final class LoopHub: Sendable {
     func markDirty(_ connection: Connection) {
         eventLoop.assertInEventLoop()
         pass.dirty.append(connection)
+    }
+
+    /// Registers a connection for the loop's heartbeat sweep (one timer per loop, not per socket).
+    func register(_ connection: Connection, heartbeat: TimeAmount) {
+        eventLoop.assertInEventLoop()
+        connection.hubIndex = pass.connections.count
+        pass.connections.append(connection)
+        if pass.heartbeat == nil {
+            pass.heartbeat = eventLoop.scheduleRepeatedTask(initialDelay: heartbeat, delay: heartbeat) { [pass] _ in
+                for connection in pass.connections { connection.beat(heartbeat) }
+            }
+        }
+    }
+
+    /// Closes every connection of this loop with 1001 (graceful shutdown).
+    func closeAll() {
+        for connection in pass.connections {
+            connection.close(CloseCode.goingAway, "going_away: server restarting; reconnect and subscribe with since", waitForPeer: true)
+        }
+    }
+
+    func unregister(_ connection: Connection) {
+        eventLoop.assertInEventLoop()
+        let index = connection.hubIndex
+        guard index >= 0, index < pass.connections.count, pass.connections[index] === connection else { return }
+        let last = pass.connections.removeLast()
+        if index < pass.connections.count {
+            pass.connections[index] = last
+            last.hubIndex = index
+        }
+        connection.hubIndex = -1
     }
 
     /// Counts what a connection flushed (reported to the metrics once per pass).
