@@ -219,6 +219,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "DojoGatewayTests",
+            dependencies: ["DojoGateway", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "DojoClusterTests",
             dependencies: ["DojoCluster", "DojoTesting", "CSodium"],
             swiftSettings: strictSettings

@@ -17,7 +17,8 @@ start)
         ulimit -n 20000
         export DOJO_HTTP_PORT=$port DOJO_LOG_LEVEL=${DOJO_LOG_LEVEL:-warning} \
             DOJO_GATEWAY_BENCH_ENABLED=true DOJO_GATEWAY_MESSAGES_PER_SECOND=1000000 DOJO_GATEWAY_MESSAGES_BURST=1000000 \
-            DOJO_GATEWAY_SUBSCRIPTIONS_MAX=1000 DOJO_AUTH_RATELIMIT_PER_MINUTE=100000
+            DOJO_GATEWAY_SUBSCRIPTIONS_MAX=1000 DOJO_AUTH_RATELIMIT_PER_MINUTE=100000 \
+            DOJO_AUTH_SERVICE_KEY=${DOJO_AUTH_SERVICE_KEY:-bench-service-key-0123456789abcdef0123}
         exec "$root/.build/release/dojopool" serve >"$dir/server.log" 2>&1
     ) &
     echo $! >"$dir/server.pid"

@@ -102,6 +102,8 @@ struct Venues: AsyncParsableCommand {
     @Option(help: "watchers per venue room") var watchers = 5
     @Option(help: "scorer commands per second per table") var commandRate = 1.0
     @Option(help: "camera frames per second per table") var fps = 30.0
+    @Option(help: "the server's auth.service.key (registering venues needs the VENUE_ADMIN role; default: $DOJO_AUTH_SERVICE_KEY)")
+    var serviceKey = ProcessInfo.processInfo.environment["DOJO_AUTH_SERVICE_KEY"] ?? ""
 
     func run() async throws {
         var plan = Plan(kind: .venues)
@@ -112,16 +114,23 @@ struct Venues: AsyncParsableCommand {
         plan.spectators = spectators
         plan.watchers = watchers
         plan.sourceAddresses = common.sources
-        let token = try await Setup(port: common.port).venues(plan)
+        guard serviceKey.utf8.count >= 32 else { throw ValidationError("venues needs --service-key (or DOJO_AUTH_SERVICE_KEY): the server's auth.service.key") }
+        let token = try await Setup(port: common.port, serviceKey: serviceKey).venues(plan)
         try await Runner(plan: plan, common: common, label: "venues \(venues) × \(tables), \(spectators) spectators/match, \(fps) fps").run { driver, group in
+            // Connect every scorer and camera first, then start them all together.
+            var scorers: [(String, NIOLoopBound<WSClientHandler>)] = []
+            var cameras: [(String, NIOLoopBound<WSClientHandler>)] = []
             for v in 0..<venues {
                 for t in 0..<tables {
-                    let scorer = try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: nil, headers: ["Authorization": "Bearer \(token)"]) { _ in }
-                    driver.score(scorer, match: plan.matchID(v, t), rate: commandRate)
-                    let camera = try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: nil) { _ in }
-                    driver.camera(camera, room: plan.cameraRoom(v, t), fps: fps)
+                    let source = "127.0.0.\(200 + (v * tables + t) % 50)"
+                    scorers.append((plan.matchID(v, t), try await connectWebSocket(
+                        group: group, host: plan.host, port: plan.port, source: source, headers: ["Authorization": "Bearer \(token)"]
+                    ) { _ in }))
+                    cameras.append((plan.cameraRoom(v, t), try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: source) { _ in }))
                 }
             }
+            for (match, scorer) in scorers { driver.score(scorer, match: match, rate: commandRate) }
+            for (room, camera) in cameras { driver.camera(camera, room: room, fps: fps) }
             return ["commandRate": commandRate, "fps": fps]
         }
     }
@@ -130,13 +139,20 @@ struct Venues: AsyncParsableCommand {
 /// Creates the venues' users, venues, tables and live matches through the REST API.
 struct Setup {
     let port: Int
+    var serviceKey = ""
 
-    func request(_ method: String, _ path: String, token: String?, _ body: [String: Any]) async throws -> [String: Any] {
+    func request(_ method: String, _ path: String, token: String?, actingFor user: String? = nil, _ body: [String: Any]) async throws -> [String: Any] {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.timeoutInterval = 30
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let user {
+            request.setValue("Bearer \(serviceKey)", forHTTPHeaderField: "Authorization")
+            request.setValue(user, forHTTPHeaderField: "X-Dojo-User")
+            request.setValue("VENUE_ADMIN", forHTTPHeaderField: "X-Dojo-Role")
+        } else if let token {
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        }
         request.httpBody = try JSONSerialization.data(withJSONObject: body)
         let (data, response) = try await URLSession.shared.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
@@ -167,7 +183,7 @@ struct Setup {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for v in 0..<plan.venues {
                 group.addTask {
-                    _ = try await request("POST", "/v1/venues", token: scorer.token, ["id": plan.venueID(v), "name": "Load hall \(v)", "lat": 1.0, "lng": 2.0])
+                    _ = try await request("POST", "/v1/venues", token: nil, actingFor: scorer.id, ["id": plan.venueID(v), "name": "Load hall \(v)", "lat": 1.0, "lng": 2.0])
                     for t in 0..<plan.tables {
                         _ = try await request("POST", "/v1/venues/\(plan.venueID(v))/tables", token: scorer.token, ["id": plan.tableID(v, t), "name": "Table \(t)"])
                         _ = try await request("POST", "/v1/matches", token: scorer.token, [

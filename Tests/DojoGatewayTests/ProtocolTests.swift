@@ -1,0 +1,72 @@
+@testable import DojoGateway
+import NIOCore
+import Testing
+
+@Suite("Gateway protocol parts")
+struct ProtocolTests {
+    @Test("the scanner finds top-level members and keeps nested values byte for byte")
+    func members() throws {
+        let text = #"{"type":"publish","room":"bench:a","data":{"t":123,"s":[1,2,{"x":"y"}],"u":"\u00e9"}, "id" : 7 }"#
+        let bytes = Array(text.utf8)
+        let members = try JSONScanner.members(of: bytes)
+        #expect(members.map(\.key) == ["type", "room", "data", "id"])
+        let data = members.first { $0.key == "data" }!
+        #expect(String(decoding: bytes[data.value], as: UTF8.self) == #"{"t":123,"s":[1,2,{"x":"y"}],"u":"\u00e9"}"#)
+        #expect(JSONScanner.string(bytes[members[1].value]) == "bench:a")
+        #expect(JSONScanner.integer(bytes[members[3].value]) == 7)
+        #expect(JSONScanner.string(Array(#""a\"b\\c\n\u00e9\ud83c\udfb1""#.utf8)[...]) == "a\"b\\c\né🎱")
+    }
+
+    @Test("the scanner refuses what is not one JSON object", arguments: [
+        "", "[]", "1", #""s""#, "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":1e}",
+        "{\"a\":tru}", "{\"a\":nul}", "{\"a\":\"\u{01}\"}", #"{"a":"\x"}"#, #"{"a":"\ud800"}"#, #"{"a":"\udc00"}"#, "{\"a\":1} x",
+        "{\"a\":[1,2}", "{\"a\":\"unterminated}", "{'a':1}",
+    ])
+    func refusals(_ text: String) {
+        #expect(throws: JSONScanner.Invalid.self) { try JSONScanner.members(of: Array(text.utf8)) }
+    }
+
+    @Test("nesting is limited to 32 levels")
+    func depth() throws {
+        let ok = "{\"a\":" + String(repeating: "[", count: 30) + String(repeating: "]", count: 30) + "}"
+        #expect(throws: Never.self) { try JSONScanner.members(of: Array(ok.utf8)) }
+        let deep = "{\"a\":" + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + "}"
+        #expect(throws: JSONScanner.Invalid.self) { try JSONScanner.members(of: Array(deep.utf8)) }
+    }
+
+    @Test("room names: known kinds and valid ids only")
+    func roomNames() {
+        #expect(RoomName("match:m1") == RoomName(.match, "m1"))
+        #expect(RoomName("venue:hall-3_b")?.kind == .venue)
+        #expect(RoomName("user:u1")?.isLogBacked == false)
+        #expect(RoomName("match:m1")?.isLogBacked == true)
+        for bad in ["match", "match:", ":m1", "galaxy:1", "match:a b", "match:a:b", "MATCH:m1", "match:" + String(repeating: "x", count: 65), "match:é"] {
+            #expect(RoomName(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test("server frames: header lengths at the 125/126 and 65535/65536 boundaries, close frames within 125 bytes")
+    func frames() {
+        for (count, header) in [(0, 2), (125, 2), (126, 4), (65_535, 4), (65_536, 10)] {
+            let frame = Wire.frame(Wire.text, [UInt8](repeating: 0x61, count: count))
+            #expect(frame.readableBytes == count + header)
+            #expect(frame.getInteger(at: 0, as: UInt8.self) == 0x81)
+        }
+        let close = Wire.closeFrame(4008, String(repeating: "é", count: 100))
+        #expect(close.readableBytes <= 127)
+        #expect(close.getInteger(at: 2, as: UInt16.self) == 4008)
+        #expect(String(validating: close.readableBytesView.dropFirst(4), as: UTF8.self) != nil, "the reason is cut on a character boundary")
+        #expect(Wire.isValidCloseCode(1000) && Wire.isValidCloseCode(4999) && !Wire.isValidCloseCode(1005) && !Wire.isValidCloseCode(2999))
+    }
+
+    @Test("the recovery ring keeps the last N messages in order")
+    func ring() {
+        var ring = Ring(capacity: 3)
+        #expect(ring.firstSeq == nil)
+        for seq in 1...5 { ring.append(Int64(seq), ByteBuffer(string: "\(seq)")) }
+        #expect(ring.firstSeq == 3)
+        #expect(ring.after(0).map(\.seq) == [3, 4, 5])
+        #expect(ring.after(4).map(\.seq) == [5])
+        #expect(ring.after(5).isEmpty)
+    }
+}
