@@ -45,6 +45,8 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             try channel.syncOptions?.setOption(
                 ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
             )
+            // Every message is written and flushed as soon as it is ready: never wait for Nagle.
+            try channel.syncOptions?.setOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             let attempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let identity = NIOLoopBoundBox<(Principal?, GatewayRefusal?)>((nil, nil), eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(

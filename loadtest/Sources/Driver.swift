@@ -26,19 +26,55 @@ final class Driver: Sendable {
         for task in tasks.withLock({ $0 }) { task.cancel() }
     }
 
-    /// Calls `send(n)` on the handler's loop every millisecond with the number of messages due
-    /// at `rate` per second since the start.
+    /// A paced sender: how many messages it has sent of those due at `rate` per second.
+    final class Pacer: @unchecked Sendable {
+        let handler: NIOLoopBound<WSClientHandler>
+        let rate: Double
+        let send: (WSClientHandler, Int) -> Void
+        var sent = 0
+        /// A random phase, so that senders of the same rate do not all send in the same tick.
+        let phase = Double.random(in: 0..<1)
+        init(handler: NIOLoopBound<WSClientHandler>, rate: Double, send: @escaping (WSClientHandler, Int) -> Void) {
+            self.handler = handler
+            self.rate = rate
+            self.send = send
+        }
+    }
+
+    /// One ticker per event loop for all its senders (one timer per connection would cost more
+    /// than the sending at hundreds of connections).
+    final class Ticker: @unchecked Sendable {
+        var pacers: [Pacer] = []
+        var started: NIODeadline?
+    }
+
+    private let tickers = Mutex<[ObjectIdentifier: Ticker]>([:])
+
+    /// Calls `send(n)` on the handler's loop with the number of messages due at `rate` per second
+    /// since the first tick (checked every millisecond).
     func pace(_ handler: NIOLoopBound<WSClientHandler>, rate: Double, _ send: @escaping (WSClientHandler, Int) -> Void) {
         let loop = handler.eventLoop
-        let started = NIODeadline.now()
-        let sent = NIOLoopBoundBox.makeBoxSendingValue(0, eventLoop: loop)
+        let pacer = Pacer(handler: handler, rate: rate, send: send)  // used only on `loop` from here
+        let (ticker, isNew) = tickers.withLock { tickers -> (Ticker, Bool) in
+            if let ticker = tickers[ObjectIdentifier(loop)] { return (ticker, false) }
+            let ticker = Ticker()
+            tickers[ObjectIdentifier(loop)] = ticker
+            return (ticker, true)
+        }
+        loop.execute { ticker.pacers.append(pacer) }
+        guard isNew else { return }
         let task = loop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(1)) { _ in
-            let elapsed = Double((NIODeadline.now() - started).nanoseconds) / 1e9
-            let due = Int(elapsed * rate) - sent.value
-            guard due > 0 else { return }
-            sent.value += due
-            send(handler.value, due)
-            handler.value.flush()
+            let now = NIODeadline.now()
+            let started = ticker.started ?? now
+            ticker.started = started
+            let elapsed = Double((now - started).nanoseconds) / 1e9
+            for pacer in ticker.pacers {
+                let due = Int(elapsed * pacer.rate + pacer.phase) - pacer.sent
+                guard due > 0 else { continue }
+                pacer.sent += due
+                pacer.send(pacer.handler.value, due)
+                pacer.handler.value.flush()
+            }
         }
         tasks.withLock { $0.append(task) }
     }
