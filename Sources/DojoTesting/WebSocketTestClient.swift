@@ -64,6 +64,15 @@ public final class TestWebSocket: Sendable {
 
     /// Sends one frame; client frames are masked unless `masked` is false (a protocol error).
     public func send(opcode: UInt8, _ payload: [UInt8], fin: Bool = true, masked: Bool = true, rsv: UInt8 = 0) async throws {
+        try await sendRaw(Self.frame(opcode: opcode, payload, fin: fin, masked: masked, rsv: rsv))
+    }
+
+    /// Sends several text messages in one TCP write (they reach the server together).
+    public func sendTogether(_ texts: [String]) async throws {
+        try await sendRaw(texts.flatMap { Self.frame(opcode: 0x1, Array($0.utf8)) })
+    }
+
+    static func frame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true, masked: Bool = true, rsv: UInt8 = 0) -> [UInt8] {
         var bytes: [UInt8] = [(fin ? 0x80 : 0) | (rsv << 4) | opcode]
         let maskBit: UInt8 = masked ? 0x80 : 0
         if payload.count < 126 {
@@ -82,7 +91,7 @@ public final class TestWebSocket: Sendable {
         } else {
             bytes.append(contentsOf: payload)
         }
-        try await sendRaw(bytes)
+        return bytes
     }
 
     public func sendRaw(_ bytes: [UInt8]) async throws {
