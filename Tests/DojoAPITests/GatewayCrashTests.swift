@@ -52,13 +52,16 @@ struct GatewayCrashTests {
                     ])
                 }
             }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 500...1_500)))
+            // Kill mid-load: once some commands are acknowledged, at a random moment after.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while acked.withLock({ $0.count }) < 20 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...500)))
             server.kill9()
             _ = await server.child.exitStatus()
             writer.cancel()
             reader.cancel()
             let acknowledged = acked.withLock { $0 }
-            #expect(acknowledged.count > 10, "the load ran before the kill")
+            #expect(acknowledged.count >= 20, "the load ran before the kill")
 
             let restarted = try await ServerChild.start(environment: environment)
             defer { restarted.stop() }
