@@ -1,7 +1,7 @@
 public import DojoDomain
 public import DojoRuntime
 public import DojoStorage
-import Foundation
+public import Foundation
 public import Logging
 import NIOCore
 public import ServiceLifecycle
@@ -22,7 +22,8 @@ public struct GatewayRefusal: Error, Sendable, Equatable {
 /// commands clients send over their socket. Connections (``Connection``) call in on their event
 /// loop; committed events arrive from the runtime's actors (``Runtime/onCommitted(_:)``).
 public final class Gateway: Service, Sendable {
-    public typealias Authenticate = @Sendable (String) async -> Result<Principal, GatewayRefusal>
+    /// Verifies a token: the principal and when the token expires, or why it is refused.
+    public typealias Authenticate = @Sendable (String) async -> Result<(principal: Principal, expiresAt: Date), GatewayRefusal>
 
     public let configuration: GatewayConfiguration
     let runtime: Runtime
@@ -190,12 +191,13 @@ public final class Gateway: Service, Sendable {
             bound.eventLoop.execute {
                 let connection = bound.value
                 switch result {
-                case .success(let principal):
+                case .success(let (principal, expiresAt)):
                     if let current = connection.principal?.userID, current != principal.userID {
                         connection.sendNow(Messages.error(requestID: requestID, code: "auth.user_mismatch", message: "a connection stays with the user it signed in as; open a new one"))
                         return
                     }
                     connection.principal = principal
+                    connection.principalExpiry = Connection.deadline(expiresAt)
                     connection.sendNow(Messages.ack(requestID: requestID) { Messages.identity(&$0, principal) })
                 case .failure(let refusal):
                     connection.sendNow(Messages.error(requestID: requestID, code: refusal.code, message: refusal.message))

@@ -36,11 +36,12 @@ struct GatewayHarness: Sendable {
         return socket
     }
 
-    func rest(_ uri: String, _ method: HTTPRequest.Method = .post, as user: String = "alice", _ body: String? = nil) async throws -> [String: Any] {
+    func rest(_ uri: String, _ method: HTTPRequest.Method = .post, as user: String = "alice", role: String? = nil, _ body: String? = nil) async throws -> [String: Any] {
         var fields = HTTPFields()
         fields[.contentType] = "application/json"
         fields[.authorization] = "Bearer \(key)"
         fields[HTTPField.Name("X-Dojo-User")!] = user
+        if let role { fields[HTTPField.Name("X-Dojo-Role")!] = role }
         return try await client.execute(uri: uri, method: method, headers: fields, body: body.map { ByteBuffer(string: $0) }) { response in
             try jsonObject(response.body.readableBytesView)
         }
@@ -123,11 +124,65 @@ struct GatewayTests {
 
             try await alice.send(json: ["type": "command", "room": "match:m1", "command": ["type": "explode"], "id": 5])
             #expect(try await alice.next(type: "error")["code"] as? String == "invalid_command")
-            try await alice.send(json: ["type": "command", "room": "venue:v1", "command": ["type": "start"], "id": 6])
+            try await alice.send(json: ["type": "command", "room": "tournament:t1", "command": ["type": "start"], "id": 6])
             #expect(try await alice.next(type: "error")["code"] as? String == "command.unsupported_room")
 
             let state = try await h.rest("/v1/matches/m1", .get)
             #expect(state["sequence"] as? Int == 2, "the refused commands appended nothing")
+        }
+    }
+
+    @Test("venue commands over the socket: the owner's admin commands, a check-in, refusals with their codes")
+    func venueCommands() async throws {
+        try await withGateway { h in
+            _ = try await h.rest("/v1/venues", as: "alice", role: "VENUE_ADMIN", #"{"id":"v1","name":"Hall","lat":1,"lng":2}"#)
+            let alice = try await h.socket(as: "alice")
+            let watcher = try await h.socket()
+            _ = try await h.subscribe(watcher, "venue:v1")
+            func command(_ socket: TestWebSocket, _ body: [String: Any], id: Int) async throws -> [String: Any] {
+                try await socket.send(json: ["type": "command", "room": "venue:v1", "command": body, "id": id])
+                while true {
+                    let message = try await socket.next()
+                    if message["id"] as? Int == id { return message }
+                }
+            }
+            let added = try await command(alice, ["type": "addTable", "tableId": "t1", "name": "Table 1"], id: 1)
+            #expect(added["type"] as? String == "ack" && added["sequence"] as? Int == 2, "\(added)")
+            let maintenance = try await command(alice, ["type": "setMaintenance", "tableId": "t1", "on": true], id: 2)
+            #expect(maintenance["type"] as? String == "ack")
+            let duplicate = try await command(alice, ["type": "addTable", "tableId": "t1", "name": "Again"], id: 3)
+            #expect(duplicate["code"] as? String == "venue.table_exists")
+            let unknown = try await command(alice, ["type": "grantAdmin", "userId": "nobody"], id: 4)
+            #expect(unknown["code"] as? String == "venue.unknown_user")
+            let bob = try await h.socket(as: "bob")
+            let forbidden = try await command(bob, ["type": "setMaintenance", "tableId": "t1", "on": false], id: 5)
+            #expect(forbidden["type"] as? String == "error" && forbidden["code"] as? String != nil, "\(forbidden)")
+            let checkIn = try await command(bob, ["type": "checkIn", "method": "QR"], id: 6)
+            #expect(checkIn["type"] as? String == "ack", "\(checkIn)")
+            // The watcher saw the three accepted commands' events, in order.
+            var seqs: [Int] = []
+            while seqs.count < 3 { seqs.append(try await watcher.next(type: "event")["seq"] as? Int ?? -1) }
+            #expect(seqs == [2, 3, 4])
+            let state = try await h.rest("/v1/venues/v1", .get)
+            #expect(state["sequence"] as? Int == 4, "the refused commands appended nothing")
+        }
+    }
+
+    @Test("a connection whose token has expired may not send commands until it signs in again")
+    func tokenExpiry() async throws {
+        try await withGateway { h in
+            let socket = try await h.socket()
+            let lifetime = 900.0
+            let shortLived = try await h.server.tokens.issue(userID: "alice", role: .user, now: Date().addingTimeInterval(-lifetime + 1.5)).token
+            try await socket.send(json: ["type": "auth", "token": shortLived, "id": "a"])
+            _ = try await socket.next(type: "ack")
+            try await Task.sleep(for: .seconds(2))
+            try await socket.send(json: ["type": "command", "room": "match:m1", "command": ["type": "start"], "id": 1])
+            #expect(try await socket.next(type: "error")["code"] as? String == "auth.token_expired")
+            try await socket.send(json: ["type": "auth", "token": try await h.token("alice"), "id": "b"])
+            _ = try await socket.next(type: "ack")
+            try await socket.send(json: ["type": "command", "room": "match:m1", "command": ["type": "start"], "id": 2])
+            #expect(try await socket.next(type: "ack")["sequence"] as? Int == 2)
         }
     }
 

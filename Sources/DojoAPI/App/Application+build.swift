@@ -93,7 +93,8 @@ public func buildServer(
     CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
     let gateway = Gateway(configuration: configuration.gateway, runtime: runtime, storage: storage, logger: logger) { credential in
         do throws(APIError) {
-            return .success(try await tokens.verify(credential))
+            let (principal, expiresAt) = try await tokens.verifyWithExpiry(credential)
+            return .success((principal, expiresAt))
         } catch {
             return .failure(GatewayRefusal(code: error.code, message: error.message))
         }

@@ -65,6 +65,11 @@ final class AccessTokens: Sendable {
 
     /// The principal a token names, or a 401 that says what is wrong with it.
     func verify(_ token: String, now: Date = Date()) async throws(APIError) -> Principal {
+        try await verifyWithExpiry(token, now: now).principal
+    }
+
+    /// The principal and the token's expiry (the gateway refuses commands after it).
+    func verifyWithExpiry(_ token: String, now: Date = Date()) async throws(APIError) -> (principal: Principal, expiresAt: Date) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = Base64URL.decode(parts[0]),
             let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any]
@@ -89,7 +94,7 @@ final class AccessTokens: Sendable {
         guard EntityKey.isValidID(claims.sub.value), let role = UserRole(rawValue: claims.role) else {
             throw Self.refused("auth.token_malformed", "the token's subject or role is not valid")
         }
-        return .user(claims.sub.value, role: role)
+        return (.user(claims.sub.value, role: role), claims.exp.value)
     }
 
     private static func refused(_ code: String, _ message: String) -> APIError {

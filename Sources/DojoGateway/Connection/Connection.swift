@@ -29,6 +29,8 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     let id: String
     let limits: GatewayConfiguration
     var principal: Principal?
+    /// When the principal's token expires: commands are refused after it (subscriptions stay).
+    var principalExpiry: NIODeadline?
     private let upgradeRefusal: GatewayRefusal?
     private let outlet: RawOutlet
     private let logger: Logger
@@ -74,6 +76,11 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         tokens = Double(gateway.configuration.messageBurst)
         id = String(UInt64.random(in: 1...UInt64.max), radix: 36)
         self.logger = logger
+    }
+
+    /// A wall-clock expiry as a deadline on the monotonic clock.
+    static func deadline(_ date: Date) -> NIODeadline {
+        .now() + .nanoseconds(Int64(max(date.timeIntervalSinceNow, 0) * 1e9))
     }
 
     // MARK: Lifecycle
