@@ -232,6 +232,7 @@ let package = Package(
             name: "DojoAPITests",
             dependencies: [
                 "DojoAPI", "DojoDomain", "DojoGateway", "DojoRuntime", "DojoStorage", "DojoTesting", "dojopool",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

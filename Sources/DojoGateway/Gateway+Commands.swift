@@ -13,6 +13,9 @@ extension Gateway {
         func refuse(_ code: String, _ message: String) {
             connection.sendNow(Messages.error(requestID: requestID, code: code, message: message, room: room.description))
         }
+        guard connection.device == nil else {
+            return refuse("forbidden", "camera devices send frames, not commands")
+        }
         guard let principal = connection.principal else {
             return refuse("auth.required", "commands need a signed-in connection: send auth first")
         }

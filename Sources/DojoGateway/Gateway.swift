@@ -8,6 +8,25 @@ public import ServiceLifecycle
 import Synchronization
 
 /// Why the gateway refused a request: a stable code and a message (docs/protocol.md).
+/// Who a token names: a user, or a camera device bound to one venue's table.
+public enum GatewayIdentity: Sendable {
+    case user(Principal, expiresAt: Date)
+    case device(DeviceBinding, expiresAt: Date)
+}
+
+/// A camera device's binding: it publishes frames to `table:{tableID}` only.
+public struct DeviceBinding: Sendable, Equatable {
+    public var id: String
+    public var venueID: String
+    public var tableID: String
+
+    public init(id: String, venueID: String, tableID: String) {
+        self.id = id
+        self.venueID = venueID
+        self.tableID = tableID
+    }
+}
+
 public struct GatewayRefusal: Error, Sendable, Equatable {
     public var code: String
     public var message: String
@@ -22,8 +41,8 @@ public struct GatewayRefusal: Error, Sendable, Equatable {
 /// commands clients send over their socket. Connections (``Connection``) call in on their event
 /// loop; committed events arrive from the runtime's actors (``Runtime/onCommitted(_:)``).
 public final class Gateway: Service, Sendable {
-    /// Verifies a token: the principal and when the token expires, or why it is refused.
-    public typealias Authenticate = @Sendable (String) async -> Result<(principal: Principal, expiresAt: Date), GatewayRefusal>
+    /// Verifies a token: who it names and when it expires, or why it is refused.
+    public typealias Authenticate = @Sendable (String) async -> Result<GatewayIdentity, GatewayRefusal>
 
     public let configuration: GatewayConfiguration
     let runtime: Runtime
@@ -136,6 +155,8 @@ public final class Gateway: Service, Sendable {
                 w.member("pong", true)
                 w.member("time", Timestamp(Date()))
             })
+        case "frame":
+            frame(fields, from: connection, requestID: requestID)
         case "auth":
             guard let token = string("token"), !token.isEmpty, token.utf8.count <= 8_192 else {
                 return refuse("invalid_message", "auth needs \"token\" (an access token)")
@@ -191,14 +212,22 @@ public final class Gateway: Service, Sendable {
             bound.eventLoop.execute {
                 let connection = bound.value
                 switch result {
-                case .success(let (principal, expiresAt)):
-                    if let current = connection.principal?.userID, current != principal.userID {
-                        connection.sendNow(Messages.error(requestID: requestID, code: "auth.user_mismatch", message: "a connection stays with the user it signed in as; open a new one"))
+                case .success(.user(let principal, let expiresAt)):
+                    if connection.device != nil || (connection.principal != nil && connection.principal?.userID != principal.userID) {
+                        connection.sendNow(Messages.error(requestID: requestID, code: "auth.user_mismatch", message: "a connection stays with the identity it signed in as; open a new one"))
                         return
                     }
                     connection.principal = principal
                     connection.principalExpiry = Connection.deadline(expiresAt)
                     connection.sendNow(Messages.ack(requestID: requestID) { Messages.identity(&$0, principal) })
+                case .success(.device(let device, let expiresAt)):
+                    if connection.principal != nil || (connection.device != nil && connection.device != device) {
+                        connection.sendNow(Messages.error(requestID: requestID, code: "auth.user_mismatch", message: "a connection stays with the identity it signed in as; open a new one"))
+                        return
+                    }
+                    connection.device = device
+                    connection.principalExpiry = Connection.deadline(expiresAt)
+                    connection.sendNow(Messages.ack(requestID: requestID) { Messages.device(&$0, device) })
                 case .failure(let refusal):
                     connection.sendNow(Messages.error(requestID: requestID, code: refusal.code, message: refusal.message))
                 }

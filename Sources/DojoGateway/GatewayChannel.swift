@@ -49,7 +49,7 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             // Every message is written and flushed as soon as it is ready: never wait for Nagle.
             try channel.syncOptions?.setOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             let attempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
-            let identity = NIOLoopBoundBox<(Principal?, GatewayRefusal?, Date?)>((nil, nil, nil), eventLoop: channel.eventLoop)
+            let identity = NIOLoopBoundBox<(GatewayIdentity?, GatewayRefusal?)>((nil, nil), eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: gateway.configuration.maximumMessageBytes,
                 enableAutomaticErrorHandling: false,
@@ -74,8 +74,8 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                         let result = await gateway.authenticate(credential)
                         return try await loop.submit {
                             switch result {
-                            case .success(let (principal, expiresAt)): identity.value = (principal, nil, expiresAt)
-                            case .failure(let refusal): identity.value = (nil, refusal, nil)
+                            case .success(let who): identity.value = (who, nil)
+                            case .failure(let refusal): identity.value = (nil, refusal)
                             }
                             return headers
                         }.get()
@@ -88,9 +88,8 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                         try channel.pipeline.syncOperations.addHandler(outlet, position: .first)
                         let connection = Connection(
                             gateway: gateway, hub: gateway.hub(for: channel.eventLoop), outlet: outlet,
-                            principal: identity.value.0, upgradeRefusal: identity.value.1, logger: logger
+                            identity: identity.value.0, upgradeRefusal: identity.value.1, logger: logger
                         )
-                        connection.principalExpiry = identity.value.2.map(Connection.deadline)
                         try channel.pipeline.syncOperations.addHandler(connection)
                         return UpgradeResult.websocket(NIOLoopBound(connection, eventLoop: channel.eventLoop))
                     }

@@ -15,6 +15,7 @@ final class GatewayMetrics: Sendable {
     private let slowConsumers = Counter(label: "dojo_ws_slow_consumer_closes_total")
     private let conflated = Counter(label: "dojo_ws_conflated_drops_total")
     private let rateLimited = Counter(label: "dojo_ws_rate_limited_total")
+    private let framesDropped = Counter(label: "dojo_ws_frames_dropped_total")
     private let recoveryHit = Counter(label: "dojo_ws_recovery_total", dimensions: [("result", "memory")])
     private let recoveryLog = Counter(label: "dojo_ws_recovery_total", dimensions: [("result", "log")])
     private let recoveryMiss = Counter(label: "dojo_ws_recovery_total", dimensions: [("result", "snapshot")])
@@ -47,6 +48,7 @@ final class GatewayMetrics: Sendable {
     func slowConsumerClosed() { slowConsumers.increment() }
     func conflatedDrop() { conflated.increment() }
     func limited() { rateLimited.increment() }
+    func frameDropped() { framesDropped.increment() }
 
     enum Recovery { case memory, log, snapshot }
     func recovered(_ outcome: Recovery) {

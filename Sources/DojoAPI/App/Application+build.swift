@@ -91,10 +91,17 @@ public func buildServer(
         limiter: RateLimiter(limit: configuration.authRequestsPerMinute, period: 60), backoff: LoginBackoff()
     ).register(on: router)
     CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
+    DeviceRoutes(
+        runtime: runtime, storage: storage, authentication: authentication, tokens: tokens, challenges: DeviceChallenges(),
+        limiter: RateLimiter(limit: configuration.authRequestsPerMinute, period: 60)
+    ).register(on: router)
     let gateway = Gateway(configuration: configuration.gateway, runtime: runtime, storage: storage, logger: logger) { credential in
         do throws(APIError) {
-            let (principal, expiresAt) = try await tokens.verifyWithExpiry(credential)
-            return .success((principal, expiresAt))
+            switch try await tokens.verifyBearer(credential) {
+            case (.user(let principal), let expiresAt): return .success(.user(principal, expiresAt: expiresAt))
+            case (.device(let id, let venueID, let tableID), let expiresAt):
+                return .success(.device(DeviceBinding(id: id, venueID: venueID, tableID: tableID), expiresAt: expiresAt))
+            }
         } catch {
             return .failure(GatewayRefusal(code: error.code, message: error.message))
         }

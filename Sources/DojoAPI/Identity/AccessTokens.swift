@@ -1,5 +1,6 @@
 import Crypto
 import DojoDomain
+import DojoStorage
 import Foundation
 import HTTPTypes
 import JWTKit
@@ -13,6 +14,10 @@ struct AccessTokenClaims: JWTPayload {
     var iat: IssuedAtClaim
     var jti: IDClaim
     var role: String
+    /// `camera` for a device token (absent for users), with the venue and table it is bound to.
+    var scope: String?
+    var venue: String?
+    var table: String?
 
     // Expiry, issuer and audience are checked by `AccessTokens.verify`, each with its own error code.
     func verify(using algorithm: some JWTAlgorithm) async throws {}
@@ -57,7 +62,7 @@ final class AccessTokens: Sendable {
         let claims = AccessTokenClaims(
             iss: IssuerClaim(value: issuer), aud: AudienceClaim(value: [audience]), sub: SubjectClaim(value: userID),
             exp: ExpirationClaim(value: now.addingTimeInterval(lifetime)), iat: IssuedAtClaim(value: now),
-            jti: IDClaim(value: UUID().uuidString.lowercased()), role: role.rawValue
+            jti: IDClaim(value: UUID().uuidString.lowercased()), role: role.rawValue, scope: nil, venue: nil, table: nil
         )
         let token = try await keys.sign(claims, kid: JWKIdentifier(string: signingKID))
         return (token, Int(lifetime))
@@ -68,8 +73,35 @@ final class AccessTokens: Sendable {
         try await verifyWithExpiry(token, now: now).principal
     }
 
-    /// The principal and the token's expiry (the gateway refuses commands after it).
+    /// A device token: scope `camera`, bound to one venue's table, at most 15 minutes.
+    func issueDevice(_ device: DeviceRecord, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
+        let seconds = min(lifetime, 900)
+        let claims = AccessTokenClaims(
+            iss: IssuerClaim(value: issuer), aud: AudienceClaim(value: [audience]), sub: SubjectClaim(value: device.id),
+            exp: ExpirationClaim(value: now.addingTimeInterval(seconds)), iat: IssuedAtClaim(value: now),
+            jti: IDClaim(value: UUID().uuidString.lowercased()), role: "DEVICE", scope: "camera", venue: device.venueID, table: device.tableID
+        )
+        return (try await keys.sign(claims, kid: JWKIdentifier(string: signingKID)), Int(seconds))
+    }
+
+    /// What a verified token names: a user, or a device bound to a table.
+    enum Bearer: Sendable {
+        case user(Principal)
+        case device(id: String, venueID: String, tableID: String)
+    }
+
+    /// The principal and the token's expiry (the gateway refuses commands after it). A device
+    /// token is refused here (`auth.token_scope`): it acts for no user.
     func verifyWithExpiry(_ token: String, now: Date = Date()) async throws(APIError) -> (principal: Principal, expiresAt: Date) {
+        let (bearer, expiresAt) = try await verifyBearer(token, now: now)
+        guard case .user(let principal) = bearer else {
+            throw Self.refused("auth.token_scope", "a device token cannot act for a user")
+        }
+        return (principal, expiresAt)
+    }
+
+    /// A user's or a device's token, checked as above.
+    func verifyBearer(_ token: String, now: Date = Date()) async throws(APIError) -> (bearer: Bearer, expiresAt: Date) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = Base64URL.decode(parts[0]),
             let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any]
@@ -91,10 +123,16 @@ final class AccessTokens: Sendable {
         guard claims.exp.value > now else { throw Self.refused("auth.token_expired", "the token has expired") }
         guard claims.iss.value == issuer else { throw Self.refused("auth.token_issuer", "the token was issued by someone else") }
         guard claims.aud.value.contains(audience) else { throw Self.refused("auth.token_audience", "the token is not for this service") }
-        guard EntityKey.isValidID(claims.sub.value), let role = UserRole(rawValue: claims.role) else {
-            throw Self.refused("auth.token_malformed", "the token's subject or role is not valid")
+        if claims.scope == "camera" {
+            guard let venue = claims.venue, let table = claims.table, EntityKey.isValidID(claims.sub.value) else {
+                throw Self.refused("auth.token_malformed", "the device token does not name its venue and table")
+            }
+            return (.device(id: claims.sub.value, venueID: venue, tableID: table), claims.exp.value)
         }
-        return (.user(claims.sub.value, role: role), claims.exp.value)
+        guard claims.scope == nil, EntityKey.isValidID(claims.sub.value), let role = UserRole(rawValue: claims.role) else {
+            throw Self.refused("auth.token_malformed", "the token's subject, role or scope is not valid")
+        }
+        return (.user(.user(claims.sub.value, role: role)), claims.exp.value)
     }
 
     private static func refused(_ code: String, _ message: String) -> APIError {

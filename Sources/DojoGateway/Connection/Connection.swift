@@ -29,8 +29,15 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     let id: String
     let limits: GatewayConfiguration
     var principal: Principal?
-    /// When the principal's token expires: commands are refused after it (subscriptions stay).
+    /// A camera device's binding, when the connection signed in with a device token.
+    var device: DeviceBinding?
+    /// When the token expires: commands and frames are refused after it (subscriptions stay).
     var principalExpiry: NIODeadline?
+    /// The device's frame budget (60 per second; the excess is dropped and counted) and the last
+    /// frame time it sent (frames must move forward).
+    var frameTokens = 60.0
+    var frameRefill = NIODeadline.now()
+    var lastFrameTime: Int64 = -1
     private let upgradeRefusal: GatewayRefusal?
     private let outlet: RawOutlet
     private let logger: Logger
@@ -66,11 +73,20 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     /// The outlet's context, cached once the pipeline is set up (written to per delivery).
     private var raw: ChannelHandlerContext?
 
-    init(gateway: Gateway, hub: LoopHub, outlet: RawOutlet, principal: Principal?, upgradeRefusal: GatewayRefusal?, logger: Logger) {
+    init(gateway: Gateway, hub: LoopHub, outlet: RawOutlet, identity: GatewayIdentity?, upgradeRefusal: GatewayRefusal?, logger: Logger) {
         self.gateway = gateway
         self.hub = hub
         self.outlet = outlet
-        self.principal = principal
+        switch identity {
+        case .user(let principal, let expiresAt):
+            self.principal = principal
+            principalExpiry = Self.deadline(expiresAt)
+        case .device(let device, let expiresAt):
+            self.device = device
+            principalExpiry = Self.deadline(expiresAt)
+        case nil:
+            break
+        }
         self.upgradeRefusal = upgradeRefusal
         limits = gateway.configuration
         tokens = Double(gateway.configuration.messageBurst)
@@ -95,7 +111,7 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
             close(CloseCode.unauthorized, refusal.code, waitForPeer: false)
             return
         }
-        sendNow(Messages.hello(connectionID: id, configuration: limits, principal: principal))
+        sendNow(Messages.hello(connectionID: id, configuration: limits, principal: principal, device: device))
         hub.register(self, heartbeat: .seconds(Int64(limits.heartbeatSeconds)))
     }
 
@@ -220,8 +236,25 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
             return close(CloseCode.invalidPayload, "text message is not valid UTF-8", waitForPeer: false)
         }
         gateway.metrics.received()
-        guard admit() else { return }
+        // A camera's frames have their own budget (60/s, excess dropped and counted), not the
+        // message rate limit.
+        if device != nil, bytes.starts(with: Self.framePrefix) {
+            guard admitFrame() else { return gateway.metrics.frameDropped() }
+        } else {
+            guard admit() else { return }
+        }
         gateway.handle(bytes, from: self)
+    }
+
+    static let framePrefix = Array(#"{"type":"frame""#.utf8)
+
+    private func admitFrame() -> Bool {
+        let now = NIODeadline.now()
+        frameTokens = min(60, frameTokens + Double((now - frameRefill).nanoseconds) / 1e9 * 60)
+        frameRefill = now
+        guard frameTokens >= 1 else { return false }
+        frameTokens -= 1
+        return true
     }
 
     /// The per-connection token bucket: `messagesPerSecond` sustained, `messageBurst` at once.

@@ -13,7 +13,7 @@ enum Messages {
         return Wire.frame(Wire.text, writer.bytes)
     }
 
-    static func hello(connectionID: String, configuration: GatewayConfiguration, principal: Principal?) -> ByteBuffer {
+    static func hello(connectionID: String, configuration: GatewayConfiguration, principal: Principal?, device: DeviceBinding? = nil) -> ByteBuffer {
         frame { w in
             w.member("type", "hello")
             w.member("connectionId", connectionID)
@@ -28,6 +28,7 @@ enum Messages {
             w.member("outboundMessages", configuration.outboundMessages)
             w.endObject()
             identity(&w, principal)
+            Self.device(&w, device)
         }
     }
 
@@ -35,6 +36,16 @@ enum Messages {
         w.key("user")
         if let user = principal?.userID { w.string(user) } else { w.raw("null".utf8) }
         if let principal { w.member("role", principal.role.rawValue) }
+    }
+
+    static func device(_ w: inout JSONWriter, _ device: DeviceBinding?) {
+        guard let device else { return }
+        w.key("device")
+        w.beginObject()
+        w.member("id", device.id)
+        w.member("venueId", device.venueID)
+        w.member("tableId", device.tableID)
+        w.endObject()
     }
 
     static func requestID(_ w: inout JSONWriter, _ id: [UInt8]?) {

@@ -40,6 +40,7 @@ public struct Migration: Sendable {
         Migration(version: 2, name: "records", apply: Schema.createRecords),
         Migration(version: 3, name: "consumer_positions", apply: Schema.createConsumerPositions),
         Migration(version: 4, name: "refresh_tokens", apply: Schema.createRefreshTokens),
+        Migration(version: 5, name: "devices", apply: Schema.createDevices),
     ]
 }
 

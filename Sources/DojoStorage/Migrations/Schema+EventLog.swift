@@ -62,3 +62,22 @@ extension Schema {
         try await db.create(index: "refresh_tokens_family").on("refresh_tokens").column("family").run()
     }
 }
+
+extension Schema {
+    /// Migration 5: camera and edge devices, each bound to one table of one venue and known by its
+    /// Ed25519 public key. Venue and table are the ids the venue actor knows (its records are a
+    /// projection, so no foreign key that could lag behind the actor).
+    @Sendable static func createDevices(_ db: any SQLDatabase, _ d: SchemaDialect) async throws {
+        try await db.create(table: "devices")
+            .column("id", type: .text, .primaryKey(autoIncrement: false), .notNull)
+            .column("venue_id", type: .text, .notNull)
+            .column("table_id", type: .text, .notNull)
+            .column("name", type: .text, .notNull)
+            .column("public_key", type: .text, .notNull, .unique)
+            .column("created_by", type: .text, .notNull)
+            .column("created_at", type: d.timestamp, .notNull)
+            .column("revoked_at", type: d.timestamp)
+            .run()
+        try await db.create(index: "devices_venue").on("devices").column("venue_id").run()
+    }
+}

@@ -1,0 +1,56 @@
+import CSodium
+import Foundation
+import Synchronization
+
+/// One-time challenges for device sign-in: a random nonce per request, valid 60 s, usable once,
+/// for the device that asked. At most `capacity` outstanding (the oldest expire first).
+final class DeviceChallenges: Sendable {
+    static let lifetime: TimeInterval = 60
+    /// What a device signs: this prefix and the nonce, so a signature made for anything else never
+    /// counts.
+    static let context = "dojopool-device-token:"
+
+    private let capacity: Int
+    private let pending = Mutex<[String: (device: String, expires: Date)]>([:])
+
+    init(capacity: Int = 100_000) {
+        precondition(sodium_init() >= 0, "libsodium failed to initialise")
+        self.capacity = capacity
+    }
+
+    /// A new nonce (base64url of 32 random bytes) for `deviceID`.
+    func issue(for deviceID: String, now: Date = Date()) -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        randombytes_buf(&bytes, bytes.count)
+        let nonce = Base64URL.encode(bytes)
+        pending.withLock { pending in
+            if pending.count >= capacity {
+                pending = pending.filter { $0.value.expires > now }
+                if pending.count >= capacity, let oldest = pending.min(by: { $0.value.expires < $1.value.expires }) {
+                    pending[oldest.key] = nil
+                }
+            }
+            pending[nonce] = (deviceID, now.addingTimeInterval(Self.lifetime))
+        }
+        return nonce
+    }
+
+    /// Takes the nonce (once): whether it was issued to `deviceID` and has not expired.
+    func consume(_ nonce: String, for deviceID: String, now: Date = Date()) -> Bool {
+        guard let entry = pending.withLock({ $0.removeValue(forKey: nonce) }) else { return false }
+        return entry.device == deviceID && entry.expires > now
+    }
+
+    /// Whether `signature` (64 bytes) is the device's Ed25519 signature of the challenge message.
+    static func verify(signature: Data, nonce: String, publicKey: Data) -> Bool {
+        guard signature.count == Int(crypto_sign_bytes()), publicKey.count == Int(crypto_sign_publickeybytes()) else { return false }
+        let message = Array((context + nonce).utf8)
+        return signature.withUnsafeBytes { sig in
+            publicKey.withUnsafeBytes { key in
+                crypto_sign_verify_detached(
+                    sig.bindMemory(to: UInt8.self).baseAddress!, message, UInt64(message.count), key.bindMemory(to: UInt8.self).baseAddress!
+                ) == 0
+            }
+        }
+    }
+}
