@@ -151,6 +151,7 @@ let package = Package(
             dependencies: [
                 "CMalloc",
                 "DojoAPI",
+                .product(name: "Crypto", package: "swift-crypto"),
                 "DojoRuntime",
                 "DojoStorage",
                 "DojoCluster",

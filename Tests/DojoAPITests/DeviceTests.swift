@@ -177,4 +177,26 @@ struct DeviceTests {
             #expect((next["data"] as? [String: Any])?["t"] as? Int == 2000)
         }
     }
+
+    @Test("the device side from the command line: dojopool device keygen, then dojopool token device")
+    func commandLine() async throws {
+        try await withGateway { h in
+            try await h.venueWithTables()
+            let path = try TestServices.temporaryDirectory() + "/camera.json"
+            let keygen = try await DojoPoolExecutable.run(["device", "keygen", "--out", path])
+            #expect(keygen.status == 0, "\(keygen.standardError)")
+            let publicKey = keygen.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+            let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+            #expect(mode == 0o600)
+            let (_, registered) = try await h.post("/v1/venues/v1/devices", ["tableId": "t2", "publicKey": publicKey], headers: h.serviceHeaders("alice"))
+            let id = try #require((registered["device"] as? [String: Any])?["id"] as? String, "\(registered)")
+            let token = try await DojoPoolExecutable.run(["token", "device", "--key", path, "--device", id, "--url", "http://127.0.0.1:\(h.port)"])
+            #expect(token.status == 0, "\(token.standardError)")
+            let node = try await TestWebSocket.connect(port: h.port, headers: [("Authorization", "Bearer \(token.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines))")])
+            let hello = try await node.next()
+            #expect((hello["device"] as? [String: Any])?["tableId"] as? String == "t2")
+            let wrong = try await DojoPoolExecutable.run(["token", "device", "--key", path, "--device", "unknown", "--url", "http://127.0.0.1:\(h.port)"])
+            #expect(wrong.status != 0 && wrong.standardError.contains("auth.device_unknown"))
+        }
+    }
 }
