@@ -86,14 +86,16 @@ public func buildServer(
     let authentication = Authentication(serviceKey: configuration.serviceKey, tokens: tokens)
     let hasher = PasswordHasher()
     let accounts = Accounts(storage: storage, hasher: hasher, dummyHash: try await hasher.hash(UUID().uuidString))
+    let audit = AuditTrail(storage: storage, logger: logger)
     AuthRoutes(
         accounts: accounts, authentication: authentication,
-        limiter: RateLimiter(limit: configuration.authRequestsPerMinute, period: 60), backoff: LoginBackoff()
+        limiter: RateLimiter(limit: configuration.authRequestsPerMinute, period: 60), backoff: LoginBackoff(), audit: audit
     ).register(on: router)
+    AdminRoutes(storage: storage, authentication: authentication, audit: audit).register(on: router)
     CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
     DeviceRoutes(
         runtime: runtime, storage: storage, authentication: authentication, tokens: tokens, challenges: DeviceChallenges(),
-        limiter: RateLimiter(limit: configuration.authRequestsPerMinute, period: 60)
+        limiter: RateLimiter(limit: configuration.authRequestsPerMinute, period: 60), audit: audit
     ).register(on: router)
     let gateway = Gateway(configuration: configuration.gateway, runtime: runtime, storage: storage, logger: logger) { credential in
         do throws(APIError) {

@@ -13,6 +13,12 @@ struct AuthRoutes: Sendable {
     /// Requests to `/v1/auth/*` per client IP.
     let limiter: RateLimiter
     let backoff: LoginBackoff
+    let audit: AuditTrail
+
+    struct PasswordBody: Decodable {
+        var currentPassword: String
+        var newPassword: String
+    }
 
     struct RegisterBody: Decodable {
         var email: String
@@ -49,6 +55,7 @@ struct AuthRoutes: Sendable {
             try limiter.check(context.remoteIP)
             let body = try await JSONBody.decode(RegisterBody.self, request, context)
             let user = try await accounts.register(email: body.email, username: body.username, password: body.password)
+            await audit.record("auth.register", actor: user.id, target: user.id, context)
             return try await session(user, status: .created)
         }
         router.post("/v1/auth/login") { request, context in
@@ -61,9 +68,11 @@ struct AuthRoutes: Sendable {
                 user = try await accounts.authenticate(login: login, password: body.password)
             } catch let error as APIError where error.code == "auth.invalid_credentials" {
                 backoff.failed(login)
+                await audit.record("auth.login_failed", actor: nil, target: String(login.prefix(320)), context)
                 throw error
             }
             backoff.succeeded(login)
+            await audit.record("auth.login", actor: user.id, target: user.id, context)
             return try await session(user, status: .ok)
         }
         router.post("/v1/auth/refresh") { request, context in
@@ -89,6 +98,28 @@ struct AuthRoutes: Sendable {
         router.post("/v1/auth/logout") { request, context in
             let body = try await JSONBody.decode(RefreshBody.self, request, context)
             _ = try await accounts.storage.revokeRefreshFamily(hash: RefreshToken.hash(body.refreshToken), at: Date())
+            return Response(status: .noContent)
+        }
+        router.post("/v1/auth/password") { request, context in
+            try limiter.check(context.remoteIP)
+            let principal = try await authentication.user(request)
+            let body = try await JSONBody.decode(PasswordBody.self, request, context)
+            guard let id = principal.userID, let user = try await accounts.user(id: id) else {
+                throw APIError(.unauthorized, code: "auth.unknown_user", message: "the token's user no longer exists")
+            }
+            try backoff.check(user.username)
+            do {
+                _ = try await accounts.authenticate(login: user.username, password: body.currentPassword)
+            } catch let error as APIError where error.code == "auth.invalid_credentials" {
+                backoff.failed(user.username)
+                await audit.record("auth.password_change_failed", actor: user.id, target: user.id, context)
+                throw APIError(.unauthorized, code: "auth.invalid_credentials", message: "the current password is wrong")
+            }
+            backoff.succeeded(user.username)
+            try Accounts.checkPolicy(body.newPassword, username: user.username, email: user.email)
+            try await accounts.storage.setPasswordHash(userID: user.id, hash: try await accounts.hasher.hash(body.newPassword))
+            await audit.record("auth.password_changed", actor: user.id, target: user.id, context)
+            // Every refresh token of the user is revoked; access tokens run out within their lifetime.
             return Response(status: .noContent)
         }
         router.get("/v1/me") { request, _ in

@@ -20,6 +20,7 @@ struct DeviceRoutes: Sendable {
     let tokens: AccessTokens
     let challenges: DeviceChallenges
     let limiter: RateLimiter
+    let audit: AuditTrail
 
     func register(on router: Router<AppRequestContext>) {
         router.post("/v1/venues/:id/devices") { request, context in
@@ -46,6 +47,7 @@ struct DeviceRoutes: Sendable {
             guard try await storage.insertDevice(device, at: Date()) else {
                 throw DomainError(.conflict, "device.key_taken", "this public key is already registered")
             }
+            await audit.record("device.registered", actor: principal.userID, target: device.id, context, ["venueId": venueID, "tableId": device.tableID])
             return Response.json(.created, ["device": Self.view(device)])
         }
         router.delete("/v1/venues/:id/devices/:device") { request, context in
@@ -58,6 +60,7 @@ struct DeviceRoutes: Sendable {
             guard try await storage.revokeDevice(id: deviceID, venueID: venueID, at: Date()) else {
                 throw DomainError(.notFound, "device.not_found", "venue \(venueID) has no active device \(deviceID)")
             }
+            await audit.record("device.revoked", actor: principal.userID, target: deviceID, context, ["venueId": venueID])
             return Response(status: .noContent)
         }
         router.post("/v1/devices/token") { request, context in
