@@ -63,6 +63,12 @@ struct SystemRoutesTests {
                 #expect(error["code"] as? String == code)
                 #expect(error["requestId"] as? String == "req-1")
                 #expect((error["message"] as? String)?.isEmpty == false)
+                #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+                #expect(response.headers[HTTPField.Name("Content-Security-Policy")!] == "default-src 'none'; frame-ancestors 'none'")
+                #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+            }
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff", "on successes too")
             }
         }
     }

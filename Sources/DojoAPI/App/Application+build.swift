@@ -68,6 +68,7 @@ public func buildServer(
     let router = Router(context: AppRequestContext.self)
     router.addMiddleware {
         RequestIDMiddleware()
+        SecurityHeadersMiddleware()
         ErrorEnvelopeMiddleware()
         MetricsMiddleware()
         LogRequestsMiddleware(.info)
