@@ -232,7 +232,7 @@ let package = Package(
         .testTarget(
             name: "DojoAPITests",
             dependencies: [
-                "DojoAPI", "DojoDomain", "DojoGateway", "DojoRuntime", "DojoStorage", "DojoTesting", "dojopool",
+                "DojoAPI", "DojoCluster", "DojoDomain", "DojoGateway", "DojoRuntime", "DojoStorage", "DojoTesting", "dojopool",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,4 +1,5 @@
 @testable import DojoAPI
+import DojoCluster
 import DojoDomain
 import DojoTesting
 import Foundation
@@ -137,6 +138,32 @@ struct AdminTests {
             #expect(new.status == .ok)
             let log = try await call(client, "/v1/admin/audit?action=auth.password_changed", .get, acting("root", role: "ADMIN"))
             #expect((log.json["entries"] as? [[String: Any]])?.count == 1)
+        }
+    }
+
+    @Test("with Redis configured the /v1/auth limit is shared by two servers")
+    func sharedRateLimit() async throws {
+        guard let redisURL = try TestServices.redisURL() else { return }
+        var first = try testConfiguration()
+        first.redisURL = redisURL
+        first.authRequestsPerMinute = 4
+        var second = try testConfiguration()
+        second.redisURL = redisURL
+        second.authRequestsPerMinute = 4
+        let a = try await makeServer(first)
+        let b = try await makeServer(second)
+        // Both servers see the client as 127.0.0.1: one budget of 4 per minute between them.
+        _ = try await RedisConnection(endpoint: try RedisEndpoint(url: redisURL)).command(["DEL", "dojo:rl:auth:127.0.0.1"])
+        try await a.application.test(.live) { clientA in
+            try await b.application.test(.live) { clientB in
+                var statuses: [HTTPResponse.Status] = []
+                for index in 0..<6 {
+                    let client: any TestClientProtocol = index % 2 == 0 ? clientA : clientB
+                    let answer = try await call(client, "/v1/auth/login", .post, [.contentType: "application/json"], #"{"login":"nobody-\#(index)","password":"wrong password here"}"#)
+                    statuses.append(answer.status)
+                }
+                #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .tooManyRequests, .tooManyRequests], "\(statuses)")
+            }
         }
     }
 }

@@ -65,3 +65,21 @@ struct RedisEndpointFields: Equatable, Sendable {
         self.init(host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password, database: endpoint.database)
     }
 }
+
+@Suite("Redis rate limits")
+struct RedisRateLimitTests {
+    @Test("GCRA in Redis: the burst passes, the next waits, two limiters share a key, keys are independent")
+    func shared() async throws {
+        guard let url = try TestServices.redisURL() else { return }
+        let endpoint = try RedisEndpoint(url: url)
+        let prefix = "dojo:test:rl:\(TestServices.uniqueID()):"
+        let first = RedisRateLimiter(redis: RedisConnection(endpoint: endpoint), limit: 3, period: 60, prefix: prefix)
+        let second = RedisRateLimiter(redis: RedisConnection(endpoint: endpoint), limit: 3, period: 60, prefix: prefix)
+        #expect(try await first.check("ip-a") == nil)
+        #expect(try await second.check("ip-a") == nil)
+        #expect(try await first.check("ip-a") == nil)
+        let wait = try await second.check("ip-a")
+        #expect(wait != nil && wait! > 0 && wait! <= 20, "one request per 20 s after the burst: \(String(describing: wait))")
+        #expect(try await first.check("ip-b") == nil, "another key has its own budget")
+    }
+}

@@ -90,13 +90,15 @@ public func buildServer(
     let audit = AuditTrail(storage: storage, logger: logger)
     AuthRoutes(
         accounts: accounts, authentication: authentication,
-        limiter: RateLimiter(limit: configuration.authRequestsPerMinute, period: 60), backoff: LoginBackoff(), audit: audit
+        limiter: SharedRateLimiter(limit: configuration.authRequestsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:auth:", logger: logger),
+        backoff: LoginBackoff(), audit: audit
     ).register(on: router)
     AdminRoutes(storage: storage, authentication: authentication, audit: audit).register(on: router)
     CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
     DeviceRoutes(
         runtime: runtime, storage: storage, authentication: authentication, tokens: tokens, challenges: DeviceChallenges(),
-        limiter: RateLimiter(limit: configuration.authRequestsPerMinute, period: 60), audit: audit
+        limiter: SharedRateLimiter(limit: configuration.authRequestsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:device:", logger: logger),
+        audit: audit
     ).register(on: router)
     let gateway = Gateway(configuration: configuration.gateway, runtime: runtime, storage: storage, logger: logger) { credential in
         do throws(APIError) {

@@ -1,12 +1,41 @@
+import DojoCluster
 import Foundation
+import Logging
 import HTTPTypes
 import Synchronization
 
+/// A rate limit per key (a client IP): in-process, or shared by every node through Redis when
+/// `redis.url` is set. A Redis that does not answer falls back to the in-process limit (logged),
+/// so an outage of Redis never locks everyone out.
+struct SharedRateLimiter: Sendable {
+    let local: RateLimiter
+    let redis: RedisRateLimiter?
+    let logger: Logger
+
+    init(limit: Int, period: TimeInterval, redis: RedisConnection?, prefix: String, logger: Logger) {
+        local = RateLimiter(limit: limit, period: period)
+        self.redis = redis.map { RedisRateLimiter(redis: $0, limit: limit, period: period, prefix: prefix) }
+        self.logger = logger
+    }
+
+    /// Counts a request for `key`; throws 429 `rate_limited` with the seconds to wait when over.
+    func check(_ key: String) async throws(APIError) {
+        guard let redis else { return try local.check(key) }
+        let wait: TimeInterval?
+        do {
+            wait = try await redis.check(key)
+        } catch {
+            logger.warning("shared rate limit unavailable; limiting in-process", metadata: ["error": "\(error)"])
+            return try local.check(key)
+        }
+        if let wait {
+            throw APIError(.tooManyRequests, code: "rate_limited", message: "too many requests; retry later", retryAfter: max(1, Int(wait.rounded(.up))))
+        }
+    }
+}
+
 /// An in-process rate limiter (GCRA: one timestamp per key, no timer). `limit` requests per
 /// `period`, with bursts of up to `limit`. Refusals say when to retry.
-///
-/// Per node: with several nodes each enforces its own share (a Redis-backed limiter shared by all
-/// nodes is still to come with the identity issue).
 final class RateLimiter: Sendable {
     let limit: Int
     let period: TimeInterval

@@ -11,7 +11,7 @@ struct AuthRoutes: Sendable {
     let accounts: Accounts
     let authentication: Authentication
     /// Requests to `/v1/auth/*` per client IP.
-    let limiter: RateLimiter
+    let limiter: SharedRateLimiter
     let backoff: LoginBackoff
     let audit: AuditTrail
 
@@ -52,14 +52,14 @@ struct AuthRoutes: Sendable {
 
     func register(on router: Router<AppRequestContext>) {
         router.post("/v1/auth/register") { request, context in
-            try limiter.check(context.remoteIP)
+            try await limiter.check(context.remoteIP)
             let body = try await JSONBody.decode(RegisterBody.self, request, context)
             let user = try await accounts.register(email: body.email, username: body.username, password: body.password)
             await audit.record("auth.register", actor: user.id, target: user.id, context)
             return try await session(user, status: .created)
         }
         router.post("/v1/auth/login") { request, context in
-            try limiter.check(context.remoteIP)
+            try await limiter.check(context.remoteIP)
             let body = try await JSONBody.decode(LoginBody.self, request, context)
             let login = body.login.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
             try backoff.check(login)
@@ -76,7 +76,7 @@ struct AuthRoutes: Sendable {
             return try await session(user, status: .ok)
         }
         router.post("/v1/auth/refresh") { request, context in
-            try limiter.check(context.remoteIP)
+            try await limiter.check(context.remoteIP)
             let body = try await JSONBody.decode(RefreshBody.self, request, context)
             let next = RefreshToken.generate()
             let outcome = try await accounts.storage.rotateRefreshToken(
@@ -101,7 +101,7 @@ struct AuthRoutes: Sendable {
             return Response(status: .noContent)
         }
         router.post("/v1/auth/password") { request, context in
-            try limiter.check(context.remoteIP)
+            try await limiter.check(context.remoteIP)
             let principal = try await authentication.user(request)
             let body = try await JSONBody.decode(PasswordBody.self, request, context)
             guard let id = principal.userID, let user = try await accounts.user(id: id) else {

@@ -19,7 +19,7 @@ struct DeviceRoutes: Sendable {
     let authentication: Authentication
     let tokens: AccessTokens
     let challenges: DeviceChallenges
-    let limiter: RateLimiter
+    let limiter: SharedRateLimiter
     let audit: AuditTrail
 
     func register(on router: Router<AppRequestContext>) {
@@ -64,7 +64,7 @@ struct DeviceRoutes: Sendable {
             return Response(status: .noContent)
         }
         router.post("/v1/devices/token") { request, context in
-            try limiter.check(context.remoteIP)
+            try await limiter.check(context.remoteIP)
             let body = try await JSONBody.decode(TokenBody.self, request, context)
             guard EntityKey.isValidID(body.deviceId) else { throw Self.refused("auth.device_unknown", "no such device") }
             guard let nonce = body.nonce else {
