@@ -88,7 +88,7 @@ struct ConfigurationTests {
         let path = try TestServices.temporaryDirectory() + "/migrate.sqlite"
         let first = try await DojoPoolExecutable.run(["migrate"], environment: ["DOJO_DATABASE_SQLITE_PATH": path])
         #expect(first.status == 0, "stderr: \(first.standardError.prefix(500))")
-        #expect(first.standardOutput.contains("migrations: applied 1_event_log, 2_records, 3_consumer_positions, 4_refresh_tokens, 5_devices (sqlite)"))
+        #expect(first.standardOutput.contains("migrations: applied 1_event_log, 2_records, 3_consumer_positions, 4_refresh_tokens, 5_devices, 6_login_codes (sqlite)"))
         let second = try await DojoPoolExecutable.run(["migrate"], environment: ["DOJO_DATABASE_SQLITE_PATH": path])
         #expect(second.status == 0, "stderr: \(second.standardError.prefix(500))")
         #expect(second.standardOutput.contains("migrations: up to date (sqlite)"))

@@ -52,4 +52,26 @@ struct IdentityRecordsTests {
             #expect(try await storage.setRole(userID: "nobody", role: "ADMIN").found == false)
         }
     }
+
+    @Test("login codes: used once, attempts counted to the limit, expiry, replacement", arguments: Backend.allCases)
+    func loginCodes(_ backend: Backend) async throws {
+        try await withFreshStorage(backend) { storage, _ in
+            let later = Date().addingTimeInterval(600)
+            try await storage.putLoginCode(email: "a@x.test", codeHash: "h1", salt: "s1", expiresAt: later)
+            #expect(try await storage.useLoginCode(email: "a@x.test", maximumAttempts: 3) { $0.codeHash == "nope" } == false)
+            #expect(try await storage.useLoginCode(email: "a@x.test", maximumAttempts: 3) { $0.codeHash == "h1" && $0.attempts == 1 } == true)
+            #expect(try await storage.useLoginCode(email: "a@x.test", maximumAttempts: 3) { _ in true } == nil, "used once")
+
+            try await storage.putLoginCode(email: "b@x.test", codeHash: "h2", salt: "s2", expiresAt: later)
+            for _ in 0..<3 { _ = try await storage.useLoginCode(email: "b@x.test", maximumAttempts: 3) { _ in false } }
+            #expect(try await storage.useLoginCode(email: "b@x.test", maximumAttempts: 3) { _ in true } == nil, "dead after the attempts")
+
+            try await storage.putLoginCode(email: "c@x.test", codeHash: "h3", salt: "s3", expiresAt: Date().addingTimeInterval(-1))
+            #expect(try await storage.useLoginCode(email: "c@x.test", maximumAttempts: 3) { _ in true } == nil, "expired")
+
+            try await storage.putLoginCode(email: "d@x.test", codeHash: "old", salt: "s", expiresAt: later)
+            try await storage.putLoginCode(email: "d@x.test", codeHash: "new", salt: "s", expiresAt: later)
+            #expect(try await storage.useLoginCode(email: "d@x.test", maximumAttempts: 3) { $0.codeHash == "new" } == true)
+        }
+    }
 }

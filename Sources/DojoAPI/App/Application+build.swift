@@ -54,6 +54,7 @@ public func buildServer(
     configuration: ServerConfiguration,
     logger: Logger,
     registry: PrometheusCollectorRegistry,
+    mailSender: (any MailSender)? = nil,
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) async throws -> DojoPoolServer {
     let storage = try await openStorage(configuration, logger: logger)
@@ -91,7 +92,7 @@ public func buildServer(
     AuthRoutes(
         accounts: accounts, authentication: authentication,
         limiter: SharedRateLimiter(limit: configuration.authRequestsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:auth:", logger: logger),
-        backoff: LoginBackoff(), audit: audit
+        backoff: LoginBackoff(), audit: audit, mail: mailSender ?? LogMailSender(logger: logger)
     ).register(on: router)
     AdminRoutes(storage: storage, authentication: authentication, audit: audit).register(on: router)
     CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)

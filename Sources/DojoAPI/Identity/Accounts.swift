@@ -64,6 +64,37 @@ struct Accounts: Sendable {
         return User(id: record.id, email: record.email, username: record.username, role: record.role)
     }
 
+    /// The account of a verified email address, created (without a password: only email codes and
+    /// later a password reset can sign it in) when there is none. The username is the address's
+    /// local part, cleaned, with a number when taken.
+    func account(verifiedEmail email: String) async throws -> (user: User, created: Bool) {
+        if let record = try await storage.user(login: email), record.email == email {
+            return (User(id: record.id, email: record.email, username: record.username, role: record.role), false)
+        }
+        let local = email.split(separator: "@").first.map(String.init) ?? "player"
+        var base = String(local.lowercased().unicodeScalars.filter { Self.usernameBytes.contains(UInt8(truncatingIfNeeded: $0.value)) && $0.isASCII }.map(Character.init).prefix(24))
+        if base.utf8.count < 3 { base = "player" }
+        for attempt in 0..<20 {
+            let username = attempt == 0 ? base : "\(base)\(Int.random(in: 1000...99_999))"
+            let taken = try await storage.takenIdentifiers(email: email, username: username)
+            if taken.email, let record = try await storage.user(login: email) {
+                return (User(id: record.id, email: record.email, username: record.username, role: record.role), false)
+            }
+            guard !taken.username else { continue }
+            let record = UserRecord(
+                id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), email: email, username: username,
+                passwordHash: "!no-password", role: UserRole.user.rawValue
+            )
+            do {
+                try await storage.insertUser(record, at: Date())
+                return (User(id: record.id, email: email, username: username, role: record.role), true)
+            } catch {
+                continue  // raced: look again
+            }
+        }
+        throw APIError(.serviceUnavailable, code: "unavailable", message: "could not create the account now; retry")
+    }
+
     func user(id: String) async throws -> User? {
         try await storage.user(id: id).map { User(id: $0.id, email: $0.email, username: $0.username, role: $0.role) }
     }

@@ -14,6 +14,20 @@ struct AuthRoutes: Sendable {
     let limiter: SharedRateLimiter
     let backoff: LoginBackoff
     let audit: AuditTrail
+    let mail: any MailSender
+
+    /// Email login codes: six digits, valid 10 minutes, 5 attempts.
+    static let codeLifetime: TimeInterval = 600
+    static let codeAttempts = 5
+
+    struct EmailBody: Decodable {
+        var email: String
+    }
+
+    struct CodeBody: Decodable {
+        var email: String
+        var code: String
+    }
 
     struct PasswordBody: Decodable {
         var currentPassword: String
@@ -122,6 +136,46 @@ struct AuthRoutes: Sendable {
             // Every refresh token of the user is revoked; access tokens run out within their lifetime.
             return Response(status: .noContent)
         }
+        router.post("/v1/auth/email/code") { request, context in
+            try await limiter.check(context.remoteIP)
+            let body = try await JSONBody.decode(EmailBody.self, request, context)
+            let email = body.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            guard Accounts.isValidEmail(email) else {
+                throw APIError(.unprocessableContent, code: "auth.invalid_email", message: "the email address is not valid")
+            }
+            let code = String(format: "%06d", Int.random(in: 0..<1_000_000))
+            let salt = RefreshToken.generate()
+            try await accounts.storage.putLoginCode(
+                email: email, codeHash: Self.codeHash(code, salt: salt), salt: salt, expiresAt: Date().addingTimeInterval(Self.codeLifetime)
+            )
+            try await mail.send(
+                to: email, subject: "Your DojoPool sign-in code",
+                body: "Your DojoPool sign-in code is \(code). It is valid for 10 minutes. If you did not ask for it, ignore this message."
+            )
+            await audit.record("auth.email_code_sent", actor: nil, target: email, context)
+            // The same answer whether an account exists or not.
+            return Response.json(.accepted, ["expiresIn": Int(Self.codeLifetime)])
+        }
+        router.post("/v1/auth/email/verify") { request, context in
+            try await limiter.check(context.remoteIP)
+            let body = try await JSONBody.decode(CodeBody.self, request, context)
+            let email = body.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            let code = body.code.trimmingCharacters(in: .whitespaces)
+            let matched = try await accounts.storage.useLoginCode(email: email, maximumAttempts: Self.codeAttempts) { stored in
+                Authentication.constantTimeEquals(Array(Self.codeHash(code, salt: stored.salt).utf8), Array(stored.codeHash.utf8))
+            }
+            guard matched == true else {
+                await audit.record("auth.login_failed", actor: nil, target: String(email.prefix(320)), context, ["method": "email_code"])
+                throw APIError(
+                    .unauthorized, code: "auth.invalid_code",
+                    message: matched == nil ? "no live code for this address (expired, used or too many attempts): ask for a new one" : "the code is wrong"
+                )
+            }
+            let (user, created) = try await accounts.account(verifiedEmail: email)
+            if created { await audit.record("auth.register", actor: user.id, target: user.id, context, ["method": "email_code"]) }
+            await audit.record("auth.login", actor: user.id, target: user.id, context, ["method": "email_code"])
+            return try await session(user, status: .ok)
+        }
         router.get("/v1/me") { request, _ in
             let principal = try await authentication.user(request)
             guard let id = principal.userID, let user = try await accounts.user(id: id) else {
@@ -152,6 +206,13 @@ struct AuthRoutes: Sendable {
             )
         }
         return try Response.json(status, Session(user: user, accessToken: token, expiresIn: expiresIn, refreshToken: refresh))
+    }
+}
+
+extension AuthRoutes {
+    /// The stored form of a login code: SHA-256 of the salt and the code.
+    static func codeHash(_ code: String, salt: String) -> String {
+        SHA256.hash(data: Data((salt + ":" + code).utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
 

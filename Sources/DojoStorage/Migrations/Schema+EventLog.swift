@@ -81,3 +81,18 @@ extension Schema {
         try await db.create(index: "devices_venue").on("devices").column("venue_id").run()
     }
 }
+
+extension Schema {
+    /// Migration 6: one-time email login codes, stored only as a salted SHA-256, with their expiry
+    /// and the wrong attempts so far (one live code per email: a new one replaces it).
+    @Sendable static func createLoginCodes(_ db: any SQLDatabase, _ d: SchemaDialect) async throws {
+        try await db.create(table: "login_codes")
+            .column("email", type: .text, .primaryKey(autoIncrement: false), .notNull)
+            .column("code_hash", type: .text, .notNull)
+            .column("salt", type: .text, .notNull)
+            .column("attempts", type: .int, .notNull)
+            .column("expires_at", type: d.timestamp, .notNull)
+            .column("created_at", type: d.timestamp, .notNull)
+            .run()
+    }
+}
