@@ -92,7 +92,10 @@ public func buildServer(
     AuthRoutes(
         accounts: accounts, authentication: authentication,
         limiter: SharedRateLimiter(limit: configuration.authRequestsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:auth:", logger: logger),
-        backoff: LoginBackoff(), audit: audit, mail: mailSender ?? LogMailSender(logger: logger)
+        backoff: LoginBackoff(), audit: audit, mail: mailSender ?? LogMailSender(logger: logger),
+        oidc: OIDCProviders(configuration.oidc.map { name, provider in
+            OIDCProviders.Provider(name: name, issuers: OIDCProviders.issuers[name] ?? [], audience: provider.audience, jwks: provider.jwks)
+        })
     ).register(on: router)
     AdminRoutes(storage: storage, authentication: authentication, audit: audit).register(on: router)
     CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)

@@ -49,6 +49,8 @@ import SystemPackage
 /// | `gateway.heartbeat.seconds` | `DOJO_GATEWAY_HEARTBEAT_SECONDS` | `20` | ping interval; silent for two intervals: closed (4000) |
 /// | `gateway.presence.interval.ms` | `DOJO_GATEWAY_PRESENCE_INTERVAL_MS` | `1000` | least time between two presence updates of a room |
 /// | `gateway.bench.enabled` | `DOJO_GATEWAY_BENCH_ENABLED` | `false` | `bench:` rooms any client may publish to (load tests only) |
+/// | `auth.oidc.google.audience`, `auth.oidc.google.jwks` | `DOJO_AUTH_OIDC_GOOGLE_AUDIENCE`, `…_JWKS` | none | sign in with Google: the app's client id, and the JWKS URL or file (both set: enabled) |
+/// | `auth.oidc.apple.audience`, `auth.oidc.apple.jwks` | `DOJO_AUTH_OIDC_APPLE_AUDIENCE`, `…_JWKS` | none | sign in with Apple, likewise |
 /// | `auth.service.key` | `DOJO_AUTH_SERVICE_KEY` | none | shared key of a trusted backend that acts for users (secret, ≥ 32 characters) |
 public struct ServerConfiguration: Sendable, Equatable {
     /// Address to listen on.
@@ -91,6 +93,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var authRequestsPerMinute = 30
     /// The WebSocket gateway's limits.
     public var gateway = GatewayConfiguration()
+    /// Sign-in providers (`google`, `apple`): the app's client id and the provider's JWKS (URL or file).
+    public var oidc: [String: OIDCProviderConfiguration] = [:]
+
 
     /// The defaults.
     public init() {}
@@ -174,6 +179,16 @@ public struct ServerConfiguration: Sendable, Equatable {
         gateway.heartbeatSeconds = try Self.integer(reader, "gateway.heartbeat.seconds", in: 1...3_600) ?? gateway.heartbeatSeconds
         gateway.presenceIntervalMilliseconds = try Self.integer(reader, "gateway.presence.interval.ms", in: 10...60_000) ?? gateway.presenceIntervalMilliseconds
         gateway.benchRooms = try Self.boolean(reader, "gateway.bench.enabled") ?? gateway.benchRooms
+        for provider in ["google", "apple"] {
+            let audience = Self.text(reader, "auth.oidc.\(provider).audience")
+            let jwks = Self.text(reader, "auth.oidc.\(provider).jwks")
+            switch (audience, jwks) {
+            case (let audience?, let jwks?) where !audience.isEmpty && !jwks.isEmpty: oidc[provider] = OIDCProviderConfiguration(audience: audience, jwks: jwks)
+            case (nil, nil): break
+            default:
+                throw ConfigurationError(key: "auth.oidc.\(provider)", message: "set both audience and jwks (a URL or a file), or neither")
+            }
+        }
         serviceKey = Self.text(reader, "auth.service.key", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         if let serviceKey, serviceKey.utf8.count < 32 {
             throw ConfigurationError(key: "auth.service.key", message: "must be at least 32 characters (use a random key: openssl rand -hex 32)")
@@ -208,6 +223,18 @@ public struct ServerConfiguration: Sendable, Equatable {
         if let number = reader.double(forKey: key) { return String(number) }
         if let flag = reader.bool(forKey: key) { return String(flag) }
         return nil
+    }
+}
+
+/// A sign-in provider: the app's client id (the ID tokens' audience) and the provider's JWKS (a
+/// URL or a file path).
+public struct OIDCProviderConfiguration: Sendable, Equatable {
+    public var audience: String
+    public var jwks: String
+
+    public init(audience: String, jwks: String) {
+        self.audience = audience
+        self.jwks = jwks
     }
 }
 

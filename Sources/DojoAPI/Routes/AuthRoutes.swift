@@ -15,6 +15,12 @@ struct AuthRoutes: Sendable {
     let backoff: LoginBackoff
     let audit: AuditTrail
     let mail: any MailSender
+    let oidc: OIDCProviders
+
+    struct OIDCBody: Decodable {
+        var provider: String
+        var idToken: String
+    }
 
     /// Email login codes: six digits, valid 10 minutes, 5 attempts.
     static let codeLifetime: TimeInterval = 600
@@ -135,6 +141,21 @@ struct AuthRoutes: Sendable {
             await audit.record("auth.password_changed", actor: user.id, target: user.id, context)
             // Every refresh token of the user is revoked; access tokens run out within their lifetime.
             return Response(status: .noContent)
+        }
+        router.post("/v1/auth/oidc") { request, context in
+            try await limiter.check(context.remoteIP)
+            let body = try await JSONBody.decode(OIDCBody.self, request, context)
+            let email: String
+            do {
+                email = try await oidc.verifiedEmail(provider: body.provider, idToken: body.idToken)
+            } catch let error as APIError {
+                await audit.record("auth.login_failed", actor: nil, target: nil, context, ["method": "oidc", "provider": String(body.provider.prefix(20)), "reason": error.code])
+                throw error
+            }
+            let (user, created) = try await accounts.account(verifiedEmail: email)
+            if created { await audit.record("auth.register", actor: user.id, target: user.id, context, ["method": "oidc", "provider": body.provider]) }
+            await audit.record("auth.login", actor: user.id, target: user.id, context, ["method": "oidc", "provider": body.provider])
+            return try await session(user, status: .ok)
         }
         router.post("/v1/auth/email/code") { request, context in
             try await limiter.check(context.remoteIP)
