@@ -74,18 +74,23 @@ public func buildServer(
         MetricsMiddleware()
         LogRequestsMiddleware(.info)
     }
-    SystemRoutes(
-        readiness: Readiness(storage: storage, redis: redis, timeout: configuration.readinessTimeout),
-        registry: registry,
-        backend: storage.backend,
-        redisConfigured: redis != nil
-    ).register(on: router)
     let tokens = try await AccessTokens(
         file: try loadOrCreateSigningKeys(configuration, logger: logger),
         issuer: configuration.tokenIssuer, audience: configuration.tokenAudience,
         lifetime: Double(configuration.tokenLifetime.components.seconds)
     )
     let authentication = Authentication(serviceKey: configuration.serviceKey, tokens: tokens)
+    router.add(middleware: RateLimitMiddleware(
+        writes: SharedRateLimiter(limit: configuration.writesPerMinute, period: 60, redis: redis, prefix: "dojo:rl:write:", logger: logger),
+        reads: SharedRateLimiter(limit: configuration.readsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:read:", logger: logger),
+        authentication: authentication
+    ))
+    SystemRoutes(
+        readiness: Readiness(storage: storage, redis: redis, timeout: configuration.readinessTimeout),
+        registry: registry,
+        backend: storage.backend,
+        redisConfigured: redis != nil
+    ).register(on: router)
     let hasher = PasswordHasher()
     let accounts = Accounts(storage: storage, hasher: hasher, dummyHash: try await hasher.hash(UUID().uuidString))
     let audit = AuditTrail(storage: storage, logger: logger)

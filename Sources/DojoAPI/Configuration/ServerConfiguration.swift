@@ -51,6 +51,8 @@ import SystemPackage
 /// | `gateway.bench.enabled` | `DOJO_GATEWAY_BENCH_ENABLED` | `false` | `bench:` rooms any client may publish to (load tests only) |
 /// | `auth.oidc.google.audience`, `auth.oidc.google.jwks` | `DOJO_AUTH_OIDC_GOOGLE_AUDIENCE`, `…_JWKS` | none | sign in with Google: the app's client id, and the JWKS URL or file (both set: enabled) |
 /// | `auth.oidc.apple.audience`, `auth.oidc.apple.jwks` | `DOJO_AUTH_OIDC_APPLE_AUDIENCE`, `…_JWKS` | none | sign in with Apple, likewise |
+/// | `api.ratelimit.write.per.minute` | `DOJO_API_RATELIMIT_WRITE_PER_MINUTE` | `600` | writes per identity (or IP) and minute |
+/// | `api.ratelimit.read.per.minute` | `DOJO_API_RATELIMIT_READ_PER_MINUTE` | `1200` | reads per identity (or IP) and minute |
 /// | `auth.service.key` | `DOJO_AUTH_SERVICE_KEY` | none | shared key of a trusted backend that acts for users (secret, ≥ 32 characters) |
 public struct ServerConfiguration: Sendable, Equatable {
     /// Address to listen on.
@@ -91,6 +93,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var tokenAudience = "dojopool"
     /// Requests to `/v1/auth/*` per client IP and minute.
     public var authRequestsPerMinute = 30
+    /// REST writes and reads per identity (or client IP) and minute.
+    public var writesPerMinute = 600
+    public var readsPerMinute = 1_200
     /// The WebSocket gateway's limits.
     public var gateway = GatewayConfiguration()
     /// Sign-in providers (`google`, `apple`): the app's client id and the provider's JWKS (URL or file).
@@ -167,6 +172,8 @@ public struct ServerConfiguration: Sendable, Equatable {
             throw ConfigurationError(key: tokenIssuer.isEmpty ? "auth.issuer" : "auth.audience", message: "must not be empty")
         }
         authRequestsPerMinute = try Self.integer(reader, "auth.ratelimit.per.minute", in: 1...100_000) ?? authRequestsPerMinute
+        writesPerMinute = try Self.integer(reader, "api.ratelimit.write.per.minute", in: 1...10_000_000) ?? writesPerMinute
+        readsPerMinute = try Self.integer(reader, "api.ratelimit.read.per.minute", in: 1...10_000_000) ?? readsPerMinute
         gateway.maximumMessageBytes = try Self.integer(reader, "gateway.message.max.bytes", in: 1_024...16_777_216) ?? gateway.maximumMessageBytes
         gateway.maximumSubscriptions = try Self.integer(reader, "gateway.subscriptions.max", in: 1...100_000) ?? gateway.maximumSubscriptions
         gateway.messagesPerSecond = try Self.integer(reader, "gateway.messages.per.second", in: 1...1_000_000) ?? gateway.messagesPerSecond

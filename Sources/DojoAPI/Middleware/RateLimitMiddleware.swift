@@ -1,0 +1,34 @@
+import DojoDomain
+import HTTPTypes
+import Hummingbird
+
+/// Rate limits on the whole REST API, per identity (the signed-in user, or the user a trusted
+/// backend acts for) or else per client IP, by route class: writes (POST, PUT, PATCH, DELETE) and
+/// reads have budgets of their own (`api.ratelimit.write.per.minute`, `api.ratelimit.read.per.minute`);
+/// `/v1/auth` and the device sign-in have their stricter per-IP limit besides. Shared by all nodes
+/// through Redis when it is configured. Health, readiness and metrics are not limited.
+struct RateLimitMiddleware: RouterMiddleware {
+    let writes: SharedRateLimiter
+    let reads: SharedRateLimiter
+    let authentication: Authentication
+
+    static let exempt: Set<String> = ["/healthz", "/readyz", "/metrics"]
+
+    func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
+        guard !Self.exempt.contains(request.uri.path) else { return try await next(request, context) }
+        let key = await identityKey(request) ?? "ip:" + context.remoteIP
+        switch request.method {
+        case .get, .head, .options: try await reads.check(key)
+        default: try await writes.check(key)
+        }
+        return try await next(request, context)
+    }
+
+    /// `user:<id>` for a valid access token or a service-key request naming its user; nil otherwise
+    /// (the handler refuses bad credentials itself; they are limited per IP).
+    private func identityKey(_ request: Request) async -> String? {
+        guard request.headers[.authorization]?.hasPrefix("Bearer ") == true else { return nil }
+        guard let principal = try? await authentication.principal(request), let user = principal.userID else { return nil }
+        return "user:" + user
+    }
+}
