@@ -70,7 +70,9 @@ public func buildServer(
     router.addMiddleware {
         RequestIDMiddleware()
         SecurityHeadersMiddleware()
+        CORSAllowListMiddleware(origins: Set(configuration.corsOrigins))
         ErrorEnvelopeMiddleware()
+        ClientAddressMiddleware(trustedProxies: Set(configuration.trustedProxies))
         MetricsMiddleware()
         LogRequestsMiddleware(.info)
     }

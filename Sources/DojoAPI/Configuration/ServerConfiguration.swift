@@ -51,6 +51,8 @@ import SystemPackage
 /// | `gateway.bench.enabled` | `DOJO_GATEWAY_BENCH_ENABLED` | `false` | `bench:` rooms any client may publish to (load tests only) |
 /// | `auth.oidc.google.audience`, `auth.oidc.google.jwks` | `DOJO_AUTH_OIDC_GOOGLE_AUDIENCE`, `…_JWKS` | none | sign in with Google: the app's client id, and the JWKS URL or file (both set: enabled) |
 /// | `auth.oidc.apple.audience`, `auth.oidc.apple.jwks` | `DOJO_AUTH_OIDC_APPLE_AUDIENCE`, `…_JWKS` | none | sign in with Apple, likewise |
+/// | `http.cors.origins` | `DOJO_HTTP_CORS_ORIGINS` | none | origins allowed to call the API from a browser, comma-separated (`https://app.example`) |
+/// | `http.trusted.proxies` | `DOJO_HTTP_TRUSTED_PROXIES` | none | proxy addresses whose `X-Forwarded-For` names the client, comma-separated |
 /// | `api.ratelimit.write.per.minute` | `DOJO_API_RATELIMIT_WRITE_PER_MINUTE` | `600` | writes per identity (or IP) and minute |
 /// | `api.ratelimit.read.per.minute` | `DOJO_API_RATELIMIT_READ_PER_MINUTE` | `1200` | reads per identity (or IP) and minute |
 /// | `auth.service.key` | `DOJO_AUTH_SERVICE_KEY` | none | shared key of a trusted backend that acts for users (secret, ≥ 32 characters) |
@@ -93,6 +95,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var tokenAudience = "dojopool"
     /// Requests to `/v1/auth/*` per client IP and minute.
     public var authRequestsPerMinute = 30
+    /// Origins allowed to call the API from a browser (CORS).
+    public var corsOrigins: [String] = []
+    /// Proxies whose `X-Forwarded-For` names the client (for rate limits and the audit log).
+    public var trustedProxies: [String] = []
     /// REST writes and reads per identity (or client IP) and minute.
     public var writesPerMinute = 600
     public var readsPerMinute = 1_200
@@ -172,6 +178,11 @@ public struct ServerConfiguration: Sendable, Equatable {
             throw ConfigurationError(key: tokenIssuer.isEmpty ? "auth.issuer" : "auth.audience", message: "must not be empty")
         }
         authRequestsPerMinute = try Self.integer(reader, "auth.ratelimit.per.minute", in: 1...100_000) ?? authRequestsPerMinute
+        corsOrigins = Self.list(reader, "http.cors.origins")
+        for origin in corsOrigins where !(origin.hasPrefix("https://") || origin.hasPrefix("http://")) || origin.hasSuffix("/") {
+            throw ConfigurationError(key: "http.cors.origins", message: "an origin is scheme://host[:port] without a path, not \(origin)")
+        }
+        trustedProxies = Self.list(reader, "http.trusted.proxies")
         writesPerMinute = try Self.integer(reader, "api.ratelimit.write.per.minute", in: 1...10_000_000) ?? writesPerMinute
         readsPerMinute = try Self.integer(reader, "api.ratelimit.read.per.minute", in: 1...10_000_000) ?? readsPerMinute
         gateway.maximumMessageBytes = try Self.integer(reader, "gateway.message.max.bytes", in: 1_024...16_777_216) ?? gateway.maximumMessageBytes
@@ -211,6 +222,10 @@ public struct ServerConfiguration: Sendable, Equatable {
             throw ConfigurationError(key: key, message: "must be an integer from \(range.lowerBound) to \(range.upperBound), not \(text)")
         }
         return value
+    }
+
+    private static func list(_ reader: ConfigReader, _ key: String) -> [String] {
+        (text(reader, key) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     private static func boolean(_ reader: ConfigReader, _ key: String) throws(ConfigurationError) -> Bool? {

@@ -1,3 +1,4 @@
+import DojoGateway
 import Foundation
 import Hummingbird
 import NIOCore
@@ -24,6 +25,10 @@ enum JSONBody {
             throw APIError(.contentTooLarge, code: "payload_too_large", message: "the request body is larger than \(context.maxUploadSize) bytes")
         }
         guard buffer.readableBytes > 0 else { return nil }
+        // One JSON object, nested at most 32 levels (checked before any decoding work).
+        if let reason = invalidJSONObjectReason(Array(buffer.readableBytesView)) {
+            throw APIError(.badRequest, code: "invalid_json", message: reason)
+        }
         return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
     }
 }

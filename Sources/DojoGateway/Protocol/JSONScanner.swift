@@ -218,3 +218,14 @@ struct JSONScanner {
         }
     }
 }
+
+/// The same validation for other layers (REST bodies): nil when `bytes` is one JSON object nested
+/// at most 32 levels, else why not.
+public func invalidJSONObjectReason(_ bytes: [UInt8]) -> String? {
+    do {
+        _ = try JSONScanner.members(of: bytes)
+        return nil
+    } catch {
+        return error.reason
+    }
+}
