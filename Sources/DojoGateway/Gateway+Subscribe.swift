@@ -24,8 +24,8 @@ extension Gateway {
         let principal = connection.principal
         switch room.kind {
         case .user:
-            guard let user = principal?.userID else { return refuse("auth.required", "user rooms need a signed-in connection (send auth first)") }
-            guard user == room.id || principal?.role == .admin else { return refuse("forbidden", "user:\(room.id) is private to that user") }
+            guard let principal, principal.userID != nil else { return refuse("auth.required", "user rooms need a signed-in connection (send auth first)") }
+            do throws(DomainError) { try AccessPolicy.check(principal, .followUserRoom(userID: room.id)) } catch { return refuse(error.code, error.message) }
         case .clan:
             guard principal?.userID != nil else { return refuse("auth.required", "clan rooms are for members: send auth first") }
         default:
@@ -62,8 +62,11 @@ extension Gateway {
             case .bench: exists = true
             case .clan:
                 guard try await !storage.existingIDs(in: "clans", [room.id]).isEmpty else { return notFound(room) }
-                if principal?.role != .admin, let user = principal?.userID, try await !storage.isClanMember(clanID: room.id, userID: user) {
-                    return GatewayRefusal(code: "forbidden", message: "clan:\(room.id) is for the clan's members")
+                if let principal {
+                    let member = try await principal.userID.asyncMap { try await storage.isClanMember(clanID: room.id, userID: $0) } ?? false
+                    do throws(DomainError) { try AccessPolicy.check(principal, .followClanRoom(isMember: member)) } catch {
+                        return GatewayRefusal(code: error.code, message: error.message)
+                    }
                 }
                 exists = true
             }
@@ -334,5 +337,12 @@ extension Gateway {
             }
             if let message { room.publishLossy(message, key: .presence, publishedAt: .now()) }
         }
+    }
+}
+
+extension Optional {
+    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

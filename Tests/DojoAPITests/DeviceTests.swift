@@ -75,6 +75,12 @@ struct DeviceTests {
             #expect(again.0 == .conflict && errorCode(again.1) == "device.key_taken")
             let byBob = try await h.register(Camera(), as: "bob")
             #expect(byBob.0 == .forbidden && errorCode(byBob.1) == "forbidden")
+            // The owner of another venue is no admin of this one.
+            _ = try await h.rest("/v1/venues", as: "carol", role: "VENUE_ADMIN", #"{"id":"v2","name":"Carol's","lat":1,"lng":2}"#)
+            let byOtherOwner = try await h.register(Camera(), as: "carol")
+            #expect(byOtherOwner.0 == .forbidden && errorCode(byOtherOwner.1) == "forbidden")
+            let table = try await h.rest("/v1/venues/v1/tables", as: "carol", #"{"id":"t3","name":"Three"}"#)
+            #expect((table["error"] as? [String: Any])?["code"] as? String == "forbidden")
             let badTable = try await h.register(Camera(), table: "t9")
             #expect(errorCode(badTable.1) == "venue.unknown_table")
             let badKey = try await h.post("/v1/venues/v1/devices", ["tableId": "t1", "publicKey": "short"], headers: h.serviceHeaders("alice"))

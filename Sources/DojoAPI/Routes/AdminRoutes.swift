@@ -62,9 +62,7 @@ struct AdminRoutes: Sendable {
 
     private func requireAdmin(_ request: Request) async throws -> Principal {
         let principal = try await authentication.principal(request)
-        guard principal.role == .admin else {
-            throw DomainError(.forbidden, "forbidden", "administration needs the ADMIN role")
-        }
+        try AccessPolicy.check(principal, .administerPlatform)
         return principal
     }
 

@@ -93,9 +93,7 @@ struct DeviceRoutes: Sendable {
     }
 
     static func requireVenueAdmin(_ principal: Principal, _ venue: Venue.State) throws {
-        guard principal.role == .admin || venue.isVenueAdmin(principal.userID) else {
-            throw DomainError(.forbidden, "forbidden", "only the venue's owner, its admins or an admin manage its devices")
-        }
+        try AccessPolicy.check(principal, .administerVenue(venue))
     }
 
     static func refused(_ code: String, _ message: String) -> APIError {

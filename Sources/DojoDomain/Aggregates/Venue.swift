@@ -107,9 +107,7 @@ public enum Venue: Aggregate {
         let principal = context.principal
         if case .register(let name, let location, let address, let ownerID) = command {
             guard !state.exists else { throw DomainError(.conflict, "venue.already_exists", "venue \(state.id) already exists") }
-            guard principal.isAdmin || principal.role == .venueAdmin else {
-                throw DomainError(.forbidden, "forbidden", "a venue is registered by a venue admin or an admin")
-            }
+            try AccessPolicy.check(principal, .registerVenue)
             try validName(name, "name")
             if let address { try validName(address, "address") }
             guard (-90...90).contains(location.lat), (-180...180).contains(location.lng) else {
@@ -181,15 +179,11 @@ public enum Venue: Aggregate {
     }
 
     private static func requireVenueAdmin(_ state: State, _ principal: Principal) throws(DomainError) {
-        guard principal.isAdmin || state.isVenueAdmin(principal.userID) else {
-            throw DomainError(.forbidden, "forbidden", "only the venue's owner, its admins or an admin may do this")
-        }
+        try AccessPolicy.check(principal, .administerVenue(state))
     }
 
     private static func requireOwner(_ state: State, _ principal: Principal) throws(DomainError) {
-        guard principal.isAdmin || (principal.userID != nil && principal.userID == state.ownerID) else {
-            throw DomainError(.forbidden, "forbidden", "only the venue's owner or an admin may do this")
-        }
+        try AccessPolicy.check(principal, .ownVenue(state))
     }
 
     private static func requireSystem(_ principal: Principal) throws(DomainError) {

@@ -1,0 +1,46 @@
+/// The one place that decides whether an identity may act on a resource, outside the commands'
+/// own rules (each aggregate's `decide` calls it for its permission checks too). Pure: the REST
+/// handlers, the WebSocket gateway and the aggregates all ask it, so a rule changes in one place.
+/// A refusal is `forbidden` (403 on REST, an `error` on the socket) and changes nothing.
+public enum AccessPolicy {
+    public enum Action: Sendable {
+        /// Register a venue (VENUE_ADMIN or ADMIN).
+        case registerVenue
+        /// Run a venue: tables, maintenance, devices (its owner, its admins, or ADMIN).
+        case administerVenue(Venue.State)
+        /// Appoint or remove a venue's admins (its owner or ADMIN).
+        case ownVenue(Venue.State)
+        /// Platform administration: roles, the audit log (ADMIN).
+        case administerPlatform
+        /// Follow the private room of `userID` (that user or ADMIN).
+        case followUserRoom(userID: String)
+        /// Follow a clan's room (its members or ADMIN).
+        case followClanRoom(isMember: Bool)
+    }
+
+    public static func check(_ principal: Principal, _ action: Action) throws(DomainError) {
+        let allowed: Bool
+        let message: String
+        switch action {
+        case .registerVenue:
+            allowed = principal.isAdmin || principal.role == .venueAdmin
+            message = "a venue is registered by a venue admin or an admin"
+        case .administerVenue(let venue):
+            allowed = principal.isAdmin || venue.isVenueAdmin(principal.userID)
+            message = "only the venue's owner, its admins or an admin may do this"
+        case .ownVenue(let venue):
+            allowed = principal.isAdmin || (principal.userID != nil && principal.userID == venue.ownerID)
+            message = "only the venue's owner or an admin may do this"
+        case .administerPlatform:
+            allowed = principal.isAdmin
+            message = "administration needs the ADMIN role"
+        case .followUserRoom(let userID):
+            allowed = principal.isAdmin || principal.userID == userID
+            message = "user:\(userID) is private to that user"
+        case .followClanRoom(let isMember):
+            allowed = principal.isAdmin || isMember
+            message = "clan rooms are for the clan's members"
+        }
+        guard allowed else { throw DomainError(.forbidden, "forbidden", message) }
+    }
+}
