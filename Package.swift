@@ -235,6 +235,7 @@ let package = Package(
                 "DojoAPI", "DojoCluster", "DojoDomain", "DojoGateway", "DojoRuntime", "DojoStorage", "DojoTesting", "dojopool",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

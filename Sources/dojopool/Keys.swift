@@ -1,6 +1,8 @@
 import ArgumentParser
 import DojoAPI
+import DojoStorage
 import Foundation
+import Logging
 
 /// `dojopool keys generate|rotate`: the Ed25519 keys that sign access tokens (`auth.keys.path`).
 struct Keys: AsyncParsableCommand {
@@ -23,6 +25,7 @@ struct Keys: AsyncParsableCommand {
             let file = SigningKeyFile.generate()
             try file.write(path: configuration.keysPath)
             print("keys: created \(configuration.keysPath), signing key \(file.signing)")
+            await auditKeyChange(configuration, action: "keys.generated", details: ["kid": file.signing])
         }
     }
 
@@ -41,6 +44,23 @@ struct Keys: AsyncParsableCommand {
             file.rotate(keep: Double(configuration.tokenLifetime.components.seconds) + 60)
             try file.write(path: configuration.keysPath)
             print("keys: \(file.signing) signs now; \(previous) and \(file.keys.count - 2 < 0 ? 0 : file.keys.count - 2) older key(s) still verify")
+            await auditKeyChange(configuration, action: "keys.rotated", details: ["kid": file.signing, "previous": previous])
         }
+    }
+}
+
+/// Writes a key change to the audit log of the configured database, when it is reachable and
+/// migrated; a key change never fails because of it (it says so on standard error).
+func auditKeyChange(_ configuration: ServerConfiguration, action: String, details: [String: String]) async {
+    var quiet = configuration
+    quiet.logLevel = .error
+    do {
+        let (logger, _) = bootstrapObservability(quiet)
+        let storage = try await openStorage(configuration, logger: logger)
+        try await withStorageRunning(storage) {
+            try await storage.appendAudit(actorID: nil, action: action, target: details["kid"], metadata: details.merging(["source": "dojopool keys"]) { $1 })
+        }
+    } catch {
+        FileHandle.standardError.write(Data("keys: not written to the audit log (\(error)); record this change elsewhere\n".utf8))
     }
 }

@@ -1,6 +1,8 @@
 @testable import DojoAPI
 import DojoCluster
 import DojoDomain
+import DojoStorage
+import ServiceLifecycle
 import DojoTesting
 import Foundation
 import HTTPTypes
@@ -165,5 +167,35 @@ struct AdminTests {
                 #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .tooManyRequests, .tooManyRequests], "\(statuses)")
             }
         }
+    }
+
+    @Test("dojopool keys generate and rotate write the change to the audit log")
+    func keyChangesAudited() async throws {
+        let directory = try TestServices.temporaryDirectory()
+        let environment = ["DOJO_DATABASE_SQLITE_PATH": directory + "/audit.sqlite", "DOJO_AUTH_KEYS_PATH": directory + "/keys.json"]
+        #expect(try await DojoPoolExecutable.run(["migrate"], environment: environment).status == 0)
+        let generated = try await DojoPoolExecutable.run(["keys", "generate"], environment: environment)
+        #expect(generated.status == 0, "\(generated.standardError)")
+        let rotated = try await DojoPoolExecutable.run(["keys", "rotate"], environment: environment)
+        #expect(rotated.status == 0 && !rotated.standardError.contains("not written"), "\(rotated.standardError)")
+        var configuration = ServerConfiguration()
+        configuration.sqlitePath = directory + "/audit.sqlite"
+        let storage = try await openStorage(configuration, logger: apiLogger)
+        let actions = try await withRunningStorage(storage) { try await storage.auditEntries(before: nil, action: nil, limit: 10).map(\.action) }
+        #expect(actions == ["keys.rotated", "keys.generated"])
+    }
+}
+
+/// Runs `body` while `storage` (a service) runs, then stops it.
+private func withRunningStorage<T: Sendable>(_ storage: any Storage, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask {
+            try await storage.run()
+            return nil
+        }
+        let result = try await body()
+        group.cancelAll()
+        while let _ = try? await group.next() {}
+        return result
     }
 }
