@@ -15,7 +15,7 @@ func withRuntime(
     projections: Bool = false,
     _ body: @Sendable (Runtime) async throws -> Void
 ) async throws {
-    let writer = EventLogWriter(storage: storage, logger: testLogger)
+    let writer = EventLogWriter(storage: storage, configuration: .init(batchTimeout: .seconds(120)), logger: testLogger)
     let runtime = Runtime(writer: writer, storage: storage, configuration: configuration, logger: testLogger, projections: projections)
     runtime.storageReady()
     try await withRunningServices([writer, runtime]) { try await body(runtime) }

@@ -10,7 +10,7 @@ struct EventLogWriterTests {
     @Test("many actors' appends share batches, and each caller gets its own result", arguments: Backend.allCases)
     func groupCommit(_ backend: Backend) async throws {
         try await withFreshStorage(backend) { storage, _ in
-            let writer = EventLogWriter(storage: storage, logger: testLogger)
+            let writer = EventLogWriter(storage: storage, configuration: .init(batchTimeout: .seconds(120)), logger: testLogger)
             try await withRunningServices([writer]) {
                 let results = try await withThrowingTaskGroup(of: (Int, AppendResult).self) { group in
                     for actor in 0..<300 {
@@ -38,7 +38,7 @@ struct EventLogWriterTests {
     @Test("two appends to one stream never share a batch: the stale one conflicts", arguments: Backend.allCases)
     func sameStream(_ backend: Backend) async throws {
         try await withFreshStorage(backend) { storage, _ in
-            let writer = EventLogWriter(storage: storage, logger: testLogger)
+            let writer = EventLogWriter(storage: storage, configuration: .init(batchTimeout: .seconds(120)), logger: testLogger)
             try await withRunningServices([writer]) {
                 for round in 0..<10 {
                     let stream = "match:same\(round)"
@@ -65,7 +65,7 @@ struct EventLogWriterTests {
     ])
     func invalidRequests(_ request: AppendRequest) async throws {
         try await withFreshStorage(.sqlite) { storage, _ in
-            let writer = EventLogWriter(storage: storage, logger: testLogger)
+            let writer = EventLogWriter(storage: storage, configuration: .init(batchTimeout: .seconds(120)), logger: testLogger)
             try await withRunningServices([writer]) {
                 let error = await #expect(throws: StorageError.self) { try await writer.append(request) }
                 #expect(error?.code == .invalidRequest)
@@ -98,7 +98,9 @@ struct EventLogWriterTests {
     @Test("graceful shutdown writes everything queued, then refuses new appends", arguments: Backend.allCases)
     func shutdownDrains(_ backend: Backend) async throws {
         try await withFreshStorage(backend) { storage, _ in
-            let writer = EventLogWriter(storage: storage, logger: testLogger)
+            // This test is about draining, not about slow disks: on a CI machine busy with the rest
+            // of the suite one SQLite fsync'd batch has taken more than the default 10 s.
+            let writer = EventLogWriter(storage: storage, configuration: .init(batchTimeout: .seconds(120)), logger: testLogger)
             let group = ServiceGroup(services: [writer], logger: testLogger)
             let acknowledged = Tally()
             try await withThrowingTaskGroup(of: Void.self) { tasks in
