@@ -41,7 +41,15 @@ struct WriterUnavailableTests {
             let writer = EventLogWriter(storage: storage, configuration: .init(batchTimeout: .seconds(1)), logger: testLogger)
             try await withRunningServices([storage, writer]) {
                 _ = try await storage.migrate(logger: testLogger)
-                _ = try await writer.append(AppendRequest(stream: "match:u", expectedSequence: 0, events: [event(1)]))
+                // The first append, before the cut: a busy CI machine may need more than the 1 s
+                // deadline for it (then it may or may not have landed): retry from the stored head.
+                var first = false
+                for _ in 0..<30 where !first {
+                    let head = (try? await storage.lastSequence(of: "match:u")) ?? 0
+                    if head >= 1 { first = true; break }
+                    first = (try? await writer.append(AppendRequest(stream: "match:u", expectedSequence: 0, events: [event(1)]))) != nil
+                }
+                #expect(first)
                 proxy.cut()
                 // Twenty callers, most of them in one batch: all fail within about one deadline
                 // (a timed-out batch is not retried request by request).
@@ -61,7 +69,7 @@ struct WriterUnavailableTests {
                     return await group.reduce(into: [StorageError.Code?]()) { $0.append($1) }
                 }
                 #expect(codes.allSatisfy { $0 == .unavailable }, "\(codes)")
-                #expect(ContinuousClock.now - started < .seconds(5))
+                #expect(ContinuousClock.now - started < .seconds(10), "about one 1 s deadline, with room for a loaded machine")
                 proxy.restore()
                 // The caller rereads the head (the failed append may or may not have landed) and goes on.
                 var written = false
