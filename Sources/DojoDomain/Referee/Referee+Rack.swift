@@ -1,0 +1,149 @@
+extension Referee {
+    /// Everything the rules need to judge the next shot: the JSON the match state shows as
+    /// `referee`, and the `rack` of `POST /v1/referee/rulings` (in and out).
+    public struct Rack: Sendable, Codable, Equatable {
+        public var game: Game
+        /// Object balls on the table, ascending.
+        public var onTable: [Int]
+        /// Object balls pocketed or driven off the table in this rack (and not spotted), ascending.
+        public var pocketed: [Int]
+        /// Who broke this rack.
+        public var breaker: Player
+        /// Who is at the table (or, while a decision is awaited, who shot last).
+        public var shooter: Player
+        /// True until the break shot is played.
+        public var breakShot: Bool
+        /// 8-ball: true until a player legally pockets a called ball after the break (§3.4).
+        public var openTable: Bool
+        /// 8-ball: each player's group, once assigned.
+        public var groups: PerPlayer<Group>?
+        /// Where the shooter may place the cue ball, nil when it is played where it lies.
+        public var ballInHand: BallInHand?
+        /// 9/10-ball: consecutive fouls per player in this rack (§6.14); always 0 in 8-ball.
+        public var fouls: PerPlayer<Int>
+        /// 9/10-ball: the player was warned at the table that they are on two fouls.
+        public var warned: PerPlayer<Bool>
+        /// 9/10-ball: the next shot may be declared a push-out (§2.4, §9.4).
+        public var pushOutAvailable: Bool
+        /// A choice a player must make before the next shot.
+        public var awaiting: PendingDecision?
+        /// Set when the rack is over.
+        public var result: RackResult?
+        /// Shots played in this rack (decisions not counted).
+        public var shots: Int
+
+        /// A fresh rack: every ball on the table, the breaker at the table with the cue ball in
+        /// hand behind the head string.
+        public init(game: Game, breaker: Player) {
+            self.game = game
+            onTable = Array(game.balls)
+            pocketed = []
+            self.breaker = breaker
+            shooter = breaker
+            breakShot = true
+            openTable = game == .eightBall
+            groups = nil
+            ballInHand = .kitchen
+            fouls = PerPlayer(a: 0, b: 0)
+            warned = PerPlayer(a: false, b: false)
+            pushOutAvailable = false
+            awaiting = nil
+            result = nil
+            shots = 0
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case game, onTable, pocketed, breaker, shooter, breakShot, openTable, groups, ballInHand, fouls, warned, pushOutAvailable, awaiting, result, shots
+        }
+
+        /// Reads a rack; besides `game`, `onTable` and `shooter` every member has a default
+        /// (`pocketed`: the other balls, `breaker`: the shooter, `openTable`: no groups given,
+        /// counters 0, flags false), so a client can describe a position briefly.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            game = try c.decode(Game.self, forKey: .game)
+            onTable = try c.decode([Int].self, forKey: .onTable)
+            let on = Set(onTable)
+            pocketed = try c.decodeIfPresent([Int].self, forKey: .pocketed) ?? game.balls.filter { !on.contains($0) }
+            shooter = try c.decode(Player.self, forKey: .shooter)
+            breaker = try c.decodeIfPresent(Player.self, forKey: .breaker) ?? shooter
+            breakShot = try c.decodeIfPresent(Bool.self, forKey: .breakShot) ?? false
+            groups = try c.decodeIfPresent(PerPlayer<Group>.self, forKey: .groups)
+            openTable = try c.decodeIfPresent(Bool.self, forKey: .openTable) ?? (game == .eightBall && groups == nil)
+            ballInHand = try c.decodeIfPresent(BallInHand.self, forKey: .ballInHand)
+            fouls = try c.decodeIfPresent(PerPlayer<Int>.self, forKey: .fouls) ?? PerPlayer(a: 0, b: 0)
+            warned = try c.decodeIfPresent(PerPlayer<Bool>.self, forKey: .warned) ?? PerPlayer(a: false, b: false)
+            pushOutAvailable = try c.decodeIfPresent(Bool.self, forKey: .pushOutAvailable) ?? false
+            awaiting = try c.decodeIfPresent(PendingDecision.self, forKey: .awaiting)
+            result = try c.decodeIfPresent(RackResult.self, forKey: .result)
+            shots = try c.decodeIfPresent(Int.self, forKey: .shots) ?? 0
+        }
+
+        /// The lowest-numbered object ball on the table (the ball to hit first in 9/10-ball).
+        public var lowestBall: Int? { onTable.first }
+
+        /// The balls of a player's group still on the table (8-ball).
+        public func groupBallsOnTable(_ player: Player) -> [Int] {
+            guard let group = groups?[player] else { return [] }
+            return onTable.filter { group.balls.contains($0) }
+        }
+
+        /// Takes balls off the table (pocketed or driven off).
+        mutating func remove(_ balls: some Sequence<Int>) {
+            let gone = Set(balls)
+            guard !gone.isEmpty else { return }
+            onTable.removeAll { gone.contains($0) }
+            pocketed = (pocketed + gone.filter { !pocketed.contains($0) }).sorted()
+        }
+
+        /// Puts a ball back on the table (spotting, §1.4).
+        mutating func spot(_ ball: Int) {
+            pocketed.removeAll { $0 == ball }
+            if !onTable.contains(ball) { onTable = (onTable + [ball]).sorted() }
+        }
+
+        /// Gives the table to `player`; warns them when they come to it on two fouls (§6.14).
+        /// Returns the player warned, if any.
+        mutating func pass(to player: Player) -> Player? {
+            shooter = player
+            guard game != .eightBall, fouls[player] == 2, !warned[player] else { return nil }
+            warned[player] = true
+            return player
+        }
+
+        /// Checks a rack that came from outside (the stateless rulings endpoint) for states the
+        /// referee itself never produces.
+        public func validate() throws(DomainError) {
+            func invalid(_ message: String) -> DomainError { refuse(.invalid, "invalid_rack", message) }
+            let all = Set(game.balls)
+            guard onTable == onTable.sorted(), pocketed == pocketed.sorted(), Set(onTable).count == onTable.count, Set(pocketed).count == pocketed.count else {
+                throw invalid("onTable and pocketed are ascending lists of distinct balls")
+            }
+            guard Set(onTable).isDisjoint(with: pocketed), Set(onTable).union(pocketed) == all else {
+                throw invalid("every ball \(game.balls.lowerBound)–\(game.balls.upperBound) is either in onTable or in pocketed, never both")
+            }
+            guard onTable.contains(game.gameBall) || result != nil || awaiting != nil else {
+                throw invalid("the \(game.gameBall) is on the table while the rack is being played")
+            }
+            guard (0...2).contains(fouls.a), (0...2).contains(fouls.b) else { throw invalid("consecutive fouls are 0–2 per player") }
+            guard shots >= 0 else { throw invalid("shots is not negative") }
+            if game == .eightBall {
+                guard fouls == PerPlayer(a: 0, b: 0), !pushOutAvailable else { throw invalid("8-ball has no three-foul rule and no push-out") }
+                guard openTable == (groups == nil) else { throw invalid("groups are given exactly when the table is not open") }
+                if let groups, groups.a == groups.b { throw invalid("the players have different groups") }
+            } else {
+                guard openTable == false, groups == nil else { throw invalid("openTable and groups are 8-ball only") }
+            }
+            if breakShot {
+                guard pocketed.isEmpty, shooter == breaker, awaiting == nil, result == nil else {
+                    throw invalid("before the break every ball is on the table and the breaker shoots")
+                }
+            }
+            if let awaiting {
+                guard result == nil, !awaiting.options.isEmpty, !awaiting.options.contains(.concede) else {
+                    throw invalid("a decision awaited lists its options and the rack is not over")
+                }
+            }
+        }
+    }
+}
