@@ -35,9 +35,12 @@ extension Gateway {
             if room.kind == .match {
                 let body = try JSONDecoder().decode(MatchCommandBody.self, from: command)
                 let matchCommand = try body.command()
-                bodyCommandID = body.commandId
+                bodyCommandID = body.idempotencyKey
                 let runtime = self.runtime
-                send = { [room] in CommandOutcome(try await runtime.matches.send(room.id, matchCommand, context: context, commandID: commandID ?? body.commandId)) }
+                send = { [room] in
+                    let authorized = try await runtime.authorize(matchCommand, match: room.id, principal: principal)
+                    return CommandOutcome(try await runtime.matches.send(room.id, authorized, context: context, commandID: commandID ?? body.idempotencyKey))
+                }
             } else {
                 let body = try JSONDecoder().decode(VenueCommandBody.self, from: command)
                 let venueCommand = try body.command(actingUser: principal.userID)
@@ -62,19 +65,62 @@ extension Gateway {
             return refuse("invalid_command", "the command is not a \(room.kind.rawValue) command object: \(Self.describe(error))")
         }
         if let id = commandID ?? bodyCommandID {
-            guard !id.isEmpty, id.utf8.count <= 128, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                return refuse("invalid_command_id", "a commandId is 1–128 printable ASCII characters")
-            }
+            do throws(DomainError) { try CommandID.validate(id) } catch { return refuse(error.code, error.message) }
         }
+        execute(send, for: connection, room: room.description, requestID: requestID)
+    }
+
+    /// A camera's shot: `{"type":"shot","shotId":…,…}` (the observation of docs/referee.md), judged
+    /// by the match live at the device's table. `shotId` is required and makes a retry safe: a
+    /// replay answers the first ack with `duplicate: true` and appends nothing.
+    func cameraShot(_ bytes: [UInt8], matchID: String?, from connection: Connection, requestID: [UInt8]?) {
+        func refuse(_ code: String, _ message: String) {
+            connection.sendNow(Messages.error(requestID: requestID, code: code, message: message))
+        }
+        guard let device = connection.device else {
+            return refuse("forbidden", "shot messages come from camera devices; a scorer sends {\"type\":\"command\",\"room\":\"match:…\",\"command\":{\"type\":\"shot\",…}}")
+        }
+        if let expiry = connection.principalExpiry, expiry <= .now() {
+            return refuse("auth.token_expired", "the device token has expired: send auth with a fresh one")
+        }
+        let shot: Referee.Shot
+        do {
+            shot = try JSONDecoder().decode(Referee.Shot.self, from: Data(bytes))
+        } catch {
+            return refuse("referee.invalid_shot", "the shot is not a shot observation: \(Self.describe(error))")
+        }
+        guard let shotID = shot.shotId else {
+            return refuse("referee.invalid_shot", "a camera's shot needs shotId (it makes a retry safe)")
+        }
+        do throws(DomainError) { try CommandID.validate(shotID) } catch { return refuse(error.code, error.message) }
+        guard connection.commandsInFlight < configuration.maximumCommandsInFlight else {
+            return refuse("busy", "at most \(configuration.maximumCommandsInFlight) shots in flight per connection; wait for their answers")
+        }
+        let runtime = self.runtime
+        // A camera acts for no user: it may only report shots at its own table.
+        let context = CommandContext(principal: Principal(userID: "device:\(device.id)", role: .user), now: Timestamp(Date()))
+        execute({
+            let match = try await runtime.liveMatch(venueID: device.venueID, tableID: device.tableID, named: matchID)
+            let source = Match.ShotSource.camera(deviceID: device.id, tableID: device.tableID)
+            var outcome = CommandOutcome(try await runtime.matches.send(match, .shot(shot, source: source), context: context, commandID: shotID))
+            outcome.room = RoomName(.match, match).description
+            return outcome
+        }, for: connection, room: nil, requestID: requestID)
+    }
+
+    /// Runs a command off the event loop and answers with `ack` (after the append is durable) or
+    /// `error`.
+    private func execute(
+        _ send: @escaping @Sendable () async throws -> CommandOutcome, for connection: Connection, room roomText: String?, requestID: [UInt8]?
+    ) {
         connection.commandsInFlight += 1
         let bound = NIOLoopBound(connection, eventLoop: connection.hub.eventLoop)
-        let roomText = room.description
         Task {
             let reply: ByteBuffer
             do {
                 let result = try await send()
                 reply = Messages.ack(requestID: requestID) { w in
-                    w.member("room", roomText)
+                    w.member("room", result.room ?? roomText)
                     w.member("sequence", result.sequence)
                     if let first = result.firstSequence { w.member("firstSequence", first) }
                     w.member("duplicate", result.duplicate)
@@ -101,6 +147,8 @@ extension Gateway {
         var firstSequence: Int64?
         var duplicate: Bool
         var events: Int
+        /// The room the command went to, when the sender did not name it (a camera's shot).
+        var room: String?
 
         init<A: Aggregate>(_ result: CommandResult<A>) {
             sequence = result.sequence

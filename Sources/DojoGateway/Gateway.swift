@@ -157,6 +157,8 @@ public final class Gateway: Service, Sendable {
             })
         case "frame":
             frame(fields, from: connection, requestID: requestID)
+        case "shot":
+            cameraShot(bytes, matchID: string("matchId"), from: connection, requestID: requestID)
         case "auth":
             guard let token = string("token"), !token.isEmpty, token.utf8.count <= 8_192 else {
                 return refuse("invalid_message", "auth needs \"token\" (an access token)")
@@ -196,7 +198,7 @@ public final class Gateway: Service, Sendable {
                 if requestID != nil { connection.sendNow(Messages.ack(requestID: requestID)) }
             }
         default:
-            refuse("unknown_type", "unknown message type \(type.prefix(40)); use auth, subscribe, unsubscribe, command or ping")
+            refuse("unknown_type", "unknown message type \(type.prefix(40)); use auth, subscribe, unsubscribe, command, ping (and frame or shot from a camera)")
         }
     }
 

@@ -166,7 +166,9 @@ struct BenchRuntime: AsyncParsableCommand {
                     var latencies: [Double] = []
                     var errors = 0
                     var scheduled = start + .seconds(interval * Double(index) / Double(count))
-                    var shooter = Match.Side.a
+                    // A legal miss (the 1 first, a rail, nothing pocketed): the referee passes the
+                    // table every shot and the rack never ends, so the match runs for the whole load.
+                    let miss = Referee.Shot(firstContact: 1, railAfterContact: true)
                     while clock.now < end {
                         if interval > 0 {
                             if scheduled > clock.now { try await Task.sleep(until: scheduled, clock: clock) }
@@ -176,10 +178,9 @@ struct BenchRuntime: AsyncParsableCommand {
                         let sentAt = scheduled
                         do {
                             _ = try await runtime.matches.send(
-                                id, .shot(shooter: shooter, pocketed: []),
+                                id, .shot(miss, source: .scorer),
                                 context: CommandContext(principal: Self.scorer, now: Timestamp(Date()))
                             )
-                            shooter = shooter.other
                             if sentAt >= measureFrom && clock.now <= end {
                                 latencies.append(Bench.milliseconds(clock.now - sentAt))
                             }

@@ -25,6 +25,8 @@ private func run(_ commands: [(Match.Command, Principal)]) throws -> (Match.Stat
     return (state, all)
 }
 
+/// A legal break (the 1 first, four balls to a rail) and, after it, a legal miss.
+private let miss = Referee.Shot(firstContact: 1, railAfterContact: true, objectBallsToRail: 4)
 private let scheduled: [(Match.Command, Principal)] = [(.create(terms), alice)]
 private let live = scheduled + [(.start, alice)]
 private let completed = live + [(.recordRack(winner: .a, breaker: nil), alice), (.recordRack(winner: .a, breaker: nil), alice)]
@@ -56,10 +58,11 @@ struct MatchTests {
         Illegal(name: "rack before start", before: scheduled, command: .recordRack(winner: .a, breaker: nil), principal: alice, code: "match.not_live", kind: .conflict),
         Illegal(name: "rack by a non-scorer", before: live, command: .recordRack(winner: .a, breaker: nil), principal: bob, code: "match.not_scorer", kind: .forbidden),
         Illegal(name: "rack in a completed match", before: completed, command: .recordRack(winner: .b, breaker: nil), principal: alice, code: "match.finished", kind: .conflict),
-        Illegal(name: "shot in a completed match", before: completed, command: .shot(shooter: .a, pocketed: []), principal: alice, code: "match.finished", kind: .conflict),
-        Illegal(name: "shot with no rack", before: live, command: .shot(shooter: .a, pocketed: []), principal: alice, code: "match.no_rack", kind: .conflict),
-        Illegal(name: "shot pocketing ball 16", before: live + [(.startRack(breaker: nil), alice)], command: .shot(shooter: .a, pocketed: [16]), principal: alice, code: "match.invalid_shot", kind: .invalid),
-        Illegal(name: "shot pocketing a ball twice", before: live + [(.startRack(breaker: nil), alice)], command: .shot(shooter: .a, pocketed: [3, 3]), principal: alice, code: "match.invalid_shot", kind: .invalid),
+        Illegal(name: "shot in a completed match", before: completed, command: .shot(miss, source: .scorer), principal: alice, code: "match.finished", kind: .conflict),
+        Illegal(name: "shot before the start", before: scheduled, command: .shot(miss, source: .scorer), principal: alice, code: "match.not_live", kind: .conflict),
+        Illegal(name: "shot by a non-scorer", before: live, command: .shot(miss, source: .scorer), principal: bob, code: "match.not_scorer", kind: .forbidden),
+        Illegal(name: "shot pocketing ball 16", before: live, command: .shot(Referee.Shot(firstContact: 1, pocketed: [.init(ball: 16, pocket: 1)]), source: .scorer), principal: alice, code: "referee.ball_not_on_table", kind: .invalid),
+        Illegal(name: "shot pocketing a ball twice", before: live, command: .shot(Referee.Shot(firstContact: 1, pocketed: [.init(ball: 3, pocket: 1), .init(ball: 3, pocket: 2)]), source: .scorer), principal: alice, code: "referee.duplicate_ball", kind: .invalid),
         Illegal(name: "second rack start", before: live + [(.startRack(breaker: nil), alice)], command: .startRack(breaker: .b), principal: alice, code: "match.rack_in_progress", kind: .conflict),
         Illegal(name: "empty commentary", before: live, command: .commentary(""), principal: alice, code: "match.invalid_text", kind: .invalid),
         Illegal(name: "overlong commentary", before: live, command: .commentary(String(repeating: "x", count: 281)), principal: alice, code: "match.invalid_text", kind: .invalid),
@@ -99,7 +102,7 @@ struct MatchTests {
         let (state, events) = try run(live + [
             (.recordRack(winner: .b, breaker: nil), alice),
             (.startRack(breaker: nil), alice),
-            (.shot(shooter: .b, pocketed: [1, 9]), alice),
+            (.shot(miss, source: .scorer), alice),
             (.commentary("what a shot"), alice),
             (.recordRack(winner: .b, breaker: nil), alice),
         ])
@@ -145,7 +148,7 @@ struct MatchTests {
         var generator = SplitMix64(seed: 42)
         let principals = [alice, bob, carol, admin]
         let commands: [Match.Command] = [
-            .create(terms), .start, .startRack(breaker: nil), .startRack(breaker: .b), .shot(shooter: .a, pocketed: [2]),
+            .create(terms), .start, .startRack(breaker: nil), .startRack(breaker: .b), .shot(miss, source: .scorer),
             .recordRack(winner: .a, breaker: nil), .recordRack(winner: .b, breaker: .a), .commentary("nice"),
             .end(winner: .b, reason: nil), .cancel(reason: nil),
         ]

@@ -131,7 +131,8 @@ final class Driver: Sendable {
                     let t = wallNanos()
                     if inWindow(t) { probes += 1 }
                     command = #"{"type":"commentary","text":"lt \#(t)"}"#
-                default: command = #"{"type":"shot","shooter":"A","pocketed":[]}"#
+                // A legal miss for the referee (also a legal break: the 1 first, four balls to a rail).
+                default: command = #"{"type":"shot","firstContact":1,"railAfterContact":true,"objectBallsToRail":4}"#
                 }
                 client.send(Array(#"{"type":"command","room":"match:\#(match)","id":\#(step.value),"command":\#(command)}"#.utf8), flush: false)
             }

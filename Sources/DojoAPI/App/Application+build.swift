@@ -106,6 +106,7 @@ public func buildServer(
     ).register(on: router)
     AdminRoutes(storage: storage, authentication: authentication, audit: audit).register(on: router)
     CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
+    RefereeRoutes(authentication: authentication).register(on: router)
     DeviceRoutes(
         runtime: runtime, storage: storage, authentication: authentication, tokens: tokens, challenges: DeviceChallenges(),
         limiter: SharedRateLimiter(limit: configuration.authRequestsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:device:", logger: logger),

@@ -34,7 +34,20 @@ struct CommandRoutes: Sendable {
             do throws(DomainError) { command = try body.command() } catch {
                 throw APIError(.badRequest, code: error.code, message: error.message)
             }
-            return try await matchCommand(request, context, command, commandID: body.commandId)
+            return try await matchCommand(request, context, command, commandID: body.idempotencyKey)
+        }
+        // The referee's commands for scorer apps: a shot, a player's decision, a correction.
+        matches.post("/:id/shots") { request, context in
+            let shot = try await JSONBody.decode(Referee.Shot.self, request, context)
+            return try await matchCommand(request, context, .shot(shot, source: .scorer), commandID: shot.shotId)
+        }
+        matches.post("/:id/decisions") { request, context in
+            let body = try await JSONBody.decode(DecisionBody.self, request, context)
+            return try await matchCommand(request, context, .decision(body.decision, side: body.side), commandID: body.commandId)
+        }
+        matches.post("/:id/corrections") { request, context in
+            let body = try await JSONBody.decodeOptional(CancelBody.self, request, context) ?? CancelBody()
+            return try await matchCommand(request, context, .correct(reason: body.reason, venueAdmin: false), commandID: body.commandId)
         }
         matches.post("/:id/start") { request, context in
             try await matchCommand(request, context, .start, commandID: nil)
@@ -98,7 +111,8 @@ struct CommandRoutes: Sendable {
         let id = body.id ?? Self.newID()
         let terms = Match.Terms(
             playerA: body.playerA, playerB: body.playerB, gameType: body.gameType, raceTo: body.raceTo,
-            venueID: body.venueId, tableID: body.tableId, tournamentID: body.tournamentId, scorer: body.scorer
+            venueID: body.venueId, tableID: body.tableId, tournamentID: body.tournamentId, scorer: body.scorer,
+            breakRule: body.breakRule
         )
         // Validate the terms first (pure), then the references (records), then create.
         _ = try Match.decide(Match.initialState(id: id), .create(terms), CommandContext(principal: principal, now: Timestamp(Date())))
@@ -124,7 +138,10 @@ struct CommandRoutes: Sendable {
         _ request: Request, _ context: AppRequestContext, _ command: Match.Command, commandID: String?,
         id: String? = nil, principal: Principal? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        try await send(command, to: runtime.matches, request, context, commandID: commandID, id: id, principal: principal, status: status) {
+        let principal = if let principal { principal } else { try await authentication.principal(request) }
+        let id = try id ?? context.parameters.require("id")
+        let command = try await runtime.authorize(command, match: id, principal: principal)
+        return try await send(command, to: runtime.matches, request, context, commandID: commandID, id: id, principal: principal, status: status) {
             CommandView(result: $0, eventType: Match.eventType, match: $0.state)
         }
     }
@@ -172,8 +189,8 @@ struct CommandRoutes: Sendable {
 
     private static func commandID(_ request: Request, body: String?) throws -> String? {
         guard let id = request.headers[idempotencyHeader] ?? body else { return nil }
-        guard !id.isEmpty, id.utf8.count <= 128, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw APIError(.badRequest, code: "invalid_command_id", message: "a command id (Idempotency-Key) is 1–128 printable ASCII characters")
+        do throws(DomainError) { try CommandID.validate(id) } catch {
+            throw APIError(.badRequest, code: error.code, message: error.message)
         }
         return id
     }
@@ -196,12 +213,19 @@ struct CreateMatchBody: Decodable {
     var tableId: String?
     var tournamentId: String?
     var scorer: String?
+    var breakRule: Match.BreakRule?
     var commandId: String?
 }
 
 struct RackBody: Decodable {
     var winner: Match.Side
     var breaker: Match.Side?
+    var commandId: String?
+}
+
+struct DecisionBody: Decodable {
+    var decision: Referee.Option
+    var side: Match.Side?
     var commandId: String?
 }
 

@@ -3,11 +3,13 @@
 
 extension Match.Side: JSONWritable {}
 extension Match.GameType: JSONWritable {}
+extension Match.BreakRule: JSONWritable {}
 extension CheckInMethod: JSONWritable {}
 
 extension Match.Terms: JSONWritable {
     public func writeJSON(to w: inout JSONWriter) {
         w.beginObject()
+        w.member("breakRule", breakRule)
         w.member("gameType", gameType)
         w.member("playerA", playerA)
         w.member("playerB", playerB)
@@ -44,6 +46,33 @@ extension Match.Event: JSONWritable {
                 w.member("pocketed", pocketed)
                 w.member("rack", rack)
                 w.member("shooter", shooter)
+            }
+        case .shotRuled(let rack, let shooter, let shot, let ruling, let after, let source, let at):
+            w.enumCase("shotRuled") { w in
+                w.member("after", encoded: after)
+                w.member("at", at)
+                w.member("rack", rack)
+                w.member("ruling", encoded: ruling)
+                w.member("shooter", shooter)
+                w.member("shot", encoded: shot)
+                w.member("source", source)
+            }
+        case .decided(let rack, let side, let ruling, let after, let at):
+            w.enumCase("decided") { w in
+                w.member("after", encoded: after)
+                w.member("at", at)
+                w.member("rack", rack)
+                w.member("ruling", encoded: ruling)
+                w.member("side", side)
+            }
+        case .corrected(let rack, let shotID, let reason, let by, let restored, let at):
+            w.enumCase("corrected") { w in
+                w.member("at", at)
+                w.member("by", by)
+                w.member("rack", rack)
+                w.member("reason", reason)
+                w.member("restored", encoded: restored)
+                w.member("shotID", shotID)
             }
         case .rackEnded(let rack, let winner, let scoreA, let scoreB, let at):
             w.enumCase("rackEnded") { w in

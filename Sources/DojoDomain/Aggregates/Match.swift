@@ -1,9 +1,10 @@
 /// A match between two players: SCHEDULED → LIVE → COMPLETED or CANCELLED, played as a race to N
-/// racks. The referee that judges single shots comes later; here the match's scorer enters rack
-/// results directly.
+/// racks. Racks are played shot by shot with the ``Referee`` (Match+Referee.swift: shots from the
+/// scorer or the table's camera, the players' decisions, corrections, commentary), or entered
+/// whole by the scorer (`recordRack`).
 public enum Match: Aggregate {
     public static let kind = EntityKind.match
-    public static let stateFormatVersion = 1
+    public static let stateFormatVersion = 2
 
     /// Player A or B.
     public enum Side: String, Sendable, Codable, CaseIterable {
@@ -14,6 +15,14 @@ public enum Match: Aggregate {
     /// The game played in every rack.
     public enum GameType: String, Sendable, Codable, CaseIterable {
         case eightBall = "8-ball", nineBall = "9-ball", tenBall = "10-ball"
+    }
+
+    /// Who breaks the next rack.
+    public enum BreakRule: String, Sendable, Codable, CaseIterable {
+        /// The players take turns (the default).
+        case alternate
+        /// The winner of the last rack breaks.
+        case winner
     }
 
     /// The longest race accepted (first to 99 racks is already far beyond any real format).
@@ -32,11 +41,15 @@ public enum Match: Aggregate {
         public var tournamentID: String?
         /// Who may enter results; the creator when not given.
         public var scorer: String?
+        /// Who breaks after the first rack; alternate when not given.
+        public var breakRule: BreakRule?
 
         public init(
             playerA: String, playerB: String, gameType: GameType, raceTo: Int,
-            venueID: String? = nil, tableID: String? = nil, tournamentID: String? = nil, scorer: String? = nil
+            venueID: String? = nil, tableID: String? = nil, tournamentID: String? = nil, scorer: String? = nil,
+            breakRule: BreakRule? = nil
         ) {
+            self.breakRule = breakRule
             self.playerA = playerA
             self.playerB = playerB
             self.gameType = gameType
@@ -53,6 +66,8 @@ public enum Match: Aggregate {
         public var number: Int
         public var breaker: Side
         public var shots: Int
+        /// The breaker lost the table at least once (no break-and-run any more).
+        public var turnPassed = false
     }
 
     public struct State: Sendable, Codable, Equatable {
@@ -73,8 +88,18 @@ public enum Match: Aggregate {
         public var scoreB = 0
         public var racksPlayed = 0
         public var rack: Rack?
-        /// Who breaks the next rack (alternate breaks).
+        /// Who breaks the next rack.
         public var nextBreaker = Side.a
+        public var breakRule = BreakRule.alternate
+        /// The referee's view of the rack in progress (or of the last rack, with its result).
+        public var referee: Referee.Rack?
+        /// What the last judged shot changed, for a correction.
+        public var undo: Undo?
+        /// The ids of the last shots judged: a camera's replay of one appends nothing.
+        public var recentShotIDs: [String] = []
+        /// The most racks each side has trailed by (for the comeback commentary).
+        public var maxDeficitA = 0
+        public var maxDeficitB = 0
         public var winner: Side?
         public var cancelReason: String?
         public var createdAt: Timestamp?
@@ -95,7 +120,12 @@ public enum Match: Aggregate {
         case create(Terms)
         case start
         case startRack(breaker: Side?)
-        case shot(shooter: Side, pocketed: [Int])
+        /// One shot for the referee; a rack is started first when none is in progress.
+        case shot(Referee.Shot, source: ShotSource)
+        /// A player's decision (`side` nil: the sender's own side, or the side awaited for the scorer).
+        case decision(Referee.Option, side: Side?)
+        /// Reverses the last judged shot (`venueAdmin`: the transport checked the sender administers the match's venue).
+        case correct(reason: String?, venueAdmin: Bool)
         /// Ends the rack in progress with a winner, or records a whole rack when none is in progress.
         case recordRack(winner: Side, breaker: Side?)
         case commentary(String)
@@ -108,7 +138,14 @@ public enum Match: Aggregate {
         case created(terms: Terms, scorer: String, createdBy: String?, at: Timestamp)
         case started(at: Timestamp)
         case rackStarted(rack: Int, breaker: Side, at: Timestamp)
+        /// A shot entered without the referee (logs written before the referee).
         case shot(rack: Int, shooter: Side, pocketed: [Int], at: Timestamp)
+        /// A shot the referee judged, with the rack after it.
+        case shotRuled(rack: Int, shooter: Side, shot: Referee.Shot, ruling: Referee.Ruling, after: Referee.Rack, source: String, at: Timestamp)
+        /// A player's decision, with the rack after it.
+        case decided(rack: Int, side: Side, ruling: Referee.Ruling, after: Referee.Rack, at: Timestamp)
+        /// The last judged shot reversed: the state before it, restored.
+        case corrected(rack: Int, shotID: String?, reason: String?, by: String?, restored: Undo, at: Timestamp)
         case rackEnded(rack: Int, winner: Side, scoreA: Int, scoreB: Int, at: Timestamp)
         case commentary(text: String, at: Timestamp)
         case completed(winner: Side, scoreA: Int, scoreB: Int, reason: String?, at: Timestamp)
@@ -121,6 +158,8 @@ public enum Match: Aggregate {
             case .rackStarted: .rackStart
             case .rackEnded: .rackEnd
             case .shot: .shot
+            case .shotRuled(_, _, _, let ruling, _, _, _): ruling.foul == nil ? .shot : .foul
+            case .decided, .corrected: .system
             case .commentary: .commentary
             }
         }
@@ -128,6 +167,7 @@ public enum Match: Aggregate {
         public var at: Timestamp {
             switch self {
             case .created(_, _, _, let at), .started(let at), .rackStarted(_, _, let at), .shot(_, _, _, let at),
+                .shotRuled(_, _, _, _, _, _, let at), .decided(_, _, _, _, let at), .corrected(_, _, _, _, _, let at),
                 .rackEnded(_, _, _, _, let at), .commentary(_, let at), .completed(_, _, _, _, let at), .cancelled(_, let at):
                 at
             }
@@ -142,6 +182,9 @@ public enum Match: Aggregate {
         case .started: "match.started"
         case .rackStarted: "match.rack_started"
         case .shot: "match.shot"
+        case .shotRuled(_, _, _, let ruling, _, _, _): ruling.foul == nil ? "match.shot" : "match.foul"
+        case .decided: "match.decision"
+        case .corrected: "match.shot_corrected"
         case .rackEnded: "match.rack_ended"
         case .commentary: "match.commentary"
         case .completed: "match.completed"
@@ -175,14 +218,14 @@ public enum Match: Aggregate {
             }
             return [.rackStarted(rack: state.racksPlayed + 1, breaker: breaker ?? state.nextBreaker, at: now)]
 
-        case .shot(let shooter, let pocketed):
-            try requireScorer(state, context)
-            try requireLive(state, "record a shot")
-            guard let rack = state.rack else { throw DomainError(.conflict, "match.no_rack", "no rack is being played") }
-            guard pocketed.count <= 15, pocketed.allSatisfy({ (1...15).contains($0) }), Set(pocketed).count == pocketed.count else {
-                throw DomainError(.invalid, "match.invalid_shot", "pocketed balls must be distinct numbers 1–15")
-            }
-            return [.shot(rack: rack.number, shooter: shooter, pocketed: pocketed, at: now)]
+        case .shot(let shot, let source):
+            return try decideShot(state, shot, source, context)
+
+        case .decision(let option, let side):
+            return try decideDecision(state, option, side, context)
+
+        case .correct(let reason, let venueAdmin):
+            return try decideCorrection(state, reason, venueAdmin: venueAdmin, context)
 
         case .recordRack(let winner, let breaker):
             try requireScorer(state, context)
@@ -195,12 +238,7 @@ public enum Match: Aggregate {
                 number = state.racksPlayed + 1
                 events.append(.rackStarted(rack: number, breaker: breaker ?? state.nextBreaker, at: now))
             }
-            let scoreA = state.scoreA + (winner == .a ? 1 : 0)
-            let scoreB = state.scoreB + (winner == .b ? 1 : 0)
-            events.append(.rackEnded(rack: number, winner: winner, scoreA: scoreA, scoreB: scoreB, at: now))
-            if max(scoreA, scoreB) >= state.raceTo {
-                events.append(.completed(winner: winner, scoreA: scoreA, scoreB: scoreB, reason: nil, at: now))
-            }
+            events += rackEnd(state, number: number, winner: winner, at: now)
             return events
 
         case .commentary(let text):
@@ -254,14 +292,25 @@ public enum Match: Aggregate {
         return [.created(terms: terms, scorer: scorer, createdBy: principal.userID, at: context.now)]
     }
 
-    private static func requireScorer(_ state: State, _ context: CommandContext) throws(DomainError) {
+    /// RACK_END with the new score, and the match's end when the race is won.
+    static func rackEnd(_ state: State, number: Int, winner: Side, at now: Timestamp) -> [Event] {
+        let scoreA = state.scoreA + (winner == .a ? 1 : 0)
+        let scoreB = state.scoreB + (winner == .b ? 1 : 0)
+        var events: [Event] = [.rackEnded(rack: number, winner: winner, scoreA: scoreA, scoreB: scoreB, at: now)]
+        if max(scoreA, scoreB) >= state.raceTo {
+            events.append(.completed(winner: winner, scoreA: scoreA, scoreB: scoreB, reason: nil, at: now))
+        }
+        return events
+    }
+
+    static func requireScorer(_ state: State, _ context: CommandContext) throws(DomainError) {
         let principal = context.principal
         guard principal.isAdmin || principal.userID == state.scorer else {
             throw DomainError(.forbidden, "match.not_scorer", "only the match's scorer or an admin may do this")
         }
     }
 
-    private static func requireLive(_ state: State, _ action: String) throws(DomainError) {
+    static func requireLive(_ state: State, _ action: String) throws(DomainError) {
         guard state.status == .live else { throw notInStatus(state, action, expected: .live) }
     }
 
@@ -270,7 +319,7 @@ public enum Match: Aggregate {
         return DomainError(.conflict, code, "cannot \(action) a \(state.status.rawValue) match")
     }
 
-    private static func validText(_ text: String, field: String) throws(DomainError) -> String {
+    static func validText(_ text: String, field: String) throws(DomainError) -> String {
         guard !text.isEmpty, text.count <= maximumTextLength else {
             throw DomainError(.invalid, "match.invalid_text", "\(field) must be 1–\(maximumTextLength) characters")
         }
@@ -293,31 +342,40 @@ public enum Match: Aggregate {
             state.tournamentID = terms.tournamentID
             state.scorer = scorer
             state.createdBy = createdBy
+            state.breakRule = terms.breakRule ?? .alternate
             state.createdAt = at
         case .started(let at):
             state.status = .live
             state.startedAt = at
         case .rackStarted(let number, let breaker, _):
             state.rack = Rack(number: number, breaker: breaker, shots: 0)
+            state.referee = Referee.Rack(game: Referee.Game(state.gameType), breaker: breaker)
+            state.undo = nil
         case .shot:
             state.rack?.shots += 1
-        case .rackEnded(_, _, let scoreA, let scoreB, _):
-            if let rack = state.rack { state.nextBreaker = rack.breaker.other }
+        case .shotRuled, .decided, .corrected:
+            applyReferee(&state, event)
+        case .rackEnded(_, let winner, let scoreA, let scoreB, _):
+            if let rack = state.rack { state.nextBreaker = state.breakRule == .winner ? winner : rack.breaker.other }
             state.rack = nil
             state.racksPlayed += 1
             state.scoreA = scoreA
             state.scoreB = scoreB
+            state.maxDeficitA = max(state.maxDeficitA, scoreB - scoreA)
+            state.maxDeficitB = max(state.maxDeficitB, scoreA - scoreB)
         case .commentary:
             break
         case .completed(let winner, _, _, _, let at):
             state.status = .completed
             state.winner = winner
             state.rack = nil
+            state.undo = nil
             state.endedAt = at
         case .cancelled(let reason, let at):
             state.status = .cancelled
             state.cancelReason = reason
             state.rack = nil
+            state.undo = nil
             state.endedAt = at
         }
     }

@@ -1,14 +1,39 @@
 /// Any match command as one JSON object (`{"type": "recordRack", "winner": "A"}`): the body of
 /// `POST /v1/matches/{id}/commands` and the `command` of a WebSocket `command` message.
+///
+/// A `shot` carries the referee's shot observation in the same object
+/// (`{"type": "shot", "shotId": "s1", "firstContact": 1, "pocketed": [{"ball": 3, "pocket": 2}], …}`);
+/// its `shotId` is also its command id unless `commandId` is given.
 public struct MatchCommandBody: Decodable, Sendable {
     public var type: String
     public var commandId: String?
     public var breaker: Match.Side?
     public var winner: Match.Side?
-    public var shooter: Match.Side?
-    public var pocketed: [Int]?
+    public var side: Match.Side?
+    public var decision: Referee.Option?
     public var text: String?
     public var reason: String?
+    public var shot: Referee.Shot?
+
+    enum CodingKeys: String, CodingKey {
+        case type, commandId, breaker, winner, side, decision, text, reason
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        type = try c.decode(String.self, forKey: .type)
+        commandId = try c.decodeIfPresent(String.self, forKey: .commandId)
+        breaker = try c.decodeIfPresent(Match.Side.self, forKey: .breaker)
+        winner = try c.decodeIfPresent(Match.Side.self, forKey: .winner)
+        side = try c.decodeIfPresent(Match.Side.self, forKey: .side)
+        decision = try c.decodeIfPresent(Referee.Option.self, forKey: .decision)
+        text = try c.decodeIfPresent(String.self, forKey: .text)
+        reason = try c.decodeIfPresent(String.self, forKey: .reason)
+        shot = type == "shot" ? try Referee.Shot(from: decoder) : nil
+    }
+
+    /// The id that makes the command idempotent: `commandId`, else a shot's `shotId`.
+    public var idempotencyKey: String? { commandId ?? shot?.shotId }
 
     /// The command, or `invalid_command` when its type is unknown or a field it needs is missing.
     public func command() throws(DomainError) -> Match.Command {
@@ -19,7 +44,12 @@ public struct MatchCommandBody: Decodable, Sendable {
         switch type {
         case "start": return .start
         case "startRack": return .startRack(breaker: breaker)
-        case "shot": return .shot(shooter: try require(shooter, "shooter"), pocketed: pocketed ?? [])
+        case "shot": return .shot(try require(shot, "the shot"), source: .scorer)
+        case "decision":
+            let option = try require(decision, "decision")
+            return .decision(option, side: side)
+        case "concede": return .decision(.concede, side: side)
+        case "correct": return .correct(reason: reason, venueAdmin: false)
         case "recordRack": return .recordRack(winner: try require(winner, "winner"), breaker: breaker)
         case "commentary": return .commentary(try require(text, "text"))
         case "end": return .end(winner: try require(winner, "winner"), reason: reason)
@@ -27,8 +57,18 @@ public struct MatchCommandBody: Decodable, Sendable {
         default:
             throw DomainError(
                 .invalid, "invalid_command",
-                "unknown command type \(type.prefix(40)); use start, startRack, shot, recordRack, commentary, end or cancel"
+                "unknown command type \(type.prefix(40)); use start, startRack, shot, decision, concede, correct, recordRack, commentary, end or cancel"
             )
+        }
+    }
+}
+
+/// The rule for command ids (`Idempotency-Key`, `commandId`, `shotId`), the same on every transport.
+public enum CommandID {
+    /// 1–128 printable ASCII characters, or `invalid_command_id`.
+    public static func validate(_ id: String) throws(DomainError) {
+        guard !id.isEmpty, id.utf8.count <= 128, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw DomainError(.invalid, "invalid_command_id", "a command id (Idempotency-Key, commandId, shotId) is 1–128 printable ASCII characters")
         }
     }
 }

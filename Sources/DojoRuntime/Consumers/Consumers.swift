@@ -127,7 +127,7 @@ struct RecordsProjection: EventConsumer {
 
     /// Match event types that change no column of `matches`, with their seed type.
     static let rowOnlyTypes: [String: MatchEventType] = [
-        "match.shot": .shot, "match.rack_started": .rackStart, "match.commentary": .commentary,
+        "match.shot": .shot, "match.foul": .foul, "match.decision": .system, "match.rack_started": .rackStart, "match.commentary": .commentary,
     ]
 
     static func changes(match id: String, _ event: Match.Event, _ recorded: RecordedEvent) -> [RecordChange] {
@@ -147,7 +147,10 @@ struct RecordsProjection: EventConsumer {
             changes.append(.updateMatch(id: id, status: MatchStatus.completed.rawValue, scoreA: scoreA, scoreB: scoreB, startedAt: nil, endedAt: at, at: at))
         case .cancelled:
             changes.append(.updateMatchStatus(id: id, status: MatchStatus.cancelled.rawValue, endedAt: at))
-        case .rackStarted, .shot, .commentary:
+        case .corrected(_, _, _, _, let restored, _):
+            // A corrected rack-ending shot gives the score back.
+            changes.append(.updateMatch(id: id, status: MatchStatus.live.rawValue, scoreA: restored.scoreA, scoreB: restored.scoreB, startedAt: nil, endedAt: nil, at: at))
+        case .rackStarted, .shot, .shotRuled, .decided, .commentary:
             break
         }
         changes.append(.insertMatchEvent(id: "\(id)-\(recorded.sequence)", matchID: id, type: event.seedType.rawValue, payload: recorded.payload, at: at))
