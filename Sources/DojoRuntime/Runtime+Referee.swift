@@ -1,12 +1,18 @@
 public import DojoDomain
 
 extension Runtime {
-    /// The live match at a venue's table, for a camera's shot; `referee.no_live_match` when the
-    /// table has none (frames still flow), `referee.wrong_match` when the camera named another.
+    /// The match a camera's shot goes to: the one live at the device's table, or the one the
+    /// camera named if it is played at that table (live or not: a retry of a shot that ended the
+    /// match still gets its first answer). `referee.no_live_match` when the table has none (frames
+    /// still flow), `referee.wrong_match` when the camera named a match of another table.
     public func liveMatch(venueID: String, tableID: String, named: String?) async throws -> String {
         let (venue, _) = try await venues.read(venueID)
         guard let table = venue.table(tableID) else {
             throw DomainError(.notFound, "venue.unknown_table", "venue \(venueID) has no table \(tableID)")
+        }
+        if let named, !table.liveMatches.contains(named), EntityKey.isValidID(named) {
+            let (match, _) = try await matches.read(named)
+            if match.exists, match.venueID == venueID, match.tableID == tableID { return named }
         }
         guard let live = table.liveMatches.last else {
             throw DomainError(.conflict, "referee.no_live_match", "table \(tableID) has no live match: start the match before sending shots (frames still flow)")
