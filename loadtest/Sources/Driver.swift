@@ -116,15 +116,20 @@ final class Driver: Sendable {
     // MARK: Venue simulation
 
     /// A scorer: `rate` commands per second to its match (shots and timestamped commentary, a rack
-    /// recorded and a new one started every 20 commands).
-    func score(_ handler: NIOLoopBound<WSClientHandler>, match: String, rate: Double) {
+    /// recorded and a new one started every 20 commands), or with `shotsOnly` only referee shots,
+    /// each a timestamped probe (`shotId` "lt-<ns>", which the spectators' events carry).
+    func score(_ handler: NIOLoopBound<WSClientHandler>, match: String, rate: Double, shotsOnly: Bool = false) {
         let step = NIOLoopBoundBox.makeBoxSendingValue(0, eventLoop: handler.eventLoop)
         pace(handler, rate: rate) { [self] client, due in
             var probes = 0
             for _ in 0..<due {
                 step.value += 1
                 let command: String
-                switch step.value % 20 {
+                if shotsOnly {
+                    let t = wallNanos()
+                    if inWindow(t) { probes += 1 }
+                    command = #"{"type":"shot","shotId":"lt-\#(t)","firstContact":1,"railAfterContact":true,"objectBallsToRail":4}"#
+                } else { switch step.value % 20 {
                 case 0: command = #"{"type":"recordRack","winner":"A"}"#
                 case 1: command = #"{"type":"startRack"}"#
                 case let n where n % 2 == 0:
@@ -133,7 +138,7 @@ final class Driver: Sendable {
                     command = #"{"type":"commentary","text":"lt \#(t)"}"#
                 // A legal miss for the referee (also a legal break: the 1 first, four balls to a rail).
                 default: command = #"{"type":"shot","firstContact":1,"railAfterContact":true,"objectBallsToRail":4}"#
-                }
+                } }
                 client.send(Array(#"{"type":"command","room":"match:\#(match)","id":\#(step.value),"command":\#(command)}"#.utf8), flush: false)
             }
             if probes > 0 { counts.withLock { $0.probesInWindow += probes } }

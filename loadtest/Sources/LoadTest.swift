@@ -102,6 +102,8 @@ struct Venues: AsyncParsableCommand {
     @Option(help: "watchers per venue room") var watchers = 5
     @Option(help: "scorer commands per second per table") var commandRate = 1.0
     @Option(help: "camera frames per second per table") var fps = 30.0
+    @Flag(help: "scorers send only referee shots (legal misses, each a timestamped probe) instead of the command mix")
+    var shots = false
     @Option(help: "the server's auth.service.key (registering venues needs the VENUE_ADMIN role; default: $DOJO_AUTH_SERVICE_KEY)")
     var serviceKey = ProcessInfo.processInfo.environment["DOJO_AUTH_SERVICE_KEY"] ?? ""
 
@@ -129,9 +131,9 @@ struct Venues: AsyncParsableCommand {
                     cameras.append((plan.cameraRoom(v, t), try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: source) { _ in }))
                 }
             }
-            for (match, scorer) in scorers { driver.score(scorer, match: match, rate: commandRate) }
+            for (match, scorer) in scorers { driver.score(scorer, match: match, rate: commandRate, shotsOnly: shots) }
             for (room, camera) in cameras { driver.camera(camera, room: room, fps: fps) }
-            return ["commandRate": commandRate, "fps": fps]
+            return ["commandRate": commandRate, "fps": fps, "shotsOnly": shots ? 1 : 0]
         }
     }
 }

@@ -176,7 +176,7 @@ struct Runner {
         }
         print("== \(label)")
         print("connections held      \(held) (failed \(stats.connectFailures))")
-        print(String(format: "reliable delivered/s  %.0f  (%@ in window %d%@)", deliveredPerSecond, plan.kind == .venues ? "timestamped commentary probes" : "sent", plan.kind == .venues ? counts.probesInWindow : counts.sentInWindow,
+        print(String(format: "reliable delivered/s  %.0f  (%@ in window %d%@)", deliveredPerSecond, plan.kind == .venues ? "timestamped probes" : "sent", plan.kind == .venues ? counts.probesInWindow : counts.sentInWindow,
                      expected.map { String(format: ", undelivered %d of %d", max($0 - stats.eventsInWindow, 0), $0) } ?? ""))
         if stats.framesInWindow > 0 { print(String(format: "frames delivered/s    %.0f  (frames sent %d, conflated or dropped: see server metrics)", framesPerSecond, counts.framesSent)) }
         print("lost (seq gaps)       \(stats.gaps)   out of order \(stats.outOfOrder)")

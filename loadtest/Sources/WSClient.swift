@@ -255,5 +255,6 @@ enum Keys {
     static let benchRoom = Array(#""room":"bench:"#.utf8)
     static let t = Array(#""t":"#.utf8)
     static let probe = Array(#""text":"lt "#.utf8)
+    static let shotProbe = Array(#""shotId":"lt-"#.utf8)
     static let code = Array(#""code":""#.utf8)
 }

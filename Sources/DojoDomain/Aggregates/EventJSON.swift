@@ -49,20 +49,20 @@ extension Match.Event: JSONWritable {
             }
         case .shotRuled(let rack, let shooter, let shot, let ruling, let after, let source, let at):
             w.enumCase("shotRuled") { w in
-                w.member("after", encoded: after)
+                w.member("after", after)
                 w.member("at", at)
                 w.member("rack", rack)
-                w.member("ruling", encoded: ruling)
+                w.member("ruling", ruling)
                 w.member("shooter", shooter)
-                w.member("shot", encoded: shot)
+                w.member("shot", shot)
                 w.member("source", source)
             }
         case .decided(let rack, let side, let ruling, let after, let at):
             w.enumCase("decided") { w in
-                w.member("after", encoded: after)
+                w.member("after", after)
                 w.member("at", at)
                 w.member("rack", rack)
-                w.member("ruling", encoded: ruling)
+                w.member("ruling", ruling)
                 w.member("side", side)
             }
         case .corrected(let rack, let shotID, let reason, let by, let restored, let at):
@@ -71,7 +71,7 @@ extension Match.Event: JSONWritable {
                 w.member("by", by)
                 w.member("rack", rack)
                 w.member("reason", reason)
-                w.member("restored", encoded: restored)
+                w.member("restored", restored)
                 w.member("shotID", shotID)
             }
         case .rackEnded(let rack, let winner, let scoreA, let scoreB, let at):

@@ -1,5 +1,3 @@
-public import Foundation
-
 /// A small, fast JSON writer for the hot path: every event the runtime records is encoded once, and
 /// Foundation's `JSONEncoder` (generic, reflective) cost more than the rest of a command together.
 ///
@@ -108,17 +106,6 @@ public struct JSONWriter: Sendable {
         guard let value else { return }
         key(name)
         value.writeJSON(to: &self)
-    }
-
-    /// A member whose value is written by its `Encodable` conformance (JSONEncoder, keys sorted):
-    /// for nested values with many optional parts, where a hand-written form would only repeat
-    /// the synthesized one.
-    public mutating func member(_ name: String, encoded value: some Encodable) {
-        key(name)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding these value types cannot fail: no floating point, no throwing conformances.
-        raw((try? encoder.encode(value)) ?? Data("null".utf8))
     }
 
     /// Writes JSON text that is already valid (a value parsed or written elsewhere), unchanged.
