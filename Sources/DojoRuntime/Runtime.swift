@@ -21,6 +21,7 @@ public final class Runtime: Service {
     /// - Parameters:
     ///   - projections: run the records projection (off only in benchmarks that isolate the actors).
     ///   - reactions: run the reactions between entities (off only in such benchmarks).
+    ///   - consumers: further consumers of the log (the commentary hook).
     ///   - now: the clock commands are decided with (tests pass their own).
     public init(
         writer: EventLogWriter,
@@ -29,6 +30,7 @@ public final class Runtime: Service {
         logger: Logger,
         projections: Bool = true,
         reactions: Bool = true,
+        consumers extra: [any EventConsumer] = [],
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.configuration = configuration
@@ -43,6 +45,7 @@ public final class Runtime: Service {
         var consumers: [any EventConsumer] = []
         if reactions { consumers.append(MatchReactions(matches: matches, venues: venues, logger: logger, now: now)) }
         if projections { consumers.append(RecordsProjection(storage: storage, venues: venues)) }
+        consumers += extra
         let runners = consumers.map { ConsumerRunner(consumer: $0, storage: storage, configuration: configuration, logger: logger) }
         fanOut.runners = runners
         self.matches = matches

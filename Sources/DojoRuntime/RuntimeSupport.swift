@@ -105,3 +105,10 @@ extension JSONEncoder {
         return encoder
     }
 }
+
+extension RecordedEvent {
+    /// The domain event a recorded payload holds (for consumers outside the runtime).
+    public func event<A: Aggregate>(of _: A.Type) throws -> A.Event {
+        try JSONDecoder().decode(EventEnvelope<A.Event>.self, from: Data(payload.utf8)).event
+    }
+}

@@ -63,7 +63,8 @@ public func buildServer(
         configuration: configuration.writerConfiguration,
         logger: logger
     )
-    let runtime = Runtime(writer: eventLog, storage: storage, configuration: configuration.runtime, logger: logger)
+    let hooks: [any EventConsumer] = configuration.commentaryHook.map { [CommentaryHook(configuration: $0, logger: logger)] } ?? []
+    let runtime = Runtime(writer: eventLog, storage: storage, configuration: configuration.runtime, logger: logger, consumers: hooks)
     let redis = try configuration.redisURL.map { RedisConnection(endpoint: try RedisEndpoint(url: $0)) }
 
     let router = Router(context: AppRequestContext.self)

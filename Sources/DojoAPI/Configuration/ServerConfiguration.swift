@@ -56,6 +56,9 @@ import SystemPackage
 /// | `api.ratelimit.write.per.minute` | `DOJO_API_RATELIMIT_WRITE_PER_MINUTE` | `600` | writes per identity (or IP) and minute |
 /// | `api.ratelimit.read.per.minute` | `DOJO_API_RATELIMIT_READ_PER_MINUTE` | `1200` | reads per identity (or IP) and minute |
 /// | `auth.service.key` | `DOJO_AUTH_SERVICE_KEY` | none | shared key of a trusted backend that acts for users (secret, ≥ 32 characters) |
+/// | `commentary.hook.url` | `DOJO_COMMENTARY_HOOK_URL` | none (off) | an external commentary service: every COMMENTARY line is POSTed to it, signed |
+/// | `commentary.hook.secret` | `DOJO_COMMENTARY_HOOK_SECRET` | none | the HMAC-SHA256 key of those requests (secret, ≥ 32 characters; required with the URL) |
+/// | `commentary.hook.timeout.ms` | `DOJO_COMMENTARY_HOOK_TIMEOUT_MS` | `2000` | time one attempt may take |
 public struct ServerConfiguration: Sendable, Equatable {
     /// Address to listen on.
     public var host = "127.0.0.1"
@@ -106,6 +109,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var gateway = GatewayConfiguration()
     /// Sign-in providers (`google`, `apple`): the app's client id and the provider's JWKS (URL or file).
     public var oidc: [String: OIDCProviderConfiguration] = [:]
+    /// The external commentary service; nil: off.
+    public var commentaryHook: CommentaryHookConfiguration?
 
 
     /// The defaults.
@@ -206,6 +211,16 @@ public struct ServerConfiguration: Sendable, Equatable {
             default:
                 throw ConfigurationError(key: "auth.oidc.\(provider)", message: "set both audience and jwks (a URL or a file), or neither")
             }
+        }
+        if let url = Self.text(reader, "commentary.hook.url").flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw ConfigurationError(key: "commentary.hook.url", message: "must be an http:// or https:// URL")
+            }
+            guard let secret = Self.text(reader, "commentary.hook.secret", isSecret: true), secret.utf8.count >= 32 else {
+                throw ConfigurationError(key: "commentary.hook.secret", message: "the hook needs a secret of at least 32 characters (openssl rand -hex 32)")
+            }
+            let timeout = try Self.integer(reader, "commentary.hook.timeout.ms", in: 100...60_000) ?? 2_000
+            commentaryHook = CommentaryHookConfiguration(url: parsed, secret: secret, timeout: .milliseconds(timeout))
         }
         serviceKey = Self.text(reader, "auth.service.key", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         if let serviceKey, serviceKey.utf8.count < 32 {
