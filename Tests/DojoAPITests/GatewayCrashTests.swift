@@ -17,7 +17,7 @@ struct GatewayCrashTests {
         return (try #require(user["id"] as? String), try #require(reply.json["accessToken"] as? String))
     }
 
-    @Test("every command acknowledged over the socket is in the log after kill -9", arguments: Backend.allCases)
+    @Test("every command acknowledged over the socket (commentary and referee shots) is in the log after kill -9; the referee's rack is rebuilt", arguments: Backend.allCases)
     func killMidLoad(_ backend: Backend) async throws {
         try await withFreshStorage(backend) { storage, _ in
             try await seedUsers(["bob"], in: storage)
@@ -46,10 +46,11 @@ struct GatewayCrashTests {
                 for index in 0..<1_500 {
                     while inFlight.withLock({ $0 }) >= 12 { try await Task.sleep(for: .milliseconds(1)) }
                     inFlight.withLock { $0 += 1 }
-                    try await socket.send(json: [
-                        "type": "command", "room": "match:m1", "id": index, "commandId": "k\(index)",
-                        "command": ["type": "commentary", "text": "c\(index)"],
-                    ])
+                    // Every other command is a referee shot (a legal miss; the first is the break).
+                    let command: [String: any Sendable] = index % 2 == 0
+                        ? ["type": "commentary", "text": "c\(index)"]
+                        : ["type": "shot", "shotId": "k\(index)", "firstContact": 1, "railAfterContact": true, "objectBallsToRail": 4]
+                    try await socket.send(json: ["type": "command", "room": "match:m1", "id": index, "commandId": "k\(index)", "command": command])
                 }
             }
             // Kill mid-load: once some commands are acknowledged, at a random moment after.
@@ -78,8 +79,13 @@ struct GatewayCrashTests {
                 texts[event["seq"] as! Int] = body
             }
             for (index, sequence) in acknowledged {
-                #expect(sequence <= head && texts[sequence]?.contains("\"c\(index)\"") == true, "acknowledged command \(index) at \(sequence) is missing")
+                let mark = index % 2 == 0 ? "\"c\(index)\"" : "\"shotId\":\"k\(index)\""
+                #expect(sequence <= head && texts[sequence]?.contains(mark) == true, "acknowledged command \(index) at \(sequence) is missing")
             }
+            // The match rebuilt from its snapshot and log has judged exactly the shots in the log.
+            let shotsInLog = texts.values.filter { $0.contains("\"shotRuled\"") }.count
+            let state = try await Client(port: restarted.port, key: CrashTests.serviceKey).get("/v1/matches/m1").json["match"] as? [String: Any]
+            #expect((state?["referee"] as? [String: Any])?["shots"] as? Int == shotsInLog && shotsInLog >= 10)
         }
     }
 
