@@ -1,5 +1,6 @@
 import ArgumentParser
 import Crypto
+import DojoAPI
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -19,7 +20,7 @@ struct Device: AsyncParsableCommand {
         func run() async throws {
             if !force, FileManager.default.fileExists(atPath: out) { throw ValidationError("\(out) exists; use --force to replace it") }
             let key = Curve25519.Signing.PrivateKey()
-            let file = DeviceKeyFile(privateKey: base64URL(key.rawRepresentation), publicKey: base64URL(key.publicKey.rawRepresentation))
+            let file = DeviceKeyFile(privateKey: Base64URL.encode(key.rawRepresentation), publicKey: Base64URL.encode(key.publicKey.rawRepresentation))
             let data = try JSONEncoder().encode(file)
             guard FileManager.default.createFile(atPath: out, contents: data, attributes: [.posixPermissions: 0o600]) else {
                 throw ValidationError("cannot write \(out)")
@@ -44,13 +45,13 @@ struct Token: AsyncParsableCommand {
         func run() async throws {
             guard let data = FileManager.default.contents(atPath: key),
                 let file = try? JSONDecoder().decode(DeviceKeyFile.self, from: data),
-                let seed = decodeBase64URL(file.privateKey)
+                let seed = Base64URL.decode(file.privateKey)
             else { throw ValidationError("\(key) is not a device key file") }
             let privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: seed)
             let challenge = try await post("/v1/devices/token", ["deviceId": device])
             guard let nonce = challenge["nonce"] as? String else { throw ValidationError("no nonce in \(challenge)") }
             let signature = try privateKey.signature(for: Data(("dojopool-device-token:" + nonce).utf8))
-            let answer = try await post("/v1/devices/token", ["deviceId": device, "nonce": nonce, "signature": base64URL(signature)])
+            let answer = try await post("/v1/devices/token", ["deviceId": device, "nonce": nonce, "signature": Base64URL.encode(signature)])
             if json {
                 print(String(decoding: try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys]), as: UTF8.self))
             } else {
@@ -84,12 +85,3 @@ struct DeviceKeyFile: Codable {
     var publicKey: String
 }
 
-private func base64URL(_ data: some DataProtocol) -> String {
-    Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-}
-
-private func decodeBase64URL(_ text: String) -> Data? {
-    var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-    while base64.count % 4 != 0 { base64 += "=" }
-    return Data(base64Encoded: base64)
-}

@@ -69,4 +69,32 @@ struct ProtocolTests {
         #expect(ring.after(4).map(\.seq) == [5])
         #expect(ring.after(5).isEmpty)
     }
+
+    @Test("UTF-8 validation in place agrees with the standard library, on edge cases and random bytes")
+    func utf8() {
+        let cases: [[UInt8]] = [
+            [], Array("plain ascii".utf8), Array("ünïcødé ✓ 🎱".utf8),
+            [0xC0, 0x80], [0xC1, 0xBF], [0xC2, 0x80], [0xDF, 0xBF],  // overlong two-byte; the first valid ones
+            [0xE0, 0x9F, 0xBF], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xED, 0xA0, 0x80],  // overlong; surrogates
+            [0xF0, 0x8F, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80],
+            [0x80], [0xBF], [0xFE], [0xFF], [0xE2, 0x82], [0xF0, 0x9F, 0x8E], [0x61, 0xC3], [0xC3, 0x28], [0xE2, 0x28, 0xA1],
+        ]
+        for bytes in cases {
+            #expect(UTF8Validation.isValid(bytes) == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes)")
+        }
+        var state: UInt64 = 0x5EED
+        for _ in 0..<20_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let count = Int(state >> 60)
+            var bytes: [UInt8] = []
+            for k in 0..<count {
+                let r = UInt8(truncatingIfNeeded: (state >> UInt64(8 * (k % 7))) &+ UInt64(k) &* 0x9E)
+                // Bias towards the interesting ranges: lead bytes and continuations.
+                bytes.append(k % 3 == 0 ? r : (0x80 | (r & 0x3F)))
+            }
+            #expect(UTF8Validation.isValid(bytes) == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes)")
+            let buffer = ByteBuffer(bytes: bytes)
+            #expect(UTF8Validation.isValid(buffer.readableBytesView) == UTF8Validation.isValid(bytes))
+        }
+    }
 }

@@ -91,13 +91,14 @@ public struct SigningKeyFile: Codable, Sendable {
     }
 }
 
-enum Base64URL {
-    static func encode(_ data: some DataProtocol) -> String {
+/// Base64url without padding (RFC 4648 §5), as JWTs, JWKs and device keys use it.
+public enum Base64URL {
+    public static func encode(_ data: some DataProtocol) -> String {
         Data(data).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    static func decode(_ text: some StringProtocol) -> Data? {
+    public static func decode(_ text: some StringProtocol) -> Data? {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         return Data(base64Encoded: base64)

@@ -211,7 +211,7 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         if payload.readableBytes == 1 { return protocolError("a close payload of one byte") }
         if let received: UInt16 = payload.readInteger() {
             guard Wire.isValidCloseCode(received) else { return protocolError("invalid close code \(received)") }
-            guard String(validating: payload.readableBytesView, as: UTF8.self) != nil else {
+            guard UTF8Validation.isValid(payload.readableBytesView) else {
                 return close(CloseCode.invalidPayload, "close reason is not UTF-8", waitForPeer: false)
             }
             code = received
@@ -232,7 +232,7 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         guard bytes.count <= limits.maximumMessageBytes else {
             return close(CloseCode.messageTooBig, "message larger than \(limits.maximumMessageBytes) bytes", waitForPeer: false)
         }
-        guard String(validating: bytes, as: UTF8.self) != nil else {
+        guard UTF8Validation.isValid(bytes) else {
             return close(CloseCode.invalidPayload, "text message is not valid UTF-8", waitForPeer: false)
         }
         gateway.metrics.received()
