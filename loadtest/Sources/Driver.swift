@@ -145,15 +145,31 @@ final class Driver: Sendable {
         }
     }
 
-    /// A camera node: `fps` ball-position frames per second to its table's frame room.
-    func camera(_ handler: NIOLoopBound<WSClientHandler>, room: String, fps: Double) {
+    /// A camera device: `fps` ball-position frames per second (validated by the server and
+    /// published to its table's frame room; `t` is the send time, which the spectators read back).
+    func camera(_ handler: NIOLoopBound<WSClientHandler>, fps: Double) {
         let balls = (1...15).map { "[\($0),\(Double($0) / 8),\(Double($0 % 7) / 7)]" }.joined(separator: ",")
         pace(handler, rate: fps) { [self] client, due in
             for _ in 0..<due {
-                let text = #"{"type":"publish","room":"\#(room)","lossy":true,"data":{"t":\#(wallNanos()),"balls":[\#(balls)]}}"#
+                let text = #"{"type":"frame","t":\#(wallNanos()),"balls":[\#(balls)]}"#
                 client.send(Array(text.utf8), flush: false)
             }
             counts.withLock { $0.framesSent += due }
+        }
+    }
+
+    /// A camera device reporting `rate` shots per second to the match live at its table (legal
+    /// misses; each `shotId` carries the send time, a probe the spectators' events carry back).
+    func cameraShots(_ handler: NIOLoopBound<WSClientHandler>, rate: Double) {
+        pace(handler, rate: rate) { [self] client, due in
+            var probes = 0
+            for _ in 0..<due {
+                let t = wallNanos()
+                if inWindow(t) { probes += 1 }
+                let text = #"{"type":"shot","shotId":"lt-\#(t)","firstContact":1,"railAfterContact":true,"objectBallsToRail":4}"#
+                client.send(Array(text.utf8), flush: false)
+            }
+            if probes > 0 { counts.withLock { $0.probesInWindow += probes } }
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -104,6 +105,8 @@ struct Venues: AsyncParsableCommand {
     @Option(help: "camera frames per second per table") var fps = 30.0
     @Flag(help: "scorers send only referee shots (legal misses, each a timestamped probe) instead of the command mix")
     var shots = false
+    @Flag(help: "the camera devices send the referee shots (at --command-rate) instead of the scorers")
+    var cameraShots = false
     @Option(help: "the server's auth.service.key (registering venues needs the VENUE_ADMIN role; default: $DOJO_AUTH_SERVICE_KEY)")
     var serviceKey = ProcessInfo.processInfo.environment["DOJO_AUTH_SERVICE_KEY"] ?? ""
 
@@ -117,7 +120,7 @@ struct Venues: AsyncParsableCommand {
         plan.watchers = watchers
         plan.sourceAddresses = common.sources
         guard serviceKey.utf8.count >= 32 else { throw ValidationError("venues needs --service-key (or DOJO_AUTH_SERVICE_KEY): the server's auth.service.key") }
-        let token = try await Setup(port: common.port, serviceKey: serviceKey).venues(plan)
+        let (token, cameraTokens) = try await Setup(port: common.port, serviceKey: serviceKey).venues(plan)
         try await Runner(plan: plan, common: common, label: "venues \(venues) × \(tables), \(spectators) spectators/match, \(fps) fps").run { driver, group in
             // Connect every scorer and camera first, then start them all together.
             var scorers: [(String, NIOLoopBound<WSClientHandler>)] = []
@@ -128,12 +131,19 @@ struct Venues: AsyncParsableCommand {
                     scorers.append((plan.matchID(v, t), try await connectWebSocket(
                         group: group, host: plan.host, port: plan.port, source: source, headers: ["Authorization": "Bearer \(token)"]
                     ) { _ in }))
-                    cameras.append((plan.cameraRoom(v, t), try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: source) { _ in }))
+                    cameras.append((plan.cameraRoom(v, t), try await connectWebSocket(
+                        group: group, host: plan.host, port: plan.port, source: source, headers: ["Authorization": "Bearer \(cameraTokens[v * tables + t])"]
+                    ) { _ in }))
                 }
             }
-            for (match, scorer) in scorers { driver.score(scorer, match: match, rate: commandRate, shotsOnly: shots) }
-            for (room, camera) in cameras { driver.camera(camera, room: room, fps: fps) }
-            return ["commandRate": commandRate, "fps": fps, "shotsOnly": shots ? 1 : 0]
+            if !cameraShots {
+                for (match, scorer) in scorers { driver.score(scorer, match: match, rate: commandRate, shotsOnly: shots) }
+            }
+            for (_, camera) in cameras {
+                driver.camera(camera, fps: fps)
+                if cameraShots { driver.cameraShots(camera, rate: commandRate) }
+            }
+            return ["commandRate": commandRate, "fps": fps, "shotsOnly": shots ? 1 : 0, "cameraShots": cameraShots ? 1 : 0]
         }
     }
 }
@@ -178,11 +188,14 @@ struct Setup {
         return (id, token)
     }
 
-    func venues(_ plan: Plan) async throws -> String {
+    /// Creates the venues and, per table, a live match and a camera device signed in for the table
+    /// (an Ed25519 key registered with the venue, then the challenge signed). Returns the scorer's
+    /// token and the cameras' tokens (index `v * tables + t`).
+    func venues(_ plan: Plan) async throws -> (String, [String]) {
         let scorer = try await user("ltscorer")
         let opponent = try await user("ltopponent")
         let started = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let cameras = try await withThrowingTaskGroup(of: [(Int, String)].self) { group in
             for v in 0..<plan.venues {
                 group.addTask {
                     _ = try await request("POST", "/v1/venues", token: nil, actingFor: scorer.id, ["id": plan.venueID(v), "name": "Load hall \(v)", "lat": 1.0, "lng": 2.0])
@@ -195,11 +208,35 @@ struct Setup {
                         _ = try await request("POST", "/v1/matches/\(plan.matchID(v, t))/start", token: scorer.token, [:])
                         _ = try await request("POST", "/v1/matches/\(plan.matchID(v, t))/commands", token: scorer.token, ["type": "startRack"])
                     }
+                    var tokens: [(Int, String)] = []
+                    for t in 0..<plan.tables {
+                        tokens.append((v * plan.tables + t, try await camera(venue: plan.venueID(v), table: plan.tableID(v, t), owner: scorer.token)))
+                    }
+                    return tokens
                 }
             }
-            try await group.waitForAll()
+            var all = [String](repeating: "", count: plan.venues * plan.tables)
+            for try await tokens in group { for (index, token) in tokens { all[index] = token } }
+            return all
         }
-        FileHandle.standardError.write(Data("setup: \(plan.venues) venues, \(plan.venues * plan.tables) live matches in \(ContinuousClock.now - started)\n".utf8))
-        return scorer.token
+        FileHandle.standardError.write(Data("setup: \(plan.venues) venues, \(plan.venues * plan.tables) live matches and camera devices in \(ContinuousClock.now - started)\n".utf8))
+        return (scorer.token, cameras)
+    }
+
+    /// A camera device for a table: registered by the venue's owner, signed in with its key.
+    func camera(venue: String, table: String, owner: String) async throws -> String {
+        let key = Curve25519.Signing.PrivateKey()
+        let registered = try await request("POST", "/v1/venues/\(venue)/devices", token: owner, ["tableId": table, "publicKey": base64URL(key.publicKey.rawRepresentation)])
+        guard let id = (registered["device"] as? [String: Any])?["id"] as? String else { throw LoadError("no device in \(registered)") }
+        let challenge = try await request("POST", "/v1/devices/token", token: nil, ["deviceId": id])
+        guard let nonce = challenge["nonce"] as? String else { throw LoadError("no nonce in \(challenge)") }
+        let signature = try key.signature(for: Data(("dojopool-device-token:" + nonce).utf8))
+        let answer = try await request("POST", "/v1/devices/token", token: nil, ["deviceId": id, "nonce": nonce, "signature": base64URL(signature)])
+        guard let token = answer["accessToken"] as? String else { throw LoadError("no device token in \(answer)") }
+        return token
+    }
+
+    private func base64URL(_ data: some DataProtocol) -> String {
+        Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }

@@ -31,7 +31,8 @@ struct Plan: Codable, Sendable {
     func venueID(_ v: Int) -> String { "\(runID)v\(v)" }
     func tableID(_ v: Int, _ t: Int) -> String { "\(runID)v\(v)t\(t)" }
     func matchID(_ v: Int, _ t: Int) -> String { "\(runID)m\(v)x\(t)" }
-    func cameraRoom(_ v: Int, _ t: Int) -> String { "bench:\(runID)c\(v)x\(t)" }
+    /// The table's frame room, where its camera device's frames go.
+    func cameraRoom(_ v: Int, _ t: Int) -> String { "table:\(tableID(v, t))" }
 
     /// The rooms subscriber `k` follows.
     func rooms(ofSubscriber k: Int) -> [String] {
