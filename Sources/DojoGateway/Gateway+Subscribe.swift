@@ -214,7 +214,7 @@ extension Gateway {
                 switch name.kind {
                 case .match:
                     let (state, seq) = try await runtime.matches.read(name.id)
-                    result = .success((Array(try encoder.encode(state)), seq, state.exists))
+                    result = .success((Array(try encoder.encode(state.view)), seq, state.exists))
                 default:
                     let (state, seq) = try await runtime.venues.read(name.id)
                     result = .success((Array(try encoder.encode(state)), seq, state.exists))

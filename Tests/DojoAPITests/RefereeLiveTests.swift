@@ -165,6 +165,11 @@ struct RefereeLiveTests {
             #expect(shot.0 == .ok)
             let events = shot.1["events"] as? [[String: Any]] ?? []
             #expect(events.map { $0["type"] as? String } == ["match.rack_started", "match.shot"])
+            // The public state: the referee's rack and whether the last shot can be corrected, not the
+            // actor's bookkeeping.
+            let view = try #require(try await h.rest("/v1/matches/r1", .get)["match"] as? [String: Any])
+            #expect(view["correctable"] as? Bool == true && view["lastShotId"] as? String == "p1" && view["referee"] != nil)
+            #expect(view["recentShotIDs"] == nil && view["undo"] == nil && view["maxDeficitA"] == nil)
             let replay = try await h.post("/v1/matches/r1/shots", ["shotId": "p1", "firstContact": 1], headers: h.serviceHeaders("alice"))
             #expect(replay.0 == .ok && replay.1["duplicate"] as? Bool == true)
             let bobShot = try await h.post("/v1/matches/r1/shots", ["shotId": "p2", "firstContact": 3, "pushOut": true], headers: h.serviceHeaders("bob"))

@@ -26,7 +26,7 @@ struct CommandRoutes: Sendable {
             let id = try context.parameters.require("id")
             let (state, sequence) = try await runtime.matches.read(id)
             guard state.exists else { throw DomainError(.notFound, "match.not_found", "match \(id) does not exist") }
-            return try Response.json(.ok, EntityView(sequence: sequence, match: state))
+            return try Response.json(.ok, EntityView(sequence: sequence, match: state.view))
         }
         matches.post("/:id/commands") { request, context in
             let body = try await JSONBody.decode(MatchCommandBody.self, request, context)
@@ -142,7 +142,7 @@ struct CommandRoutes: Sendable {
         let id = try id ?? context.parameters.require("id")
         let command = try await runtime.authorize(command, match: id, principal: principal)
         return try await send(command, to: runtime.matches, request, context, commandID: commandID, id: id, principal: principal, status: status) {
-            CommandView(result: $0, eventType: Match.eventType, match: $0.state)
+            CommandView(result: $0, eventType: Match.eventType, match: $0.state.view)
         }
     }
 
@@ -276,7 +276,7 @@ struct CheckInBody: Decodable {
 
 struct EntityView: Encodable {
     var sequence: Int64
-    var match: Match.State?
+    var match: Match.State.View?
     var venue: Venue.State?
 }
 
@@ -285,7 +285,7 @@ struct CommandView: Encodable {
     var firstSequence: Int64?
     var duplicate: Bool
     var events: [TypedEvent]
-    var match: Match.State?
+    var match: Match.State.View?
     var venue: Venue.State?
 
     struct TypedEvent: Encodable {
@@ -294,7 +294,7 @@ struct CommandView: Encodable {
         var event: AnyEncodable
     }
 
-    init<A: Aggregate>(result: CommandResult<A>, eventType: (A.Event) -> String, match: Match.State? = nil, venue: Venue.State? = nil) {
+    init<A: Aggregate>(result: CommandResult<A>, eventType: (A.Event) -> String, match: Match.State.View? = nil, venue: Venue.State? = nil) {
         sequence = result.sequence
         firstSequence = result.firstSequence
         duplicate = result.duplicate
