@@ -264,6 +264,38 @@ struct RuntimeTests {
         }
     }
 
+    @Test("the records follow live play: SHOT and FOUL rows, and a corrected rack-ending shot gives the score back", arguments: Backend.allCases)
+    func refereeRecords(_ backend: Backend) async throws {
+        try await withFreshStorage(backend) { storage, _ in
+            try await seedUsers(["alice", "bob"], in: storage)
+            try await withRuntime(storage, projections: true) { runtime in
+                _ = try await runtime.matches.send("m2", .create(.init(playerA: "alice", playerB: "bob", gameType: .nineBall, raceTo: 3)), context: ctx())
+                _ = try await runtime.matches.send("m2", .start, context: ctx())
+                for shot in [
+                    Referee.Shot(shotId: "s1", firstContact: 1, railAfterContact: true, objectBallsToRail: 4),  // A breaks: nothing
+                    Referee.Shot(shotId: "s2", firstContact: 1, cueBallPocketed: true),  // B scratches
+                    Referee.Shot(shotId: "s3", firstContact: 1, pocketed: [.init(ball: 9, pocket: 2)]),  // A makes the 9
+                ] {
+                    _ = try await runtime.matches.send("m2", .shot(shot, source: .scorer), context: ctx())
+                }
+                await runtime.drainConsumers()
+                func score() async throws -> Int {
+                    let rows = try await storage.withSQL { db in try await db.select().column("score_a").from("matches").where("id", .equal, "m2").all() }
+                    return try rows.first?.decode(column: "score_a", as: Int.self) ?? -1
+                }
+                #expect(try await score() == 1)
+                _ = try await runtime.matches.send("m2", .correct(reason: "review", venueAdmin: false), context: ctx())
+                await runtime.drainConsumers()
+                #expect(try await score() == 0)
+                let events = try await storage.withSQL { db in
+                    try await db.select().column("type").from("match_events").where("match_id", .equal, "m2").orderBy("id").all()
+                }
+                let types = try events.map { try $0.decode(column: "type", as: String.self) }
+                #expect(types == ["SYSTEM", "SYSTEM", "RACK_START", "SHOT", "FOUL", "SHOT", "RACK_END", "COMMENTARY", "SYSTEM"], "\(types)")
+            }
+        }
+    }
+
     @Test("many matches at once: every acknowledged command is in the log, in order", arguments: Backend.allCases)
     func manyMatches(_ backend: Backend) async throws {
         try await withFreshStorage(backend) { storage, _ in
