@@ -175,6 +175,24 @@ struct RefereePropertyTests {
         let brief = try decoder.decode(R.Rack.self, from: Data(#"{"game":"9ball","onTable":[4,9],"shooter":"B"}"#.utf8))
         try brief.validate()
         #expect(brief.pocketed == [1, 2, 3, 5, 6, 7, 8] && brief.breaker == .b && !brief.breakShot)
+
+        // Ball in hand: a flag and its area (the area alone is read too).
+        for (members, expected) in [
+            (#""ballInHand":true,"ballInHandArea":"kitchen""#, R.BallInHand.kitchen),
+            (#""ballInHand":true"#, .anywhere),
+            (#""ballInHand":"kitchen""#, .kitchen),
+            (#""ballInHand":false"#, nil),
+            (#""ballInHandArea":"anywhere""#, .anywhere),
+        ] as [(String, R.BallInHand?)] {
+            let rack = try decoder.decode(R.Rack.self, from: Data(#"{"game":"9ball","onTable":[4,9],"shooter":"B",\#(members)}"#.utf8))
+            #expect(rack.ballInHand == expected, "\(members)")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var inHand = brief
+        inHand.ballInHand = .kitchen
+        #expect(String(decoding: try encoder.encode(inHand), as: UTF8.self).contains(#""ballInHand":true,"ballInHandArea":"kitchen""#))
+        #expect(String(decoding: try encoder.encode(brief), as: UTF8.self).contains(#""ballInHand":false,"breakShot""#))
     }
 
     @Test("the rack, shot and ruling read back from their JSON")

@@ -57,7 +57,8 @@ extension Referee.Rack: JSONWritable {
     public func writeJSON(to w: inout JSONWriter) {
         w.beginObject()
         w.member("awaiting", awaiting)
-        w.member("ballInHand", ballInHand)
+        w.member("ballInHand", ballInHand != nil)
+        w.member("ballInHandArea", ballInHand)
         w.member("breakShot", breakShot)
         w.member("breaker", breaker)
         w.member("fouls", fouls)
@@ -97,7 +98,8 @@ extension Referee.Ruling: JSONWritable {
     public func writeJSON(to w: inout JSONWriter) {
         w.beginObject()
         w.member("awaiting", awaiting)
-        w.member("ballInHand", ballInHand)
+        w.member("ballInHand", ballInHand != nil)
+        w.member("ballInHandArea", ballInHand)
         w.member("continues", continues)
         w.member("decision", decision)
         w.member("foul", foul)

@@ -17,7 +17,8 @@ extension Referee {
         public var openTable: Bool
         /// 8-ball: each player's group, once assigned.
         public var groups: PerPlayer<Group>?
-        /// Where the shooter may place the cue ball, nil when it is played where it lies.
+        /// Where the shooter may place the cue ball, nil when it is played where it lies. JSON:
+        /// `"ballInHand": true, "ballInHandArea": "anywhere"|"kitchen"`, or `"ballInHand": false`.
         public var ballInHand: BallInHand?
         /// 9/10-ball: consecutive fouls per player in this rack (§6.14); always 0 in 8-ball.
         public var fouls: PerPlayer<Int>
@@ -53,7 +54,7 @@ extension Referee {
         }
 
         enum CodingKeys: String, CodingKey {
-            case game, onTable, pocketed, breaker, shooter, breakShot, openTable, groups, ballInHand, fouls, warned, pushOutAvailable, awaiting, result, shots
+            case game, onTable, pocketed, breaker, shooter, breakShot, openTable, groups, ballInHand, ballInHandArea, fouls, warned, pushOutAvailable, awaiting, result, shots
         }
 
         /// Reads a rack; besides `game`, `onTable` and `shooter` every member has a default
@@ -70,13 +71,43 @@ extension Referee {
             breakShot = try c.decodeIfPresent(Bool.self, forKey: .breakShot) ?? false
             groups = try c.decodeIfPresent(PerPlayer<Group>.self, forKey: .groups)
             openTable = try c.decodeIfPresent(Bool.self, forKey: .openTable) ?? (game == .eightBall && groups == nil)
-            ballInHand = try c.decodeIfPresent(BallInHand.self, forKey: .ballInHand)
+            ballInHand = try Self.decodeBallInHand(c, flag: .ballInHand, area: .ballInHandArea)
             fouls = try c.decodeIfPresent(PerPlayer<Int>.self, forKey: .fouls) ?? PerPlayer(a: 0, b: 0)
             warned = try c.decodeIfPresent(PerPlayer<Bool>.self, forKey: .warned) ?? PerPlayer(a: false, b: false)
             pushOutAvailable = try c.decodeIfPresent(Bool.self, forKey: .pushOutAvailable) ?? false
             awaiting = try c.decodeIfPresent(PendingDecision.self, forKey: .awaiting)
             result = try c.decodeIfPresent(RackResult.self, forKey: .result)
             shots = try c.decodeIfPresent(Int.self, forKey: .shots) ?? 0
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(game, forKey: .game)
+            try c.encode(onTable, forKey: .onTable)
+            try c.encode(pocketed, forKey: .pocketed)
+            try c.encode(breaker, forKey: .breaker)
+            try c.encode(shooter, forKey: .shooter)
+            try c.encode(breakShot, forKey: .breakShot)
+            try c.encode(openTable, forKey: .openTable)
+            try c.encodeIfPresent(groups, forKey: .groups)
+            try c.encode(ballInHand != nil, forKey: .ballInHand)
+            try c.encodeIfPresent(ballInHand, forKey: .ballInHandArea)
+            try c.encode(fouls, forKey: .fouls)
+            try c.encode(warned, forKey: .warned)
+            try c.encode(pushOutAvailable, forKey: .pushOutAvailable)
+            try c.encodeIfPresent(awaiting, forKey: .awaiting)
+            try c.encodeIfPresent(result, forKey: .result)
+            try c.encode(shots, forKey: .shots)
+        }
+
+        /// Ball in hand as `"ballInHand": true, "ballInHandArea": "kitchen"` (the area defaults to
+        /// anywhere), `"ballInHand": false`, or the area alone (`"ballInHand": "kitchen"` too).
+        static func decodeBallInHand<K: CodingKey>(_ c: KeyedDecodingContainer<K>, flag: K, area: K) throws -> BallInHand? {
+            let named = try c.decodeIfPresent(BallInHand.self, forKey: area)
+            if let inHand = try? c.decodeIfPresent(Bool.self, forKey: flag) {
+                return inHand ? (named ?? .anywhere) : nil
+            }
+            return try c.decodeIfPresent(BallInHand.self, forKey: flag) ?? named
         }
 
         /// The lowest-numbered object ball on the table (the ball to hit first in 9/10-ball).

@@ -16,7 +16,8 @@ extension Referee {
         public var next: Player?
         /// True when the same player stays at the table.
         public var continues: Bool
-        /// Where the next player may place the cue ball.
+        /// Where the next player may place the cue ball (JSON: `ballInHand` true/false and
+        /// `ballInHandArea`, as in the rack).
         public var ballInHand: BallInHand?
         /// Balls put back on the table.
         public var spotted: [Int]
@@ -55,6 +56,54 @@ extension Referee {
             rule = ""
             rules = []
             summary = ""
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case player, decision, legal, fouls, foul, next, continues, ballInHand, ballInHandArea, spotted, groupsAssigned
+            case awaiting, warning, result, rerack, rule, rules, summary
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            player = try c.decode(Player.self, forKey: .player)
+            decision = try c.decodeIfPresent(Option.self, forKey: .decision)
+            legal = try c.decode(Bool.self, forKey: .legal)
+            fouls = try c.decode([Foul].self, forKey: .fouls)
+            foul = try c.decodeIfPresent(Foul.self, forKey: .foul)
+            next = try c.decodeIfPresent(Player.self, forKey: .next)
+            continues = try c.decode(Bool.self, forKey: .continues)
+            ballInHand = try Rack.decodeBallInHand(c, flag: .ballInHand, area: .ballInHandArea)
+            spotted = try c.decode([Int].self, forKey: .spotted)
+            groupsAssigned = try c.decodeIfPresent(PerPlayer<Group>.self, forKey: .groupsAssigned)
+            awaiting = try c.decodeIfPresent(PendingDecision.self, forKey: .awaiting)
+            warning = try c.decodeIfPresent(Player.self, forKey: .warning)
+            result = try c.decodeIfPresent(RackResult.self, forKey: .result)
+            rerack = try c.decode(Bool.self, forKey: .rerack)
+            rule = try c.decode(String.self, forKey: .rule)
+            rules = try c.decode([String].self, forKey: .rules)
+            summary = try c.decode(String.self, forKey: .summary)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(player, forKey: .player)
+            try c.encodeIfPresent(decision, forKey: .decision)
+            try c.encode(legal, forKey: .legal)
+            try c.encode(fouls, forKey: .fouls)
+            try c.encodeIfPresent(foul, forKey: .foul)
+            try c.encodeIfPresent(next, forKey: .next)
+            try c.encode(continues, forKey: .continues)
+            try c.encode(ballInHand != nil, forKey: .ballInHand)
+            try c.encodeIfPresent(ballInHand, forKey: .ballInHandArea)
+            try c.encode(spotted, forKey: .spotted)
+            try c.encodeIfPresent(groupsAssigned, forKey: .groupsAssigned)
+            try c.encodeIfPresent(awaiting, forKey: .awaiting)
+            try c.encodeIfPresent(warning, forKey: .warning)
+            try c.encodeIfPresent(result, forKey: .result)
+            try c.encode(rerack, forKey: .rerack)
+            try c.encode(rule, forKey: .rule)
+            try c.encode(rules, forKey: .rules)
+            try c.encode(summary, forKey: .summary)
         }
 
         /// Records a rule applied; the first recorded is the deciding one.
