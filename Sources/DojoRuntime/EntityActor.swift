@@ -307,6 +307,7 @@ actor EntityActor<A: Aggregate> {
             for (id, receipt) in batchReceipts { receipts.set(id, receipt) }
             for (source, seq) in batchCauses { causes.set(source, seq) }
             environment.metrics.appended(A.kind, events: newEvents.count)
+            for event in newEvents { environment.metrics.recorded(type: event.type) }
             finish(jobs, outcomes, typed, appendError: nil)
             var committed: [CommittedEvent] = []
             committed.reserveCapacity(newEvents.count)
@@ -342,6 +343,7 @@ actor EntityActor<A: Aggregate> {
                     job.continuation.resume(throwing: error)
                 }
                 environment.metrics.command(A.kind, outcome: "refused", since: job.enqueued)
+                if let error = error as? DomainError { environment.metrics.refused(A.kind, code: error.code) }
             case .unchanged(let duplicate):
                 if let appendError, decidedOnTentativeState {
                     job.continuation.resume(throwing: appendError)

@@ -1,5 +1,6 @@
 import DojoDomain
 import Metrics
+import Synchronization
 
 /// The runtime's metrics (swift-metrics; exported by `/metrics`). Created once per kind so the
 /// command path does not look anything up.
@@ -38,9 +39,34 @@ struct RuntimeMetrics: Sendable {
     }
 
     private let kinds: [EntityKind: PerKind]
+    /// Counters by event type and by refusal code, made on first use (both sets are finite: the
+    /// domain's event types and error codes).
+    private let labelled = Labelled()
+
+    private final class Labelled: Sendable {
+        let counters = Mutex<[String: Counter]>([:])
+
+        func increment(_ label: String, _ dimensions: [(String, String)], by amount: Int = 1) {
+            let key = label + dimensions.map { "|\($0.1)" }.joined()
+            let counter = counters.withLock { counters in
+                if let counter = counters[key] { return counter }
+                let counter = Counter(label: label, dimensions: dimensions)
+                counters[key] = counter
+                return counter
+            }
+            counter.increment(by: amount)
+        }
+    }
 
     init() {
         kinds = Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { ($0, PerKind($0)) })
+    }
+
+    /// An event recorded durably (`dojo_events_recorded_total{type}`: shots, fouls, racks, …).
+    func recorded(type: String) { labelled.increment("dojo_events_recorded_total", [("type", type)]) }
+    /// A command refused by a rule (`dojo_command_refusals_total{kind,code}`).
+    func refused(_ kind: EntityKind, code: String) {
+        labelled.increment("dojo_command_refusals_total", [("kind", kind.rawValue), ("code", code)])
     }
 
     func resident(_ kind: EntityKind, _ count: Int) { kinds[kind]?.resident.record(count) }
