@@ -242,6 +242,20 @@ struct RefereeLiveTests {
                 let (got, answer) = try await h.post("/v1/referee/rulings", body, headers: headers)
                 #expect(got.code == status && errorCode(answer) == code, "\(body) → \(got) \(answer)")
             }
+            // Malformed, nested too deep, and oversized bodies: refused before the referee sees them.
+            let huge = "{\"game\":\"9ball\",\"shot\":{\"pocketed\":[" + Array(repeating: #"{"ball":1,"pocket":1}"#, count: 4_000).joined(separator: ",") + "]}}"
+            for (raw, status, code) in [
+                (#"{"game":"9ball","shot":"#, 400, "invalid_json"),
+                (String(repeating: "[", count: 40) + String(repeating: "]", count: 40), 400, "invalid_json"),
+                (huge, 413, "payload_too_large"),
+            ] {
+                var fields = headers
+                fields[.contentType] = "application/json"
+                let (got, answer) = try await h.client.execute(uri: "/v1/referee/rulings", method: .post, headers: fields, body: ByteBuffer(string: raw)) { response in
+                    (response.status.code, try jsonObject(response.body.readableBytesView))
+                }
+                #expect(got == status && errorCode(answer) == code, "\(raw.prefix(40)) → \(got) \(answer)")
+            }
             let anonymous = try await h.post("/v1/referee/rulings", ["game": "9ball", "shot": ["firstContact": 1]])
             #expect(anonymous.0 == .unauthorized)
         }
