@@ -3,7 +3,7 @@ public import Logging
 public import NIOCore
 import HTTPTypes
 import NIOHTTP1
-public import NIOHTTPTypes
+import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
 import DojoDomain
@@ -68,6 +68,7 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                         credential = String(offeredToken.dropFirst("bearer.".count))
                     }
                     guard let credential else { return channel.eventLoop.makeSucceededFuture(headers) }
+                    let response = headers
                     let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
                     let loop = channel.eventLoop
                     promise.completeWithTask {
@@ -77,7 +78,7 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                             case .success(let who): identity.value = (who, nil)
                             case .failure(let refusal): identity.value = (nil, refusal)
                             }
-                            return headers
+                            return response
                         }.get()
                     }
                     return promise.futureResult

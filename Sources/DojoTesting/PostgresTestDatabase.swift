@@ -1,6 +1,6 @@
 import DojoStorage
-public import Foundation
-public import Logging
+import Foundation
+import Logging
 import PostgresNIO
 
 /// A throw-away Postgres database: created empty for one test, dropped after it.

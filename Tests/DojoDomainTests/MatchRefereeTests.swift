@@ -32,6 +32,7 @@ struct MatchRefereeTests {
             return decided
         }
 
+        @discardableResult
         mutating func shot(_ shot: Shot, as principal: Principal = MatchRefereeTests.alice) throws -> [Match.Event] {
             try send(.shot(shot, source: .scorer), as: principal)
         }

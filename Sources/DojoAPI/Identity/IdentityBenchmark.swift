@@ -2,7 +2,7 @@ import CSodium
 import Crypto
 import DojoDomain
 import DojoStorage
-public import Foundation
+import Foundation
 
 /// The cost of identity on this machine (`dojopool bench-auth`): Argon2id hashes and verifications
 /// per second on one thread, EdDSA access-token signatures and verifications per second on one

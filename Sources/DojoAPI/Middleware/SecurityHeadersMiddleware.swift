@@ -1,4 +1,4 @@
-public import HTTPTypes
+import HTTPTypes
 public import Hummingbird
 
 /// Headers every response carries: the API serves JSON only, so nothing may be sniffed as another

@@ -1,4 +1,4 @@
-public import DojoDomain
+import DojoDomain
 
 /// A room: `kind:id`. Log rooms (`match`, `venue`) carry the entity's events with the stream's own
 /// sequence numbers; the others are kept in memory only.

@@ -1,5 +1,5 @@
-public import DojoDomain
-public import DojoStorage
+import DojoDomain
+import DojoStorage
 import Foundation
 import Logging
 
