@@ -203,6 +203,19 @@ struct RefereeLiveTests {
             #expect(match?["scoreA"] as? Int == 0 && (match?["referee"] as? [String: Any])?["shooter"] as? String == "A")
             let again = try await h.post("/v1/matches/r1/corrections", [:], headers: h.serviceHeaders("alice"))
             #expect(again.0.code == 409 && errorCode(again.1) == "match.nothing_to_correct")
+
+            // The match's history over REST, in pages: every shot with its ruling, nothing deleted.
+            let history = try await h.rest("/v1/matches/r1/events?limit=500", .get)
+            let all = history["events"] as? [[String: Any]] ?? []
+            #expect(all.map { $0["seq"] as? Int } == Array(1...all.count).map { $0 }, "oldest first, no gap")
+            let seeds = all.map { $0["seedType"] as? String ?? "" }
+            #expect(seeds.filter { $0 == "SHOT" }.count == 3 && seeds.contains("RACK_END") && seeds.contains("COMMENTARY"), "\(seeds)")
+            #expect(all.contains { $0["type"] as? String == "match.shot_corrected" } && history["next"] == nil)
+            let page = try await h.rest("/v1/matches/r1/events?after=2&limit=2", .get)
+            #expect((page["events"] as? [[String: Any]])?.map { $0["seq"] as? Int } == [3, 4] && page["next"] as? Int == 4)
+            let badLimit = try await h.rest("/v1/matches/r1/events?limit=0", .get)
+            #expect(errorCode(badLimit) == "invalid_query")
+            #expect(errorCode(try await h.rest("/v1/matches/nope/events", .get)) == "match.not_found")
         }
     }
 

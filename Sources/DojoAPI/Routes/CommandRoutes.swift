@@ -28,6 +28,21 @@ struct CommandRoutes: Sendable {
             guard state.exists else { throw DomainError(.notFound, "match.not_found", "match \(id) does not exist") }
             return try Response.json(.ok, EntityView(sequence: sequence, match: state.view))
         }
+        // The match's history: every recorded event (shots with their rulings, fouls, racks,
+        // commentary), oldest first, in pages (`after`: the last seq seen; `limit` ≤ 500).
+        matches.get("/:id/events") { request, context in
+            let id = try context.parameters.require("id")
+            let after = try Self.queryInteger(request, "after", default: 0, in: 0...Int(Int32.max))
+            let limit = try Self.queryInteger(request, "limit", default: 100, in: 1...500)
+            let (state, _) = try await runtime.matches.read(id)
+            guard state.exists else { throw DomainError(.notFound, "match.not_found", "match \(id) does not exist") }
+            let recorded = try await storage.readEvents(stream: "match:\(id)", after: Int64(after), limit: limit)
+            let events = try recorded.map { recorded in
+                let event = try recorded.event(of: Match.self)
+                return HistoryView.Entry(seq: recorded.sequence, type: recorded.type, seedType: event.seedType, at: event.at, event: AnyEncodable(event))
+            }
+            return try Response.json(.ok, HistoryView(events: events, next: events.count == limit ? events.last?.seq : nil))
+        }
         matches.post("/:id/commands") { request, context in
             let body = try await JSONBody.decode(MatchCommandBody.self, request, context)
             let command: Match.Command
@@ -187,6 +202,15 @@ struct CommandRoutes: Sendable {
 
     // MARK: Helpers
 
+    /// An integer query parameter within a range, or `invalid_query`.
+    private static func queryInteger(_ request: Request, _ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let text = request.uri.queryParameters[Substring(name)] else { return value }
+        guard let number = Int(String(text)), range.contains(number) else {
+            throw APIError(.badRequest, code: "invalid_query", message: "\(name) is an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
     private static func commandID(_ request: Request, body: String?) throws -> String? {
         guard let id = request.headers[idempotencyHeader] ?? body else { return nil }
         do throws(DomainError) { try CommandID.validate(id) } catch {
@@ -304,6 +328,20 @@ struct CommandView: Encodable {
         self.match = match
         self.venue = venue
     }
+}
+
+struct HistoryView: Encodable {
+    struct Entry: Encodable {
+        var seq: Int64
+        var type: String
+        var seedType: MatchEventType
+        var at: Timestamp
+        var event: AnyEncodable
+    }
+
+    var events: [Entry]
+    /// The `after` of the next page, when this one was full.
+    var next: Int64?
 }
 
 struct AnyEncodable: Encodable {
