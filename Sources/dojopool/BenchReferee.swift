@@ -30,13 +30,11 @@ struct BenchReferee: AsyncParsableCommand {
         mid.breakShot = false
         mid.ballInHand = nil
         mid.onTable.removeFirst(2)
-        mid.pocketed = Array(game.balls.prefix(2))
         let lowest = mid.onTable[0]
         var pushable = mid
         pushable.pushOutAvailable = game != .eightBall
         var grouped = mid
         if game == .eightBall {
-            grouped.openTable = false
             grouped.groups = .init(a: .stripes, b: .solids)
         }
         let own = game == .eightBall ? 9 : lowest

@@ -250,6 +250,7 @@ struct RefereeLiveTests {
                 (["game": "9ball", "shot": ["firstContact": 1, "pocketed": [["ball": 11, "pocket": 1]]]], 422, "referee.ball_not_on_table"),
                 (["game": "9ball", "shot": ["firstContact": 1, "pushOut": true]], 409, "referee.push_out_not_available"),
                 (["game": "9ball", "shot": ["firstContact": "1"]], 400, "invalid_json"),
+                (["game": "9ball", "rack": ["game": "9ball", "onTable": [1, 9], "pocketed": [2], "shooter": "A"], "shot": ["firstContact": 1]], 400, "invalid_json"),
             ]
             for (body, status, code) in bad {
                 let (got, answer) = try await h.post("/v1/referee/rulings", body, headers: headers)

@@ -46,11 +46,9 @@ struct RefereeCaseTests {
     ) -> R.Rack {
         var rack = R.Rack(game: game, breaker: shooter)
         rack.onTable = on ?? Array(game.balls)
-        rack.pocketed = game.balls.filter { !rack.onTable.contains($0) }
         rack.breakShot = false
         rack.ballInHand = nil
         if let groupA {
-            rack.openTable = false
             rack.groups = R.PerPlayer(a: groupA, b: groupA.other)
         }
         rack.fouls = R.PerPlayer(a: fouls.0, b: fouls.1)

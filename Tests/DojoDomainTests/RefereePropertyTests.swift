@@ -158,9 +158,16 @@ struct RefereePropertyTests {
     @Test("racks that cannot happen are refused by validate")
     func invalidRacks() throws {
         let decoder = JSONDecoder()
+        // What follows from onTable and groups must agree with them when given.
+        for json in [
+            #"{"game":"9ball","onTable":[1,2,3,9],"pocketed":[3,4,5,6,7,8],"shooter":"A"}"#,
+            #"{"game":"8ball","onTable":[1,8],"shooter":"A","openTable":false}"#,
+        ] {
+            #expect(throws: DecodingError.self, "\(json)") { try decoder.decode(R.Rack.self, from: Data(json.utf8)) }
+        }
         let bad = [
-            #"{"game":"9ball","onTable":[1,2,3],"pocketed":[3,4,5,6,7,8,9],"shooter":"A"}"#,
             #"{"game":"9ball","onTable":[3,1],"shooter":"A"}"#,
+            #"{"game":"9ball","onTable":[1,9,16],"shooter":"A"}"#,
             #"{"game":"9ball","onTable":[1,2],"shooter":"A"}"#,
             #"{"game":"9ball","onTable":[1,9],"shooter":"A","fouls":{"A":3,"B":0}}"#,
             #"{"game":"8ball","onTable":[1,8],"shooter":"A","groups":{"A":"solids","B":"solids"}}"#,

@@ -217,7 +217,6 @@ extension Referee {
                 ruling.cite("3.4")
                 let groups = PerPlayer(a: shooter == .a ? group : group.other, b: shooter == .b ? group : group.other)
                 after.groups = groups
-                after.openTable = false
                 ruling.groupsAssigned = groups
                 return
             }

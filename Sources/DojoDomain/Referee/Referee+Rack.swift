@@ -5,17 +5,13 @@ extension Referee {
         public var game: Game
         /// Object balls on the table, ascending.
         public var onTable: [Int]
-        /// Object balls pocketed or driven off the table in this rack (and not spotted), ascending.
-        public var pocketed: [Int]
         /// Who broke this rack.
         public var breaker: Player
         /// Who is at the table (or, while a decision is awaited, who shot last).
         public var shooter: Player
         /// True until the break shot is played.
         public var breakShot: Bool
-        /// 8-ball: true until a player legally pockets a called ball after the break (§3.4).
-        public var openTable: Bool
-        /// 8-ball: each player's group, once assigned.
+        /// 8-ball: each player's group, once assigned (the table is open until then, §3.4).
         public var groups: PerPlayer<Group>?
         /// Where the shooter may place the cue ball, nil when it is played where it lies. JSON:
         /// `"ballInHand": true, "ballInHandArea": "anywhere"|"kitchen"`, or `"ballInHand": false`.
@@ -38,11 +34,9 @@ extension Referee {
         public init(game: Game, breaker: Player) {
             self.game = game
             onTable = Array(game.balls)
-            pocketed = []
             self.breaker = breaker
             shooter = breaker
             breakShot = true
-            openTable = game == .eightBall
             groups = nil
             ballInHand = .kitchen
             fouls = PerPlayer(a: 0, b: 0)
@@ -58,19 +52,17 @@ extension Referee {
         }
 
         /// Reads a rack; besides `game`, `onTable` and `shooter` every member has a default
-        /// (`pocketed`: the other balls, `breaker`: the shooter, `openTable`: no groups given,
-        /// counters 0, flags false), so a client can describe a position briefly.
+        /// (`breaker`: the shooter, counters 0, flags false), so a client can describe a position
+        /// briefly. `pocketed` and `openTable` follow from `onTable` and `groups`; when given they
+        /// must agree.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             game = try c.decode(Game.self, forKey: .game)
             onTable = try c.decode([Int].self, forKey: .onTable)
-            let on = Set(onTable)
-            pocketed = try c.decodeIfPresent([Int].self, forKey: .pocketed) ?? game.balls.filter { !on.contains($0) }
             shooter = try c.decode(Player.self, forKey: .shooter)
             breaker = try c.decodeIfPresent(Player.self, forKey: .breaker) ?? shooter
             breakShot = try c.decodeIfPresent(Bool.self, forKey: .breakShot) ?? false
             groups = try c.decodeIfPresent(PerPlayer<Group>.self, forKey: .groups)
-            openTable = try c.decodeIfPresent(Bool.self, forKey: .openTable) ?? (game == .eightBall && groups == nil)
             ballInHand = try Self.decodeBallInHand(c, flag: .ballInHand, area: .ballInHandArea)
             fouls = try c.decodeIfPresent(PerPlayer<Int>.self, forKey: .fouls) ?? PerPlayer(a: 0, b: 0)
             warned = try c.decodeIfPresent(PerPlayer<Bool>.self, forKey: .warned) ?? PerPlayer(a: false, b: false)
@@ -78,7 +70,19 @@ extension Referee {
             awaiting = try c.decodeIfPresent(PendingDecision.self, forKey: .awaiting)
             result = try c.decodeIfPresent(RackResult.self, forKey: .result)
             shots = try c.decodeIfPresent(Int.self, forKey: .shots) ?? 0
+            if let given = try c.decodeIfPresent([Int].self, forKey: .pocketed), given.sorted() != pocketed {
+                throw DecodingError.dataCorruptedError(forKey: .pocketed, in: c, debugDescription: "pocketed must list exactly the balls of the game not in onTable")
+            }
+            if let given = try c.decodeIfPresent(Bool.self, forKey: .openTable), given != openTable {
+                throw DecodingError.dataCorruptedError(forKey: .openTable, in: c, debugDescription: "the table is open exactly when 8-ball groups are not given")
+            }
         }
+
+        /// Object balls pocketed or driven off the table in this rack (and not spotted), ascending.
+        public var pocketed: [Int] { game.balls.filter { !onTable.contains($0) } }
+
+        /// 8-ball: true until a player legally pockets a called ball after the break (§3.4).
+        public var openTable: Bool { game == .eightBall && groups == nil }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -122,14 +126,11 @@ extension Referee {
         /// Takes balls off the table (pocketed or driven off).
         mutating func remove(_ balls: some Sequence<Int>) {
             let gone = Set(balls)
-            guard !gone.isEmpty else { return }
             onTable.removeAll { gone.contains($0) }
-            pocketed = (pocketed + gone.filter { !pocketed.contains($0) }).sorted()
         }
 
         /// Puts a ball back on the table (spotting, §1.4).
         mutating func spot(_ ball: Int) {
-            pocketed.removeAll { $0 == ball }
             if !onTable.contains(ball) { onTable = (onTable + [ball]).sorted() }
         }
 
@@ -146,12 +147,8 @@ extension Referee {
         /// referee itself never produces.
         public func validate() throws(DomainError) {
             func invalid(_ message: String) -> DomainError { refuse(.invalid, "invalid_rack", message) }
-            let all = Set(game.balls)
-            guard onTable == onTable.sorted(), pocketed == pocketed.sorted(), Set(onTable).count == onTable.count, Set(pocketed).count == pocketed.count else {
-                throw invalid("onTable and pocketed are ascending lists of distinct balls")
-            }
-            guard Set(onTable).isDisjoint(with: pocketed), Set(onTable).union(pocketed) == all else {
-                throw invalid("every ball \(game.balls.lowerBound)–\(game.balls.upperBound) is either in onTable or in pocketed, never both")
+            guard onTable == onTable.sorted(), Set(onTable).count == onTable.count, onTable.allSatisfy(game.balls.contains) else {
+                throw invalid("onTable is an ascending list of distinct balls \(game.balls.lowerBound)–\(game.balls.upperBound)")
             }
             guard onTable.contains(game.gameBall) || result != nil || awaiting != nil else {
                 throw invalid("the \(game.gameBall) is on the table while the rack is being played")
@@ -160,10 +157,9 @@ extension Referee {
             guard shots >= 0 else { throw invalid("shots is not negative") }
             if game == .eightBall {
                 guard fouls == PerPlayer(a: 0, b: 0), !pushOutAvailable else { throw invalid("8-ball has no three-foul rule and no push-out") }
-                guard openTable == (groups == nil) else { throw invalid("groups are given exactly when the table is not open") }
                 if let groups, groups.a == groups.b { throw invalid("the players have different groups") }
             } else {
-                guard openTable == false, groups == nil else { throw invalid("openTable and groups are 8-ball only") }
+                guard groups == nil else { throw invalid("groups are 8-ball only") }
             }
             if breakShot {
                 guard pocketed.isEmpty, shooter == breaker, awaiting == nil, result == nil else {
