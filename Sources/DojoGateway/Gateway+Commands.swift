@@ -77,12 +77,8 @@ extension Gateway {
         func refuse(_ code: String, _ message: String) {
             connection.sendNow(Messages.error(requestID: requestID, code: code, message: message))
         }
-        guard let device = connection.device else {
-            return refuse("forbidden", "shot messages come from camera devices; a scorer sends {\"type\":\"command\",\"room\":\"match:…\",\"command\":{\"type\":\"shot\",…}}")
-        }
-        if let expiry = connection.principalExpiry, expiry <= .now() {
-            return refuse("auth.token_expired", "the device token has expired: send auth with a fresh one")
-        }
+        // A scorer sends shots as {"type":"command","room":"match:…","command":{"type":"shot",…}}.
+        guard let device = signedInDevice(connection, requestID: requestID, sending: "shot messages") else { return }
         let shot: Referee.Shot
         do {
             shot = try JSONDecoder().decode(Referee.Shot.self, from: Data(bytes))

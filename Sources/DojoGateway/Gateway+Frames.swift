@@ -3,6 +3,20 @@ import Foundation
 import NIOCore
 
 extension Gateway {
+    /// The connection's camera device while its token is valid; else answers `forbidden` (not a
+    /// device) or `auth.token_expired` and returns nil.
+    func signedInDevice(_ connection: Connection, requestID: [UInt8]?, sending what: String) -> DeviceBinding? {
+        guard let device = connection.device else {
+            connection.sendNow(Messages.error(requestID: requestID, code: "forbidden", message: "\(what) come from camera devices (sign in with a device token)"))
+            return nil
+        }
+        if let expiry = connection.principalExpiry, expiry <= .now() {
+            connection.sendNow(Messages.error(requestID: requestID, code: "auth.token_expired", message: "the device token has expired: send auth with a fresh one"))
+            return nil
+        }
+        return device
+    }
+
     /// A camera's frame: `{"type":"frame","t":…,"balls":[[n,x,y],…]}` in table coordinates
     /// (0 ≤ x ≤ 2, 0 ≤ y ≤ 1, ball 0 = cue … 15), `t` moving forward. Published to the device's
     /// `table:{id}` room as a lossy stream (the newest frame for a slow reader), never logged.
@@ -10,12 +24,7 @@ extension Gateway {
         func refuse(_ code: String, _ message: String) {
             connection.sendNow(Messages.error(requestID: requestID, code: code, message: message))
         }
-        guard let device = connection.device else {
-            return refuse("forbidden", "frames come from camera devices (sign in with a device token)")
-        }
-        if let expiry = connection.principalExpiry, expiry <= .now() {
-            return refuse("auth.token_expired", "the device token has expired: send auth with a fresh one")
-        }
+        guard let device = signedInDevice(connection, requestID: requestID, sending: "frames") else { return }
         let room = RoomName(.table, device.tableID)
         if let named = fields["room"].flatMap(JSONScanner.string), named != room.description {
             return refuse("forbidden", "this device publishes to \(room) only")

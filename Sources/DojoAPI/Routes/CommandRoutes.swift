@@ -61,7 +61,7 @@ struct CommandRoutes: Sendable {
             return try await matchCommand(request, context, .decision(body.decision, side: body.side), commandID: body.commandId)
         }
         matches.post("/:id/corrections") { request, context in
-            let body = try await JSONBody.decodeOptional(CancelBody.self, request, context) ?? CancelBody()
+            let body = try await JSONBody.decodeOptional(ReasonBody.self, request, context) ?? ReasonBody()
             return try await matchCommand(request, context, .correct(reason: body.reason, venueAdmin: false), commandID: body.commandId)
         }
         matches.post("/:id/start") { request, context in
@@ -76,7 +76,7 @@ struct CommandRoutes: Sendable {
             return try await matchCommand(request, context, .end(winner: body.winner, reason: body.reason), commandID: body.commandId)
         }
         matches.post("/:id/cancel") { request, context in
-            let body = try await JSONBody.decodeOptional(CancelBody.self, request, context) ?? CancelBody()
+            let body = try await JSONBody.decodeOptional(ReasonBody.self, request, context) ?? ReasonBody()
             return try await matchCommand(request, context, .cancel(reason: body.reason), commandID: body.commandId)
         }
 
@@ -259,7 +259,8 @@ struct EndBody: Decodable {
     var commandId: String?
 }
 
-struct CancelBody: Decodable {
+/// `{"reason"?, "commandId"?}`: a cancellation or a correction.
+struct ReasonBody: Decodable {
     var reason: String?
     var commandId: String?
 }
