@@ -181,11 +181,18 @@ struct SystemRoutesTests {
                 }
                 #expect(try await status() == .ok)
                 proxy.cut()
-                try await client.execute(uri: "/readyz", method: .get) { response in
-                    #expect(response.status == .serviceUnavailable)
-                    let error = try jsonObject(response.body.readableBytesView)["error"] as? [String: Any]
-                    #expect((error?["message"] as? String)?.hasPrefix("storage") == true)
+                // The cut reaches the pool's connections within moments (a loaded machine may need
+                // a few checks): wait for the 503, then read its reason.
+                var message: String?
+                for _ in 0..<40 where message == nil {
+                    try await client.execute(uri: "/readyz", method: .get) { response in
+                        guard response.status == .serviceUnavailable else { return }
+                        let error = try jsonObject(response.body.readableBytesView)["error"] as? [String: Any]
+                        message = error?["message"] as? String ?? ""
+                    }
+                    if message == nil { try await Task.sleep(for: .milliseconds(250)) }
                 }
+                #expect(message?.hasPrefix("storage") == true, "readyz did not turn 503 with the storage check after the cut: \(message ?? "still 200")")
                 proxy.restore()
                 var recovered = false
                 for _ in 0..<40 where !recovered {

@@ -70,6 +70,9 @@ struct RuntimeTests {
                 _ = try await runtime.matches.send("m1", .create(terms), context: ctx())
                 _ = try await runtime.matches.send("m1", .start, context: ctx())
                 let last = try await runtime.matches.send("m1", .recordRack(winner: .b, breaker: nil), context: ctx())
+                // The reactions read the match (activating it again if it were passivated first):
+                // let them finish before passivating.
+                await runtime.drainConsumers()
                 #expect(try await runtime.passivateIdle() == 1)
                 #expect(runtime.matches.residentCount == 0)
                 let snapshot = try #require(try await storage.loadSnapshot(stream: "match:m1"))
