@@ -4,6 +4,9 @@ extension Referee {
     /// `referee.*` error and changes nothing.
     public static func judge(_ rack: Rack, _ shot: Shot) throws(DomainError) -> (ruling: Ruling, rack: Rack) {
         try shot.validate(in: rack)
+        guard rack.shots < Rack.maximumShots else {
+            throw refuse(.conflict, "rack_too_long", "a rack takes at most \(Rack.maximumShots) shots: record its result instead")
+        }
         var after = rack
         after.shots += 1
         after.ballInHand = nil

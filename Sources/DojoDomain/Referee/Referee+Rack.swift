@@ -26,8 +26,12 @@ extension Referee {
         public var awaiting: PendingDecision?
         /// Set when the rack is over.
         public var result: RackResult?
-        /// Shots played in this rack (decisions not counted).
+        /// Shots played in this rack (decisions not counted), 0–``maximumShots``.
         public var shots: Int
+
+        /// The most shots one rack may have (a rack of pool takes tens): a client's rack past it
+        /// is refused, and a live rack that reaches it takes no more shots (`referee.rack_too_long`).
+        public static let maximumShots = 10_000
 
         /// A fresh rack: every ball on the table, the breaker at the table with the cue ball in
         /// hand behind the head string.
@@ -154,7 +158,7 @@ extension Referee {
                 throw invalid("the \(game.gameBall) is on the table while the rack is being played")
             }
             guard (0...2).contains(fouls.a), (0...2).contains(fouls.b) else { throw invalid("consecutive fouls are 0–2 per player") }
-            guard shots >= 0 else { throw invalid("shots is not negative") }
+            guard (0...Self.maximumShots).contains(shots) else { throw invalid("shots is 0–\(Self.maximumShots)") }
             if game == .eightBall {
                 guard fouls == PerPlayer(a: 0, b: 0), !pushOutAvailable else { throw invalid("8-ball has no three-foul rule and no push-out") }
                 if let groups, groups.a == groups.b { throw invalid("the players have different groups") }
