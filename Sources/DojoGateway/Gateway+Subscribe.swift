@@ -33,9 +33,10 @@ extension Gateway {
         }
         connection.reserved.insert(key)
         let bound = NIOLoopBound(connection, eventLoop: connection.hub.eventLoop)
-        let alreadyOpen = rooms(contains: key)
+        // Existence may be taken from a room that is open here; permission never is.
+        let admitted = rooms(contains: key) && !room.admitsPerSubscriber
         Task {
-            let refusal = alreadyOpen ? nil : await self.admission(room, principal)
+            let refusal = admitted ? nil : await self.admission(room, principal)
             bound.eventLoop.execute {
                 let connection = bound.value
                 connection.reserved.remove(key)
@@ -78,6 +79,28 @@ extension Gateway {
         } catch {
             logger.warning("room admission failed", metadata: ["room": "\(room)", "error": "\(error)"])
             return GatewayRefusal(code: "unavailable", message: "the room could not be checked now; retry")
+        }
+    }
+
+    /// Ends `user`'s subscriptions to a room whose rule no longer admits them (a clan member who
+    /// left or was removed): each of their connections gets a `room.access_revoked` error for the
+    /// room and stops receiving it; their other rooms are untouched. Returns at once; the
+    /// subscriptions are removed on their connections' loops.
+    public func revokeAccess(room name: RoomName, user: String) {
+        guard let room = roomsLookup(name.description) else { return }
+        let shards = room.state.withLock { Array($0.shards.values) }
+        for shard in shards {
+            shard.hub.eventLoop.execute {
+                for subscription in shard.subscriptions where subscription.user == user {
+                    let connection = subscription.connection
+                    connection.subscriptions.removeValue(forKey: room.nameText)
+                    self.detach(subscription)
+                    self.metrics.accessRevoked()
+                    connection.sendNow(Messages.error(
+                        requestID: nil, code: "room.access_revoked", message: "you may no longer follow \(room.nameText)", room: room.nameText
+                    ))
+                }
+            }
         }
     }
 

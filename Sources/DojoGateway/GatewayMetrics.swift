@@ -16,6 +16,9 @@ final class GatewayMetrics: Sendable {
     private let conflated = Counter(label: "dojo_ws_conflated_drops_total")
     private let rateLimited = Counter(label: "dojo_ws_rate_limited_total")
     private let framesDropped = Counter(label: "dojo_ws_frames_dropped_total")
+    private let abuseClosedMessages = Counter(label: "dojo_ws_abuse_closes_total", dimensions: [("budget", "messages")])
+    private let abuseClosedFrames = Counter(label: "dojo_ws_abuse_closes_total", dimensions: [("budget", "frames")])
+    private let revoked = Counter(label: "dojo_ws_access_revoked_total")
     private let recoveryHit = Counter(label: "dojo_ws_recovery_total", dimensions: [("result", "memory")])
     private let recoveryLog = Counter(label: "dojo_ws_recovery_total", dimensions: [("result", "log")])
     private let recoveryMiss = Counter(label: "dojo_ws_recovery_total", dimensions: [("result", "snapshot")])
@@ -49,6 +52,14 @@ final class GatewayMetrics: Sendable {
     func conflatedDrop() { conflated.increment() }
     func limited() { rateLimited.increment() }
     func frameDropped() { framesDropped.increment() }
+    func accessRevoked() { revoked.increment() }
+    enum Budget { case messages, frames }
+    func abuseClosed(_ budget: Budget) {
+        switch budget {
+        case .messages: abuseClosedMessages.increment()
+        case .frames: abuseClosedFrames.increment()
+        }
+    }
 
     enum Recovery { case memory, log, snapshot }
     func recovered(_ outcome: Recovery) {

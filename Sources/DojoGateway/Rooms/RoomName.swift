@@ -29,6 +29,17 @@ public struct RoomName: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(kind.rawValue):\(id)" }
 
+    /// Whether who may follow the room depends on the subscriber (membership, ownership): then
+    /// admission is decided on every subscribe, even when the room is already open on this node
+    /// (only its existence may be taken from the open room). Every kind says so explicitly: a
+    /// new kind must decide here (no `default:`).
+    var admitsPerSubscriber: Bool {
+        switch kind {
+        case .clan, .user: true
+        case .match, .venue, .table, .tournament, .territory, .bench: false
+        }
+    }
+
     /// Rooms whose events come from the durable log (recoverable from it after any gap).
     var isLogBacked: Bool { kind == .match || kind == .venue }
 }
