@@ -239,7 +239,7 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         // A camera's frames have their own budget (60/s, excess dropped and counted), not the
         // message rate limit.
         if device != nil, bytes.starts(with: Self.framePrefix) {
-            guard admitFrame() else { return gateway.metrics.frameDropped() }
+            guard admitFrame() else { return }
         } else {
             guard admit() else { return }
         }
@@ -248,14 +248,35 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
 
     static let framePrefix = Array(#"{"type":"frame""#.utf8)
 
+    /// The device's frame budget: 60 per second, the excess dropped and counted. The device
+    /// hears `rate_limited` on the first dropped frame and every 60th after it, and a device that
+    /// keeps sending with nothing admitted (``Self/abusiveRefusals`` in a row) is closed with 1008.
     private func admitFrame() -> Bool {
         let now = NIODeadline.now()
         frameTokens = min(60, frameTokens + Double((now - frameRefill).nanoseconds) / 1e9 * 60)
         frameRefill = now
-        guard frameTokens >= 1 else { return false }
-        frameTokens -= 1
-        return true
+        if frameTokens >= 1 {
+            frameTokens -= 1
+            framesRefusedInARow = 0
+            return true
+        }
+        gateway.metrics.frameDropped()
+        framesRefusedInARow += 1
+        if framesRefusedInARow > Self.abusiveFrameRefusals {
+            gateway.metrics.abuseClosed(.frames)
+            close(CloseCode.policyViolation, "rate_limited: kept sending frames past 60 per second", waitForPeer: false)
+        } else if framesRefusedInARow == 1 || framesRefusedInARow % 60 == 0 {
+            sendNow(Messages.error(
+                requestID: nil, code: "rate_limited", message: "more than 60 frames per second; the excess is dropped",
+                retryAfterMilliseconds: Int(((1 - frameTokens) / 60 * 1000).rounded(.up))
+            ))
+        }
+        return false
     }
+
+    /// Frames refused in a row before the device is closed (10 seconds' worth).
+    static let abusiveFrameRefusals = 600
+    private var framesRefusedInARow = 0
 
     /// The per-connection token bucket: `messagesPerSecond` sustained, `messageBurst` at once.
     private func admit() -> Bool {
@@ -271,7 +292,8 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         gateway.metrics.limited()
         refusedInARow += 1
         if refusedInARow > limits.messageBurst * 4 {
-            close(CloseCode.rateLimited, "rate_limited: kept sending past the limit", waitForPeer: false)
+            gateway.metrics.abuseClosed(.messages)
+            close(CloseCode.policyViolation, "rate_limited: kept sending past \(limits.messagesPerSecond) messages per second", waitForPeer: false)
         } else if refusedInARow == 1 || refusedInARow % 16 == 0 {
             let retry = Int(((1 - tokens) / Double(limits.messagesPerSecond) * 1000).rounded(.up))
             sendNow(Messages.error(
@@ -379,6 +401,11 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     /// TCP connection when the peer answers (`waitForPeer`) or once the frame is written. A peer
     /// that reads nothing gets `closeGrace` for the frame to go out (a stalled reader that
     /// resumes still learns why it was closed), then the socket is closed anyway.
+    ///
+    /// Without waiting, only the output is closed once the frame is written (a FIN after it), and
+    /// what the peer still sends is read and dropped until it closes or the grace ends: closing a
+    /// socket with unread input makes the kernel answer with a reset, which can destroy the close
+    /// frame before the peer reads it (a flooding client would never learn why it was cut off).
     func close(_ code: UInt16, _ reason: String, waitForPeer: Bool) {
         guard !closing, let context, let raw = outlet.context else { return }
         closing = true
@@ -392,7 +419,11 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         let written = raw.eventLoop.makePromise(of: Void.self)
         raw.writeAndFlush(NIOAny(Wire.closeFrame(code, reason)), promise: written)
         if !waitForPeer {
-            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            written.futureResult.whenComplete { _ in
+                let halfClosed = channel.eventLoop.makePromise(of: Void.self)
+                halfClosed.futureResult.whenFailure { _ in channel.close(promise: nil) }
+                channel.close(mode: .output, promise: halfClosed)
+            }
         }
         let grace: TimeAmount = code == CloseCode.slowConsumer ? .seconds(10) : .seconds(2)
         context.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }

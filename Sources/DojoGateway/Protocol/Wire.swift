@@ -59,8 +59,6 @@ enum CloseCode {
     static let heartbeatTimeout: UInt16 = 4000
     /// The token given at the upgrade was refused.
     static let unauthorized: UInt16 = 4001
-    /// The client kept exceeding its message rate after being told.
-    static let rateLimited: UInt16 = 4029
     /// The client did not read fast enough: its outbound budget of reliable messages overflowed.
     static let slowConsumer: UInt16 = 4008
 }
