@@ -21,6 +21,19 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
         response.headers[Self.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
         response.headers[Self.contentTypeOptions] = "nosniff"
         response.headers[Self.referrerPolicy] = "no-referrer"
+        if Self.carriesCredentials(request.uri.path) {
+            // RFC 6749 §5.1: responses with tokens (or sign-in codes) are never stored by a cache.
+            response.headers[.cacheControl] = "no-store"
+            response.headers[Self.pragma] = "no-cache"
+        }
         return response
+    }
+
+    static let pragma = HTTPField.Name("Pragma")!
+
+    /// Paths whose answers carry tokens, refresh tokens, nonces or codes: every `/v1/auth/…`
+    /// route and the device sign-in.
+    static func carriesCredentials(_ path: String) -> Bool {
+        path.hasPrefix("/v1/auth/") || path == "/v1/devices/token" || path == "/v1/me"
     }
 }
