@@ -31,16 +31,38 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
     public let responder: HTTPChannelHandler.Responder
     let gateway: Gateway
     let logger: Logger
+    let limits: HTTPLimits
+    let addresses: AddressConnectionLimiter
+    let edgeMetrics = HTTPEdgeMetrics()
 
-    public init(responder: @escaping HTTPChannelHandler.Responder, gateway: Gateway, logger: Logger) {
+    public init(
+        responder: @escaping HTTPChannelHandler.Responder, gateway: Gateway, limits: HTTPLimits = HTTPLimits(),
+        addresses: AddressConnectionLimiter? = nil, logger: Logger
+    ) {
         self.responder = responder
         self.gateway = gateway
+        self.limits = limits
+        self.addresses = addresses ?? AddressConnectionLimiter(limit: limits.connectionsPerAddress, exempt: [])
         self.logger = logger
     }
 
+    /// A connection refused because its address has `http.connections.per.address` open.
+    struct TooManyConnections: Error {}
+
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
+        if let address = channel.remoteAddress?.ipAddress {
+            guard addresses.admit(address) else {
+                edgeMetrics.refusedForAddress()
+                channel.close(promise: nil)
+                return channel.eventLoop.makeFailedFuture(TooManyConnections())
+            }
+            let addresses = self.addresses
+            channel.closeFuture.whenComplete { _ in addresses.release(address) }
+        }
+        return channel.eventLoop.makeCompletedFuture {
             let gateway = self.gateway
+            let limits = self.limits
+            let edge = HTTPEdgeHandler(limits: limits, metrics: edgeMetrics)
             // Small first reads: most sockets here are spectators that send a few short messages,
             // and each channel keeps its last receive buffer for reuse (the allocator adapts up).
             try channel.syncOptions?.setOption(
@@ -85,6 +107,8 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                 },
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
+                        // The socket is a WebSocket now: the HTTP edge's timers do not apply.
+                        channel.pipeline.syncOperations.removeHandler(edge, promise: nil)
                         let outlet = RawOutlet()
                         try channel.pipeline.syncOperations.addHandler(outlet, position: .first)
                         let connection = Connection(
@@ -101,7 +125,7 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: Duration.nanoseconds(limits.idleTimeout.nanoseconds), logger: logger))
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true)
@@ -114,7 +138,13 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.enablePipelining = false
             configuration.enableErrorHandling = false
             configuration.enableResponseHeaderValidation = false
+            configuration.decoderConfiguration.maxHeaderListSize = limits.maximumHeaderBytes
+            configuration.decoderConfiguration.maxHeaderFieldSize = limits.maximumHeaderBytes
+            configuration.decoderConfiguration.maxHeaderFieldCount = 256
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            // Right after the request decoder: its errors and its parts pass the edge first.
+            let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try channel.pipeline.syncOperations.addHandler(edge, position: .after(decoder))
             return Value(upgradeResult: result, channel: channel)
         }
     }

@@ -57,6 +57,11 @@ public func buildServer(
     mailSender: (any MailSender)? = nil,
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) async throws -> DojoPoolServer {
+    if configuration.mailTransport == .log && mailSender == nil {
+        logger.warning(
+            "mail.transport is log: sign-in codes are written to the log (development only; anyone who reads this log can sign in as anyone)"
+        )
+    }
     let storage = try await openStorage(configuration, logger: logger)
     let eventLog = EventLogWriter(
         storage: storage,
@@ -100,7 +105,7 @@ public func buildServer(
     AuthRoutes(
         accounts: accounts, authentication: authentication,
         limiter: SharedRateLimiter(limit: configuration.authRequestsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:auth:", logger: logger),
-        backoff: LoginBackoff(), audit: audit, mail: mailSender ?? LogMailSender(logger: logger),
+        backoff: LoginBackoff(), audit: audit, mail: mailSender ?? configuration.mailTransport.sender(logger: logger),
         oidc: OIDCProviders(configuration.oidc.map { name, provider in
             OIDCProviders.Provider(name: name, issuers: OIDCProviders.issuers[name] ?? [], audience: provider.audience, jwks: provider.jwks)
         })
@@ -127,7 +132,13 @@ public func buildServer(
 
     var application = Application(
         router: router,
-        server: HTTPServerBuilder { responder in GatewayChannel(responder: responder, gateway: gateway, logger: logger) },
+        server: HTTPServerBuilder { responder in
+            GatewayChannel(
+                responder: responder, gateway: gateway, limits: configuration.httpLimits,
+                addresses: AddressConnectionLimiter(limit: configuration.httpLimits.connectionsPerAddress, exempt: Set(configuration.trustedProxies)),
+                logger: logger
+            )
+        },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dojopool"),
         services: [storage, eventLog, runtime, gateway],
         onServerRunning: { channel in

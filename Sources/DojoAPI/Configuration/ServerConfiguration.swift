@@ -6,6 +6,7 @@ public import DojoGateway
 import Foundation
 public import Logging
 import SystemPackage
+import NIOCore
 
 /// Everything `dojopool serve` needs, read from swift-configuration with this precedence:
 /// command-line flags > environment (`DOJO_…`) > the JSON file (`Config/dojopool.json` or `--config`)
@@ -59,7 +60,30 @@ import SystemPackage
 /// | `commentary.hook.url` | `DOJO_COMMENTARY_HOOK_URL` | none (off) | an external commentary service: every COMMENTARY line is POSTed to it, signed |
 /// | `commentary.hook.secret` | `DOJO_COMMENTARY_HOOK_SECRET` | none | the HMAC-SHA256 key of those requests (secret, ≥ 32 characters; required with the URL) |
 /// | `commentary.hook.timeout.ms` | `DOJO_COMMENTARY_HOOK_TIMEOUT_MS` | `2000` | time one attempt may take |
+/// | `server.environment` | `DOJO_SERVER_ENVIRONMENT` | `development` | `development` or `production` (production refuses development-only options) |
+/// | `mail.transport` | `DOJO_MAIL_TRANSPORT` | `none` | `none` (email codes answer 503) or `log` (development: mail written to the log, refused in production) |
+/// | `http.timeout.header.seconds` | `DOJO_HTTP_TIMEOUT_HEADER_SECONDS` | `10` | time a client has to send a request's line and headers |
+/// | `http.timeout.idle.seconds` | `DOJO_HTTP_TIMEOUT_IDLE_SECONDS` | `60` | time an HTTP connection may sit between requests (or stall in a body) |
+/// | `http.header.max.bytes` | `DOJO_HTTP_HEADER_MAX_BYTES` | `16384` | request line and headers together; past it `431` |
+/// | `http.connections.per.address` | `DOJO_HTTP_CONNECTIONS_PER_ADDRESS` | `1024` | open connections (HTTP and WebSocket) per client address; 0: no limit |
 public struct ServerConfiguration: Sendable, Equatable {
+    /// Where the server runs: production refuses options meant for development only.
+    public enum Environment: String, Sendable, Equatable { case development, production }
+    /// How mail (sign-in codes) is sent.
+    public enum MailTransport: String, Sendable, Equatable {
+        /// No transport: `POST /v1/auth/email/code` answers 503 `auth.email_unavailable`.
+        case none
+        /// Development only: each message, its code included, is written to the log.
+        case log
+    }
+
+    /// `server.environment`.
+    public var environment = Environment.development
+    /// `mail.transport`.
+    public var mailTransport = MailTransport.none
+    /// The HTTP edge's limits (timeouts, header size, connections per address).
+    public var httpLimits = HTTPLimits()
+
     /// Address to listen on.
     public var host = "127.0.0.1"
     /// Port to listen on; 0 picks a free port.
@@ -222,6 +246,28 @@ public struct ServerConfiguration: Sendable, Equatable {
             let timeout = try Self.integer(reader, "commentary.hook.timeout.ms", in: 100...60_000) ?? 2_000
             commentaryHook = CommentaryHookConfiguration(url: parsed, secret: secret, timeout: .milliseconds(timeout))
         }
+        if let text = Self.text(reader, "server.environment") {
+            guard let parsed = Environment(rawValue: text.lowercased()) else {
+                throw ConfigurationError(key: "server.environment", message: "must be development or production, not \(text)")
+            }
+            environment = parsed
+        }
+        if let text = Self.text(reader, "mail.transport") {
+            guard let parsed = MailTransport(rawValue: text.lowercased()) else {
+                throw ConfigurationError(key: "mail.transport", message: "must be none or log, not \(text)")
+            }
+            mailTransport = parsed
+        }
+        if environment == .production, mailTransport == .log {
+            throw ConfigurationError(key: "mail.transport", message: "log writes sign-in codes to the log: it is refused in production (anyone who reads the log could sign in as anyone)")
+        }
+        if environment == .production, gateway.benchRooms {
+            throw ConfigurationError(key: "gateway.bench.enabled", message: "bench rooms let any client publish: refused in production")
+        }
+        if let seconds = try Self.integer(reader, "http.timeout.header.seconds", in: 1...3_600) { httpLimits.headerTimeout = .seconds(Int64(seconds)) }
+        if let seconds = try Self.integer(reader, "http.timeout.idle.seconds", in: 1...86_400) { httpLimits.idleTimeout = .seconds(Int64(seconds)) }
+        httpLimits.maximumHeaderBytes = try Self.integer(reader, "http.header.max.bytes", in: 1_024...1_048_576) ?? httpLimits.maximumHeaderBytes
+        httpLimits.connectionsPerAddress = try Self.integer(reader, "http.connections.per.address", in: 0...10_000_000) ?? httpLimits.connectionsPerAddress
         serviceKey = Self.text(reader, "auth.service.key", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         if let serviceKey, serviceKey.utf8.count < 32 {
             throw ConfigurationError(key: "auth.service.key", message: "must be at least 32 characters (use a random key: openssl rand -hex 32)")

@@ -56,13 +56,19 @@ struct Accounts: Sendable {
     /// (the same answer, and about the same time, whether the account exists or not).
     func authenticate(login rawLogin: String, password: String) async throws -> User {
         let login = rawLogin.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        let record = try await storage.user(login: login)
+        return try await authenticate(try await storage.user(login: login), password: password)
+    }
+
+    /// The account `record` (nil: no account has the login) if `password` is its password, else
+    /// 401 `auth.invalid_credentials`. `locked`: the account must wait (``LoginBackoff``); it is
+    /// refused with the same answer after the same work, whatever the password.
+    func authenticate(_ record: UserRecord?, password: String, locked: Bool = false) async throws -> User {
         let matches = try await hasher.verify(password, hash: record?.passwordHash ?? dummyHash)
-        guard let record, matches else {
-            throw APIError(.unauthorized, code: "auth.invalid_credentials", message: "the login or the password is wrong")
-        }
+        guard let record, matches, !locked else { throw Self.invalidCredentials }
         return User(id: record.id, email: record.email, username: record.username, role: record.role)
     }
+
+    static let invalidCredentials = APIError(.unauthorized, code: "auth.invalid_credentials", message: "the login or the password is wrong")
 
     /// The account of a verified email address, created (without a password: only email codes and
     /// later a password reset can sign it in) when there is none. The username is the address's

@@ -1,12 +1,25 @@
 public import Logging
 
-/// Where login codes and other mail go: a port, so that a deployment plugs in its provider. The
-/// default writes the message to the log (development); tests capture what was sent.
+/// Where login codes and other mail go: a port, so that a deployment plugs in its provider. With
+/// no transport configured (`mail.transport = none`, the default) nothing is sent and the email
+/// code route answers 503; `mail.transport = log` writes messages to the log, for development
+/// only (refused with `server.environment = production`); tests capture what was sent.
 public protocol MailSender: Sendable {
     func send(to address: String, subject: String, body: String) async throws
 }
 
-/// Writes each message to the log at notice level (the body included: for development only).
+extension ServerConfiguration.MailTransport {
+    /// The sender of this transport (nil: none configured).
+    func sender(logger: Logger) -> (any MailSender)? {
+        switch self {
+        case .none: nil
+        case .log: LogMailSender(logger: logger)
+        }
+    }
+}
+
+/// Writes each message to the log at notice level, the body (and so the code) included: chosen
+/// explicitly with `mail.transport = log`, warned about at start-up, refused in production.
 public struct LogMailSender: MailSender {
     let logger: Logger
 

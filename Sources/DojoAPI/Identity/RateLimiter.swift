@@ -69,6 +69,11 @@ final class RateLimiter: Sendable {
 /// Slows down guessing one account's password: after `freeFailures` failed logins in a row, each
 /// further attempt must wait 2, 4, 8 … seconds (at most 15 minutes) after the previous failure;
 /// a success clears the count.
+///
+/// Keyed by the account (``key(userID:login:)``): the username and the email of one account share
+/// their failures, so no spelling gets free guesses. While an account must wait, its login answers
+/// exactly as a wrong password does (401 `auth.invalid_credentials`, no `Retry-After`, the same
+/// work): whether a login is locked tells nothing about which spellings name one account.
 final class LoginBackoff: Sendable {
     private struct Failures {
         var count: Int
@@ -80,19 +85,19 @@ final class LoginBackoff: Sendable {
 
     init(freeFailures: Int = 5) { self.freeFailures = freeFailures }
 
-    /// Throws 429 `auth.too_many_attempts` while `login` must wait.
-    func check(_ login: String, now: TimeInterval = Date().timeIntervalSince1970) throws(APIError) {
-        let wait: TimeInterval? = failures.withLock { failures in
-            guard let entry = failures[login], entry.count >= freeFailures else { return nil }
+    /// The backoff key of a login: the account's id when the login names one, else the login as
+    /// typed (normalised), so guesses at an unknown login are slowed down the same way.
+    static func key(userID: String?, login: String) -> String {
+        userID.map { "user:" + $0 } ?? "login:" + login
+    }
+
+    /// The seconds `key` must still wait, nil when it may try now.
+    func wait(_ key: String, now: TimeInterval = Date().timeIntervalSince1970) -> TimeInterval? {
+        failures.withLock { failures in
+            guard let entry = failures[key], entry.count >= freeFailures else { return nil }
             let delay = min(900, pow(2, Double(entry.count - freeFailures + 1)))
             let remaining = entry.last + delay - now
             return remaining > 0 ? remaining : nil
-        }
-        if let wait {
-            throw APIError(
-                .tooManyRequests, code: "auth.too_many_attempts",
-                message: "too many failed logins for this account; retry later", retryAfter: max(1, Int(wait.rounded(.up)))
-            )
         }
     }
 

@@ -14,7 +14,8 @@ struct AuthRoutes: Sendable {
     let limiter: SharedRateLimiter
     let backoff: LoginBackoff
     let audit: AuditTrail
-    let mail: any MailSender
+    /// Nil when no mail transport is configured: email codes answer 503 `auth.email_unavailable`.
+    let mail: (any MailSender)?
     let oidc: OIDCProviders
 
     struct OIDCBody: Decodable {
@@ -82,16 +83,19 @@ struct AuthRoutes: Sendable {
             try await limiter.check(context.remoteIP)
             let body = try await JSONBody.decode(LoginBody.self, request, context)
             let login = body.login.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-            try backoff.check(login)
+            // The backoff counts per account, whichever spelling (email or username) names it.
+            let record = try await accounts.storage.user(login: login)
+            let key = LoginBackoff.key(userID: record?.id, login: login)
+            let locked = backoff.wait(key) != nil
             let user: Accounts.User
             do {
-                user = try await accounts.authenticate(login: login, password: body.password)
+                user = try await accounts.authenticate(record, password: body.password, locked: locked)
             } catch let error as APIError where error.code == "auth.invalid_credentials" {
-                backoff.failed(login)
-                await audit.record("auth.login_failed", actor: nil, target: String(login.prefix(320)), context)
+                if !locked { backoff.failed(key) }
+                await audit.record("auth.login_failed", actor: nil, target: String(login.prefix(320)), context, locked ? ["locked": "true"] : [:])
                 throw error
             }
-            backoff.succeeded(login)
+            backoff.succeeded(key)
             await audit.record("auth.login", actor: user.id, target: user.id, context)
             return try await session(user, status: .ok)
         }
@@ -127,15 +131,16 @@ struct AuthRoutes: Sendable {
             guard let id = principal.userID, let user = try await accounts.user(id: id) else {
                 throw APIError(.unauthorized, code: "auth.unknown_user", message: "the token's user no longer exists")
             }
-            try backoff.check(user.username)
+            let key = LoginBackoff.key(userID: user.id, login: user.username)
+            let locked = backoff.wait(key) != nil
             do {
-                _ = try await accounts.authenticate(login: user.username, password: body.currentPassword)
+                _ = try await accounts.authenticate(try await accounts.storage.user(login: user.username), password: body.currentPassword, locked: locked)
             } catch let error as APIError where error.code == "auth.invalid_credentials" {
-                backoff.failed(user.username)
+                if !locked { backoff.failed(key) }
                 await audit.record("auth.password_change_failed", actor: user.id, target: user.id, context)
                 throw APIError(.unauthorized, code: "auth.invalid_credentials", message: "the current password is wrong")
             }
-            backoff.succeeded(user.username)
+            backoff.succeeded(key)
             try Accounts.checkPolicy(body.newPassword, username: user.username, email: user.email)
             try await accounts.storage.setPasswordHash(userID: user.id, hash: try await accounts.hasher.hash(body.newPassword))
             await audit.record("auth.password_changed", actor: user.id, target: user.id, context)
@@ -163,6 +168,12 @@ struct AuthRoutes: Sendable {
             let email = body.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
             guard Accounts.isValidEmail(email) else {
                 throw APIError(.unprocessableContent, code: "auth.invalid_email", message: "the email address is not valid")
+            }
+            guard let mail else {
+                throw APIError(
+                    .serviceUnavailable, code: "auth.email_unavailable",
+                    message: "sign-in by email is not available: the server has no mail transport (mail.transport)"
+                )
             }
             let code = String(format: "%06d", Int.random(in: 0..<1_000_000))
             let salt = RefreshToken.generate()

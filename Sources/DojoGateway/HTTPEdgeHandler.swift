@@ -1,0 +1,187 @@
+import Metrics
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// The HTTP edge of every connection, right after NIO's request decoder: what a client that sends
+/// slowly or sends garbage gets (docs/security.md).
+///
+/// - A request's line and headers must arrive within `headerTimeout` of the connection's start; a
+///   body may stall at most `idleTimeout` between two parts. Past either the connection is closed
+///   (a slow-loris holds nothing for long). Between requests Hummingbird's idle timeout applies.
+/// - A request the decoder refuses is answered once and closed: headers past the limit `431`,
+///   anything else (`Content-Length` with `Transfer-Encoding`, RFC 9112 §6.1; a malformed line)
+///   `400`, both with the error envelope.
+///
+/// Messages of any type pass through untouched (`Any`): after a WebSocket upgrade the handler is
+/// removed, and until then nothing but HTTP parts should reach it.
+final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = Any
+    typealias InboundOut = Any
+    typealias OutboundIn = Any
+    typealias OutboundOut = Any
+
+    private let limits: HTTPLimits
+    private let metrics: HTTPEdgeMetrics
+    private var timer: Scheduled<Void>?
+    private var responseInFlight = false
+    private var headerSeen = false
+
+    init(limits: HTTPLimits, metrics: HTTPEdgeMetrics) {
+        self.limits = limits
+        self.metrics = metrics
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { arm(context, limits.headerTimeout, .header) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if timer == nil, !headerSeen { arm(context, limits.headerTimeout, .header) }
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if let part = unwrapInboundIn(data) as? HTTPServerRequestPart {
+            switch part {
+            case .head:
+                headerSeen = true
+                arm(context, limits.idleTimeout, .body)
+            case .body:
+                arm(context, limits.idleTimeout, .body)
+            case .end:
+                // The application has the request; between requests Hummingbird's idle timeout
+                // (and for the next request's headers, the same) applies.
+                timer?.cancel()
+                timer = nil
+            }
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if let part = unwrapOutboundIn(data) as? HTTPServerResponsePart {
+            switch part {
+            case .head(let head) where head.status.code >= 200: responseInFlight = true
+            case .end: responseInFlight = false
+            default: break
+            }
+        }
+        context.write(data, promise: promise)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parserError = error as? HTTPParserError else {
+            return context.fireErrorCaught(error)
+        }
+        timer?.cancel()
+        timer = nil
+        let status: HTTPResponseStatus
+        let code: String
+        let message: String
+        switch parserError {
+        case .headerOverflow:
+            status = .requestHeaderFieldsTooLarge
+            code = "headers_too_large"
+            message = "the request's headers exceed \(limits.maximumHeaderBytes) bytes"
+        case .unexpectedContentLength:
+            status = .badRequest
+            code = "bad_request"
+            message = "a request gives Content-Length or Transfer-Encoding, not both (RFC 9112 §6.1)"
+        default:
+            status = .badRequest
+            code = "bad_request"
+            message = "the request is not valid HTTP/1.1"
+        }
+        metrics.refused(status == .badRequest ? .malformed : .headersTooLarge)
+        guard !responseInFlight else {
+            context.close(promise: nil)
+            return
+        }
+        let body = #"{"error":{"code":"\#(code)","message":"\#(message)"}}"#
+        let headers = HTTPHeaders([
+            ("Connection", "close"), ("Content-Type", "application/json; charset=utf-8"), ("Content-Length", "\(body.utf8.count)"),
+        ])
+        responseInFlight = true
+        context.write(wrapOutboundOut(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(HTTPServerResponsePart.end(nil)), promise: written)
+        let channel = context.channel
+        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    private enum Phase { case header, body }
+
+    private func arm(_ context: ChannelHandlerContext, _ timeout: TimeAmount, _ phase: Phase) {
+        timer?.cancel()
+        let channel = context.channel
+        let metrics = metrics
+        timer = context.eventLoop.scheduleTask(in: timeout) {
+            metrics.refused(phase == .header ? .headerTimeout : .bodyTimeout)
+            channel.close(promise: nil)
+        }
+    }
+}
+
+/// Counts of connections the edge cut off, by reason (`dojo_http_refused_total{reason}`), and of
+/// connections refused for their address (`dojo_http_connections_refused_total`).
+final class HTTPEdgeMetrics: Sendable {
+    enum Reason: String, CaseIterable { case headerTimeout = "header_timeout", bodyTimeout = "body_timeout", headersTooLarge = "headers_too_large", malformed }
+
+    private let counters: [String: Counter] = Dictionary(uniqueKeysWithValues: Reason.allCases.map {
+        ($0.rawValue, Counter(label: "dojo_http_refused_total", dimensions: [("reason", $0.rawValue)]))
+    })
+    private let perAddress = Counter(label: "dojo_http_connections_refused_total")
+
+    func refused(_ reason: Reason) { counters[reason.rawValue]?.increment() }
+    func refusedForAddress() { perAddress.increment() }
+}
+
+/// Connections open per client address, capped at `HTTPLimits.connectionsPerAddress` (0: no cap).
+/// Addresses of trusted proxies are not capped: many clients arrive through them.
+public final class AddressConnectionLimiter: Sendable {
+    private let limit: Int
+    private let exempt: Set<String>
+    private let open = Mutex<[String: Int]>([:])
+
+    public init(limit: Int, exempt: Set<String>) {
+        self.limit = limit
+        self.exempt = exempt
+    }
+
+    /// Counts a new connection from `address`; false (and nothing counted) when the address is at
+    /// its cap.
+    func admit(_ address: String) -> Bool {
+        guard limit > 0, !exempt.contains(address) else { return true }
+        return open.withLock { open in
+            let count = open[address, default: 0]
+            guard count < limit else { return false }
+            open[address] = count + 1
+            return true
+        }
+    }
+
+    /// A connection admitted by ``admit(_:)`` closed.
+    func release(_ address: String) {
+        guard limit > 0, !exempt.contains(address) else { return }
+        open.withLock { open in
+            let count = open[address, default: 1] - 1
+            open[address] = count > 0 ? count : nil
+        }
+    }
+
+    /// Connections open now from `address` (tests, metrics).
+    public func openConnections(_ address: String) -> Int { open.withLock { $0[address] ?? 0 } }
+}
