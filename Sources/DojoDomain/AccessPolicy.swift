@@ -16,6 +16,12 @@ public enum AccessPolicy {
         case followUserRoom(userID: String)
         /// Follow a clan's room (its members or ADMIN).
         case followClanRoom(isMember: Bool)
+        /// Put a match on one of a venue's tables: its staff, ADMIN, one of the match's players
+        /// checked in at the venue (within ``Venue/checkInValidityMilliseconds``), or anyone when
+        /// the venue opened its tables.
+        case useTable(Venue.State, tableID: String, players: [String], now: Timestamp)
+        /// End, cancel or move a match on one of the venue's tables (its staff or ADMIN).
+        case superviseTable(Venue.State)
     }
 
     public static func check(_ principal: Principal, _ action: Action) throws(DomainError) {
@@ -40,6 +46,14 @@ public enum AccessPolicy {
         case .followClanRoom(let isMember):
             allowed = principal.isAdmin || isMember
             message = "clan rooms are for the clan's members"
+        case .useTable(let venue, let tableID, let players, let now):
+            let player = principal.userID.map(players.contains) ?? false
+            allowed = principal.isAdmin || venue.isVenueAdmin(principal.userID) || venue.openTables
+                || (player && venue.isCheckedIn(principal.userID, at: now))
+            message = "table \(tableID) of venue \(venue.id) takes matches from its staff and from players checked in there (check in first)"
+        case .superviseTable(let venue):
+            allowed = principal.isAdmin || venue.isVenueAdmin(principal.userID)
+            message = "only the venue's owner, its admins or an admin may do this"
         }
         guard allowed else { throw DomainError(.forbidden, "forbidden", message) }
     }

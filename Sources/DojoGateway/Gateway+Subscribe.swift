@@ -240,7 +240,7 @@ extension Gateway {
                     result = .success((Array(try encoder.encode(state.view)), seq, state.exists))
                 default:
                     let (state, seq) = try await runtime.venues.read(name.id)
-                    result = .success((Array(try encoder.encode(state)), seq, state.exists))
+                    result = .success((Array(try encoder.encode(state.view)), seq, state.exists))
                 }
             } catch {
                 result = .failure(error)

@@ -1,4 +1,5 @@
 public import DojoDomain
+import Foundation
 
 extension Runtime {
     /// The match a camera's shot goes to: the one live at the device's table, or the one the
@@ -23,13 +24,42 @@ extension Runtime {
         return named ?? live
     }
 
-    /// A correction names whether its sender administers the match's venue (the match itself only
-    /// knows its scorer); every other command is returned unchanged.
-    public func authorize(_ command: Match.Command, match id: String, principal: Principal) async throws -> Match.Command {
-        guard case .correct(let reason, _) = command, !principal.isAdmin else { return command }
+    /// What the match itself cannot know, checked against the match's venue: a new match on a
+    /// table needs the venue's consent (``AccessPolicy/Action/useTable(_:tableID:players:now:)``);
+    /// a correction, an end or a cancellation names whether its sender administers the match's
+    /// venue (its staff may always end or cancel a match at their tables). Every other command is
+    /// returned unchanged.
+    public func authorize(_ command: Match.Command, match id: String, principal: Principal, now: Timestamp? = nil) async throws -> Match.Command {
+        guard !principal.isAdmin else { return command }
+        let now = now ?? Timestamp(Date())
+        switch command {
+        case .create(let terms):
+            guard let venueID = terms.venueID, let tableID = terms.tableID else { return command }
+            let (venue, _) = try await venues.read(venueID)
+            // A missing venue or table is reported by the caller's reference checks.
+            guard venue.exists, venue.table(tableID) != nil else { return command }
+            try AccessPolicy.check(principal, .useTable(venue, tableID: tableID, players: [terms.playerA, terms.playerB], now: now))
+            return command
+        case .correct(let reason, _):
+            guard let venue = try await venueOf(match: id, unlessScoredBy: principal) else { return command }
+            return .correct(reason: reason, venueAdmin: venue.isVenueAdmin(principal.userID))
+        case .end(let winner, let reason, _):
+            guard let venue = try await venueOf(match: id, unlessScoredBy: principal) else { return command }
+            return .end(winner: winner, reason: reason, venueAdmin: venue.isVenueAdmin(principal.userID))
+        case .cancel(let reason, _):
+            guard let venue = try await venueOf(match: id, unlessScoredBy: principal) else { return command }
+            return .cancel(reason: reason, venueAdmin: venue.isVenueAdmin(principal.userID))
+        default:
+            return command
+        }
+    }
+
+    /// The venue of a match played at one, unless `principal` scores the match (then the venue's
+    /// word is not needed).
+    private func venueOf(match id: String, unlessScoredBy principal: Principal) async throws -> Venue.State? {
         let (match, _) = try await matches.read(id)
-        guard let venueID = match.venueID, principal.userID != match.scorer else { return command }
+        guard let venueID = match.venueID, principal.userID != match.scorer else { return nil }
         let (venue, _) = try await venues.read(venueID)
-        return .correct(reason: reason, venueAdmin: venue.isVenueAdmin(principal.userID))
+        return venue
     }
 }

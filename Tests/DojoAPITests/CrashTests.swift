@@ -47,6 +47,11 @@ struct CrashTests {
         for table in 0..<tables {
             _ = try await client.post("/v1/venues/hall/tables", user: "owner", ["id": "t\(table)", "name": "Table \(table)"])
         }
+        // The tables take matches from players checked in at the hall.
+        for index in 0..<clients {
+            let checkIn = try await client.post("/v1/venues/hall/check-ins", user: "p\(index * 2)", ["method": "QR"])
+            #expect(checkIn.status == 200, "\(checkIn.json)")
+        }
 
         let acks = Locked<[Ack]>([])
         let sent = Locked<[String: SentCommand]>([:])

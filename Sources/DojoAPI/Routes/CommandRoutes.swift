@@ -86,7 +86,7 @@ struct CommandRoutes: Sendable {
             let id = try context.parameters.require("id")
             let (state, sequence) = try await runtime.venues.read(id)
             guard state.exists else { throw DomainError(.notFound, "venue.not_found", "venue \(id) does not exist") }
-            return try Response.json(.ok, EntityView(sequence: sequence, venue: state))
+            return try Response.json(.ok, EntityView(sequence: sequence, venue: state.view))
         }
         venues.post("/:id/tables") { request, context in
             let body = try await JSONBody.decode(TableBody.self, request, context)
@@ -99,6 +99,12 @@ struct CommandRoutes: Sendable {
             let body = try await JSONBody.decode(MaintenanceBody.self, request, context)
             let table = try context.parameters.require("table")
             return try await venueCommand(request, context, .setMaintenance(tableID: table, on: body.on), commandID: body.commandId)
+        }
+        // Who may start matches on the tables: `{"openTables": true}` lets anyone; false (the
+        // default) keeps them for the staff and players checked in.
+        venues.post("/:id/settings") { request, context in
+            let body = try await JSONBody.decode(VenueSettingsBody.self, request, context)
+            return try await venueCommand(request, context, .setOpenTables(body.openTables), commandID: body.commandId)
         }
         venues.post("/:id/admins") { request, context in
             let body = try await JSONBody.decode(UserBody.self, request, context)
@@ -196,7 +202,7 @@ struct CommandRoutes: Sendable {
         id: String? = nil, principal: Principal? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         try await send(command, to: runtime.venues, request, context, commandID: commandID, id: id, principal: principal, status: status) {
-            CommandView(result: $0, eventType: Venue.eventType, venue: $0.state)
+            CommandView(result: $0, eventType: Venue.eventType, venue: $0.state.view)
         }
     }
 
@@ -286,6 +292,11 @@ struct MaintenanceBody: Decodable {
     var commandId: String?
 }
 
+struct VenueSettingsBody: Decodable {
+    var openTables: Bool
+    var commandId: String?
+}
+
 struct UserBody: Decodable {
     var userId: String
     var commandId: String?
@@ -302,7 +313,7 @@ struct CheckInBody: Decodable {
 struct EntityView: Encodable {
     var sequence: Int64
     var match: Match.State.View?
-    var venue: Venue.State?
+    var venue: Venue.State.View?
 }
 
 struct CommandView: Encodable {
@@ -311,7 +322,7 @@ struct CommandView: Encodable {
     var duplicate: Bool
     var events: [TypedEvent]
     var match: Match.State.View?
-    var venue: Venue.State?
+    var venue: Venue.State.View?
 
     struct TypedEvent: Encodable {
         var seq: Int64
@@ -319,7 +330,7 @@ struct CommandView: Encodable {
         var event: AnyEncodable
     }
 
-    init<A: Aggregate>(result: CommandResult<A>, eventType: (A.Event) -> String, match: Match.State.View? = nil, venue: Venue.State? = nil) {
+    init<A: Aggregate>(result: CommandResult<A>, eventType: (A.Event) -> String, match: Match.State.View? = nil, venue: Venue.State.View? = nil) {
         sequence = result.sequence
         firstSequence = result.firstSequence
         duplicate = result.duplicate

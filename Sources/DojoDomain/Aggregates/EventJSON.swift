@@ -154,6 +154,11 @@ extension Venue.Event: JSONWritable {
                 w.member("method", method)
                 w.member("userID", userID)
             }
+        case .openTablesChanged(let on, let at):
+            w.enumCase("openTablesChanged") { w in
+                w.member("at", at)
+                w.member("on", on)
+            }
         case .tableOccupied(let tableID, let matchID, let at):
             w.enumCase("tableOccupied") { w in
                 w.member("at", at)

@@ -129,9 +129,11 @@ public enum Match: Aggregate {
         /// Ends the rack in progress with a winner, or records a whole rack when none is in progress.
         case recordRack(winner: Side, breaker: Side?)
         case commentary(String)
-        /// Ends a live match early with a winner (forfeit, retirement).
-        case end(winner: Side, reason: String?)
-        case cancel(reason: String?)
+        /// Ends a live match early with a winner (forfeit, retirement). `venueAdmin`: the transport
+        /// checked that the sender administers the match's venue (its staff may always end it).
+        case end(winner: Side, reason: String?, venueAdmin: Bool = false)
+        /// Cancels the match (`venueAdmin` as for `end`: staff free their table this way).
+        case cancel(reason: String?, venueAdmin: Bool = false)
     }
 
     public enum Event: Sendable, Codable, Equatable {
@@ -246,17 +248,17 @@ public enum Match: Aggregate {
             guard !state.isFinished else { throw notInStatus(state, "comment on", expected: .live) }
             return [.commentary(text: try validText(text, field: "commentary"), at: now)]
 
-        case .end(let winner, let reason):
-            try requireScorer(state, context)
+        case .end(let winner, let reason, let venueAdmin):
+            if !venueAdmin { try requireScorer(state, context) }
             try requireLive(state, "end")
             let reason = try reason.map { text throws(DomainError) in try validText(text, field: "reason") }
             return [.completed(winner: winner, scoreA: state.scoreA, scoreB: state.scoreB, reason: reason, at: now)]
 
-        case .cancel(let reason):
+        case .cancel(let reason, let venueAdmin):
             let principal = context.principal
             let isPlayer = principal.userID == state.playerA || principal.userID == state.playerB
-            guard principal.isAdmin || principal.userID == state.scorer || (isPlayer && state.status == .scheduled) else {
-                throw DomainError(.forbidden, "forbidden", "only the scorer or an admin may cancel a match once it is live; a player may cancel it while it is scheduled")
+            guard principal.isAdmin || venueAdmin || principal.userID == state.scorer || (isPlayer && state.status == .scheduled) else {
+                throw DomainError(.forbidden, "forbidden", "only the scorer, the venue's staff or an admin may cancel a match once it is live; a player may cancel it while it is scheduled")
             }
             guard !state.isFinished else { throw notInStatus(state, "cancel", expected: .live) }
             let reason = try reason.map { text throws(DomainError) in try validText(text, field: "reason") }

@@ -4,12 +4,16 @@ import Foundation
 /// the match's events) or in MAINTENANCE (set by the venue's admins).
 public enum Venue: Aggregate {
     public static let kind = EntityKind.venue
-    public static let stateFormatVersion = 1
+    public static let stateFormatVersion = 2
 
     /// The most tables one venue holds.
     public static let maximumTables = 200
     /// The most admins one venue has besides its owner.
     public static let maximumAdmins = 50
+    /// How long a check-in lets a player start matches on the venue's tables.
+    public static let checkInValidityMilliseconds: Int64 = 12 * 3_600_000
+    /// The most players a venue remembers as checked in (the oldest are forgotten first).
+    public static let maximumPresent = 5_000
 
     public struct Table: Sendable, Codable, Equatable {
         public var id: String
@@ -25,6 +29,12 @@ public enum Venue: Aggregate {
             if !liveMatches.isEmpty { return .occupied }
             return maintenance ? .maintenance : .available
         }
+    }
+
+    /// A player's latest check-in at the venue.
+    public struct CheckIn: Sendable, Codable, Equatable {
+        public var userID: String
+        public var at: Timestamp
     }
 
     public struct Location: Sendable, Codable, Equatable {
@@ -48,11 +58,44 @@ public enum Venue: Aggregate {
         /// Tables in the order they were added.
         public var tables: [Table] = []
         public var checkIns = 0
+        /// Anyone may start a match on the tables (else: the staff, and players checked in).
+        public var openTables = false
+        /// Players checked in, with their latest check-in, oldest first (within the validity;
+        /// private: not part of the view clients see).
+        public var present: [CheckIn] = []
         public var createdAt: Timestamp?
 
         public init(id: String) { self.id = id }
 
         public func table(_ id: String) -> Table? { tables.first { $0.id == id } }
+
+        /// True when `userID` checked in within ``Venue/checkInValidityMilliseconds`` of `now`.
+        public func isCheckedIn(_ userID: String?, at now: Timestamp) -> Bool {
+            guard let userID, let entry = present.last(where: { $0.userID == userID }) else { return false }
+            return now.millisecondsSince1970 - entry.at.millisecondsSince1970 < Venue.checkInValidityMilliseconds
+        }
+
+        /// What clients see: everything but who is checked in.
+        public var view: View {
+            View(
+                id: id, exists: exists, name: name, location: location, address: address, ownerID: ownerID, admins: admins,
+                tables: tables, checkIns: checkIns, openTables: openTables, createdAt: createdAt
+            )
+        }
+
+        public struct View: Sendable, Encodable, Equatable {
+            public var id: String
+            public var exists: Bool
+            public var name: String
+            public var location: Location
+            public var address: String?
+            public var ownerID: String?
+            public var admins: [String]
+            public var tables: [Table]
+            public var checkIns: Int
+            public var openTables: Bool
+            public var createdAt: Timestamp?
+        }
 
         /// True for the owner and the venue's admins.
         public func isVenueAdmin(_ userID: String?) -> Bool {
@@ -68,6 +111,9 @@ public enum Venue: Aggregate {
         case grantAdmin(userID: String)
         case revokeAdmin(userID: String)
         case checkIn(userID: String, method: CheckInMethod)
+        /// Lets anyone start matches on the tables (`true`), or only the staff and players checked
+        /// in (`false`, the default).
+        case setOpenTables(Bool)
         /// Reaction: a match went live at the table.
         case occupyTable(tableID: String, matchID: String)
         /// Reaction: the match at the table ended.
@@ -81,6 +127,7 @@ public enum Venue: Aggregate {
         case adminGranted(userID: String, at: Timestamp)
         case adminRevoked(userID: String, at: Timestamp)
         case checkedIn(userID: String, method: CheckInMethod, at: Timestamp)
+        case openTablesChanged(on: Bool, at: Timestamp)
         case tableOccupied(tableID: String, matchID: String, at: Timestamp)
         case tableReleased(tableID: String, matchID: String, at: Timestamp)
     }
@@ -95,6 +142,7 @@ public enum Venue: Aggregate {
         case .adminGranted: "venue.admin_granted"
         case .adminRevoked: "venue.admin_revoked"
         case .checkedIn: "venue.checked_in"
+        case .openTablesChanged: "venue.open_tables_changed"
         case .tableOccupied: "venue.table_occupied"
         case .tableReleased: "venue.table_released"
         }
@@ -164,6 +212,11 @@ public enum Venue: Aggregate {
             }
             return [.checkedIn(userID: userID, method: method, at: now)]
 
+        case .setOpenTables(let on):
+            try requireVenueAdmin(state, principal)
+            guard state.openTables != on else { return [] }
+            return [.openTablesChanged(on: on, at: now)]
+
         case .occupyTable(let tableID, let matchID):
             try requireSystem(principal)
             let table = try requireTable(state, tableID)
@@ -231,8 +284,13 @@ public enum Venue: Aggregate {
             state.admins.sort()
         case .adminRevoked(let userID, _):
             state.admins.removeAll { $0 == userID }
-        case .checkedIn:
+        case .checkedIn(let userID, _, let at):
             state.checkIns += 1
+            state.present.removeAll { $0.userID == userID || at.millisecondsSince1970 - $0.at.millisecondsSince1970 >= checkInValidityMilliseconds }
+            state.present.append(CheckIn(userID: userID, at: at))
+            if state.present.count > maximumPresent { state.present.removeFirst(state.present.count - maximumPresent) }
+        case .openTablesChanged(let on, _):
+            state.openTables = on
         case .tableOccupied(let tableID, let matchID, _):
             state.updateTable(tableID) { $0.liveMatches.append(matchID) }
         case .tableReleased(let tableID, let matchID, _):

@@ -9,6 +9,7 @@ public struct VenueCommandBody: Decodable, Sendable {
     public var on: Bool?
     public var userId: String?
     public var method: CheckInMethod?
+    public var openTables: Bool?
 
     /// The command (`userID` defaults to the acting user for a check-in), or `invalid_command`.
     public func command(actingUser: String?) throws(DomainError) -> Venue.Command {
@@ -21,11 +22,12 @@ public struct VenueCommandBody: Decodable, Sendable {
         case "setMaintenance": return .setMaintenance(tableID: try require(tableId, "tableId"), on: try require(on, "on"))
         case "grantAdmin": return .grantAdmin(userID: try require(userId, "userId"))
         case "revokeAdmin": return .revokeAdmin(userID: try require(userId, "userId"))
+        case "setOpenTables": return .setOpenTables(try require(openTables, "openTables"))
         case "checkIn": return .checkIn(userID: try require(userId ?? actingUser, "userId"), method: try require(method, "method"))
         default:
             throw DomainError(
                 .invalid, "invalid_command",
-                "unknown venue command type \(type.prefix(40)); use addTable, setMaintenance, grantAdmin, revokeAdmin or checkIn"
+                "unknown venue command type \(type.prefix(40)); use addTable, setMaintenance, grantAdmin, revokeAdmin, setOpenTables or checkIn"
             )
         }
     }

@@ -108,7 +108,7 @@ struct RecordsProjection: EventConsumer {
                     statusChanged.insert(tableID)
                 case .checkedIn(let userID, let method, _):
                     changes.append(.insertCheckIn(id: "\(key.id)-\(recorded.sequence)", userID: userID, venueID: key.id, via: method.rawValue, at: at))
-                case .adminGranted, .adminRevoked:
+                case .adminGranted, .adminRevoked, .openTablesChanged:
                     break
                 }
             }
@@ -162,7 +162,7 @@ extension Venue.Event {
     var timestamp: Timestamp {
         switch self {
         case .registered(_, _, _, _, let at), .tableAdded(_, _, let at), .maintenanceChanged(_, _, let at),
-            .adminGranted(_, let at), .adminRevoked(_, let at), .checkedIn(_, _, let at),
+            .adminGranted(_, let at), .adminRevoked(_, let at), .checkedIn(_, _, let at), .openTablesChanged(_, let at),
             .tableOccupied(_, _, let at), .tableReleased(_, _, let at):
             at
         }
