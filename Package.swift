@@ -201,7 +201,7 @@ let package = Package(
         // MARK: Tests (mirror the sources)
         .testTarget(
             name: "DojoDomainTests",
-            dependencies: ["DojoDomain"],
+            dependencies: ["DojoDomain", "DojoTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import DojoTesting
 import DojoDomain
 import Foundation
 import Testing
