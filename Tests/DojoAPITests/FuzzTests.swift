@@ -117,8 +117,13 @@ private struct FuzzRoute: Sendable {
 
 /// Found by the fuzzer (or the outside review) and kept as regressions: each ran the server into
 /// a trap or a 5xx once.
-private let corpus: [(String, String)] = [
-    ("/v1/referee/rulings", #"{"game":"9ball","rack":{"game":"9ball","onTable":[1,2,9],"shooter":"A","shots":9223372036854775807},"shot":{"firstContact":1}}"#),
+private let corpus: [(HTTPRequest.Method, String, String?)] = [
+    // The outside review: shots + 1 trapped.
+    (.post, "/v1/referee/rulings", #"{"game":"9ball","rack":{"game":"9ball","onTable":[1,2,9],"shooter":"A","shots":9223372036854775807},"shot":{"firstContact":1}}"#),
+    // The integer audit: an audit cursor of Int64.max milliseconds trapped in the storage's date
+    // arithmetic.
+    (.get, "/v1/admin/audit?before=9223372036854775807_x", nil),
+    (.get, "/v1/admin/audit?before=-9223372036854775808_x", nil),
 ]
 
 @Suite("Fuzz: mutated bodies for every REST route and WebSocket message; never a 5xx, never a drop, nothing persisted by a refusal")
@@ -169,7 +174,7 @@ struct FuzzTests {
 
     static let queryValues = [
         "0", "-1", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "1e308", "NaN", "", "abc",
-        String(repeating: "9", count: 400), "1_1", "%00", "0x10",
+        String(repeating: "9", count: 400), "1_1", "%00", "0x10", "9223372036854775807_x", "-1_x", "253402300800000_x",
     ]
 
     private static func withFuzzServer(_ test: @Sendable (GatewayHarness) async throws -> Void) async throws {
@@ -237,7 +242,7 @@ struct FuzzTests {
                     #expect(after == before, "\(method) \(uri) was refused (\(status)) but appended \(after - before) events: \(body?.prefix(300) ?? "")")
                 }
             }
-            for (uri, body) in corpus { try await send(.post, uri, body) }
+            for (method, uri, body) in corpus { try await send(method, uri, body) }
             for route in Self.routes {
                 for _ in 0..<Self.cases {
                     if let body = route.body {

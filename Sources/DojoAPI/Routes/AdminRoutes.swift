@@ -28,7 +28,9 @@ struct AdminRoutes: Sendable {
             var cursor: (Date, String)?
             if let text = query["before"] {
                 let parts = text.split(separator: "_", maxSplits: 1)
-                guard parts.count == 2, let ms = Int64(parts[0]) else {
+                // Milliseconds from 1970 to the year 9999: past it a date overflows the storage's
+                // microsecond arithmetic (Int64.max here trapped and ended the process).
+                guard parts.count == 2, let ms = Int64(parts[0]), (0...253_402_300_799_999).contains(ms) else {
                     throw APIError(.badRequest, code: "invalid_query", message: "before is the `next` cursor of a previous page")
                 }
                 cursor = (Date(timeIntervalSince1970: Double(ms) / 1000), String(parts[1]))
