@@ -103,6 +103,7 @@ let package = Package(
         .target(
             name: "DojoGateway",
             dependencies: [
+                "DojoCluster",
                 "DojoDomain",
                 "DojoRuntime",
                 "DojoStorage",
@@ -227,7 +228,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DojoClusterTests",
-            dependencies: ["DojoCluster", "DojoTesting", "CSodium"],
+            dependencies: ["DojoCluster", "DojoTesting", "CSodium", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(

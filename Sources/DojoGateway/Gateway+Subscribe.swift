@@ -1,3 +1,4 @@
+import DojoCluster
 import DojoDomain
 import DojoRuntime
 import DojoStorage
@@ -287,6 +288,12 @@ extension Gateway {
             } else {
                 room = Room(name: name, recoveryCapacity: capacity)
                 rooms[key] = room
+                // This node follows the room while it has local subscribers (under the rooms
+                // lock, so a room closing and reopening subscribes and unsubscribes in order).
+                bus.subscribe(key) { [weak self, weak room] message in
+                    guard let self, let room else { return }
+                    self.receive(message, in: room)
+                }
             }
             room.state.withLock { state in
                 state.members += 1
@@ -300,6 +307,7 @@ extension Gateway {
             }
             return room
         }
+        presence.join(name.description, user: user, node: nodeID)
         schedulePresence(room)
         return room
     }
@@ -332,9 +340,11 @@ extension Gateway {
                 if state.members == 0 {
                     state.closed = true
                     rooms[room.nameText] = nil
+                    bus.unsubscribe(room.nameText)
                 }
             }
         }
+        presence.leave(room.nameText, user: user, node: nodeID)
         schedulePresence(room)
     }
 
@@ -346,19 +356,29 @@ extension Gateway {
             return true
         }
         guard schedule, let loop = anyHub()?.eventLoop else { return }
+        let presence = self.presence
         loop.scheduleTask(in: .milliseconds(Int64(configuration.presenceIntervalMilliseconds))) {
-            let message: ByteBuffer? = room.state.withLock { state in
+            let change: (members: Int, anonymous: Int, joined: [String], left: [String])? = room.state.withLock { state in
                 state.presenceScheduled = false
                 guard !state.closed, state.presenceDirty else { return nil }
                 state.presenceDirty = false
-                let message = Messages.presence(
-                    room: room.nameText, count: state.members, anonymous: state.anonymous, joined: state.joined, left: state.left
-                )
-                state.joined.removeAll()
-                state.left.removeAll()
-                return message
+                defer {
+                    state.joined.removeAll()
+                    state.left.removeAll()
+                }
+                return (state.members, state.anonymous, state.joined, state.left)
             }
-            if let message { room.publishLossy(message, key: .presence, publishedAt: .now()) }
+            guard let change else { return }
+            // The counts are the platform's (every node's members, from the presence store); the
+            // joins and leaves are this node's.
+            Task {
+                let total = try? await presence.count(room.nameText)
+                let message = Messages.presence(
+                    room: room.nameText, count: total?.members ?? change.members, anonymous: total?.anonymous ?? change.anonymous,
+                    joined: change.joined, left: change.left
+                )
+                room.publishLossy(message, key: .presence, publishedAt: .now())
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+public import DojoCluster
 public import DojoDomain
 public import DojoRuntime
 public import DojoStorage
@@ -50,6 +51,12 @@ public final class Gateway: Service, Sendable {
     let authenticate: Authenticate
     let logger: Logger
     let metrics = GatewayMetrics()
+    /// Carries each room's messages to every node that follows the room (in process by default).
+    let bus: any RoomBus
+    /// Presence across the nodes (in process by default).
+    let presence: any PresenceStore
+    /// This node's id in presence and on the bus.
+    public let nodeID: String
     private let rooms = Mutex<[String: Room]>([:])
     private let hubs = Mutex<[ObjectIdentifier: LoopHub]>([:])
 
@@ -57,8 +64,15 @@ public final class Gateway: Service, Sendable {
     func roomsLookup(_ key: String) -> Room? { rooms.withLock { $0[key] } }
     func anyHub() -> LoopHub? { hubs.withLock { $0.values.first } }
 
-    public init(configuration: GatewayConfiguration, runtime: Runtime, storage: any Storage, logger: Logger, authenticate: @escaping Authenticate) {
+    public init(
+        configuration: GatewayConfiguration, runtime: Runtime, storage: any Storage, logger: Logger,
+        bus: any RoomBus = LocalRoomBus(), presence: any PresenceStore = LocalPresenceStore(), nodeID: String = "local",
+        authenticate: @escaping Authenticate
+    ) {
         self.configuration = configuration
+        self.bus = bus
+        self.presence = presence
+        self.nodeID = nodeID
         self.runtime = runtime
         self.storage = storage
         self.logger = logger
@@ -96,8 +110,9 @@ public final class Gateway: Service, Sendable {
 
     // MARK: Publishing
 
-    /// Committed events of an entity go to its room, if anyone follows it: encoded once, with the
-    /// stream's sequence numbers (so a client can recover any gap from the log).
+    /// Committed events of an entity go to its room on every node that follows it (through the
+    /// bus): encoded once, with the stream's sequence numbers (so a client can recover any gap
+    /// from the log), and only when some node follows the room.
     private func publishCommitted(_ key: EntityKey, _ events: [CommittedEvent]) {
         let kind: RoomName.Kind
         switch key.kind {
@@ -105,24 +120,39 @@ public final class Gateway: Service, Sendable {
         case .venue: kind = .venue
         default: return
         }
-        let name = RoomName(kind, key.id)
-        guard let room = rooms.withLock({ $0[name.description] }) else { return }
-        let now = NIODeadline.now()
+        let room = RoomName(kind, key.id).description
         for event in events {
-            room.publishReliable(seq: event.sequence, publishedAt: now) { seq in
-                Self.encode(event, room: room, seq: seq)
+            bus.publish(room) {
+                RoomMessage(room: room, delivery: .reliable(seq: event.sequence), frame: Self.encode(event, room: room, epoch: Room.logEpoch, seq: event.sequence))
             }
         }
     }
 
     static func encode(_ event: RecordedEvent, room: Room, seq: Int64) -> ByteBuffer {
+        encode(event, room: room.nameText, epoch: room.epoch, seq: seq)
+    }
+
+    static func encode(_ event: RecordedEvent, room: String, epoch: String, seq: Int64) -> ByteBuffer {
         let payload = Array(event.payload.utf8)
         // The stored payload is {"event": …, "meta": …}; clients get the event only.
         var body = payload[...]
         if let members = try? JSONScanner.members(of: payload), let member = members.first(where: { $0.key == "event" }) {
             body = payload[member.value]
         }
-        return Messages.event(room: room.nameText, seq: seq, epoch: room.epoch, eventType: event.type, event: body)
+        return Messages.event(room: room, seq: seq, epoch: epoch, eventType: event.type, event: body)
+    }
+
+    /// A message from the bus for a room open on this node.
+    func receive(_ message: RoomMessage, in room: Room) {
+        switch message.delivery {
+        case .reliable(let seq?):
+            room.publishReliable(seq: seq, publishedAt: .now()) { _ in message.frame }
+        case .reliable(nil):
+            // Rooms numbered in memory are node-local (bench rooms): they never arrive by the bus.
+            break
+        case .lossy:
+            room.publishLossy(message.frame, key: .frame, publishedAt: .now())
+        }
     }
 
     // MARK: Messages from clients
@@ -250,9 +280,10 @@ public final class Gateway: Service, Sendable {
         }
     }
 
-    /// Publishes a lossy frame to a room (camera frames): newest value only for slow readers.
+    /// Publishes a lossy frame to a room (camera frames) on every node that follows it: newest
+    /// value only for slow readers.
     public func publishFrame(room name: RoomName, data: [UInt8]) {
-        guard let room = rooms.withLock({ $0[name.description] }) else { return }
-        room.publishLossy(Messages.lossyFrame(room: room.nameText, data: data), key: .frame, publishedAt: .now())
+        let room = name.description
+        bus.publish(room) { RoomMessage(room: room, delivery: .lossy(key: "frame"), frame: Messages.lossyFrame(room: room, data: data)) }
     }
 }

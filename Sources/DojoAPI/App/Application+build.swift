@@ -118,7 +118,12 @@ public func buildServer(
         limiter: SharedRateLimiter(limit: configuration.authRequestsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:device:", logger: logger),
         audit: audit
     ).register(on: router)
-    let gateway = Gateway(configuration: configuration.gateway, runtime: runtime, storage: storage, logger: logger) { credential in
+    // The cluster's seams: in-process adapters (one node). The Redis adapters plug in here when
+    // several nodes share a Redis (the cluster issue).
+    let gateway = Gateway(
+        configuration: configuration.gateway, runtime: runtime, storage: storage, logger: logger,
+        bus: LocalRoomBus(), presence: LocalPresenceStore(), nodeID: "local"
+    ) { credential in
         do throws(APIError) {
             switch try await tokens.verifyBearer(credential) {
             case (.user(let principal), let expiresAt): return .success(.user(principal, expiresAt: expiresAt))

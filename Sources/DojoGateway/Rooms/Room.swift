@@ -28,10 +28,14 @@ final class Room: Sendable {
 
     let state: Mutex<State>
 
+    /// The epoch of rooms numbered by their entity's stream: the same on every node and after
+    /// every restart.
+    static let logEpoch = "log"
+
     init(name: RoomName, recoveryCapacity: Int) {
         self.name = name
         nameText = name.description
-        epoch = name.isLogBacked ? "log" : String(UInt64.random(in: 1...UInt64.max), radix: 36)
+        epoch = name.isLogBacked ? Self.logEpoch : String(UInt64.random(in: 1...UInt64.max), radix: 36)
         state = Mutex(State(ring: Ring(capacity: recoveryCapacity)))
     }
 

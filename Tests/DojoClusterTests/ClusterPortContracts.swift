@@ -1,0 +1,139 @@
+import DojoCluster
+import NIOCore
+import Synchronization
+import Testing
+
+/// The contract every ``RoomBus`` adapter passes (in process today; Redis with the cluster).
+/// `makeNodes(n)` gives n buses that are nodes of one cluster.
+enum RoomBusContract {
+    /// What a node received, in order.
+    final class Inbox: Sendable {
+        let messages = Mutex<[String]>([])
+        var texts: [String] { messages.withLock { $0 } }
+        func deliver(_ message: RoomMessage) { messages.withLock { $0.append(message.room + "|" + String(buffer: message.frame)) } }
+    }
+
+    /// Waits until `condition` holds (adapters over a server deliver asynchronously).
+    static func eventually(_ condition: () -> Bool) async throws -> Bool {
+        for _ in 0..<200 {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+
+    static func message(_ room: String, _ text: String) -> RoomMessage {
+        RoomMessage(room: room, delivery: .reliable(seq: nil), frame: ByteBuffer(string: text))
+    }
+
+    static func check(makeNodes: (Int) async throws -> [any RoomBus]) async throws {
+        let nodes = try await makeNodes(3)
+        let (a, b, c) = (nodes[0], nodes[1], nodes[2])
+        let inboxA = Inbox(), inboxB = Inbox(), inboxC = Inbox()
+        a.subscribe("match:1") { inboxA.deliver($0) }
+        b.subscribe("match:1") { inboxB.deliver($0) }
+        c.subscribe("venue:9") { inboxC.deliver($0) }
+
+        // Every node following the room gets each message once, in the publisher's order.
+        for i in 0..<50 { c.publish("match:1") { message("match:1", "e\(i)") } }
+        let expected = (0..<50).map { "match:1|e\($0)" }
+        #expect(try await eventually { inboxA.texts.count >= 50 && inboxB.texts.count >= 50 })
+        #expect(inboxA.texts == expected)
+        #expect(inboxB.texts == expected)
+        #expect(inboxC.texts.isEmpty, "a node that does not follow the room receives nothing")
+
+        // encode runs only when some node follows the room, at most once.
+        let encoded = Mutex(0)
+        a.publish("match:nobody") {
+            encoded.withLock { $0 += 1 }
+            return message("match:nobody", "x")
+        }
+        #expect(encoded.withLock { $0 } == 0)
+        b.publish("match:1") {
+            encoded.withLock { $0 += 1 }
+            return message("match:1", "once")
+        }
+        #expect(encoded.withLock { $0 } == 1)
+        #expect(try await eventually { inboxA.texts.last == "match:1|once" && inboxB.texts.last == "match:1|once" })
+
+        // After unsubscribing, a node receives nothing more; the others still do.
+        b.unsubscribe("match:1")
+        a.publish("match:1") { message("match:1", "after") }
+        #expect(try await eventually { inboxA.texts.last == "match:1|after" })
+        #expect(!inboxB.texts.contains("match:1|after"))
+
+        // Subscribing again replaces the handler: one delivery per node, to the new one.
+        let replaced = Inbox()
+        a.subscribe("match:1") { replaced.deliver($0) }
+        c.publish("match:1") { message("match:1", "new") }
+        #expect(try await eventually { replaced.texts == ["match:1|new"] })
+        #expect(!inboxA.texts.contains("match:1|new"))
+        for node in nodes {
+            node.unsubscribe("match:1")
+            node.unsubscribe("venue:9")
+        }
+    }
+}
+
+/// The contract every ``PresenceStore`` adapter passes. `makeStore()` gives a store shared by the
+/// nodes named in the checks.
+enum PresenceStoreContract {
+    static func eventually(_ store: any PresenceStore, _ room: String, _ condition: (PresenceCount) -> Bool) async throws -> PresenceCount {
+        var last = try await store.count(room)
+        for _ in 0..<200 where !condition(last) {
+            try await Task.sleep(for: .milliseconds(10))
+            last = try await store.count(room)
+        }
+        return last
+    }
+
+    static func check(makeStore: () async throws -> any PresenceStore) async throws {
+        let store = try await makeStore()
+        let room = "match:p1"
+        store.join(room, user: "alice", node: "n1")
+        store.join(room, user: "alice", node: "n2")  // the same user on two nodes
+        store.join(room, user: "bob", node: "n1")
+        store.join(room, user: nil, node: "n1")
+        store.join(room, user: nil, node: "n2")
+        store.join("match:other", user: "carol", node: "n2")
+        let full = try await eventually(store, room) { $0.members == 5 }
+        #expect(full == PresenceCount(members: 5, anonymous: 2, users: ["alice", "bob"]))
+
+        // A user stays listed while any connection remains.
+        store.leave(room, user: "alice", node: "n1")
+        let afterLeave = try await eventually(store, room) { $0.members == 4 }
+        #expect(afterLeave.users == ["alice", "bob"])
+
+        // A leave without a join changes nothing.
+        store.leave(room, user: "dave", node: "n1")
+        store.leave("match:empty", user: nil, node: "n1")
+        #expect(try await store.count(room).members == 4)
+        #expect(try await store.count("match:empty") == PresenceCount())
+
+        // A node that dies takes exactly its members with it, from every room.
+        try await store.expire(node: "n2")
+        let expired = try await eventually(store, room) { $0.members == 2 }
+        #expect(expired == PresenceCount(members: 2, anonymous: 1, users: ["bob"]))
+        #expect(try await eventually(store, "match:other") { $0.members == 0 }.users.isEmpty)
+
+        store.leave(room, user: "bob", node: "n1")
+        store.leave(room, user: nil, node: "n1")
+        #expect(try await eventually(store, room) { $0.members == 0 } == PresenceCount())
+    }
+}
+
+@Suite("Cluster ports: the in-process adapters pass the contracts the Redis adapters will")
+struct ClusterPortTests {
+    @Test("LocalRoomBus: three nodes of one in-process network")
+    func localRoomBus() async throws {
+        try await RoomBusContract.check { count in
+            let network = LocalRoomBus.Network()
+            return (0..<count).map { _ in LocalRoomBus(network: network) }
+        }
+    }
+
+    @Test("LocalPresenceStore")
+    func localPresence() async throws {
+        try await PresenceStoreContract.check { LocalPresenceStore() }
+    }
+}
