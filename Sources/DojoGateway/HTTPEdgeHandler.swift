@@ -12,6 +12,9 @@ import Synchronization
 /// - A request the decoder refuses is answered once and closed: headers past the limit `431`,
 ///   anything else (`Content-Length` with `Transfer-Encoding`, RFC 9112 §6.1; a malformed line)
 ///   `400`, both with the error envelope.
+/// - A WebSocket upgrade whose `Sec-WebSocket-Version` is not 13 is answered `426` with
+///   `Sec-WebSocket-Version: 13`, and one without a valid `Sec-WebSocket-Key` `400` (RFC 6455
+///   §4.2.1, §4.2.2, §4.4), before NIO's upgrader would drop it without a word.
 ///
 /// Messages of any type pass through untouched (`Any`): after a WebSocket upgrade the handler is
 /// removed, and until then nothing but HTTP parts should reach it.
@@ -26,6 +29,8 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var timer: Scheduled<Void>?
     private var responseInFlight = false
     private var headerSeen = false
+    /// The request was answered here: what else it sends is dropped.
+    private var refused = false
 
     init(limits: HTTPLimits, metrics: HTTPEdgeMetrics) {
         self.limits = limits
@@ -53,10 +58,18 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         if let part = unwrapInboundIn(data) as? HTTPServerRequestPart {
             switch part {
-            case .head:
+            case .head(let head):
                 headerSeen = true
+                if let refusal = Self.badUpgrade(head) {
+                    metrics.refused(.malformed)
+                    refused = true
+                    timer?.cancel()
+                    timer = nil
+                    return refuse(context, refusal.status, refusal.code, refusal.message, extraHeaders: refusal.headers)
+                }
                 arm(context, limits.idleTimeout, .body)
             case .body:
                 arm(context, limits.idleTimeout, .body)
@@ -105,6 +118,13 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             message = "the request is not valid HTTP/1.1"
         }
         metrics.refused(status == .badRequest ? .malformed : .headersTooLarge)
+        refuse(context, status, code, message)
+    }
+
+    /// Answers with the error envelope and closes (or only closes, if a response is under way).
+    private func refuse(
+        _ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ code: String, _ message: String, extraHeaders: [(String, String)] = []
+    ) {
         guard !responseInFlight else {
             context.close(promise: nil)
             return
@@ -112,7 +132,7 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let body = #"{"error":{"code":"\#(code)","message":"\#(message)"}}"#
         let headers = HTTPHeaders([
             ("Connection", "close"), ("Content-Type", "application/json; charset=utf-8"), ("Content-Length", "\(body.utf8.count)"),
-        ])
+        ] + extraHeaders)
         responseInFlight = true
         context.write(wrapOutboundOut(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
@@ -120,6 +140,30 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(HTTPServerResponsePart.end(nil)), promise: written)
         let channel = context.channel
         written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// Why a WebSocket upgrade request cannot be accepted, nil when it can (or is no upgrade).
+    static func badUpgrade(_ head: HTTPRequestHead) -> (status: HTTPResponseStatus, code: String, message: String, headers: [(String, String)])? {
+        let upgrade = head.headers[canonicalForm: "Upgrade"]
+        guard upgrade.contains(where: { $0.lowercased() == "websocket" }) else { return nil }
+        let versions = head.headers[canonicalForm: "Sec-WebSocket-Version"]
+        guard versions.count == 1, versions[0] == "13" else {
+            return (.upgradeRequired, "websocket_version", "this server speaks WebSocket version 13 (RFC 6455)", [("Sec-WebSocket-Version", "13")])
+        }
+        let keys = head.headers[canonicalForm: "Sec-WebSocket-Key"]
+        guard keys.count == 1, Self.isValidKey(String(keys[0])) else {
+            return (.badRequest, "websocket_key", "Sec-WebSocket-Key must be 16 random bytes in base64 (RFC 6455 §4.1)", [])
+        }
+        return nil
+    }
+
+    /// A nonce of 16 bytes in base64: 24 characters, the last two `==`.
+    static func isValidKey(_ key: String) -> Bool {
+        let bytes = Array(key.utf8)
+        guard bytes.count == 24, bytes[22] == UInt8(ascii: "="), bytes[23] == UInt8(ascii: "=") else { return false }
+        return bytes[..<22].allSatisfy { byte in
+            (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 43 || byte == 47
+        }
     }
 
     private enum Phase { case header, body }

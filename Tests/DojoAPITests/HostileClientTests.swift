@@ -149,6 +149,30 @@ struct HostileClientTests {
         }
     }
 
+    @Test("a refused WebSocket upgrade gets an HTTP answer: 426 with Sec-WebSocket-Version: 13 for another version, 400 without a valid key (RFC 6455 §4.2.2)")
+    func refusedUpgrades() async throws {
+        try await withGateway { h in
+            func upgrade(_ extra: String) async throws -> String {
+                let socket = try await RawTCPClient.connect(port: h.port)
+                try await socket.send("GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\(extra)\r\n")
+                #expect(await socket.waitForClose(timeout: .seconds(5)))
+                return socket.received
+            }
+            let version = try await upgrade("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 12\r\n")
+            #expect(version.hasPrefix("HTTP/1.1 426"), "\(version.prefix(200))")
+            #expect(version.lowercased().contains("sec-websocket-version: 13"))
+            #expect(version.contains("\"websocket_version\""))
+            let noKey = try await upgrade("Sec-WebSocket-Version: 13\r\n")
+            #expect(noKey.hasPrefix("HTTP/1.1 400") && noKey.contains("\"websocket_key\""), "\(noKey.prefix(200))")
+            let badKey = try await upgrade("Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n")
+            #expect(badKey.hasPrefix("HTTP/1.1 400"), "\(badKey.prefix(200))")
+            // A valid upgrade still works.
+            let socket = try await h.socket()
+            try await socket.send(json: ["type": "ping", "id": 1])
+            #expect(try await socket.next(type: "ack")["pong"] as? Bool == true)
+        }
+    }
+
     @Test("a stalled body and an idle keep-alive connection are closed by the idle timeout")
     func stalledBodyAndIdle() async throws {
         try await withGateway({ $0.httpLimits.idleTimeout = .seconds(1) }) { h in
