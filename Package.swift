@@ -2,10 +2,12 @@
 import PackageDescription
 
 /// Strict settings for every target (house style: Swift 6 mode plus the upcoming features Hummingbird uses).
+/// Warnings are errors in our own targets (SwiftPM applies this to the root package only).
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    .treatAllWarnings(as: .error),
 ]
 
 let package = Package(

@@ -108,7 +108,9 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         // The socket is a WebSocket now: the HTTP edge's timers do not apply.
-                        channel.pipeline.syncOperations.removeHandler(edge, promise: nil)
+                        if let edge = try? channel.pipeline.syncOperations.context(handlerType: HTTPEdgeHandler.self) {
+                            channel.pipeline.syncOperations.removeHandler(context: edge, promise: nil)
+                        }
                         let outlet = RawOutlet()
                         try channel.pipeline.syncOperations.addHandler(outlet, position: .first)
                         let connection = Connection(

@@ -175,7 +175,7 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
             }
             return active.sorted { $0.2 < $1.2 }.prefix(max(excess, cap / 100, 1)).map { ($0.0, $0.1) }
         }
-        await passivate(candidates)
+        _ = await passivate(candidates)
     }
 
     private func passivate(_ candidates: [(String, EntityActor<A>)]) async -> Int {

@@ -45,8 +45,8 @@ public enum DojoPoolExecutable {
     public static func start(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws -> Child {
         let folder = try TestServices.temporaryDirectory()
         let outputPath = folder + "/stdout.log", errorPath = folder + "/stderr.log"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         let process = Process()
         process.executableURL = try url()
         process.arguments = arguments

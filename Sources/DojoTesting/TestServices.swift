@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The external services integration tests run against, read from the environment:
 /// `DOJO_TEST_POSTGRES_URL` (a role allowed to create databases) and `DOJO_TEST_REDIS_URL`.

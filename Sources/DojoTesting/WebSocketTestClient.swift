@@ -1,5 +1,5 @@
-public import Foundation
-public import NIOCore
+import Foundation
+import NIOCore
 import NIOPosix
 import Synchronization
 
@@ -155,13 +155,13 @@ public final class TestWebSocket: Sendable {
 
     /// Stops reading from the socket (a stalled client) or resumes.
     public func pauseReading(_ paused: Bool) async throws {
-        try await channel.setOption(ChannelOptions.autoRead, value: !paused)
+        try await channel.setOption(ChannelOptions.autoRead, value: !paused).get()
         if !paused { channel.read() }
     }
 
     /// Sets the socket's receive buffer (small buffers make a stalled client fill up quickly).
     public func setReceiveBuffer(_ bytes: Int) async throws {
-        try await channel.setOption(ChannelOptions.socketOption(.so_rcvbuf), value: .init(bytes))
+        try await channel.setOption(ChannelOptions.socketOption(.so_rcvbuf), value: .init(bytes)).get()
     }
 
     public func disconnect() async {

@@ -73,7 +73,7 @@ struct RuntimeTests {
                 // The reactions read the match (activating it again if it were passivated first):
                 // let them finish before passivating.
                 await runtime.drainConsumers()
-                #expect(try await runtime.passivateIdle() == 1)
+                #expect(await runtime.passivateIdle() == 1)
                 #expect(runtime.matches.residentCount == 0)
                 let snapshot = try #require(try await storage.loadSnapshot(stream: "match:m1"))
                 #expect(snapshot.sequence == last.sequence && snapshot.formatVersion == Match.stateFormatVersion)

@@ -30,7 +30,9 @@ final class PasswordHasher: Sendable {
                 }
             }
             guard status == 0 else { throw PasswordHashError() }
-            return String(cString: out)
+            // The hash is NUL-terminated ASCII in a fixed-size buffer.
+            let length = out.firstIndex(of: 0) ?? out.count
+            return String(decoding: out[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
     }
 

@@ -77,7 +77,7 @@ public final class RedisConnection: Sendable {
     }
 
     private func connect() throws -> UnsafeMutablePointer<redisContext> {
-        var tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+        let tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
         guard let pointer = redisConnectWithTimeout(endpoint.host, Int32(endpoint.port), tv) else {
             throw RedisError(message: "cannot allocate a Redis context")
         }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Where and how to reach Redis: `redis://[user][:password]@host[:port][/db]`.
 public struct RedisEndpoint: Sendable, Equatable {

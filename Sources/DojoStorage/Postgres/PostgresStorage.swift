@@ -198,6 +198,7 @@ public final class PostgresStorage: Storage {
     }
 
     /// Maps driver errors to `StorageError.unavailable` (logged in full, returned without internals).
+    @discardableResult
     private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
