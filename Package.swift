@@ -209,18 +209,22 @@ let package = Package(
         ),
         .testTarget(
             name: "DojoStorageTests",
-            dependencies: ["DojoStorage", "DojoDomain", "DojoTesting",
+            dependencies: [
+                "DojoStorage", "DojoDomain", "DojoTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "DojoRuntimeTests",
-            dependencies: ["DojoRuntime", "DojoStorage", "DojoDomain", "DojoTesting",
+            dependencies: [
+                "DojoRuntime", "DojoStorage", "DojoDomain", "DojoTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts or stops the release server for load tests: loopback, port 9000 (DOJO_BENCH_PORT), bench
 # rooms on, client message and REST rate limits lifted (publishers and cameras send hundreds of messages per
-# second), the open-files limit at 20,000, a fresh SQLite file (or DOJO_DATABASE_URL when set).
+# second), no cap on connections per client address (tens of thousands come from loopback), the
+# open-files limit at 20,000, a fresh SQLite file (or DOJO_DATABASE_URL when set).
 # Its PID goes to $DOJO_BENCH_DIR/server.pid for `dojo-loadtest --server-pid @…`.
 set -euo pipefail
 dir=${DOJO_BENCH_DIR:-${TMPDIR:-/tmp}/dojo-bench}
@@ -19,6 +20,7 @@ start)
             DOJO_GATEWAY_BENCH_ENABLED=true DOJO_GATEWAY_MESSAGES_PER_SECOND=1000000 DOJO_GATEWAY_MESSAGES_BURST=1000000 \
             DOJO_GATEWAY_SUBSCRIPTIONS_MAX=1000 DOJO_AUTH_RATELIMIT_PER_MINUTE=100000 \
             DOJO_API_RATELIMIT_WRITE_PER_MINUTE=10000000 DOJO_API_RATELIMIT_READ_PER_MINUTE=10000000 \
+            DOJO_HTTP_CONNECTIONS_PER_ADDRESS=0 \
             DOJO_AUTH_SERVICE_KEY=${DOJO_AUTH_SERVICE_KEY:-bench-service-key-0123456789abcdef0123}
         exec "$root/.build/release/dojopool" serve >"$dir/server.log" 2>&1
     ) &

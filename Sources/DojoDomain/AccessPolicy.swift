@@ -48,7 +48,8 @@ public enum AccessPolicy {
             message = "clan rooms are for the clan's members"
         case .useTable(let venue, let tableID, let players, let now):
             let player = principal.userID.map(players.contains) ?? false
-            allowed = principal.isAdmin || venue.isVenueAdmin(principal.userID) || venue.openTables
+            allowed =
+                principal.isAdmin || venue.isVenueAdmin(principal.userID) || venue.openTables
                 || (player && venue.isCheckedIn(principal.userID, at: now))
             message = "table \(tableID) of venue \(venue.id) takes matches from its staff and from players checked in there (check in first)"
         case .superviseTable(let venue):

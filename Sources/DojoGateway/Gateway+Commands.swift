@@ -39,7 +39,9 @@ extension Gateway {
                 let runtime = self.runtime
                 send = { [room] in
                     let authorized = try await runtime.authorize(matchCommand, match: room.id, principal: principal)
-                    return CommandOutcome(try await runtime.matches.send(room.id, authorized, context: context, commandID: commandID ?? body.idempotencyKey))
+                    return CommandOutcome(
+                        try await runtime.matches.send(room.id, authorized, context: context, commandID: commandID ?? body.idempotencyKey)
+                    )
                 }
             } else {
                 let body = try JSONDecoder().decode(VenueCommandBody.self, from: command)
@@ -56,7 +58,9 @@ extension Gateway {
                     if case .addTable(let id, _) = venueCommand, try await !storage.existingIDs(in: "venue_tables", [id]).isEmpty {
                         throw DomainError(.conflict, "venue.table_exists", "a table with id \(id) already exists")
                     }
-                    return CommandOutcome(try await runtime.venues.send(room.id, venueCommand, context: context, commandID: commandID ?? body.commandId))
+                    return CommandOutcome(
+                        try await runtime.venues.send(room.id, venueCommand, context: context, commandID: commandID ?? body.commandId)
+                    )
                 }
             }
         } catch let error as DomainError {
@@ -95,19 +99,27 @@ extension Gateway {
         let runtime = self.runtime
         // A camera acts for no user: it may only report shots at its own table.
         let context = CommandContext(principal: Principal(userID: "device:\(device.id)", role: .user), now: Timestamp(Date()))
-        execute({
-            let match = try await runtime.liveMatch(venueID: device.venueID, tableID: device.tableID, named: matchID)
-            let source = Match.ShotSource.camera(deviceID: device.id, tableID: device.tableID)
-            var outcome = CommandOutcome(try await runtime.matches.send(match, .shot(shot, source: source), context: context, commandID: shotID))
-            outcome.room = RoomName(.match, match).description
-            return outcome
-        }, for: connection, room: nil, requestID: requestID)
+        execute(
+            {
+                let match = try await runtime.liveMatch(venueID: device.venueID, tableID: device.tableID, named: matchID)
+                let source = Match.ShotSource.camera(deviceID: device.id, tableID: device.tableID)
+                var outcome = CommandOutcome(try await runtime.matches.send(match, .shot(shot, source: source), context: context, commandID: shotID))
+                outcome.room = RoomName(.match, match).description
+                return outcome
+            },
+            for: connection,
+            room: nil,
+            requestID: requestID
+        )
     }
 
     /// Runs a command off the event loop and answers with `ack` (after the append is durable) or
     /// `error`.
     private func execute(
-        _ send: @escaping @Sendable () async throws -> CommandOutcome, for connection: Connection, room roomText: String?, requestID: [UInt8]?
+        _ send: @escaping @Sendable () async throws -> CommandOutcome,
+        for connection: Connection,
+        room roomText: String?,
+        requestID: [UInt8]?
     ) {
         connection.commandsInFlight += 1
         let bound = NIOLoopBound(connection, eventLoop: connection.hub.eventLoop)
@@ -127,7 +139,12 @@ extension Gateway {
             } catch let error as RuntimeError {
                 reply = Messages.error(requestID: requestID, code: error.code.rawValue, message: error.message, room: roomText)
             } catch {
-                reply = Messages.error(requestID: requestID, code: "unavailable", message: "the command could not be completed now; retry with the same commandId", room: roomText)
+                reply = Messages.error(
+                    requestID: requestID,
+                    code: "unavailable",
+                    message: "the command could not be completed now; retry with the same commandId",
+                    room: roomText
+                )
             }
             bound.eventLoop.execute {
                 let connection = bound.value

@@ -7,11 +7,15 @@ extension Gateway {
     /// device) or `auth.token_expired` and returns nil.
     func signedInDevice(_ connection: Connection, requestID: [UInt8]?, sending what: String) -> DeviceBinding? {
         guard let device = connection.device else {
-            connection.sendNow(Messages.error(requestID: requestID, code: "forbidden", message: "\(what) come from camera devices (sign in with a device token)"))
+            connection.sendNow(
+                Messages.error(requestID: requestID, code: "forbidden", message: "\(what) come from camera devices (sign in with a device token)")
+            )
             return nil
         }
         if let expiry = connection.principalExpiry, expiry <= .now() {
-            connection.sendNow(Messages.error(requestID: requestID, code: "auth.token_expired", message: "the device token has expired: send auth with a fresh one"))
+            connection.sendNow(
+                Messages.error(requestID: requestID, code: "auth.token_expired", message: "the device token has expired: send auth with a fresh one")
+            )
             return nil
         }
         return device

@@ -25,8 +25,12 @@ extension Gateway {
         let principal = connection.principal
         switch room.kind {
         case .user:
-            guard let principal, principal.userID != nil else { return refuse("auth.required", "user rooms need a signed-in connection (send auth first)") }
-            do throws(DomainError) { try AccessPolicy.check(principal, .followUserRoom(userID: room.id)) } catch { return refuse(error.code, error.message) }
+            guard let principal, principal.userID != nil else {
+                return refuse("auth.required", "user rooms need a signed-in connection (send auth first)")
+            }
+            do throws(DomainError) { try AccessPolicy.check(principal, .followUserRoom(userID: room.id)) } catch {
+                return refuse(error.code, error.message)
+            }
         case .clan:
             guard principal?.userID != nil else { return refuse("auth.required", "clan rooms are for members: send auth first") }
         default:
@@ -97,9 +101,14 @@ extension Gateway {
                     connection.subscriptions.removeValue(forKey: room.nameText)
                     self.detach(subscription)
                     self.metrics.accessRevoked()
-                    connection.sendNow(Messages.error(
-                        requestID: nil, code: "room.access_revoked", message: "you may no longer follow \(room.nameText)", room: room.nameText
-                    ))
+                    connection.sendNow(
+                        Messages.error(
+                            requestID: nil,
+                            code: "room.access_revoked",
+                            message: "you may no longer follow \(room.nameText)",
+                            room: room.nameText
+                        )
+                    )
                 }
             }
         }
@@ -165,7 +174,9 @@ extension Gateway {
         case .memorySnapshot(let head):
             if since != nil { metrics.recovered(.snapshot) }
             connection.sendReliable(ack(requestID, room, seq: head, recovered: since == nil ? nil : false, missed: nil, presence: presence))
-            connection.sendReliable(Messages.snapshot(room: room.nameText, seq: head, epoch: room.epoch, recovered: since == nil ? nil : false, state: nil))
+            connection.sendReliable(
+                Messages.snapshot(room: room.nameText, seq: head, epoch: room.epoch, recovered: since == nil ? nil : false, state: nil)
+            )
             connection.flushPass()
         case .log(let after):
             catchUpFromLog(subscription, after: after, requestID: requestID, presence: presence)
@@ -259,7 +270,9 @@ extension Gateway {
                     let connection = subscription.connection
                     let room = subscription.room
                     connection.sendReliable(self.ack(requestID, room, seq: snapshot.seq, recovered: recovered, missed: nil, presence: presence))
-                    connection.sendReliable(Messages.snapshot(room: room.nameText, seq: snapshot.seq, epoch: room.epoch, recovered: recovered, state: snapshot.state))
+                    connection.sendReliable(
+                        Messages.snapshot(room: room.nameText, seq: snapshot.seq, epoch: room.epoch, recovered: recovered, state: snapshot.state)
+                    )
                     subscription.lastSeq = snapshot.seq
                     subscription.finishCatchUp()
                     connection.flushPass()
@@ -374,8 +387,11 @@ extension Gateway {
             Task {
                 let total = try? await presence.count(room.nameText)
                 let message = Messages.presence(
-                    room: room.nameText, count: total?.members ?? change.members, anonymous: total?.anonymous ?? change.anonymous,
-                    joined: change.joined, left: change.left
+                    room: room.nameText,
+                    count: total?.members ?? change.members,
+                    anonymous: total?.anonymous ?? change.anonymous,
+                    joined: change.joined,
+                    left: change.left
                 )
                 room.publishLossy(message, key: .presence, publishedAt: .now())
             }

@@ -65,8 +65,13 @@ public final class Gateway: Service, Sendable {
     func anyHub() -> LoopHub? { hubs.withLock { $0.values.first } }
 
     public init(
-        configuration: GatewayConfiguration, runtime: Runtime, storage: any Storage, logger: Logger,
-        bus: any RoomBus = LocalRoomBus(), presence: any PresenceStore = LocalPresenceStore(), nodeID: String = "local",
+        configuration: GatewayConfiguration,
+        runtime: Runtime,
+        storage: any Storage,
+        logger: Logger,
+        bus: any RoomBus = LocalRoomBus(),
+        presence: any PresenceStore = LocalPresenceStore(),
+        nodeID: String = "local",
         authenticate: @escaping Authenticate
     ) {
         self.configuration = configuration
@@ -123,7 +128,11 @@ public final class Gateway: Service, Sendable {
         let room = RoomName(kind, key.id).description
         for event in events {
             bus.publish(room) {
-                RoomMessage(room: room, delivery: .reliable(seq: event.sequence), frame: Self.encode(event, room: room, epoch: Room.logEpoch, seq: event.sequence))
+                RoomMessage(
+                    room: room,
+                    delivery: .reliable(seq: event.sequence),
+                    frame: Self.encode(event, room: room, epoch: Room.logEpoch, seq: event.sequence)
+                )
             }
         }
     }
@@ -170,7 +179,9 @@ public final class Gateway: Service, Sendable {
         if let id = fields["id"] {
             let first = id.first ?? 0
             guard id.count <= 130, first == UInt8(ascii: "\"") || first == UInt8(ascii: "-") || (first >= 48 && first <= 57) else {
-                return connection.sendNow(Messages.error(requestID: nil, code: "invalid_id", message: "id is a string or a number of at most 128 characters"))
+                return connection.sendNow(
+                    Messages.error(requestID: nil, code: "invalid_id", message: "id is a string or a number of at most 128 characters")
+                )
             }
             requestID = Array(id)
         }
@@ -181,10 +192,12 @@ public final class Gateway: Service, Sendable {
         guard let type = string("type") else { return refuse("invalid_message", "a message needs \"type\" (a string)") }
         switch type {
         case "ping":
-            connection.sendNow(Messages.ack(requestID: requestID) { w in
-                w.member("pong", true)
-                w.member("time", Timestamp(Date()))
-            })
+            connection.sendNow(
+                Messages.ack(requestID: requestID) { w in
+                    w.member("pong", true)
+                    w.member("time", Timestamp(Date()))
+                }
+            )
         case "frame":
             frame(fields, from: connection, requestID: requestID)
         case "shot":
@@ -197,7 +210,11 @@ public final class Gateway: Service, Sendable {
         case "subscribe", "unsubscribe", "command", "publish":
             guard let text = string("room") else { return refuse("invalid_message", "\(type) needs \"room\" (kind:id)") }
             guard let room = RoomName(text), room.kind != .bench || configuration.benchRooms else {
-                return refuse("room.invalid", "unknown room \(text.prefix(80)); rooms are match:, venue:, table:, tournament:, territory:, clan: or user: followed by an id", room: String(text.prefix(80)))
+                return refuse(
+                    "room.invalid",
+                    "unknown room \(text.prefix(80)); rooms are match:, venue:, table:, tournament:, territory:, clan: or user: followed by an id",
+                    room: String(text.prefix(80))
+                )
             }
             switch type {
             case "subscribe":
@@ -228,7 +245,10 @@ public final class Gateway: Service, Sendable {
                 if requestID != nil { connection.sendNow(Messages.ack(requestID: requestID)) }
             }
         default:
-            refuse("unknown_type", "unknown message type \(type.prefix(40)); use auth, subscribe, unsubscribe, command, ping (and frame or shot from a camera)")
+            refuse(
+                "unknown_type",
+                "unknown message type \(type.prefix(40)); use auth, subscribe, unsubscribe, command, ping (and frame or shot from a camera)"
+            )
         }
     }
 
@@ -246,7 +266,13 @@ public final class Gateway: Service, Sendable {
                 switch result {
                 case .success(.user(let principal, let expiresAt)):
                     if connection.device != nil || (connection.principal != nil && connection.principal?.userID != principal.userID) {
-                        connection.sendNow(Messages.error(requestID: requestID, code: "auth.user_mismatch", message: "a connection stays with the identity it signed in as; open a new one"))
+                        connection.sendNow(
+                            Messages.error(
+                                requestID: requestID,
+                                code: "auth.user_mismatch",
+                                message: "a connection stays with the identity it signed in as; open a new one"
+                            )
+                        )
                         return
                     }
                     connection.principal = principal
@@ -254,7 +280,13 @@ public final class Gateway: Service, Sendable {
                     connection.sendNow(Messages.ack(requestID: requestID) { Messages.identity(&$0, principal) })
                 case .success(.device(let device, let expiresAt)):
                     if connection.principal != nil || (connection.device != nil && connection.device != device) {
-                        connection.sendNow(Messages.error(requestID: requestID, code: "auth.user_mismatch", message: "a connection stays with the identity it signed in as; open a new one"))
+                        connection.sendNow(
+                            Messages.error(
+                                requestID: requestID,
+                                code: "auth.user_mismatch",
+                                message: "a connection stays with the identity it signed in as; open a new one"
+                            )
+                        )
                         return
                     }
                     connection.device = device

@@ -1,13 +1,13 @@
+import DojoDomain
+import Foundation
+import HTTPTypes
 public import HummingbirdCore
 public import Logging
 public import NIOCore
-import HTTPTypes
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
-import DojoDomain
-import Foundation
 
 /// The server's child channel: HTTP/1.1 for the REST API, and the WebSocket upgrade at `/v1/ws`
 /// into a ``Connection``. Modelled on hummingbird-websocket's upgrade channel, but the upgraded
@@ -36,8 +36,11 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
     let edgeMetrics = HTTPEdgeMetrics()
 
     public init(
-        responder: @escaping HTTPChannelHandler.Responder, gateway: Gateway, limits: HTTPLimits = HTTPLimits(),
-        addresses: AddressConnectionLimiter? = nil, logger: Logger
+        responder: @escaping HTTPChannelHandler.Responder,
+        gateway: Gateway,
+        limits: HTTPLimits = HTTPLimits(),
+        addresses: AddressConnectionLimiter? = nil,
+        logger: Logger
     ) {
         self.responder = responder
         self.gateway = gateway
@@ -66,7 +69,8 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             // Small first reads: most sockets here are spectators that send a few short messages,
             // and each channel keeps its last receive buffer for reuse (the allocator adapts up).
             try channel.syncOptions?.setOption(
-                ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+                ChannelOptions.recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
             )
             // Every message is written and flushed as soon as it is ready: never wait for Nagle.
             try channel.syncOptions?.setOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
@@ -114,8 +118,12 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                         let outlet = RawOutlet()
                         try channel.pipeline.syncOperations.addHandler(outlet, position: .first)
                         let connection = Connection(
-                            gateway: gateway, hub: gateway.hub(for: channel.eventLoop), outlet: outlet,
-                            identity: identity.value.0, upgradeRefusal: identity.value.1, logger: logger
+                            gateway: gateway,
+                            hub: gateway.hub(for: channel.eventLoop),
+                            outlet: outlet,
+                            identity: identity.value.0,
+                            upgradeRefusal: identity.value.1,
+                            logger: logger
                         )
                         try channel.pipeline.syncOperations.addHandler(connection)
                         return UpgradeResult.websocket(NIOLoopBound(connection, eventLoop: channel.eventLoop))
@@ -127,7 +135,9 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: Duration.nanoseconds(limits.idleTimeout.nanoseconds), logger: logger))
+                        try channel.pipeline.syncOperations.addHandler(
+                            HTTPConnectionStateHandler(idleTimeout: Duration.nanoseconds(limits.idleTimeout.nanoseconds), logger: logger)
+                        )
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true)
@@ -173,7 +183,10 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
     private func refuseUpgrade(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>) async {
         let body = #"{"error":{"code":"upgrade_refused","message":"WebSocket upgrades are served at /v1/ws (version 13)"}}"#
         try? await http.executeThenClose { _, outbound in
-            let head = HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentType: "application/json", .contentLength: "\(body.utf8.count)"])
+            let head = HTTPResponse(
+                status: .badRequest,
+                headerFields: [.connection: "close", .contentType: "application/json", .contentLength: "\(body.utf8.count)"]
+            )
             try await outbound.write(contentsOf: [.head(head), .body(ByteBuffer(string: body)), .end(nil)])
         }
     }

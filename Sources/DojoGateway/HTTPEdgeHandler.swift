@@ -123,18 +123,27 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers with the error envelope and closes (or only closes, if a response is under way).
     private func refuse(
-        _ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ code: String, _ message: String, extraHeaders: [(String, String)] = []
+        _ context: ChannelHandlerContext,
+        _ status: HTTPResponseStatus,
+        _ code: String,
+        _ message: String,
+        extraHeaders: [(String, String)] = []
     ) {
         guard !responseInFlight else {
             context.close(promise: nil)
             return
         }
         let body = #"{"error":{"code":"\#(code)","message":"\#(message)"}}"#
-        let headers = HTTPHeaders([
-            ("Connection", "close"), ("Content-Type", "application/json; charset=utf-8"), ("Content-Length", "\(body.utf8.count)"),
-        ] + extraHeaders)
+        let headers = HTTPHeaders(
+            [
+                ("Connection", "close"), ("Content-Type", "application/json; charset=utf-8"), ("Content-Length", "\(body.utf8.count)"),
+            ] + extraHeaders
+        )
         responseInFlight = true
-        context.write(wrapOutboundOut(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+            promise: nil
+        )
         context.write(wrapOutboundOut(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(HTTPServerResponsePart.end(nil)), promise: written)
@@ -182,11 +191,18 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 /// Counts of connections the edge cut off, by reason (`dojo_http_refused_total{reason}`), and of
 /// connections refused for their address (`dojo_http_connections_refused_total`).
 final class HTTPEdgeMetrics: Sendable {
-    enum Reason: String, CaseIterable { case headerTimeout = "header_timeout", bodyTimeout = "body_timeout", headersTooLarge = "headers_too_large", malformed }
+    enum Reason: String, CaseIterable {
+        case headerTimeout = "header_timeout"
+        case bodyTimeout = "body_timeout"
+        case headersTooLarge = "headers_too_large"
+        case malformed
+    }
 
-    private let counters: [String: Counter] = Dictionary(uniqueKeysWithValues: Reason.allCases.map {
-        ($0.rawValue, Counter(label: "dojo_http_refused_total", dimensions: [("reason", $0.rawValue)]))
-    })
+    private let counters: [String: Counter] = Dictionary(
+        uniqueKeysWithValues: Reason.allCases.map {
+            ($0.rawValue, Counter(label: "dojo_http_refused_total", dimensions: [("reason", $0.rawValue)]))
+        }
+    )
     private let perAddress = Counter(label: "dojo_http_connections_refused_total")
 
     func refused(_ reason: Reason) { counters[reason.rawValue]?.increment() }

@@ -117,8 +117,13 @@ actor EntityActor<A: Aggregate> {
     }
 
     private init(
-        key: EntityKey, environment: ActorEnvironment, state: A.State, sequence: Int64,
-        receipts: BoundedMemo<Receipt>, causes: BoundedMemo<Int64>, snapshotSequence: Int64
+        key: EntityKey,
+        environment: ActorEnvironment,
+        state: A.State,
+        sequence: Int64,
+        receipts: BoundedMemo<Receipt>,
+        causes: BoundedMemo<Int64>,
+        snapshotSequence: Int64
     ) {
         self.key = key
         self.stream = key.description
@@ -189,8 +194,13 @@ actor EntityActor<A: Aggregate> {
         }
         environment.metrics.activated(A.kind, duration: ContinuousClock.now - started, replayed: Int(sequence - snapshotSequence))
         return EntityActor(
-            key: key, environment: environment, state: state, sequence: sequence,
-            receipts: receipts, causes: causes, snapshotSequence: snapshotSequence
+            key: key,
+            environment: environment,
+            state: state,
+            sequence: sequence,
+            receipts: receipts,
+            causes: causes,
+            snapshotSequence: snapshotSequence
         )
     }
 
@@ -312,7 +322,15 @@ actor EntityActor<A: Aggregate> {
             var committed: [CommittedEvent] = []
             committed.reserveCapacity(newEvents.count)
             for (offset, event) in newEvents.enumerated() {
-                committed.append(RecordedEvent(stream: stream, sequence: result.firstSequence + Int64(offset), type: event.type, payload: event.payload, recordedAt: now))
+                committed.append(
+                    RecordedEvent(
+                        stream: stream,
+                        sequence: result.firstSequence + Int64(offset),
+                        type: event.type,
+                        payload: event.payload,
+                        recordedAt: now
+                    )
+                )
             }
             environment.onCommitted(key, committed)
             maybeSnapshot()
@@ -350,11 +368,15 @@ actor EntityActor<A: Aggregate> {
                     continue
                 }
                 let receipt = duplicate ?? Receipt(first: sequence, last: sequence)
-                job.continuation.resume(returning: CommandResult(
-                    sequence: duplicate == nil ? sequence : receipt.last,
-                    firstSequence: duplicate == nil ? nil : receipt.first,
-                    events: [], duplicate: duplicate != nil, state: state
-                ))
+                job.continuation.resume(
+                    returning: CommandResult(
+                        sequence: duplicate == nil ? sequence : receipt.last,
+                        firstSequence: duplicate == nil ? nil : receipt.first,
+                        events: [],
+                        duplicate: duplicate != nil,
+                        state: state
+                    )
+                )
                 environment.metrics.command(A.kind, outcome: duplicate == nil ? "unchanged" : "duplicate", since: job.enqueued)
             case .appended(let receipt, let range):
                 decidedOnTentativeState = true
@@ -362,23 +384,29 @@ actor EntityActor<A: Aggregate> {
                     job.continuation.resume(throwing: appendError)
                     environment.metrics.command(A.kind, outcome: "failed", since: job.enqueued)
                 } else {
-                    job.continuation.resume(returning: CommandResult(
-                        sequence: receipt.last, firstSequence: receipt.first, events: [], duplicate: false, state: state
-                    ).with(events: Array(typed[range])))
+                    job.continuation.resume(
+                        returning: CommandResult(
+                            sequence: receipt.last,
+                            firstSequence: receipt.first,
+                            events: [],
+                            duplicate: false,
+                            state: state
+                        ).with(events: Array(typed[range]))
+                    )
                     environment.metrics.command(A.kind, outcome: "appended", since: job.enqueued)
                 }
             }
         }
     }
 
-
     // MARK: Snapshots and stopping
 
     private func maybeSnapshot() {
         let configuration = environment.configuration
         let pending = sequence - snapshotSequence
-        guard pending >= Int64(configuration.snapshotEveryEvents)
-            || (pending > 0 && ContinuousClock.now - lastSnapshotAt >= configuration.snapshotInterval)
+        guard
+            pending >= Int64(configuration.snapshotEveryEvents)
+                || (pending > 0 && ContinuousClock.now - lastSnapshotAt >= configuration.snapshotInterval)
         else { return }
         guard let snapshot = makeSnapshot() else { return }
         let storage = environment.storage

@@ -42,7 +42,11 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
     /// - Throws: ``DomainError`` when the command is refused; ``RuntimeError`` `busy`,
     ///   `unavailable`, `fenced` (after one transparent retry) or `shutting_down`.
     public func send(
-        _ id: String, _ command: A.Command, context: CommandContext, commandID: String? = nil, cause: Cause? = nil
+        _ id: String,
+        _ command: A.Command,
+        context: CommandContext,
+        commandID: String? = nil,
+        cause: Cause? = nil
     ) async throws -> CommandResult<A> {
         var fencedRetried = false
         for _ in 0..<100 {
@@ -217,6 +221,9 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
                 }
             }
         }
-        entries.withLock { $0.map.removeAll(); $0.residentCount = 0 }
+        entries.withLock {
+            $0.map.removeAll()
+            $0.residentCount = 0
+        }
     }
 }

@@ -16,7 +16,11 @@ extension Runtime {
             if match.exists, match.venueID == venueID, match.tableID == tableID { return named }
         }
         guard let live = table.liveMatches.last else {
-            throw DomainError(.conflict, "referee.no_live_match", "table \(tableID) has no live match: start the match before sending shots (frames still flow)")
+            throw DomainError(
+                .conflict,
+                "referee.no_live_match",
+                "table \(tableID) has no live match: start the match before sending shots (frames still flow)"
+            )
         }
         if let named, named != live, !table.liveMatches.contains(named) {
             throw DomainError(.conflict, "referee.wrong_match", "match \(named) is not live at table \(tableID) (\(live) is)")

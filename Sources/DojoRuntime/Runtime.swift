@@ -37,8 +37,13 @@ public final class Runtime: Service {
         self.logger = logger
         let fanOut = FanOut()
         let environment = ActorEnvironment(
-            writer: writer, storage: storage, configuration: configuration, logger: logger,
-            metrics: RuntimeMetrics(), onCommitted: { key, events in fanOut.publish(key, events) }, now: now
+            writer: writer,
+            storage: storage,
+            configuration: configuration,
+            logger: logger,
+            metrics: RuntimeMetrics(),
+            onCommitted: { key, events in fanOut.publish(key, events) },
+            now: now
         )
         let matches = EntityDirectory<Match>(environment: environment)
         let venues = EntityDirectory<Venue>(environment: environment)

@@ -32,9 +32,11 @@ struct RuntimeMetrics: Sendable {
             fenced = Counter(label: "dojo_actor_fenced_total", dimensions: k)
             mailboxDepth = Recorder(label: "dojo_actor_mailbox_depth", dimensions: k)
             appendEvents = Recorder(label: "dojo_actor_append_events", dimensions: k)
-            commandSeconds = Dictionary(uniqueKeysWithValues: ["appended", "unchanged", "duplicate", "refused", "failed"].map {
-                ($0, Metrics.Timer(label: "dojo_command_duration_seconds", dimensions: k + [("outcome", $0)]))
-            })
+            commandSeconds = Dictionary(
+                uniqueKeysWithValues: ["appended", "unchanged", "duplicate", "refused", "failed"].map {
+                    ($0, Metrics.Timer(label: "dojo_command_duration_seconds", dimensions: k + [("outcome", $0)]))
+                }
+            )
         }
     }
 

@@ -1,7 +1,7 @@
 public import Foundation
 public import Logging
-public import ServiceLifecycle
 public import SQLKit
+public import ServiceLifecycle
 
 /// Which database a `Storage` runs on.
 public enum StorageBackend: String, Sendable, CaseIterable {

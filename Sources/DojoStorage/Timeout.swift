@@ -19,11 +19,13 @@ public func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sen
         }
         // The timer stops as soon as the work is done: a sleeping timer per call would hold memory
         // and a timer slot for the whole timeout.
-        gate.setTimer(Task {
-            do { try await Task.sleep(for: timeout) } catch { return }
-            gate.resume(with: .failure(TimeoutError()))
-            work.cancel()
-        })
+        gate.setTimer(
+            Task {
+                do { try await Task.sleep(for: timeout) } catch { return }
+                gate.resume(with: .failure(TimeoutError()))
+                work.cancel()
+            }
+        )
     }
 }
 

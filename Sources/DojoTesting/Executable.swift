@@ -44,7 +44,8 @@ public enum DojoPoolExecutable {
     /// Starts `dojopool`; its output goes to files in a new temporary folder.
     public static func start(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws -> Child {
         let folder = try TestServices.temporaryDirectory()
-        let outputPath = folder + "/stdout.log", errorPath = folder + "/stderr.log"
+        let outputPath = folder + "/stdout.log"
+        let errorPath = folder + "/stderr.log"
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         let process = Process()

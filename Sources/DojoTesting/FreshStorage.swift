@@ -52,10 +52,12 @@ public func withFreshStorage(
 public func seedUsers(_ ids: [String], in storage: any Storage) async throws {
     try await storage.withSQL { db in
         for id in ids {
-            try await db.raw("""
+            try await db.raw(
+                """
                 INSERT INTO users (id, email, username, password_hash, created_at, updated_at)
                 VALUES (\(bind: id), \(bind: id + "@example.test"), \(bind: id), 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')
-                """).run()
+                """
+            ).run()
         }
     }
 }

@@ -34,7 +34,11 @@ public final class TestWebSocket: Sendable {
 
     /// Connects and upgrades. Throws when the server does not answer 101 (the head is in the error).
     public static func connect(
-        port: Int, host: String = "127.0.0.1", path: String = "/v1/ws", headers: [(String, String)] = [], requireUpgrade: Bool = true,
+        port: Int,
+        host: String = "127.0.0.1",
+        path: String = "/v1/ws",
+        headers: [(String, String)] = [],
+        requireUpgrade: Bool = true,
         receiveBuffer: Int? = nil
     ) async throws -> TestWebSocket {
         let inbox = Inbox()
@@ -42,7 +46,8 @@ public final class TestWebSocket: Sendable {
         if let receiveBuffer {
             bootstrap = bootstrap.channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: .init(receiveBuffer))
         }
-        let channel = try await bootstrap
+        let channel =
+            try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Reader(inbox: inbox)) }
             }

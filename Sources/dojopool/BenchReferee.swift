@@ -62,9 +62,11 @@ struct BenchReferee: AsyncParsableCommand {
         var results: [Result] = []
         for game in Referee.Game.allCases {
             let situations = Self.situations(game)
-            results.append(try measure("judge \(game.rawValue)", count: situations.count) { i in
-                _ = try Referee.judge(situations[i].0, situations[i].1)
-            })
+            results.append(
+                try measure("judge \(game.rawValue)", count: situations.count) { i in
+                    _ = try Referee.judge(situations[i].0, situations[i].1)
+                }
+            )
         }
         // The match aggregate: a live 9-ball match mid-rack, a legal miss (the events, no I/O).
         var match = Match.initialState(id: "bench")
@@ -76,14 +78,18 @@ struct BenchReferee: AsyncParsableCommand {
         for event in try Match.decide(match, .shot(breakShot, source: .scorer), context) { Match.apply(&match, event) }
         let miss = Referee.Shot(shotId: "s-1", firstContact: 1, railAfterContact: true)
         let live = match
-        results.append(try measure("match decide (shot)", count: 1) { _ in
-            _ = try Match.decide(live, .shot(miss, source: .scorer), context)
-        })
+        results.append(
+            try measure("match decide (shot)", count: 1) { _ in
+                _ = try Match.decide(live, .shot(miss, source: .scorer), context)
+            }
+        )
         let event = try Match.decide(live, .shot(miss, source: .scorer), context)[0]
-        results.append(try measure("encode shot event", count: 1) { _ in
-            var writer = JSONWriter(capacity: 2_048)
-            event.writeJSON(to: &writer)
-        })
+        results.append(
+            try measure("encode shot event", count: 1) { _ in
+                var writer = JSONWriter(capacity: 2_048)
+                event.writeJSON(to: &writer)
+            }
+        )
         var size = JSONWriter()
         event.writeJSON(to: &size)
 
@@ -95,7 +101,10 @@ struct BenchReferee: AsyncParsableCommand {
         }
         print("operation                 rulings/s     ns each   (median of \(rounds) rounds of \(seconds) s, one task)")
         for result in results {
-            print(result.operation.padding(toLength: 22, withPad: " ", startingAt: 0), String(format: "%12.0f %11.0f", result.perSecond, result.nanosecondsEach))
+            print(
+                result.operation.padding(toLength: 22, withPad: " ", startingAt: 0),
+                String(format: "%12.0f %11.0f", result.perSecond, result.nanosecondsEach)
+            )
         }
         print("shot event: \(size.bytes.count) bytes of JSON")
     }

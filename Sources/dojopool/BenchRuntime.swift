@@ -1,10 +1,10 @@
 import ArgumentParser
+import CMalloc
 import DojoAPI
 import DojoDomain
 import DojoRuntime
 import DojoStorage
 import Foundation
-import CMalloc
 import Logging
 import SQLKit
 import ServiceLifecycle
@@ -75,7 +75,14 @@ struct BenchRuntime: AsyncParsableCommand {
         let writer = EventLogWriter(storage: storage, configuration: configuration.writerConfiguration, logger: logger)
         var runtimeConfiguration = configuration.runtime
         runtimeConfiguration.idleTimeout = .seconds(3_600)
-        let runtime = Runtime(writer: writer, storage: storage, configuration: runtimeConfiguration, logger: logger, projections: projections, reactions: reactions)
+        let runtime = Runtime(
+            writer: writer,
+            storage: storage,
+            configuration: runtimeConfiguration,
+            logger: logger,
+            projections: projections,
+            reactions: reactions
+        )
         let group = ServiceGroup(services: [storage, writer, runtime], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -89,11 +96,20 @@ struct BenchRuntime: AsyncParsableCommand {
                 if load.json {
                     print(String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
                 } else {
-                    print(String(
-                        format: "%-8@ %8d %9.0f %11.0f %8.2f %8.2f %8.2f %14.1f %7d",
-                        result.backend as NSString, result.matches, result.targetRate, result.commandsPerSecond,
-                        result.p50Milliseconds, result.p99Milliseconds, result.maxMilliseconds, result.meanAppendsPerBatch, result.errors
-                    ))
+                    print(
+                        String(
+                            format: "%-8@ %8d %9.0f %11.0f %8.2f %8.2f %8.2f %14.1f %7d",
+                            result.backend as NSString,
+                            result.matches,
+                            result.targetRate,
+                            result.commandsPerSecond,
+                            result.p50Milliseconds,
+                            result.p99Milliseconds,
+                            result.maxMilliseconds,
+                            result.meanAppendsPerBatch,
+                            result.errors
+                        )
+                    )
                 }
                 await runtime.passivateIdle()
             }
@@ -102,11 +118,18 @@ struct BenchRuntime: AsyncParsableCommand {
                 if load.json {
                     print(String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
                 } else {
-                    print(String(
-                        format: "\nidle match actors: %d resident, %.0f heap bytes each; activation from a snapshot p50 %.2f ms, p99 %.2f ms, %.0f/s (%@)",
-                        result.actors, result.bytesPerIdleActor, result.activationP50Milliseconds, result.activationP99Milliseconds,
-                        result.activationsPerSecond, result.backend as NSString
-                    ))
+                    print(
+                        String(
+                            format:
+                                "\nidle match actors: %d resident, %.0f heap bytes each; activation from a snapshot p50 %.2f ms, p99 %.2f ms, %.0f/s (%@)",
+                            result.actors,
+                            result.bytesPerIdleActor,
+                            result.activationP50Milliseconds,
+                            result.activationP99Milliseconds,
+                            result.activationsPerSecond,
+                            result.backend as NSString
+                        )
+                    )
                 }
             }
             await group.triggerGracefulShutdown()
@@ -121,10 +144,12 @@ struct BenchRuntime: AsyncParsableCommand {
         let existing = try await storage.existingIDs(in: "users", ["bench-a", "bench-b"])
         try await storage.withSQL { db in
             for id in ["bench-a", "bench-b"] where !existing.contains(id) {
-                try await db.raw("""
+                try await db.raw(
+                    """
                     INSERT INTO users (id, email, username, password_hash, created_at, updated_at)
                     VALUES (\(bind: id), \(bind: id + "@bench.invalid"), \(bind: id), 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')
-                    """).run()
+                    """
+                ).run()
             }
         }
     }
@@ -178,7 +203,8 @@ struct BenchRuntime: AsyncParsableCommand {
                         let sentAt = scheduled
                         do {
                             _ = try await runtime.matches.send(
-                                id, .shot(miss, source: .scorer),
+                                id,
+                                .shot(miss, source: .scorer),
                                 context: CommandContext(principal: Self.scorer, now: Timestamp(Date()))
                             )
                             if sentAt >= measureFrom && clock.now <= end {
@@ -203,9 +229,14 @@ struct BenchRuntime: AsyncParsableCommand {
         latencies.sort()
         func percentile(_ p: Double) -> Double { Bench.percentile(latencies, p) }
         return Run(
-            backend: backend.rawValue, matches: count, targetRate: load.rate, commands: latencies.count,
+            backend: backend.rawValue,
+            matches: count,
+            targetRate: load.rate,
+            commands: latencies.count,
             commandsPerSecond: Double(latencies.count) / load.seconds,
-            p50Milliseconds: percentile(0.5), p99Milliseconds: percentile(0.99), maxMilliseconds: latencies.last ?? 0,
+            p50Milliseconds: percentile(0.5),
+            p99Milliseconds: percentile(0.99),
+            maxMilliseconds: latencies.last ?? 0,
             meanAppendsPerBatch: Double(after.requests - before.requests) / Double(max(1, after.batches - before.batches)),
             errors: perMatch.map(\.1).reduce(0, +)
         )
@@ -241,7 +272,8 @@ struct BenchRuntime: AsyncParsableCommand {
         latencies.sort()
         let elapsedSeconds = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
         return IdleRun(
-            backend: backend.rawValue, actors: actors,
+            backend: backend.rawValue,
+            actors: actors,
             bytesPerIdleActor: Double(rssAfter - rssBefore) / Double(actors),
             activationP50Milliseconds: latencies[latencies.count / 2],
             activationP99Milliseconds: latencies[min(latencies.count - 1, latencies.count * 99 / 100)],

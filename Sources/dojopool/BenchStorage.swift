@@ -63,11 +63,20 @@ struct BenchStorage: AsyncParsableCommand {
                 let data = try JSONEncoder().encode(result)
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print(String(
-                    format: "%-8@ %7d %9.0f %10.0f %8.2f %8.2f %8.2f %11.1f %7d",
-                    result.backend as NSString, result.actors, result.targetRate, result.eventsPerSecond,
-                    result.p50Milliseconds, result.p99Milliseconds, result.maxMilliseconds, result.meanBatch, result.errors
-                ))
+                print(
+                    String(
+                        format: "%-8@ %7d %9.0f %10.0f %8.2f %8.2f %8.2f %11.1f %7d",
+                        result.backend as NSString,
+                        result.actors,
+                        result.targetRate,
+                        result.eventsPerSecond,
+                        result.p50Milliseconds,
+                        result.p99Milliseconds,
+                        result.maxMilliseconds,
+                        result.meanBatch,
+                        result.errors
+                    )
+                )
             }
         }
     }
@@ -111,7 +120,11 @@ struct BenchStorage: AsyncParsableCommand {
                             let sentAt = scheduled
                             do {
                                 let result = try await writer.append(
-                                    AppendRequest(stream: stream, expectedSequence: sequence, events: [NewEvent(type: "BenchEvent", payload: payload)])
+                                    AppendRequest(
+                                        stream: stream,
+                                        expectedSequence: sequence,
+                                        events: [NewEvent(type: "BenchEvent", payload: payload)]
+                                    )
                                 )
                                 sequence = result.lastSequence
                                 if sentAt >= measureFrom && clock.now <= end {

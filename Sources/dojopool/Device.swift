@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import DojoAPI
 import Foundation
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -20,7 +21,10 @@ struct Device: AsyncParsableCommand {
         func run() async throws {
             if !force, FileManager.default.fileExists(atPath: out) { throw ValidationError("\(out) exists; use --force to replace it") }
             let key = Curve25519.Signing.PrivateKey()
-            let file = DeviceKeyFile(privateKey: Base64URL.encode(key.rawRepresentation), publicKey: Base64URL.encode(key.publicKey.rawRepresentation))
+            let file = DeviceKeyFile(
+                privateKey: Base64URL.encode(key.rawRepresentation),
+                publicKey: Base64URL.encode(key.publicKey.rawRepresentation)
+            )
             let data = try JSONEncoder().encode(file)
             guard FileManager.default.createFile(atPath: out, contents: data, attributes: [.posixPermissions: 0o600]) else {
                 throw ValidationError("cannot write \(out)")
@@ -71,7 +75,9 @@ struct Token: AsyncParsableCommand {
             let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
             guard (response as? HTTPURLResponse)?.statusCode == 200 else {
                 let error = object["error"] as? [String: Any]
-                throw ValidationError("\(path): \(error?["code"] as? String ?? "error"): \(error?["message"] as? String ?? String(decoding: data, as: UTF8.self))")
+                throw ValidationError(
+                    "\(path): \(error?["code"] as? String ?? "error"): \(error?["message"] as? String ?? String(decoding: data, as: UTF8.self))"
+                )
             }
             return object
         }
@@ -84,4 +90,3 @@ struct DeviceKeyFile: Codable {
     /// The public key to register, base64url.
     var publicKey: String
 }
-

@@ -12,7 +12,9 @@ struct DojoPoolCommand: AsyncParsableCommand {
         commandName: "dojopool",
         abstract: "The DojoPool realtime game-state server.",
         version: DojoPoolVersion.current,
-        subcommands: [Serve.self, Migrate.self, BenchStorage.self, BenchRuntime.self, BenchAuth.self, BenchReferee.self, Keys.self, Device.self, Token.self]
+        subcommands: [
+            Serve.self, Migrate.self, BenchStorage.self, BenchRuntime.self, BenchAuth.self, BenchReferee.self, Keys.self, Device.self, Token.self,
+        ]
     )
 }
 

@@ -58,7 +58,12 @@ func auditKeyChange(_ configuration: ServerConfiguration, action: String, detail
         let (logger, _) = bootstrapObservability(quiet)
         let storage = try await openStorage(configuration, logger: logger)
         try await withStorageRunning(storage) {
-            try await storage.appendAudit(actorID: nil, action: action, target: details["kid"], metadata: details.merging(["source": "dojopool keys"]) { $1 })
+            try await storage.appendAudit(
+                actorID: nil,
+                action: action,
+                target: details["kid"],
+                metadata: details.merging(["source": "dojopool keys"]) { $1 }
+            )
         }
     } catch {
         FileHandle.standardError.write(Data("keys: not written to the audit log (\(error)); record this change elsewhere\n".utf8))

@@ -16,9 +16,11 @@ struct Migrate: AsyncParsableCommand {
         let applied = try await withStorageRunning(storage) {
             try await storage.migrate(logger: logger)
         }
-        print(applied.isEmpty
-            ? "migrations: up to date (\(storage.backend.rawValue))"
-            : "migrations: applied \(applied.map(\.description).joined(separator: ", ")) (\(storage.backend.rawValue))")
+        print(
+            applied.isEmpty
+                ? "migrations: up to date (\(storage.backend.rawValue))"
+                : "migrations: applied \(applied.map(\.description).joined(separator: ", ")) (\(storage.backend.rawValue))"
+        )
     }
 }
 

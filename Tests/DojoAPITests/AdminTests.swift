@@ -1,15 +1,16 @@
-@testable import DojoAPI
 import DojoCluster
 import DojoDomain
 import DojoStorage
-import ServiceLifecycle
 import DojoTesting
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import ServiceLifecycle
 import Testing
+
+@testable import DojoAPI
 
 private let serviceKey = "admin-test-service-key-0123456789abcdef"
 
@@ -33,7 +34,13 @@ private struct Answer: @unchecked Sendable {
     var code: String? { (json["error"] as? [String: Any])?["code"] as? String }
 }
 
-private func call(_ client: some TestClientProtocol, _ uri: String, _ method: HTTPRequest.Method = .post, _ headers: HTTPFields = [.contentType: "application/json"], _ body: String? = nil) async throws -> Answer {
+private func call(
+    _ client: some TestClientProtocol,
+    _ uri: String,
+    _ method: HTTPRequest.Method = .post,
+    _ headers: HTTPFields = [.contentType: "application/json"],
+    _ body: String? = nil
+) async throws -> Answer {
     try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
         Answer(status: response.status, json: (try? jsonObject(response.body.readableBytesView)) ?? [:], text: String(buffer: response.body))
     }
@@ -54,13 +61,29 @@ struct AdminTests {
     @Test("logins, failed logins and registrations are audited with the request id and IP; only admins read the log; no secret in it")
     func auditLog() async throws {
         try await withAdminServer { client in
-            let registered = try await call(client, "/v1/auth/register", .post, [.contentType: "application/json"],
-                                            #"{"email":"dora@example.test","username":"dora","password":"correct horse battery"}"#)
+            let registered = try await call(
+                client,
+                "/v1/auth/register",
+                .post,
+                [.contentType: "application/json"],
+                #"{"email":"dora@example.test","username":"dora","password":"correct horse battery"}"#
+            )
             #expect(registered.status == .created)
-            let bad = try await call(client, "/v1/auth/login", .post, [.contentType: "application/json", HTTPField.Name("X-Request-Id")!: "req-bad-1"],
-                                     #"{"login":"dora","password":"wrong password here"}"#)
+            let bad = try await call(
+                client,
+                "/v1/auth/login",
+                .post,
+                [.contentType: "application/json", HTTPField.Name("X-Request-Id")!: "req-bad-1"],
+                #"{"login":"dora","password":"wrong password here"}"#
+            )
             #expect(bad.status == .unauthorized)
-            _ = try await call(client, "/v1/auth/login", .post, [.contentType: "application/json"], #"{"login":"dora","password":"correct horse battery"}"#)
+            _ = try await call(
+                client,
+                "/v1/auth/login",
+                .post,
+                [.contentType: "application/json"],
+                #"{"login":"dora","password":"correct horse battery"}"#
+            )
 
             let refused = try await call(client, "/v1/admin/audit", .get, acting("dora-id"))
             #expect(refused.status == .forbidden && refused.code == "forbidden")
@@ -91,8 +114,13 @@ struct AdminTests {
     @Test("an admin grants a role; the next token carries it; non-admins and unknown users are refused; the change is audited")
     func roles() async throws {
         try await withAdminServer { client in
-            let registered = try await call(client, "/v1/auth/register", .post, [.contentType: "application/json"],
-                                            #"{"email":"eve@example.test","username":"eve","password":"correct horse battery"}"#)
+            let registered = try await call(
+                client,
+                "/v1/auth/register",
+                .post,
+                [.contentType: "application/json"],
+                #"{"email":"eve@example.test","username":"eve","password":"correct horse battery"}"#
+            )
             let id = try #require((registered.json["user"] as? [String: Any])?["id"] as? String)
             let byUser = try await call(client, "/v1/admin/users/\(id)/role", .post, acting(id), #"{"role":"ADMIN"}"#)
             #expect(byUser.status == .forbidden)
@@ -104,7 +132,13 @@ struct AdminTests {
             #expect(invalid.status == .badRequest)
             let granted = try await call(client, "/v1/admin/users/\(id)/role", .post, acting("root", role: "ADMIN"), #"{"role":"VENUE_ADMIN"}"#)
             #expect(granted.status == .ok && granted.json["previousRole"] as? String == "USER")
-            let login = try await call(client, "/v1/auth/login", .post, [.contentType: "application/json"], #"{"login":"eve","password":"correct horse battery"}"#)
+            let login = try await call(
+                client,
+                "/v1/auth/login",
+                .post,
+                [.contentType: "application/json"],
+                #"{"login":"eve","password":"correct horse battery"}"#
+            )
             let token = try #require(login.json["accessToken"] as? String)
             let me = try await call(client, "/v1/me", .get, bearer(token))
             #expect((me.json["user"] as? [String: Any])?["role"] as? String == "VENUE_ADMIN")
@@ -120,23 +154,64 @@ struct AdminTests {
     @Test("change password: the current one is required, the policy applies, refresh tokens are revoked")
     func changePassword() async throws {
         try await withAdminServer { client in
-            let registered = try await call(client, "/v1/auth/register", .post, [.contentType: "application/json"],
-                                            #"{"email":"fay@example.test","username":"fay","password":"correct horse battery"}"#)
+            let registered = try await call(
+                client,
+                "/v1/auth/register",
+                .post,
+                [.contentType: "application/json"],
+                #"{"email":"fay@example.test","username":"fay","password":"correct horse battery"}"#
+            )
             let token = try #require(registered.json["accessToken"] as? String)
             let refresh = try #require(registered.json["refreshToken"] as? String)
-            let wrong = try await call(client, "/v1/auth/password", .post, bearer(token), #"{"currentPassword":"not it at all","newPassword":"another long secret"}"#)
+            let wrong = try await call(
+                client,
+                "/v1/auth/password",
+                .post,
+                bearer(token),
+                #"{"currentPassword":"not it at all","newPassword":"another long secret"}"#
+            )
             #expect(wrong.status == .unauthorized && wrong.code == "auth.invalid_credentials")
-            let weak = try await call(client, "/v1/auth/password", .post, bearer(token), #"{"currentPassword":"correct horse battery","newPassword":"short"}"#)
+            let weak = try await call(
+                client,
+                "/v1/auth/password",
+                .post,
+                bearer(token),
+                #"{"currentPassword":"correct horse battery","newPassword":"short"}"#
+            )
             #expect(weak.code == "auth.weak_password")
-            let anonymous = try await call(client, "/v1/auth/password", .post, [.contentType: "application/json"], #"{"currentPassword":"correct horse battery","newPassword":"another long secret"}"#)
+            let anonymous = try await call(
+                client,
+                "/v1/auth/password",
+                .post,
+                [.contentType: "application/json"],
+                #"{"currentPassword":"correct horse battery","newPassword":"another long secret"}"#
+            )
             #expect(anonymous.status == .unauthorized)
-            let changed = try await call(client, "/v1/auth/password", .post, bearer(token), #"{"currentPassword":"correct horse battery","newPassword":"another long secret"}"#)
+            let changed = try await call(
+                client,
+                "/v1/auth/password",
+                .post,
+                bearer(token),
+                #"{"currentPassword":"correct horse battery","newPassword":"another long secret"}"#
+            )
             #expect(changed.status == .noContent, "\(changed.text)")
             let reuse = try await call(client, "/v1/auth/refresh", .post, [.contentType: "application/json"], #"{"refreshToken":"\#(refresh)"}"#)
             #expect(reuse.status == .unauthorized)
-            let old = try await call(client, "/v1/auth/login", .post, [.contentType: "application/json"], #"{"login":"fay","password":"correct horse battery"}"#)
+            let old = try await call(
+                client,
+                "/v1/auth/login",
+                .post,
+                [.contentType: "application/json"],
+                #"{"login":"fay","password":"correct horse battery"}"#
+            )
             #expect(old.status == .unauthorized)
-            let new = try await call(client, "/v1/auth/login", .post, [.contentType: "application/json"], #"{"login":"fay","password":"another long secret"}"#)
+            let new = try await call(
+                client,
+                "/v1/auth/login",
+                .post,
+                [.contentType: "application/json"],
+                #"{"login":"fay","password":"another long secret"}"#
+            )
             #expect(new.status == .ok)
             let log = try await call(client, "/v1/admin/audit?action=auth.password_changed", .get, acting("root", role: "ADMIN"))
             #expect((log.json["entries"] as? [[String: Any]])?.count == 1)
@@ -161,7 +236,13 @@ struct AdminTests {
                 var statuses: [HTTPResponse.Status] = []
                 for index in 0..<6 {
                     let client: any TestClientProtocol = index % 2 == 0 ? clientA : clientB
-                    let answer = try await call(client, "/v1/auth/login", .post, [.contentType: "application/json"], #"{"login":"nobody-\#(index)","password":"wrong password here"}"#)
+                    let answer = try await call(
+                        client,
+                        "/v1/auth/login",
+                        .post,
+                        [.contentType: "application/json"],
+                        #"{"login":"nobody-\#(index)","password":"wrong password here"}"#
+                    )
                     statuses.append(answer.status)
                 }
                 #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .tooManyRequests, .tooManyRequests], "\(statuses)")

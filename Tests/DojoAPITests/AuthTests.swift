@@ -1,4 +1,3 @@
-@testable import DojoAPI
 import DojoDomain
 import DojoTesting
 import Foundation
@@ -7,6 +6,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+
+@testable import DojoAPI
 
 private func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 
@@ -26,7 +27,9 @@ private func errorCode(_ response: TestResponse) throws -> String? {
 /// Registers a user and returns (id, access token).
 private func register(_ client: some TestClientProtocol, _ name: String) async throws -> (String, String) {
     try await client.execute(
-        uri: "/v1/auth/register", method: .post, headers: jsonHeaders,
+        uri: "/v1/auth/register",
+        method: .post,
+        headers: jsonHeaders,
         body: json(#"{"email":"\#(name)@example.test","username":"\#(name)","password":"correct horse battery"}"#)
     ) { response in
         #expect(response.status == .created, "\(String(buffer: response.body))")
@@ -51,14 +54,24 @@ struct AuthTests {
                 #expect(user?["passwordHash"] == nil && !String(buffer: response.body).contains("argon2"))
             }
             for login in ["alice", "  ALICE@example.test "] {
-                try await client.execute(uri: "/v1/auth/login", method: .post, headers: jsonHeaders, body: json(#"{"login":"\#(login)","password":"correct horse battery"}"#)) { response in
+                try await client.execute(
+                    uri: "/v1/auth/login",
+                    method: .post,
+                    headers: jsonHeaders,
+                    body: json(#"{"login":"\#(login)","password":"correct horse battery"}"#)
+                ) { response in
                     #expect(response.status == .ok)
                     let body = try jsonObject(response.body.readableBytesView)
                     #expect(body["tokenType"] as? String == "Bearer" && body["expiresIn"] as? Int == 900)
                 }
             }
             for (login, password) in [("alice", "wrong password!!"), ("nobody", "correct horse battery")] {
-                try await client.execute(uri: "/v1/auth/login", method: .post, headers: jsonHeaders, body: json(#"{"login":"\#(login)","password":"\#(password)"}"#)) { response in
+                try await client.execute(
+                    uri: "/v1/auth/login",
+                    method: .post,
+                    headers: jsonHeaders,
+                    body: json(#"{"login":"\#(login)","password":"\#(password)"}"#)
+                ) { response in
                     #expect(response.status == .unauthorized)
                     let code_ = try errorCode(response)
                     #expect(code_ == "auth.invalid_credentials")
@@ -74,15 +87,24 @@ struct AuthTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
-    @Test("registration refuses taken, malformed and weak identifiers with clear codes", arguments: [
-        (#"{"email":"alice@example.test","username":"other","password":"correct horse battery"}"#, HTTPResponse.Status.conflict, "auth.email_taken"),
-        (#"{"email":"ALICE2@example.test","username":"Alice","password":"correct horse battery"}"#, .conflict, "auth.username_taken"),
-        (#"{"email":"new@example.test","username":"newbie","password":"short"}"#, .unprocessableContent, "auth.weak_password"),
-        (#"{"email":"new@example.test","username":"newbie1234","password":"NEWBIE1234"}"#, .unprocessableContent, "auth.weak_password"),
-        (#"{"email":"not-an-email","username":"newbie","password":"correct horse battery"}"#, .unprocessableContent, "auth.invalid_email"),
-        (#"{"email":"new@example.test","username":"no spaces","password":"correct horse battery"}"#, .unprocessableContent, "auth.invalid_username"),
-        (#"{"email":"new@example.test","username":"newbie"}"#, .badRequest, "invalid_json"),
-    ])
+    @Test(
+        "registration refuses taken, malformed and weak identifiers with clear codes",
+        arguments: [
+            (
+                #"{"email":"alice@example.test","username":"other","password":"correct horse battery"}"#, HTTPResponse.Status.conflict,
+                "auth.email_taken"
+            ),
+            (#"{"email":"ALICE2@example.test","username":"Alice","password":"correct horse battery"}"#, .conflict, "auth.username_taken"),
+            (#"{"email":"new@example.test","username":"newbie","password":"short"}"#, .unprocessableContent, "auth.weak_password"),
+            (#"{"email":"new@example.test","username":"newbie1234","password":"NEWBIE1234"}"#, .unprocessableContent, "auth.weak_password"),
+            (#"{"email":"not-an-email","username":"newbie","password":"correct horse battery"}"#, .unprocessableContent, "auth.invalid_email"),
+            (
+                #"{"email":"new@example.test","username":"no spaces","password":"correct horse battery"}"#, .unprocessableContent,
+                "auth.invalid_username"
+            ),
+            (#"{"email":"new@example.test","username":"newbie"}"#, .badRequest, "invalid_json"),
+        ]
+    )
     func refusedRegistrations(_ body: String, _ status: HTTPResponse.Status, _ code: String) async throws {
         let server = try await makeServer(try testConfiguration())
         try await server.application.test(.live) { client in
@@ -95,7 +117,9 @@ struct AuthTests {
         }
     }
 
-    @Test("a token with alg none, another algorithm, an unknown kid, a bad signature, another issuer or audience, or past expiry gets 401 with a code that says which")
+    @Test(
+        "a token with alg none, another algorithm, an unknown kid, a bad signature, another issuer or audience, or past expiry gets 401 with a code that says which"
+    )
     func refusedTokens() async throws {
         let configuration = try testConfiguration()
         let server = try await makeServer(configuration)
@@ -119,7 +143,10 @@ struct AuthTests {
             ([parts[0], claims, String(tampered)].joined(separator: "."), "auth.token_signature"),
             (try await sameKeys("someone-else", "dojopool").issue(userID: "alice", role: .user).token, "auth.token_issuer"),
             (try await sameKeys("dojopool", "another-service").issue(userID: "alice", role: .user).token, "auth.token_audience"),
-            (try await sameKeys("dojopool", "dojopool").issue(userID: "alice", role: .user, now: Date().addingTimeInterval(-3_600)).token, "auth.token_expired"),
+            (
+                try await sameKeys("dojopool", "dojopool").issue(userID: "alice", role: .user, now: Date().addingTimeInterval(-3_600)).token,
+                "auth.token_expired"
+            ),
         ]
         try await server.application.test(.live) { client in
             for (token, code) in cases {
@@ -162,13 +189,19 @@ struct AuthTests {
         try await server.application.test(.live) { client in
             _ = try await register(client, "alice")
             func login() async throws -> String {
-                try await client.execute(uri: "/v1/auth/login", method: .post, headers: jsonHeaders, body: json(#"{"login":"alice","password":"correct horse battery"}"#)) { response in
+                try await client.execute(
+                    uri: "/v1/auth/login",
+                    method: .post,
+                    headers: jsonHeaders,
+                    body: json(#"{"login":"alice","password":"correct horse battery"}"#)
+                ) { response in
                     let token = try jsonObject(response.body.readableBytesView)["refreshToken"] as? String
                     return try #require(token)
                 }
             }
             func refresh(_ token: String) async throws -> (HTTPResponse.Status, String?, String?) {
-                try await client.execute(uri: "/v1/auth/refresh", method: .post, headers: jsonHeaders, body: json(#"{"refreshToken":"\#(token)"}"#)) { response in
+                try await client.execute(uri: "/v1/auth/refresh", method: .post, headers: jsonHeaders, body: json(#"{"refreshToken":"\#(token)"}"#)) {
+                    response in
                     let body = try jsonObject(response.body.readableBytesView)
                     return (response.status, body["refreshToken"] as? String, (body["error"] as? [String: Any])?["code"] as? String)
                 }
@@ -185,7 +218,8 @@ struct AuthTests {
 
             // Logout revokes; an unknown token is invalid.
             let other = try await login()
-            try await client.execute(uri: "/v1/auth/logout", method: .post, headers: jsonHeaders, body: json(#"{"refreshToken":"\#(other)"}"#)) { response in
+            try await client.execute(uri: "/v1/auth/logout", method: .post, headers: jsonHeaders, body: json(#"{"refreshToken":"\#(other)"}"#)) {
+                response in
                 #expect(response.status == .noContent)
             }
             let afterLogout = try await refresh(other)
@@ -202,7 +236,12 @@ struct AuthTests {
         let server = try await makeServer(configuration)
         try await server.application.test(.live) { client in
             for attempt in 0..<4 {
-                try await client.execute(uri: "/v1/auth/login", method: .post, headers: jsonHeaders, body: json(#"{"login":"x\#(attempt)","password":"whatever-whatever"}"#)) { response in
+                try await client.execute(
+                    uri: "/v1/auth/login",
+                    method: .post,
+                    headers: jsonHeaders,
+                    body: json(#"{"login":"x\#(attempt)","password":"whatever-whatever"}"#)
+                ) { response in
                     if attempt < 3 {
                         #expect(response.status == .unauthorized)
                     } else {
@@ -222,14 +261,24 @@ struct AuthTests {
         try await server.application.test(.live) { client in
             _ = try await register(client, "alice")
             for _ in 0..<5 {
-                try await client.execute(uri: "/v1/auth/login", method: .post, headers: jsonHeaders, body: json(#"{"login":"alice","password":"wrong password!!"}"#)) { response in
+                try await client.execute(
+                    uri: "/v1/auth/login",
+                    method: .post,
+                    headers: jsonHeaders,
+                    body: json(#"{"login":"alice","password":"wrong password!!"}"#)
+                ) { response in
                     #expect(response.status == .unauthorized)
                 }
             }
             // The username locked the account: its email is the same account (the regression:
             // each spelling had its own free guesses), and the right password waits too.
             for login in ["ALICE", "alice@example.test", " Alice@Example.test "] {
-                try await client.execute(uri: "/v1/auth/login", method: .post, headers: jsonHeaders, body: json(#"{"login":"\#(login)","password":"correct horse battery"}"#)) { response in
+                try await client.execute(
+                    uri: "/v1/auth/login",
+                    method: .post,
+                    headers: jsonHeaders,
+                    body: json(#"{"login":"\#(login)","password":"correct horse battery"}"#)
+                ) { response in
                     #expect(response.status == .unauthorized, "\(login)")
                     let code = try errorCode(response)
                     #expect(code == "auth.invalid_credentials")
@@ -238,13 +287,23 @@ struct AuthTests {
             }
             // An unknown login is slowed down the same way and answers the same.
             for _ in 0..<6 {
-                try await client.execute(uri: "/v1/auth/login", method: .post, headers: jsonHeaders, body: json(#"{"login":"nobody","password":"wrong password!!"}"#)) { response in
+                try await client.execute(
+                    uri: "/v1/auth/login",
+                    method: .post,
+                    headers: jsonHeaders,
+                    body: json(#"{"login":"nobody","password":"wrong password!!"}"#)
+                ) { response in
                     #expect(response.status == .unauthorized && response.headers[.retryAfter] == nil)
                 }
             }
             // After the wait (2 s for the first locked failure), the right password signs in.
             try await Task.sleep(for: .milliseconds(2_200))
-            try await client.execute(uri: "/v1/auth/login", method: .post, headers: jsonHeaders, body: json(#"{"login":"alice@example.test","password":"correct horse battery"}"#)) { response in
+            try await client.execute(
+                uri: "/v1/auth/login",
+                method: .post,
+                headers: jsonHeaders,
+                body: json(#"{"login":"alice@example.test","password":"correct horse battery"}"#)
+            ) { response in
                 #expect(response.status == .ok)
             }
         }

@@ -1,4 +1,3 @@
-@testable import DojoAPI
 import DojoDomain
 import DojoGateway
 import DojoStorage
@@ -10,6 +9,8 @@ import HummingbirdTesting
 import NIOCore
 import SQLKit
 import Testing
+
+@testable import DojoAPI
 
 /// Who is asking, in the authorization matrix (docs/security.md shows the same table).
 enum MatrixRole: String, CaseIterable, Sendable {
@@ -65,11 +66,21 @@ struct AuthorizationMatrixTests {
         try await withGateway { h in
             try await seedUsers(["root"], in: h.server.storage)
             try await h.venueWithTables()
-            _ = try await h.rest("/v1/matches", as: "alice", #"{"id":"mx","playerA":"alice","playerB":"carol","gameType":"9-ball","raceTo":3,"venueId":"v1","tableId":"t1"}"#)
+            _ = try await h.rest(
+                "/v1/matches",
+                as: "alice",
+                #"{"id":"mx","playerA":"alice","playerB":"carol","gameType":"9-ball","raceTo":3,"venueId":"v1","tableId":"t1"}"#
+            )
             try await h.server.storage.withSQL { db in
-                try await db.raw("INSERT INTO clans (id, name, leader_id, created_at, updated_at) VALUES ('k1', 'Breakers', 'alice', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')").run()
-                try await db.raw("INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('km1', 'k1', 'alice', 'COLEADER', '2026-01-01T00:00:00Z')").run()
-                try await db.raw("INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('km2', 'k1', 'carol', 'MEMBER', '2026-01-01T00:00:00Z')").run()
+                try await db.raw(
+                    "INSERT INTO clans (id, name, leader_id, created_at, updated_at) VALUES ('k1', 'Breakers', 'alice', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+                ).run()
+                try await db.raw(
+                    "INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('km1', 'k1', 'alice', 'COLEADER', '2026-01-01T00:00:00Z')"
+                ).run()
+                try await db.raw(
+                    "INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('km2', 'k1', 'carol', 'MEMBER', '2026-01-01T00:00:00Z')"
+                ).run()
             }
             let camera = Camera()
             let id = try #require((try await h.register(camera).1["device"] as? [String: Any])?["id"] as? String)
@@ -84,9 +95,18 @@ struct AuthorizationMatrixTests {
         ("match:mx", [.anonymous: "ack", .stranger: "ack", .member: "ack", .owner: "ack", .admin: "ack", .device: "ack"]),
         ("venue:v1", [.anonymous: "ack", .stranger: "ack", .member: "ack", .owner: "ack", .admin: "ack", .device: "ack"]),
         ("table:t1", [.anonymous: "ack", .stranger: "ack", .member: "ack", .owner: "ack", .admin: "ack", .device: "ack"]),
-        ("user:carol", [.anonymous: "auth.required", .stranger: "forbidden", .member: "ack", .owner: "forbidden", .admin: "ack", .device: "auth.required"]),
+        (
+            "user:carol",
+            [.anonymous: "auth.required", .stranger: "forbidden", .member: "ack", .owner: "forbidden", .admin: "ack", .device: "auth.required"]
+        ),
         ("clan:k1", [.anonymous: "auth.required", .stranger: "forbidden", .member: "ack", .owner: "ack", .admin: "ack", .device: "auth.required"]),
-        ("match:nowhere", [.anonymous: "room.not_found", .stranger: "room.not_found", .member: "room.not_found", .owner: "room.not_found", .admin: "room.not_found", .device: "room.not_found"]),
+        (
+            "match:nowhere",
+            [
+                .anonymous: "room.not_found", .stranger: "room.not_found", .member: "room.not_found", .owner: "room.not_found",
+                .admin: "room.not_found", .device: "room.not_found",
+            ]
+        ),
     ]
 
     @Test("rooms: each role first to arrive, and after an admitted client opened the room")
@@ -116,22 +136,39 @@ struct AuthorizationMatrixTests {
     /// REST routes with a rule: the expected status per role (the same table in docs/security.md).
     /// A camera token is no user credential: REST answers it 401.
     static let routes: [(String, String, @Sendable (MatrixRole) -> String, [MatrixRole: Int])] = [
-        ("POST", "/v1/venues/v1/tables", { #"{"id":"x-\#($0.rawValue)","name":"Extra"}"# },
-         [.anonymous: 401, .stranger: 403, .member: 403, .owner: 201, .admin: 201, .device: 401]),
-        ("POST", "/v1/venues/v1/tables/t2/maintenance", { _ in #"{"on":true}"# },
-         [.anonymous: 401, .stranger: 403, .member: 403, .owner: 200, .admin: 200, .device: 401]),
-        ("POST", "/v1/venues/v1/settings", { _ in #"{"openTables":false}"# },
-         [.anonymous: 401, .stranger: 403, .member: 403, .owner: 200, .admin: 200, .device: 401]),
-        ("POST", "/v1/venues/v1/admins", { _ in #"{"userId":"alice"}"# },
-         [.anonymous: 401, .stranger: 403, .member: 403, .owner: 200, .admin: 200, .device: 401]),
-        ("POST", "/v1/matches", { #"{"id":"mm-\#($0.rawValue)","playerA":"carol","playerB":"bob","gameType":"8-ball","raceTo":3,"venueId":"v1","tableId":"t1"}"# },
-         [.anonymous: 401, .stranger: 403, .member: 403, .owner: 201, .admin: 201, .device: 401]),
-        ("POST", "/v1/matches/mx/start", { _ in "{}" },
-         [.anonymous: 401, .stranger: 403, .member: 403, .owner: 200, .admin: 409, .device: 401]),
-        ("POST", "/v1/admin/users/bob/role", { _ in #"{"role":"USER"}"# },
-         [.anonymous: 401, .stranger: 403, .member: 403, .owner: 403, .admin: 200, .device: 401]),
-        ("GET", "/v1/admin/audit", { _ in "" },
-         [.anonymous: 401, .stranger: 403, .member: 403, .owner: 403, .admin: 200, .device: 401]),
+        (
+            "POST", "/v1/venues/v1/tables", { #"{"id":"x-\#($0.rawValue)","name":"Extra"}"# },
+            [.anonymous: 401, .stranger: 403, .member: 403, .owner: 201, .admin: 201, .device: 401]
+        ),
+        (
+            "POST", "/v1/venues/v1/tables/t2/maintenance", { _ in #"{"on":true}"# },
+            [.anonymous: 401, .stranger: 403, .member: 403, .owner: 200, .admin: 200, .device: 401]
+        ),
+        (
+            "POST", "/v1/venues/v1/settings", { _ in #"{"openTables":false}"# },
+            [.anonymous: 401, .stranger: 403, .member: 403, .owner: 200, .admin: 200, .device: 401]
+        ),
+        (
+            "POST", "/v1/venues/v1/admins", { _ in #"{"userId":"alice"}"# },
+            [.anonymous: 401, .stranger: 403, .member: 403, .owner: 200, .admin: 200, .device: 401]
+        ),
+        (
+            "POST", "/v1/matches",
+            { #"{"id":"mm-\#($0.rawValue)","playerA":"carol","playerB":"bob","gameType":"8-ball","raceTo":3,"venueId":"v1","tableId":"t1"}"# },
+            [.anonymous: 401, .stranger: 403, .member: 403, .owner: 201, .admin: 201, .device: 401]
+        ),
+        (
+            "POST", "/v1/matches/mx/start", { _ in "{}" },
+            [.anonymous: 401, .stranger: 403, .member: 403, .owner: 200, .admin: 409, .device: 401]
+        ),
+        (
+            "POST", "/v1/admin/users/bob/role", { _ in #"{"role":"USER"}"# },
+            [.anonymous: 401, .stranger: 403, .member: 403, .owner: 403, .admin: 200, .device: 401]
+        ),
+        (
+            "GET", "/v1/admin/audit", { _ in "" },
+            [.anonymous: 401, .stranger: 403, .member: 403, .owner: 403, .admin: 200, .device: 401]
+        ),
     ]
 
     @Test("REST routes with a rule, every role")
@@ -145,7 +182,9 @@ struct AuthorizationMatrixTests {
                     if let token = try await world.bearer(role) { headers[.authorization] = "Bearer \(token)" }
                     let text = body(role)
                     let (status, answer) = try await world.h.client.execute(
-                        uri: uri, method: HTTPRequest.Method(rawValue: method)!, headers: headers,
+                        uri: uri,
+                        method: HTTPRequest.Method(rawValue: method)!,
+                        headers: headers,
                         body: text.isEmpty ? nil : ByteBuffer(string: text)
                     ) { ($0.status.code, String(buffer: $0.body)) }
                     let want = try #require(expected[role])

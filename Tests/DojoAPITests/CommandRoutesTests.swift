@@ -33,7 +33,12 @@ private func withCommandServer(_ test: @Sendable (any TestClientProtocol) async 
     }
 }
 
-private func expectError(_ response: TestResponse, _ status: HTTPResponse.Status, _ code: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+private func expectError(
+    _ response: TestResponse,
+    _ status: HTTPResponse.Status,
+    _ code: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
     #expect(response.status == status, sourceLocation: sourceLocation)
     let error = try jsonObject(response.body.readableBytesView)["error"] as? [String: Any]
     #expect(error?["code"] as? String == code, "\(String(buffer: response.body))", sourceLocation: sourceLocation)
@@ -59,7 +64,8 @@ struct CommandRoutesTests {
                 #expect(sequenceJSON["sequence"] as? Int == 2)
             }
             for expected in [4, 7] {
-                try await client.execute(uri: "/v1/matches/m1/racks", method: .post, headers: headers("alice"), body: body(#"{"winner":"B"}"#)) { response in
+                try await client.execute(uri: "/v1/matches/m1/racks", method: .post, headers: headers("alice"), body: body(#"{"winner":"B"}"#)) {
+                    response in
                     #expect(response.status == .ok)
                     let sequenceJSON = try jsonObject(response.body.readableBytesView)
                     #expect(sequenceJSON["sequence"] as? Int == expected)
@@ -72,7 +78,12 @@ struct CommandRoutesTests {
                 #expect(match?["status"] as? String == "COMPLETED" && match?["winner"] as? String == "B" && match?["scoreB"] as? Int == 2)
             }
             // The generic command endpoint takes the same commands.
-            try await client.execute(uri: "/v1/matches/m1/commands", method: .post, headers: headers("alice"), body: body(#"{"type":"recordRack","winner":"A"}"#)) { response in
+            try await client.execute(
+                uri: "/v1/matches/m1/commands",
+                method: .post,
+                headers: headers("alice"),
+                body: body(#"{"type":"recordRack","winner":"A"}"#)
+            ) { response in
                 try expectError(response, .conflict, "match.finished")
             }
         }
@@ -82,14 +93,23 @@ struct CommandRoutesTests {
     func idempotency() async throws {
         try await withCommandServer { client in
             for attempt in 0..<2 {
-                try await client.execute(uri: "/v1/matches", method: .post, headers: headers("alice", idempotency: "create-m1"), body: body(Self.createMatch)) { response in
+                try await client.execute(
+                    uri: "/v1/matches",
+                    method: .post,
+                    headers: headers("alice", idempotency: "create-m1"),
+                    body: body(Self.createMatch)
+                ) { response in
                     #expect(response.status == (attempt == 0 ? .created : .ok))
                     let json = try jsonObject(response.body.readableBytesView)
                     #expect(json["duplicate"] as? Bool == (attempt == 1))
                     #expect(json["sequence"] as? Int == 1)
                 }
             }
-            try await client.execute(uri: "/v1/matches/m1/start", method: .post, headers: headers("alice", idempotency: String(repeating: "k", count: 129))) { response in
+            try await client.execute(
+                uri: "/v1/matches/m1/start",
+                method: .post,
+                headers: headers("alice", idempotency: String(repeating: "k", count: 129))
+            ) { response in
                 try expectError(response, .badRequest, "invalid_command_id")
             }
         }
@@ -134,20 +154,35 @@ struct CommandRoutesTests {
         }
     }
 
-    @Test("bad input gets a clear error and changes nothing", arguments: [
-        ("/v1/matches", #"{"id":"m1","playerA":"alice""#, HTTPResponse.Status.badRequest, "invalid_json"),
-        ("/v1/matches", #"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"snooker","raceTo":2}"#, .badRequest, "invalid_json"),
-        ("/v1/matches", #"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"8-ball"}"#, .badRequest, "invalid_json"),
-        ("/v1/matches", #"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"8-ball","raceTo":0}"#, .unprocessableContent, "match.invalid_race"),
-        ("/v1/matches", #"{"id":"m1","playerA":"alice","playerB":"alice","gameType":"8-ball","raceTo":2}"#, .unprocessableContent, "match.same_players"),
-        ("/v1/matches", #"{"id":"m1","playerA":"alice","playerB":"nobody","gameType":"8-ball","raceTo":2}"#, .unprocessableContent, "match.unknown_user"),
-        ("/v1/matches", #"{"id":"m 1","playerA":"alice","playerB":"bob","gameType":"8-ball","raceTo":2}"#, .unprocessableContent, "invalid_id"),
-        ("/v1/matches", #"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"8-ball","raceTo":2,"venueId":"nowhere","tableId":"t1"}"#, .unprocessableContent, "match.unknown_venue"),
-        ("/v1/matches/m1/commands", #"{"type":"explode"}"#, .badRequest, "invalid_command"),
-        ("/v1/matches/m1/commands", #"{"type":"recordRack"}"#, .badRequest, "invalid_command"),
-        ("/v1/matches/m1/racks", #"{"winner":"C"}"#, .badRequest, "invalid_json"),
-        ("/v1/matches/m1/racks", "\u{FEFF}not json at all", .badRequest, "invalid_json"),
-    ])
+    @Test(
+        "bad input gets a clear error and changes nothing",
+        arguments: [
+            ("/v1/matches", #"{"id":"m1","playerA":"alice""#, HTTPResponse.Status.badRequest, "invalid_json"),
+            ("/v1/matches", #"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"snooker","raceTo":2}"#, .badRequest, "invalid_json"),
+            ("/v1/matches", #"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"8-ball"}"#, .badRequest, "invalid_json"),
+            (
+                "/v1/matches", #"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"8-ball","raceTo":0}"#, .unprocessableContent,
+                "match.invalid_race"
+            ),
+            (
+                "/v1/matches", #"{"id":"m1","playerA":"alice","playerB":"alice","gameType":"8-ball","raceTo":2}"#, .unprocessableContent,
+                "match.same_players"
+            ),
+            (
+                "/v1/matches", #"{"id":"m1","playerA":"alice","playerB":"nobody","gameType":"8-ball","raceTo":2}"#, .unprocessableContent,
+                "match.unknown_user"
+            ),
+            ("/v1/matches", #"{"id":"m 1","playerA":"alice","playerB":"bob","gameType":"8-ball","raceTo":2}"#, .unprocessableContent, "invalid_id"),
+            (
+                "/v1/matches", #"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"8-ball","raceTo":2,"venueId":"nowhere","tableId":"t1"}"#,
+                .unprocessableContent, "match.unknown_venue"
+            ),
+            ("/v1/matches/m1/commands", #"{"type":"explode"}"#, .badRequest, "invalid_command"),
+            ("/v1/matches/m1/commands", #"{"type":"recordRack"}"#, .badRequest, "invalid_command"),
+            ("/v1/matches/m1/racks", #"{"winner":"C"}"#, .badRequest, "invalid_json"),
+            ("/v1/matches/m1/racks", "\u{FEFF}not json at all", .badRequest, "invalid_json"),
+        ]
+    )
     func badInput(_ path: String, _ text: String, _ status: HTTPResponse.Status, _ code: String) async throws {
         try await withCommandServer { client in
             try await client.execute(uri: path, method: .post, headers: headers("alice"), body: body(text)) { response in
@@ -178,28 +213,64 @@ struct CommandRoutesTests {
     @Test("venues: register, tables, maintenance; a live match occupies its table")
     func venueAndReaction() async throws {
         try await withCommandServer { client in
-            try await client.execute(uri: "/v1/venues", method: .post, headers: headers("owner", role: "VENUE_ADMIN"), body: body(#"{"id":"hall","name":"The Hall","lat":51.5,"lng":-0.1}"#)) { response in
+            try await client.execute(
+                uri: "/v1/venues",
+                method: .post,
+                headers: headers("owner", role: "VENUE_ADMIN"),
+                body: body(#"{"id":"hall","name":"The Hall","lat":51.5,"lng":-0.1}"#)
+            ) { response in
                 #expect(response.status == .created)
             }
-            try await client.execute(uri: "/v1/venues", method: .post, headers: headers("alice"), body: body(#"{"id":"hall2","name":"Mine","lat":1,"lng":1}"#)) { response in
+            try await client.execute(
+                uri: "/v1/venues",
+                method: .post,
+                headers: headers("alice"),
+                body: body(#"{"id":"hall2","name":"Mine","lat":1,"lng":1}"#)
+            ) { response in
                 try expectError(response, .forbidden, "forbidden")
             }
-            try await client.execute(uri: "/v1/venues/hall/tables", method: .post, headers: headers("owner"), body: body(#"{"id":"t1","name":"Table 1"}"#)) { response in
+            try await client.execute(
+                uri: "/v1/venues/hall/tables",
+                method: .post,
+                headers: headers("owner"),
+                body: body(#"{"id":"t1","name":"Table 1"}"#)
+            ) { response in
                 #expect(response.status == .created)
             }
-            try await client.execute(uri: "/v1/venues/hall/tables", method: .post, headers: headers("owner"), body: body(#"{"id":"t1","name":"Again"}"#)) { response in
+            try await client.execute(
+                uri: "/v1/venues/hall/tables",
+                method: .post,
+                headers: headers("owner"),
+                body: body(#"{"id":"t1","name":"Again"}"#)
+            ) { response in
                 try expectError(response, .conflict, "venue.table_exists")
             }
-            try await client.execute(uri: "/v1/venues/hall/tables/t1/maintenance", method: .post, headers: headers("alice"), body: body(#"{"on":true}"#)) { response in
+            try await client.execute(
+                uri: "/v1/venues/hall/tables/t1/maintenance",
+                method: .post,
+                headers: headers("alice"),
+                body: body(#"{"on":true}"#)
+            ) { response in
                 try expectError(response, .forbidden, "forbidden")
             }
-            try await client.execute(uri: "/v1/venues/hall/check-ins", method: .post, headers: headers("alice"), body: body(#"{"method":"QR"}"#)) { response in
+            try await client.execute(uri: "/v1/venues/hall/check-ins", method: .post, headers: headers("alice"), body: body(#"{"method":"QR"}"#)) {
+                response in
                 #expect(response.status == .ok)
             }
-            try await client.execute(uri: "/v1/matches", method: .post, headers: headers("alice"), body: body(#"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"10-ball","raceTo":3,"venueId":"hall","tableId":"t9"}"#)) { response in
+            try await client.execute(
+                uri: "/v1/matches",
+                method: .post,
+                headers: headers("alice"),
+                body: body(#"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"10-ball","raceTo":3,"venueId":"hall","tableId":"t9"}"#)
+            ) { response in
                 try expectError(response, .unprocessableContent, "match.unknown_table")
             }
-            try await client.execute(uri: "/v1/matches", method: .post, headers: headers("alice"), body: body(#"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"10-ball","raceTo":3,"venueId":"hall","tableId":"t1"}"#)) { response in
+            try await client.execute(
+                uri: "/v1/matches",
+                method: .post,
+                headers: headers("alice"),
+                body: body(#"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"10-ball","raceTo":3,"venueId":"hall","tableId":"t1"}"#)
+            ) { response in
                 #expect(response.status == .created)
             }
             try await client.execute(uri: "/v1/matches/m1/start", method: .post, headers: headers("alice")) { _ in }
@@ -213,7 +284,12 @@ struct CommandRoutesTests {
                 if status != "occupied" { try await Task.sleep(for: .milliseconds(20)) }
             }
             #expect(status == "occupied")
-            try await client.execute(uri: "/v1/venues/hall/tables/t1/maintenance", method: .post, headers: headers("owner"), body: body(#"{"on":true}"#)) { response in
+            try await client.execute(
+                uri: "/v1/venues/hall/tables/t1/maintenance",
+                method: .post,
+                headers: headers("owner"),
+                body: body(#"{"on":true}"#)
+            ) { response in
                 try expectError(response, .conflict, "venue.table_occupied")
             }
         }

@@ -1,4 +1,3 @@
-@testable import DojoAPI
 import Crypto
 import DojoDomain
 import DojoTesting
@@ -9,6 +8,8 @@ import HummingbirdTesting
 import NIOCore
 import Synchronization
 import Testing
+
+@testable import DojoAPI
 
 /// A stand-in for an external commentary service: records what it is sent, answers as told.
 final class CommentaryReceiver: Sendable {
@@ -29,10 +30,14 @@ final class CommentaryReceiver: Sendable {
             var request = request
             let body = try await request.collectBody(upTo: 65_536)
             self.received.withLock {
-                $0.append(Received(
-                    body: Data(body.readableBytesView), delivery: request.headers[HTTPField.Name("X-Dojo-Delivery")!],
-                    timestamp: request.headers[HTTPField.Name("X-Dojo-Timestamp")!], signature: request.headers[HTTPField.Name("X-Dojo-Signature")!]
-                ))
+                $0.append(
+                    Received(
+                        body: Data(body.readableBytesView),
+                        delivery: request.headers[HTTPField.Name("X-Dojo-Delivery")!],
+                        timestamp: request.headers[HTTPField.Name("X-Dojo-Timestamp")!],
+                        signature: request.headers[HTTPField.Name("X-Dojo-Signature")!]
+                    )
+                )
             }
             return self.answers.withLock { $0.isEmpty ? .ok : $0.removeFirst() }
         }
@@ -63,7 +68,11 @@ struct CommentaryHookTests {
                 // A golden break: one commentary line.
                 _ = try await h.rest("/v1/matches", as: "alice", #"{"id":"h1","playerA":"alice","playerB":"bob","gameType":"9-ball","raceTo":3}"#)
                 _ = try await h.rest("/v1/matches/h1/start", as: "alice")
-                let shot = try await h.rest("/v1/matches/h1/shots", as: "alice", #"{"shotId":"g1","firstContact":1,"pocketed":[{"ball":9,"pocket":1}]}"#)
+                let shot = try await h.rest(
+                    "/v1/matches/h1/shots",
+                    as: "alice",
+                    #"{"shotId":"g1","firstContact":1,"pocketed":[{"ball":9,"pocket":1}]}"#
+                )
                 let events = shot["events"] as? [[String: Any]] ?? []
                 let commentary = try #require(events.first { $0["type"] as? String == "match.commentary" })
                 let seq = try #require(commentary["seq"] as? Int)
@@ -104,16 +113,26 @@ struct CommentaryHookTests {
     func configuration() async throws {
         #expect(ServerConfiguration().commentaryHook == nil)
         func load(_ env: [String: String]) async throws -> ServerConfiguration {
-            try ServerConfiguration(reader: try await ServerConfiguration.makeReader(flags: [:], configFile: "Config/dojopool.json", environment: env))
+            try ServerConfiguration(
+                reader: try await ServerConfiguration.makeReader(flags: [:], configFile: "Config/dojopool.json", environment: env)
+            )
         }
         #expect(try await load([:]).commentaryHook == nil)
-        let on = try await load(["DOJO_COMMENTARY_HOOK_URL": "https://commentary.example/lines", "DOJO_COMMENTARY_HOOK_SECRET": Self.secret, "DOJO_COMMENTARY_HOOK_TIMEOUT_MS": "500"])
+        let on = try await load([
+            "DOJO_COMMENTARY_HOOK_URL": "https://commentary.example/lines", "DOJO_COMMENTARY_HOOK_SECRET": Self.secret,
+            "DOJO_COMMENTARY_HOOK_TIMEOUT_MS": "500",
+        ])
         #expect(on.commentaryHook?.url.absoluteString == "https://commentary.example/lines" && on.commentaryHook?.timeout == .milliseconds(500))
         for (env, key) in [
             (["DOJO_COMMENTARY_HOOK_URL": "https://commentary.example/lines"], "commentary.hook.secret"),
             (["DOJO_COMMENTARY_HOOK_URL": "https://commentary.example/lines", "DOJO_COMMENTARY_HOOK_SECRET": "short"], "commentary.hook.secret"),
             (["DOJO_COMMENTARY_HOOK_URL": "ftp://commentary.example/", "DOJO_COMMENTARY_HOOK_SECRET": Self.secret], "commentary.hook.url"),
-            (["DOJO_COMMENTARY_HOOK_URL": "https://x.example/", "DOJO_COMMENTARY_HOOK_SECRET": Self.secret, "DOJO_COMMENTARY_HOOK_TIMEOUT_MS": "5"], "commentary.hook.timeout.ms"),
+            (
+                [
+                    "DOJO_COMMENTARY_HOOK_URL": "https://x.example/", "DOJO_COMMENTARY_HOOK_SECRET": Self.secret,
+                    "DOJO_COMMENTARY_HOOK_TIMEOUT_MS": "5",
+                ], "commentary.hook.timeout.ms"
+            ),
         ] {
             let error = await #expect(throws: ConfigurationError.self) { try await load(env) }
             #expect(error?.key == key)

@@ -32,7 +32,10 @@ struct ConfigurationTests {
         let fromFile = try await load(file: file)
         #expect(fromFile.port == 9001 && fromFile.host == "0.0.0.0" && fromFile.logLevel == .debug && fromFile.maximumBatch == 7)
 
-        let fromEnv = try await load(file: file, env: ["DOJO_HTTP_PORT": "9002", "DOJO_LOG_LEVEL": "ERROR", "DOJO_REDIS_URL": "redis://127.0.0.1:6390/2"])
+        let fromEnv = try await load(
+            file: file,
+            env: ["DOJO_HTTP_PORT": "9002", "DOJO_LOG_LEVEL": "ERROR", "DOJO_REDIS_URL": "redis://127.0.0.1:6390/2"]
+        )
         #expect(fromEnv.port == 9002 && fromEnv.host == "0.0.0.0" && fromEnv.logLevel == .error)
         #expect(fromEnv.redisURL == "redis://127.0.0.1:6390/2")
 
@@ -43,27 +46,30 @@ struct ConfigurationTests {
         #expect(postgres.storageBackend == .postgres)
     }
 
-    @Test("a bad value names its key and its variable", arguments: [
-        ("DOJO_HTTP_PORT", "abc", "http.port"),
-        ("DOJO_HTTP_PORT", "70000", "http.port"),
-        ("DOJO_HTTP_PORT", "-1", "http.port"),
-        ("DOJO_HTTP_HOST", "", "http.host"),
-        ("DOJO_LOG_LEVEL", "loud", "log.level"),
-        ("DOJO_DATABASE_URL", "mysql://u:p@h/db", "database.url"),
-        ("DOJO_DATABASE_URL", "postgres://u@/db", "database.url"),
-        ("DOJO_DATABASE_URL", "postgres://u@h:5432/", "database.url"),
-        ("DOJO_DATABASE_URL", "postgres://u@h/db?sslmode=bogus", "database.url"),
-        ("DOJO_DATABASE_URL", "not a url at all", "database.url"),
-        ("DOJO_REDIS_URL", "http://h:6379", "redis.url"),
-        ("DOJO_REDIS_URL", "redis://h:6379/99", "redis.url"),
-        ("DOJO_DATABASE_MIGRATE", "maybe", "database.migrate"),
-        ("DOJO_DATABASE_SQLITE_PATH", "", "database.sqlite.path"),
-        ("DOJO_STORAGE_BATCH_MAX", "0", "storage.batch.max"),
-        ("DOJO_STORAGE_QUEUE_MAX", "lots", "storage.queue.max"),
-        ("DOJO_STORAGE_BATCH_TIMEOUT_MS", "5", "storage.batch.timeout.ms"),
-        ("DOJO_STORAGE_BATCH_CONCURRENCY", "0", "storage.batch.concurrency"),
-        ("DOJO_READINESS_TIMEOUT_MS", "1", "readiness.timeout.ms"),
-    ])
+    @Test(
+        "a bad value names its key and its variable",
+        arguments: [
+            ("DOJO_HTTP_PORT", "abc", "http.port"),
+            ("DOJO_HTTP_PORT", "70000", "http.port"),
+            ("DOJO_HTTP_PORT", "-1", "http.port"),
+            ("DOJO_HTTP_HOST", "", "http.host"),
+            ("DOJO_LOG_LEVEL", "loud", "log.level"),
+            ("DOJO_DATABASE_URL", "mysql://u:p@h/db", "database.url"),
+            ("DOJO_DATABASE_URL", "postgres://u@/db", "database.url"),
+            ("DOJO_DATABASE_URL", "postgres://u@h:5432/", "database.url"),
+            ("DOJO_DATABASE_URL", "postgres://u@h/db?sslmode=bogus", "database.url"),
+            ("DOJO_DATABASE_URL", "not a url at all", "database.url"),
+            ("DOJO_REDIS_URL", "http://h:6379", "redis.url"),
+            ("DOJO_REDIS_URL", "redis://h:6379/99", "redis.url"),
+            ("DOJO_DATABASE_MIGRATE", "maybe", "database.migrate"),
+            ("DOJO_DATABASE_SQLITE_PATH", "", "database.sqlite.path"),
+            ("DOJO_STORAGE_BATCH_MAX", "0", "storage.batch.max"),
+            ("DOJO_STORAGE_QUEUE_MAX", "lots", "storage.queue.max"),
+            ("DOJO_STORAGE_BATCH_TIMEOUT_MS", "5", "storage.batch.timeout.ms"),
+            ("DOJO_STORAGE_BATCH_CONCURRENCY", "0", "storage.batch.concurrency"),
+            ("DOJO_READINESS_TIMEOUT_MS", "1", "readiness.timeout.ms"),
+        ]
+    )
     func badValue(_ variable: String, _ value: String, _ key: String) async throws {
         let error = await #expect(throws: ConfigurationError.self) {
             try await self.load(file: "Config/dojopool.json", env: [variable: value])
@@ -88,18 +94,25 @@ struct ConfigurationTests {
         let path = try TestServices.temporaryDirectory() + "/migrate.sqlite"
         let first = try await DojoPoolExecutable.run(["migrate"], environment: ["DOJO_DATABASE_SQLITE_PATH": path])
         #expect(first.status == 0, "stderr: \(first.standardError.prefix(500))")
-        #expect(first.standardOutput.contains("migrations: applied 1_event_log, 2_records, 3_consumer_positions, 4_refresh_tokens, 5_devices, 6_login_codes (sqlite)"))
+        #expect(
+            first.standardOutput.contains(
+                "migrations: applied 1_event_log, 2_records, 3_consumer_positions, 4_refresh_tokens, 5_devices, 6_login_codes (sqlite)"
+            )
+        )
         let second = try await DojoPoolExecutable.run(["migrate"], environment: ["DOJO_DATABASE_SQLITE_PATH": path])
         #expect(second.status == 0, "stderr: \(second.standardError.prefix(500))")
         #expect(second.standardOutput.contains("migrations: up to date (sqlite)"))
     }
 
-    @Test("the binary exits with code 2 and names the key", arguments: [
-        (["serve", "--port", "abc"], [String: String](), "http.port"),
-        (["serve"], ["DOJO_LOG_LEVEL": "loud"], "log.level"),
-        (["migrate"], ["DOJO_DATABASE_URL": "postgres://nohost"], "database.url"),
-        (["serve", "--config", "/nonexistent/dojo.json"], [String: String](), "config"),
-    ])
+    @Test(
+        "the binary exits with code 2 and names the key",
+        arguments: [
+            (["serve", "--port", "abc"], [String: String](), "http.port"),
+            (["serve"], ["DOJO_LOG_LEVEL": "loud"], "log.level"),
+            (["migrate"], ["DOJO_DATABASE_URL": "postgres://nohost"], "database.url"),
+            (["serve", "--config", "/nonexistent/dojo.json"], [String: String](), "config"),
+        ]
+    )
     func exitCode(_ arguments: [String], _ environment: [String: String], _ key: String) async throws {
         let outcome = try await DojoPoolExecutable.run(arguments, environment: environment)
         #expect(outcome.status == 2)

@@ -2,12 +2,13 @@ import DojoDomain
 import DojoStorage
 import DojoTesting
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SQLKit
 import Synchronization
 import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Nothing acknowledged is ever lost: the real server under concurrent commands is killed with
 /// SIGKILL at a random moment, restarted on the same database, and the log is checked.
@@ -62,15 +63,28 @@ struct CrashTests {
                         var matchNumber = 0
                         while !Task.isCancelled {
                             let match = "r\(round)c\(index)m\(matchNumber)"
-                            let a = "p\(index * 2)", b = "p\(index * 2 + 1)"
-                            let commands: [(String, [String: any Sendable])] = [
-                                ("/v1/matches", ["id": match, "playerA": a, "playerB": b, "gameType": "9-ball", "raceTo": 3, "venueId": "hall", "tableId": "t\(index)"]),
-                                ("/v1/matches/\(match)/start", [:]),
-                            ] + (0..<5).map { rack in ("/v1/matches/\(match)/racks", ["winner": rack % 2 == 0 ? "A" : "B"] as [String: any Sendable]) }
+                            let a = "p\(index * 2)"
+                            let b = "p\(index * 2 + 1)"
+                            let commands: [(String, [String: any Sendable])] =
+                                [
+                                    (
+                                        "/v1/matches",
+                                        [
+                                            "id": match, "playerA": a, "playerB": b, "gameType": "9-ball", "raceTo": 3, "venueId": "hall",
+                                            "tableId": "t\(index)",
+                                        ]
+                                    ),
+                                    ("/v1/matches/\(match)/start", [:]),
+                                ]
+                                + (0..<5).map { rack in
+                                    ("/v1/matches/\(match)/racks", ["winner": rack % 2 == 0 ? "A" : "B"] as [String: any Sendable])
+                                }
                             for (number, (path, body)) in commands.enumerated() {
                                 let commandID = "\(match)-\(number)"
                                 sent.withLock { $0[commandID] = SentCommand(match: match, path: path, user: a, body: body) }
-                                guard let reply = try? await client.post(path, user: a, body, commandID: commandID), reply.status < 300 else { return }
+                                guard let reply = try? await client.post(path, user: a, body, commandID: commandID), reply.status < 300 else {
+                                    return
+                                }
                                 guard let first = reply.json["firstSequence"] as? Int, let last = reply.json["sequence"] as? Int else { return }
                                 acks.withLock { $0.append(Ack(match: match, commandID: commandID, first: Int64(first), last: Int64(last))) }
                             }
@@ -100,7 +114,10 @@ struct CrashTests {
             let events = byStream[ack.match] ?? []
             let range = events.filter { $0.sequence >= ack.first && $0.sequence <= ack.last }
             #expect(range.count == Int(ack.last - ack.first + 1), "acknowledged \(ack.commandID) lost events")
-            #expect(range.allSatisfy { field("commandId", in: $0.payload) == ack.commandID }, "\(ack.commandID): other events at its sequence numbers")
+            #expect(
+                range.allSatisfy { field("commandId", in: $0.payload) == ack.commandID },
+                "\(ack.commandID): other events at its sequence numbers"
+            )
         }
 
         // 2. Nothing half-applied: every command in the log has all its events (a rack result is a
@@ -131,8 +148,14 @@ struct CrashTests {
             if !satisfied { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(satisfied, "reactions missing after the restart")
-        FileHandle.standardError.write(Data("crash test \(backend) round \(round): killed after \(killAfter), \(acknowledged.count) acknowledged commands over \(byStream.count) matches, \(unanswered.count) unanswered retried, \(venueEvents.count) venue events\n".utf8))
-        var occupied: [String: Int] = [:], released: [String: Int] = [:]
+        FileHandle.standardError.write(
+            Data(
+                "crash test \(backend) round \(round): killed after \(killAfter), \(acknowledged.count) acknowledged commands over \(byStream.count) matches, \(unanswered.count) unanswered retried, \(venueEvents.count) venue events\n"
+                    .utf8
+            )
+        )
+        var occupied: [String: Int] = [:]
+        var released: [String: Int] = [:]
         for event in venueEvents {
             guard let match = field("matchID", in: event.payload) else { continue }
             if event.type == "venue.table_occupied" { occupied[String(match), default: 0] += 1 }
@@ -144,7 +167,10 @@ struct CrashTests {
         for table in tables {
             for match in table["liveMatches"] as? [String] ?? [] {
                 let state = try await after.get("/v1/matches/\(match)")
-                #expect((state.json["match"] as? [String: Any])?["status"] as? String == "LIVE", "table \(table["id"] ?? "") shows \(match), which is not live")
+                #expect(
+                    (state.json["match"] as? [String: Any])?["status"] as? String == "LIVE",
+                    "table \(table["id"] ?? "") shows \(match), which is not live"
+                )
             }
         }
     }
@@ -152,7 +178,9 @@ struct CrashTests {
     /// True when every started match in the log has its occupancy, and every ended one its release.
     static func reactionsComplete(storage: any Storage, venueEvents: [RecordedEvent]) async throws -> Bool {
         let streams = try await storage.withSQL { db in
-            try await db.raw("SELECT stream FROM event_streams WHERE stream LIKE 'match:%'").all().map { try $0.decode(column: "stream", as: String.self) }
+            try await db.raw("SELECT stream FROM event_streams WHERE stream LIKE 'match:%'").all().map {
+                try $0.decode(column: "stream", as: String.self)
+            }
         }
         for stream in streams {
             let events = try await storage.readEvents(stream: stream, after: 0, limit: 10_000)

@@ -1,4 +1,3 @@
-@testable import DojoAPI
 import Crypto
 import DojoDomain
 import DojoTesting
@@ -9,8 +8,13 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import DojoAPI
+
 private func b64url(_ data: some DataProtocol) -> String {
-    Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+        of: "=",
+        with: ""
+    )
 }
 
 /// A camera node: its key pair and the two-step sign-in.
@@ -126,7 +130,9 @@ struct DeviceTests {
             // Revoked: no new token at once; revoking again is 404; bob may not revoke.
             var alice = h.serviceHeaders("alice")
             alice[.contentType] = "application/json"
-            let byBob = try await h.client.execute(uri: "/v1/venues/v1/devices/\(id)", method: .delete, headers: h.serviceHeaders("bob")) { $0.status }
+            let byBob = try await h.client.execute(uri: "/v1/venues/v1/devices/\(id)", method: .delete, headers: h.serviceHeaders("bob")) {
+                $0.status
+            }
             #expect(byBob == .forbidden)
             let revoked = try await h.client.execute(uri: "/v1/venues/v1/devices/\(id)", method: .delete, headers: alice) { $0.status }
             #expect(revoked == .noContent)
@@ -158,7 +164,7 @@ struct DeviceTests {
             #expect(data?["t"] as? Int == 1000 && (data?["balls"] as? [[Double]])?.count == 2)
 
             let invalid: [(String, String)] = [
-                (#"{"type":"frame","t":1000,"balls":[]}"#, "frame.invalid"),            // t did not move forward
+                (#"{"type":"frame","t":1000,"balls":[]}"#, "frame.invalid"),  // t did not move forward
                 (#"{"type":"frame","t":1001,"balls":[[16,0.5,0.5]]}"#, "frame.invalid"),
                 (#"{"type":"frame","t":1002,"balls":[[1,2.5,0.5]]}"#, "frame.invalid"),
                 (#"{"type":"frame","t":1003,"balls":[[1,0.5,-0.1]]}"#, "frame.invalid"),
@@ -194,14 +200,23 @@ struct DeviceTests {
             let publicKey = keygen.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
             let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
             #expect(mode == 0o600)
-            let (_, registered) = try await h.post("/v1/venues/v1/devices", ["tableId": "t2", "publicKey": publicKey], headers: h.serviceHeaders("alice"))
+            let (_, registered) = try await h.post(
+                "/v1/venues/v1/devices",
+                ["tableId": "t2", "publicKey": publicKey],
+                headers: h.serviceHeaders("alice")
+            )
             let id = try #require((registered["device"] as? [String: Any])?["id"] as? String, "\(registered)")
             let token = try await DojoPoolExecutable.run(["token", "device", "--key", path, "--device", id, "--url", "http://127.0.0.1:\(h.port)"])
             #expect(token.status == 0, "\(token.standardError)")
-            let node = try await TestWebSocket.connect(port: h.port, headers: [("Authorization", "Bearer \(token.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines))")])
+            let node = try await TestWebSocket.connect(
+                port: h.port,
+                headers: [("Authorization", "Bearer \(token.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines))")]
+            )
             let hello = try await node.next()
             #expect((hello["device"] as? [String: Any])?["tableId"] as? String == "t2")
-            let wrong = try await DojoPoolExecutable.run(["token", "device", "--key", path, "--device", "unknown", "--url", "http://127.0.0.1:\(h.port)"])
+            let wrong = try await DojoPoolExecutable.run([
+                "token", "device", "--key", path, "--device", "unknown", "--url", "http://127.0.0.1:\(h.port)",
+            ])
             #expect(wrong.status != 0 && wrong.standardError.contains("auth.device_unknown"))
         }
     }

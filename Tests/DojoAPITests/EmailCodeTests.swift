@@ -1,4 +1,3 @@
-@testable import DojoAPI
 import DojoTesting
 import Foundation
 import HTTPTypes
@@ -7,6 +6,8 @@ import HummingbirdTesting
 import NIOCore
 import Synchronization
 import Testing
+
+@testable import DojoAPI
 
 /// Keeps what would have been mailed.
 final class CapturedMail: MailSender {
@@ -52,7 +53,11 @@ struct EmailCodeTests {
             #expect(asked.0 == .accepted && asked.1["expiresIn"] as? Int == 600)
             let sent = try #require(mail.code(for: "gail@example.test"))
             #expect(!asked.2.contains(sent), "the code is never in the answer")
-            let wrong = try await post(client, "/v1/auth/email/verify", #"{"email":"gail@example.test","code":"\#(sent == "000000" ? "111111" : "000000")"}"#)
+            let wrong = try await post(
+                client,
+                "/v1/auth/email/verify",
+                #"{"email":"gail@example.test","code":"\#(sent == "000000" ? "111111" : "000000")"}"#
+            )
             #expect(wrong.0 == .unauthorized && code(wrong) == "auth.invalid_code")
             let right = try await post(client, "/v1/auth/email/verify", #"{"email":"gail@example.test","code":"\#(sent)"}"#)
             #expect(right.0 == .ok, "\(right.2)")
@@ -63,7 +68,11 @@ struct EmailCodeTests {
             #expect(again.0 == .unauthorized, "a code works once")
             // The same address signs in to the same account next time.
             _ = try await post(client, "/v1/auth/email/code", #"{"email":"gail@example.test"}"#)
-            let second = try await post(client, "/v1/auth/email/verify", #"{"email":"gail@example.test","code":"\#(mail.code(for: "gail@example.test")!)"}"#)
+            let second = try await post(
+                client,
+                "/v1/auth/email/verify",
+                #"{"email":"gail@example.test","code":"\#(mail.code(for: "gail@example.test")!)"}"#
+            )
             #expect((second.1["user"] as? [String: Any])?["id"] as? String == user?["id"] as? String)
         }
     }
@@ -90,10 +99,18 @@ struct EmailCodeTests {
                 #expect(old.0 == .unauthorized, "the new code replaced the old one")
             }
 
-            let registered = try await post(client, "/v1/auth/register", #"{"email":"ivy@example.test","username":"ivy","password":"correct horse battery"}"#)
+            let registered = try await post(
+                client,
+                "/v1/auth/register",
+                #"{"email":"ivy@example.test","username":"ivy","password":"correct horse battery"}"#
+            )
             let id = (registered.1["user"] as? [String: Any])?["id"] as? String
             _ = try await post(client, "/v1/auth/email/code", #"{"email":"ivy@example.test"}"#)
-            let byCode = try await post(client, "/v1/auth/email/verify", #"{"email":"ivy@example.test","code":"\#(mail.code(for: "ivy@example.test")!)"}"#)
+            let byCode = try await post(
+                client,
+                "/v1/auth/email/verify",
+                #"{"email":"ivy@example.test","code":"\#(mail.code(for: "ivy@example.test")!)"}"#
+            )
             #expect((byCode.1["user"] as? [String: Any])?["id"] as? String == id)
 
             for bad in [#"{"email":"not-an-address"}"#, #"{"email":"a@b"}"#, #"{"email":"x@y.z'; DROP TABLE users;--"}"#] {

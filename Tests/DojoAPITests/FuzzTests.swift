@@ -1,4 +1,3 @@
-@testable import DojoAPI
 import DojoDomain
 import DojoGateway
 import DojoStorage
@@ -11,6 +10,8 @@ import NIOCore
 import SQLKit
 import Synchronization
 import Testing
+
+@testable import DojoAPI
 
 /// A JSON text built piece by piece, so that a mutation can write what a JSON library would not:
 /// duplicated keys, `-0`, `1e308`, integers past Int64, arrays of 100,000 elements.
@@ -70,11 +71,17 @@ indirect enum FuzzJSON: Sendable {
         guard let step = path.first else { return change(self) }
         switch (self, step) {
         case (.array(var items), .index(let i)):
-            guard let new = items[i].replacing(path.dropFirst(), change) else { items.remove(at: i); return .array(items) }
+            guard let new = items[i].replacing(path.dropFirst(), change) else {
+                items.remove(at: i)
+                return .array(items)
+            }
             items[i] = new
             return .array(items)
         case (.object(var members), .member(let i)):
-            guard let new = members[i].1.replacing(path.dropFirst(), change) else { members.remove(at: i); return .object(members) }
+            guard let new = members[i].1.replacing(path.dropFirst(), change) else {
+                members.remove(at: i)
+                return .object(members)
+            }
             members[i].1 = new
             return .object(members)
         default: return self
@@ -119,7 +126,10 @@ private struct FuzzRoute: Sendable {
 /// a trap or a 5xx once.
 private let corpus: [(HTTPRequest.Method, String, String?)] = [
     // The outside review: shots + 1 trapped.
-    (.post, "/v1/referee/rulings", #"{"game":"9ball","rack":{"game":"9ball","onTable":[1,2,9],"shooter":"A","shots":9223372036854775807},"shot":{"firstContact":1}}"#),
+    (
+        .post, "/v1/referee/rulings",
+        #"{"game":"9ball","rack":{"game":"9ball","onTable":[1,2,9],"shooter":"A","shots":9223372036854775807},"shot":{"firstContact":1}}"#
+    ),
     // The integer audit: an audit cursor of Int64.max milliseconds trapped in the storage's date
     // arithmetic.
     (.get, "/v1/admin/audit?before=9223372036854775807_x", nil),
@@ -133,32 +143,57 @@ struct FuzzTests {
     static let cases = ProcessInfo.processInfo.environment["DOJO_FUZZ_CASES"].flatMap { Int($0) } ?? 40
 
     private static let routes: [FuzzRoute] = [
-        FuzzRoute(method: .post, path: "/v1/auth/register", body: FuzzJSON(["email": "z@example.test", "username": "zed", "password": "correct horse battery"])),
+        FuzzRoute(
+            method: .post,
+            path: "/v1/auth/register",
+            body: FuzzJSON(["email": "z@example.test", "username": "zed", "password": "correct horse battery"])
+        ),
         FuzzRoute(method: .post, path: "/v1/auth/login", body: FuzzJSON(["login": "zed", "password": "correct horse battery"])),
         FuzzRoute(method: .post, path: "/v1/auth/refresh", body: FuzzJSON(["refreshToken": "abc"])),
         FuzzRoute(method: .post, path: "/v1/auth/logout", body: FuzzJSON(["refreshToken": "abc"])),
         FuzzRoute(method: .post, path: "/v1/auth/email/code", body: FuzzJSON(["email": "z@example.test"])),
         FuzzRoute(method: .post, path: "/v1/auth/email/verify", body: FuzzJSON(["email": "z@example.test", "code": "123456"])),
         FuzzRoute(method: .post, path: "/v1/auth/oidc", body: FuzzJSON(["provider": "google", "idToken": "a.b.c"])),
-        FuzzRoute(method: .post, path: "/v1/auth/password", body: FuzzJSON(["currentPassword": "correct horse battery", "newPassword": "another horse battery"])),
-        FuzzRoute(method: .post, path: "/v1/matches", body: FuzzJSON([
-            "id": "fm", "playerA": "alice", "playerB": "bob", "gameType": "9-ball", "raceTo": 3, "venueId": "v1", "tableId": "t1",
-            "scorer": "alice", "breakRule": "winner", "commandId": "c1",
-        ])),
-        FuzzRoute(method: .post, path: "/v1/matches/m1/commands", body: FuzzJSON(["type": "recordRack", "winner": "A", "breaker": "B", "commandId": "c2"])),
-        FuzzRoute(method: .post, path: "/v1/matches/m1/shots", body: FuzzJSON([
-            "shotId": "s1", "firstContact": 1, "pocketed": [["ball": 2, "pocket": 3]], "cueBallPocketed": false, "offTable": [Int](),
-            "railAfterContact": true, "objectBallsToRail": 4, "called": ["ball": 2, "pocket": 3], "safety": false, "pushOut": false,
-        ])),
+        FuzzRoute(
+            method: .post,
+            path: "/v1/auth/password",
+            body: FuzzJSON(["currentPassword": "correct horse battery", "newPassword": "another horse battery"])
+        ),
+        FuzzRoute(
+            method: .post,
+            path: "/v1/matches",
+            body: FuzzJSON([
+                "id": "fm", "playerA": "alice", "playerB": "bob", "gameType": "9-ball", "raceTo": 3, "venueId": "v1", "tableId": "t1",
+                "scorer": "alice", "breakRule": "winner", "commandId": "c1",
+            ])
+        ),
+        FuzzRoute(
+            method: .post,
+            path: "/v1/matches/m1/commands",
+            body: FuzzJSON(["type": "recordRack", "winner": "A", "breaker": "B", "commandId": "c2"])
+        ),
+        FuzzRoute(
+            method: .post,
+            path: "/v1/matches/m1/shots",
+            body: FuzzJSON([
+                "shotId": "s1", "firstContact": 1, "pocketed": [["ball": 2, "pocket": 3]], "cueBallPocketed": false, "offTable": [Int](),
+                "railAfterContact": true, "objectBallsToRail": 4, "called": ["ball": 2, "pocket": 3], "safety": false, "pushOut": false,
+            ])
+        ),
         FuzzRoute(method: .post, path: "/v1/matches/m1/decisions", body: FuzzJSON(["decision": "shoot", "side": "A", "commandId": "c3"])),
         FuzzRoute(method: .post, path: "/v1/matches/m1/corrections", body: FuzzJSON(["reason": "misread", "commandId": "c4"])),
         FuzzRoute(method: .post, path: "/v1/matches/m1/racks", body: FuzzJSON(["winner": "A", "breaker": "B"])),
         FuzzRoute(method: .post, path: "/v1/matches/m1/end", body: FuzzJSON(["winner": "A", "reason": "forfeit"])),
         FuzzRoute(method: .post, path: "/v1/matches/m2/cancel", body: FuzzJSON(["reason": "rain"])),
-        FuzzRoute(method: .post, path: "/v1/referee/rulings", body: FuzzJSON([
-            "game": "9ball", "rack": ["game": "9ball", "onTable": [1, 2, 9], "shooter": "A", "breaker": "B", "shots": 3, "fouls": ["A": 1, "B": 0]],
-            "shot": ["firstContact": 1, "pocketed": [["ball": 2, "pocket": 1]]],
-        ])),
+        FuzzRoute(
+            method: .post,
+            path: "/v1/referee/rulings",
+            body: FuzzJSON([
+                "game": "9ball",
+                "rack": ["game": "9ball", "onTable": [1, 2, 9], "shooter": "A", "breaker": "B", "shots": 3, "fouls": ["A": 1, "B": 0]],
+                "shot": ["firstContact": 1, "pocketed": [["ball": 2, "pocket": 1]]],
+            ])
+        ),
         FuzzRoute(method: .post, path: "/v1/venues", body: FuzzJSON(["id": "fv", "name": "Hall", "lat": 1.5, "lng": 2.5, "address": "1 Main St"])),
         FuzzRoute(method: .post, path: "/v1/venues/v1/tables", body: FuzzJSON(["id": "ft", "name": "Table"])),
         FuzzRoute(method: .post, path: "/v1/venues/v1/tables/t1/maintenance", body: FuzzJSON(["on": true])),
@@ -193,7 +228,11 @@ struct FuzzTests {
             try await seedUsers(["alice", "bob", "carol"], in: server.storage)
             let h = GatewayHarness(server: server, client: client)
             try await h.venueWithTables()
-            _ = try await h.rest("/v1/matches", as: "alice", #"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"9-ball","raceTo":5,"venueId":"v1","tableId":"t1"}"#)
+            _ = try await h.rest(
+                "/v1/matches",
+                as: "alice",
+                #"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"9-ball","raceTo":5,"venueId":"v1","tableId":"t1"}"#
+            )
             _ = try await h.rest("/v1/matches/m1/start", as: "alice")
             // The table is occupied by a reaction: wait for it, so no background append runs
             // while refusals are checked for appending nothing.
@@ -229,7 +268,8 @@ struct FuzzTests {
                 let before = try await Self.eventCount(h.server.storage)
                 var headers = h.serviceHeaders("alice")
                 headers[.contentType] = "application/json"
-                let (status, text) = try await h.client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) {
+                let (status, text) = try await h.client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+                {
                     ($0.status, String(buffer: $0.body))
                 }
                 run += 1
@@ -237,9 +277,15 @@ struct FuzzTests {
                 if status.code >= 400 {
                     refused += 1
                     let envelope = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
-                    #expect((envelope?["error"] as? [String: Any])?["code"] is String, "\(uri) → \(status) without the error envelope: \(text.prefix(200))")
+                    #expect(
+                        (envelope?["error"] as? [String: Any])?["code"] is String,
+                        "\(uri) → \(status) without the error envelope: \(text.prefix(200))"
+                    )
                     let after = try await Self.eventCount(h.server.storage)
-                    #expect(after == before, "\(method) \(uri) was refused (\(status)) but appended \(after - before) events: \(body?.prefix(300) ?? "")")
+                    #expect(
+                        after == before,
+                        "\(method) \(uri) was refused (\(status)) but appended \(after - before) events: \(body?.prefix(300) ?? "")"
+                    )
                 }
             }
             for (method, uri, body) in corpus { try await send(method, uri, body) }
@@ -258,7 +304,9 @@ struct FuzzTests {
             }
             let health = try await h.client.execute(uri: "/healthz", method: .get) { $0.status }
             #expect(health == .ok)
-            FileHandle.standardError.write(Data("fuzz REST: seed \(Self.seed), \(run) requests over \(Self.routes.count) routes, \(refused) refused\n".utf8))
+            FileHandle.standardError.write(
+                Data("fuzz REST: seed \(Self.seed), \(run) requests over \(Self.routes.count) routes, \(refused) refused\n".utf8)
+            )
         }
     }
 
@@ -270,7 +318,10 @@ struct FuzzTests {
                 FuzzJSON(["type": "subscribe", "room": "match:m1", "since": ["seq": 1, "epoch": "log"], "id": 1]),
                 FuzzJSON(["type": "unsubscribe", "room": "match:m1", "id": 2]),
                 FuzzJSON(["type": "command", "room": "match:m1", "command": ["type": "recordRack", "winner": "A"], "commandId": "w1", "id": 3]),
-                FuzzJSON(["type": "command", "room": "match:m1", "command": ["type": "shot", "shotId": "ws1", "firstContact": 1, "pocketed": [["ball": 2, "pocket": 3]]], "id": 4]),
+                FuzzJSON([
+                    "type": "command", "room": "match:m1",
+                    "command": ["type": "shot", "shotId": "ws1", "firstContact": 1, "pocketed": [["ball": 2, "pocket": 3]]], "id": 4,
+                ]),
                 FuzzJSON(["type": "command", "room": "venue:v1", "command": ["type": "setMaintenance", "tableId": "t2", "on": true], "id": 5]),
                 FuzzJSON(["type": "ping", "id": 6]),
                 FuzzJSON(["type": "auth", "token": "a.b.c", "id": 7]),
@@ -322,7 +373,9 @@ struct FuzzTests {
             }
             let health = try await h.client.execute(uri: "/healthz", method: .get) { $0.status }
             #expect(health == .ok)
-            FileHandle.standardError.write(Data("fuzz WebSocket: seed \(Self.seed), \(run) messages over \(messages.count) types, closes \(closes)\n".utf8))
+            FileHandle.standardError.write(
+                Data("fuzz WebSocket: seed \(Self.seed), \(run) messages over \(messages.count) types, closes \(closes)\n".utf8)
+            )
         }
     }
 }

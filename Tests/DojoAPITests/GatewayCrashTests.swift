@@ -10,14 +10,21 @@ import Testing
 struct GatewayCrashTests {
     /// Registers a user on a running server and returns (id, access token).
     static func register(_ client: Client, _ name: String) async throws -> (String, String) {
-        let reply = try await client.post("/v1/auth/register", user: "nobody", [
-            "email": "\(name)@example.test", "username": name, "password": "correct horse battery",
-        ])
+        let reply = try await client.post(
+            "/v1/auth/register",
+            user: "nobody",
+            [
+                "email": "\(name)@example.test", "username": name, "password": "correct horse battery",
+            ]
+        )
         let user = try #require(reply.json["user"] as? [String: Any], "\(reply.json)")
         return (try #require(user["id"] as? String), try #require(reply.json["accessToken"] as? String))
     }
 
-    @Test("every command acknowledged over the socket (commentary and referee shots) is in the log after kill -9; the referee's rack is rebuilt", arguments: Backend.allCases)
+    @Test(
+        "every command acknowledged over the socket (commentary and referee shots) is in the log after kill -9; the referee's rack is rebuilt",
+        arguments: Backend.allCases
+    )
     func killMidLoad(_ backend: Backend) async throws {
         try await withFreshStorage(backend) { storage, _ in
             try await seedUsers(["bob"], in: storage)
@@ -25,7 +32,11 @@ struct GatewayCrashTests {
             let server = try await ServerChild.start(environment: environment)
             let client = Client(port: server.port, key: CrashTests.serviceKey)
             let (alice, token) = try await Self.register(client, "alice")
-            _ = try await client.post("/v1/matches", user: alice, ["id": "m1", "playerA": alice, "playerB": "bob", "gameType": "9-ball", "raceTo": 9])
+            _ = try await client.post(
+                "/v1/matches",
+                user: alice,
+                ["id": "m1", "playerA": alice, "playerB": "bob", "gameType": "9-ball", "raceTo": 9]
+            )
             _ = try await client.post("/v1/matches/m1/start", user: alice, [:])
 
             let socket = try await TestWebSocket.connect(port: server.port, headers: [("Authorization", "Bearer \(token)")])
@@ -47,7 +58,8 @@ struct GatewayCrashTests {
                     while inFlight.withLock({ $0 }) >= 12 { try await Task.sleep(for: .milliseconds(1)) }
                     inFlight.withLock { $0 += 1 }
                     // Every other command is a referee shot (a legal miss; the first is the break).
-                    let command: [String: any Sendable] = index % 2 == 0
+                    let command: [String: any Sendable] =
+                        index % 2 == 0
                         ? ["type": "commentary", "text": "c\(index)"]
                         : ["type": "shot", "shotId": "k\(index)", "firstContact": 1, "railAfterContact": true, "objectBallsToRail": 4]
                     try await socket.send(json: ["type": "command", "room": "match:m1", "id": index, "commandId": "k\(index)", "command": command])
@@ -96,7 +108,11 @@ struct GatewayCrashTests {
             let environment = try await CrashTests.serverEnvironment(storage: storage, backend: .sqlite)
             let server = try await ServerChild.start(environment: environment)
             let client = Client(port: server.port, key: CrashTests.serviceKey)
-            _ = try await client.post("/v1/matches", user: "alice", ["id": "m1", "playerA": "alice", "playerB": "bob", "gameType": "8-ball", "raceTo": 3])
+            _ = try await client.post(
+                "/v1/matches",
+                user: "alice",
+                ["id": "m1", "playerA": "alice", "playerB": "bob", "gameType": "8-ball", "raceTo": 3]
+            )
             var sockets: [TestWebSocket] = []
             for _ in 0..<3 {
                 let socket = try await TestWebSocket.connect(port: server.port)

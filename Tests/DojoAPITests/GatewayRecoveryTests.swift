@@ -1,8 +1,9 @@
-@testable import DojoAPI
 import DojoGateway
 import DojoTesting
 import Foundation
 import Testing
+
+@testable import DojoAPI
 
 private func commentary(_ h: GatewayHarness, _ text: String) async throws -> Int {
     let answer = try await h.rest("/v1/matches/m1/commands", as: "alice", #"{"type":"commentary","text":"\#(text)"}"#)

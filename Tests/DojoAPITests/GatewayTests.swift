@@ -1,15 +1,16 @@
-@testable import DojoAPI
 import DojoDomain
 import DojoGateway
 import DojoStorage
-import SQLKit
 import DojoTesting
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import SQLKit
 import Testing
+
+@testable import DojoAPI
 
 private let key = "ws-test-service-key-0123456789abcdef0"
 
@@ -36,7 +37,13 @@ struct GatewayHarness: Sendable {
         return socket
     }
 
-    func rest(_ uri: String, _ method: HTTPRequest.Method = .post, as user: String = "alice", role: String? = nil, _ body: String? = nil) async throws -> [String: Any] {
+    func rest(
+        _ uri: String,
+        _ method: HTTPRequest.Method = .post,
+        as user: String = "alice",
+        role: String? = nil,
+        _ body: String? = nil
+    ) async throws -> [String: Any] {
         var fields = HTTPFields()
         fields[.contentType] = "application/json"
         fields[.authorization] = "Bearer \(key)"
@@ -229,8 +236,12 @@ struct GatewayTests {
             let ack = try await h.subscribe(bob, "user:bob")
             #expect(ack["room"] as? String == "user:bob")
             try await h.server.storage.withSQL { db in
-                try await db.raw("INSERT INTO clans (id, name, leader_id, created_at, updated_at) VALUES ('c1', 'Breakers', 'alice', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')").run()
-                try await db.raw("INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('cm1', 'c1', 'alice', 'OFFICER', '2026-01-01T00:00:00Z')").run()
+                try await db.raw(
+                    "INSERT INTO clans (id, name, leader_id, created_at, updated_at) VALUES ('c1', 'Breakers', 'alice', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+                ).run()
+                try await db.raw(
+                    "INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('cm1', 'c1', 'alice', 'OFFICER', '2026-01-01T00:00:00Z')"
+                ).run()
             }
             try await bob.send(json: ["type": "subscribe", "room": "clan:c1", "id": 2])
             #expect(try await bob.next(type: "error")["code"] as? String == "forbidden")

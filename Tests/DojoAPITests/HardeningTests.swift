@@ -1,4 +1,3 @@
-@testable import DojoAPI
 import DojoTesting
 import Foundation
 import HTTPTypes
@@ -6,6 +5,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+
+@testable import DojoAPI
 
 @Suite("Hardening: CORS allow-list, trusted proxies, JSON depth")
 struct HardeningTests {
@@ -47,7 +48,11 @@ struct HardeningTests {
             // Two clients behind the proxy: each has its own budget of 2 reads.
             for address in ["203.0.113.7", "203.0.113.8"] {
                 for _ in 0..<2 {
-                    let status = try await client.execute(uri: "/v1", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "\(address), 127.0.0.1"]) { $0.status }
+                    let status = try await client.execute(
+                        uri: "/v1",
+                        method: .get,
+                        headers: [HTTPField.Name("X-Forwarded-For")!: "\(address), 127.0.0.1"]
+                    ) { $0.status }
                     #expect(status == .ok)
                 }
             }
@@ -60,7 +65,11 @@ struct HardeningTests {
         try await other.application.test(.live) { client in
             var statuses: [HTTPResponse.Status] = []
             for index in 0..<3 {
-                statuses.append(try await client.execute(uri: "/v1", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "198.51.100.\(index)"]) { $0.status })
+                statuses.append(
+                    try await client.execute(uri: "/v1", method: .get, headers: [HTTPField.Name("X-Forwarded-For")!: "198.51.100.\(index)"]) {
+                        $0.status
+                    }
+                )
             }
             #expect(statuses.last == .tooManyRequests, "without a trusted proxy the header does not pick the key: \(statuses)")
         }
@@ -70,8 +79,15 @@ struct HardeningTests {
     func depth() async throws {
         let server = try await makeServer(try testConfiguration())
         try await server.application.test(.live) { client in
-            let deep = #"{"email":"a@b.test","username":"abc","password":"x","extra":"# + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + "}"
-            try await client.execute(uri: "/v1/auth/register", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: deep)) { response in
+            let deep =
+                #"{"email":"a@b.test","username":"abc","password":"x","extra":"# + String(repeating: "[", count: 40)
+                + String(repeating: "]", count: 40) + "}"
+            try await client.execute(
+                uri: "/v1/auth/register",
+                method: .post,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: deep)
+            ) { response in
                 #expect(response.status == .badRequest)
                 let body = try jsonObject(response.body.readableBytesView)
                 let error = body["error"] as? [String: Any]

@@ -1,4 +1,3 @@
-@testable import DojoAPI
 import DojoDomain
 import DojoGateway
 import DojoStorage
@@ -12,6 +11,8 @@ import NIOCore
 import SQLKit
 import Synchronization
 import Testing
+
+@testable import DojoAPI
 
 /// Keeps every log line a server writes (message and metadata), to search it for secrets.
 final class CapturedLog: Sendable {
@@ -52,9 +53,15 @@ struct HostileClientTests {
     func clanRoomKeepsItsRule() async throws {
         try await withGateway { h in
             try await h.server.storage.withSQL { db in
-                try await db.raw("INSERT INTO clans (id, name, leader_id, created_at, updated_at) VALUES ('k1', 'Breakers', 'alice', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')").run()
-                try await db.raw("INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('km1', 'k1', 'alice', 'MEMBER', '2026-01-01T00:00:00Z')").run()
-                try await db.raw("INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('km2', 'k1', 'carol', 'MEMBER', '2026-01-01T00:00:00Z')").run()
+                try await db.raw(
+                    "INSERT INTO clans (id, name, leader_id, created_at, updated_at) VALUES ('k1', 'Breakers', 'alice', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+                ).run()
+                try await db.raw(
+                    "INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('km1', 'k1', 'alice', 'MEMBER', '2026-01-01T00:00:00Z')"
+                ).run()
+                try await db.raw(
+                    "INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('km2', 'k1', 'carol', 'MEMBER', '2026-01-01T00:00:00Z')"
+                ).run()
             }
             let bob = try await h.socket(as: "bob")
             try await bob.send(json: ["type": "subscribe", "room": "clan:k1", "id": 1])
@@ -93,10 +100,18 @@ struct HostileClientTests {
             let headers = h.serviceHeaders("bob")
             for shots in [Int64.max, Int64(Int32.max), -1, 10_001] {
                 let rack: [String: Any] = ["game": "9ball", "onTable": [1, 2, 9], "shooter": "A", "shots": shots]
-                let (status, body) = try await h.post("/v1/referee/rulings", ["game": "9ball", "rack": rack, "shot": ["firstContact": 1]], headers: headers)
+                let (status, body) = try await h.post(
+                    "/v1/referee/rulings",
+                    ["game": "9ball", "rack": rack, "shot": ["firstContact": 1]],
+                    headers: headers
+                )
                 #expect(status == .unprocessableContent && errorCode(body) == "referee.invalid_rack", "shots \(shots): \(status) \(body)")
             }
-            let (ok, _) = try await h.post("/v1/referee/rulings", ["game": "9ball", "rack": ["game": "9ball", "onTable": [1, 2, 9], "shooter": "A", "shots": 5], "shot": ["firstContact": 1]], headers: headers)
+            let (ok, _) = try await h.post(
+                "/v1/referee/rulings",
+                ["game": "9ball", "rack": ["game": "9ball", "onTable": [1, 2, 9], "shooter": "A", "shots": 5], "shot": ["firstContact": 1]],
+                headers: headers
+            )
             #expect(ok == .ok)
             let health = try await h.client.execute(uri: "/healthz", method: .get) { $0.status }
             #expect(health == .ok)
@@ -139,7 +154,9 @@ struct HostileClientTests {
             #expect(big.received.contains("\"headers_too_large\""))
 
             let smuggled = try await RawTCPClient.connect(port: h.port)
-            try await smuggled.send("POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+            try await smuggled.send(
+                "POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+            )
             #expect(await smuggled.waitForClose(timeout: .seconds(5)))
             #expect(smuggled.received.hasPrefix("HTTP/1.1 400"), "\(smuggled.received.prefix(200))")
             #expect(smuggled.received.contains("\"bad_request\""))
@@ -149,7 +166,9 @@ struct HostileClientTests {
         }
     }
 
-    @Test("a refused WebSocket upgrade gets an HTTP answer: 426 with Sec-WebSocket-Version: 13 for another version, 400 without a valid key (RFC 6455 §4.2.2)")
+    @Test(
+        "a refused WebSocket upgrade gets an HTTP answer: 426 with Sec-WebSocket-Version: 13 for another version, 400 without a valid key (RFC 6455 §4.2.2)"
+    )
     func refusedUpgrades() async throws {
         try await withGateway { h in
             func upgrade(_ extra: String) async throws -> String {
@@ -189,7 +208,10 @@ struct HostileClientTests {
 
     @Test("connections per client address are capped; a closed one frees its place")
     func connectionsPerAddress() async throws {
-        try await withGateway({ $0.httpLimits.connectionsPerAddress = 8; $0.httpLimits.headerTimeout = .seconds(30) }) { h in
+        try await withGateway({
+            $0.httpLimits.connectionsPerAddress = 8
+            $0.httpLimits.headerTimeout = .seconds(30)
+        }) { h in
             // The test client's own pooled connection may hold places too: fill up to the cap.
             var held: [RawTCPClient] = []
             for _ in 0..<8 {
@@ -221,7 +243,10 @@ struct HostileClientTests {
             while true {
                 let frame = try await socket.nextFrame(timeout: .seconds(10))
                 if frame.opcode == 0x8 {
-                    #expect(frame.closeCode == 1008 && frame.closeReason.hasPrefix("rate_limited"), "\(String(describing: frame.closeCode)) \(frame.closeReason)")
+                    #expect(
+                        frame.closeCode == 1008 && frame.closeReason.hasPrefix("rate_limited"),
+                        "\(String(describing: frame.closeCode)) \(frame.closeReason)"
+                    )
                     break
                 }
                 if frame.text.contains(#""code":"rate_limited""#) { limited += 1 }
@@ -244,7 +269,10 @@ struct HostileClientTests {
         let env = ["DOJO_SERVER_ENVIRONMENT": "production", "DOJO_MAIL_TRANSPORT": "log"]
         let reader = try await ServerConfiguration.makeReader(configFile: nil, environment: env)
         #expect(throws: ConfigurationError.self) { try ServerConfiguration(reader: reader) }
-        let bench = try await ServerConfiguration.makeReader(configFile: nil, environment: ["DOJO_SERVER_ENVIRONMENT": "production", "DOJO_GATEWAY_BENCH_ENABLED": "true"])
+        let bench = try await ServerConfiguration.makeReader(
+            configFile: nil,
+            environment: ["DOJO_SERVER_ENVIRONMENT": "production", "DOJO_GATEWAY_BENCH_ENABLED": "true"]
+        )
         #expect(throws: ConfigurationError.self) { try ServerConfiguration(reader: bench) }
 
         let log = CapturedLog()
@@ -265,7 +293,9 @@ struct HostileClientTests {
             func post(_ uri: String, _ body: String, _ headers: HTTPFields = [:]) async throws -> [String: Any] {
                 var fields = headers
                 fields[.contentType] = "application/json"
-                return try await client.execute(uri: uri, method: .post, headers: fields, body: ByteBuffer(string: body)) { (try? jsonObject($0.body.readableBytesView)) ?? [:] }
+                return try await client.execute(uri: uri, method: .post, headers: fields, body: ByteBuffer(string: body)) {
+                    (try? jsonObject($0.body.readableBytesView)) ?? [:]
+                }
             }
             let password = "Sup3r-Secret-Passw0rd!"
             let registered = try await post("/v1/auth/register", #"{"email":"eve@example.test","username":"eve","password":"\#(password)"}"#)
@@ -274,13 +304,19 @@ struct HostileClientTests {
             _ = try await post("/v1/auth/login", #"{"login":"eve","password":"wrong-\#(password)"}"#)
             let login = try await post("/v1/auth/login", #"{"login":"eve","password":"\#(password)"}"#)
             let refreshed = try await post("/v1/auth/refresh", #"{"refreshToken":"\#(refresh)"}"#)
-            _ = try await post("/v1/auth/password", #"{"currentPassword":"\#(password)","newPassword":"An0ther-Secret-Passw0rd"}"#, [.authorization: "Bearer \(access)"])
+            _ = try await post(
+                "/v1/auth/password",
+                #"{"currentPassword":"\#(password)","newPassword":"An0ther-Secret-Passw0rd"}"#,
+                [.authorization: "Bearer \(access)"]
+            )
             _ = try await post("/v1/auth/email/code", #"{"email":"eve@example.test"}"#)
             let code = try #require(mail.code(for: "eve@example.test"))
             let viaCode = try await post("/v1/auth/email/verify", #"{"email":"eve@example.test","code":"\#(code)"}"#)
-            let secrets = [password, "An0ther-Secret-Passw0rd", access, refresh, code] + [login, refreshed, viaCode].flatMap {
-                [$0["accessToken"] as? String, $0["refreshToken"] as? String].compactMap { $0 }
-            }
+            let secrets =
+                [password, "An0ther-Secret-Passw0rd", access, refresh, code]
+                + [login, refreshed, viaCode].flatMap {
+                    [$0["accessToken"] as? String, $0["refreshToken"] as? String].compactMap { $0 }
+                }
             let text = log.text
             #expect(!text.isEmpty)
             for secret in secrets {
@@ -305,7 +341,8 @@ struct HostileClientTests {
                 ("/v1/devices/token", #"{"deviceId":"nope"}"#),
             ]
             for (uri, body) in requests {
-                try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) { response in
+                try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) {
+                    response in
                     #expect(response.headers[.cacheControl] == "no-store", "\(uri) \(response.status)")
                     #expect(response.headers[HTTPField.Name("Pragma")!] == "no-cache", "\(uri)")
                 }
@@ -323,14 +360,22 @@ struct HostileClientTests {
         try await withGateway { h in
             try await h.venueWithTables()  // v1, owned by alice, tables t1 and t2
             func create(_ id: String, by user: String, table: String = "t1") async throws -> (HTTPResponse.Status, [String: Any]) {
-                try await h.post("/v1/matches", ["id": id, "playerA": user, "playerB": "dora", "gameType": "9-ball", "raceTo": 3, "venueId": "v1", "tableId": table], headers: h.serviceHeaders(user))
+                try await h.post(
+                    "/v1/matches",
+                    ["id": id, "playerA": user, "playerB": "dora", "gameType": "9-ball", "raceTo": 3, "venueId": "v1", "tableId": table],
+                    headers: h.serviceHeaders(user)
+                )
             }
             try await seedUsers(["dora", "erin"], in: h.server.storage)
             // The regression: bob, with no tie to v1, put a match on its table and started it.
             let stranger = try await create("s1", by: "bob")
             #expect(stranger.0 == .forbidden && errorCode(stranger.1) == "forbidden", "\(stranger.1)")
             // Without a table, anyone may still create a match that names the venue.
-            let (free, _) = try await h.post("/v1/matches", ["id": "s0", "playerA": "bob", "playerB": "dora", "gameType": "9-ball", "raceTo": 3, "venueId": "v1"], headers: h.serviceHeaders("bob"))
+            let (free, _) = try await h.post(
+                "/v1/matches",
+                ["id": "s0", "playerA": "bob", "playerB": "dora", "gameType": "9-ball", "raceTo": 3, "venueId": "v1"],
+                headers: h.serviceHeaders("bob")
+            )
             #expect(free == .created)
             // Checked in, bob may.
             let (checked, _) = try await h.post("/v1/venues/v1/check-ins", ["method": "QR"], headers: h.serviceHeaders("bob"))
@@ -371,7 +416,11 @@ struct HostileClientTests {
             // Staff may also end a live match with a winner.
             #expect(try await create("s4", by: "bob").0 == .created)
             _ = try await h.post("/v1/matches/s4/start", [:], headers: h.serviceHeaders("bob"))
-            let (ended, endedBody) = try await h.post("/v1/matches/s4/end", ["winner": "A", "reason": "closing time"], headers: h.serviceHeaders("alice"))
+            let (ended, endedBody) = try await h.post(
+                "/v1/matches/s4/end",
+                ["winner": "A", "reason": "closing time"],
+                headers: h.serviceHeaders("alice")
+            )
             #expect(ended == .ok && (endedBody["match"] as? [String: Any])?["status"] as? String == "COMPLETED", "\(endedBody)")
         }
     }

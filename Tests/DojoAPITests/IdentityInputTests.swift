@@ -1,4 +1,3 @@
-@testable import DojoAPI
 import DojoDomain
 import DojoStorage
 import DojoTesting
@@ -9,6 +8,8 @@ import HummingbirdTesting
 import NIOCore
 import SQLKit
 import Testing
+
+@testable import DojoAPI
 
 private let serviceKey = "input-test-service-key-0123456789abcdef"
 
@@ -28,7 +29,9 @@ struct IdentityInputTests {
         let server = try await makeServer(configuration)
         try await server.application.test(.live) { client in
             func users() async throws -> Int {
-                try await server.storage.withSQL { db in try await db.raw("SELECT COUNT(*) AS n FROM users").first()!.decode(column: "n", as: Int.self) }
+                try await server.storage.withSQL { db in
+                    try await db.raw("SELECT COUNT(*) AS n FROM users").first()!.decode(column: "n", as: Int.self)
+                }
             }
             let before = try await users()
             let huge = String(repeating: "x", count: 1_048_576)
@@ -48,7 +51,10 @@ struct IdentityInputTests {
             let injected = "x'); DROP TABLE users; --"
             let cases: [(String, String, String)] = [
                 ("/v1/auth/register", #"{"email":"\#(injected)@x.test","username":"abc","password":"correct horse battery"}"#, "auth.invalid_email"),
-                ("/v1/auth/register", #"{"email":"ok@x.test","username":"\#(injected)","password":"correct horse battery"}"#, "auth.invalid_username"),
+                (
+                    "/v1/auth/register", #"{"email":"ok@x.test","username":"\#(injected)","password":"correct horse battery"}"#,
+                    "auth.invalid_username"
+                ),
                 ("/v1/auth/login", #"{"login":"\#(injected)","password":"whatever it is"}"#, "auth.invalid_credentials"),
                 ("/v1/auth/refresh", #"{"refreshToken":"\#(injected)"}"#, "auth.invalid_refresh_token"),
                 ("/v1/auth/email/code", #"{"email":"\#(injected)"}"#, "auth.invalid_email"),
@@ -57,12 +63,18 @@ struct IdentityInputTests {
                 ("/v1/auth/oidc", #"{"provider":"\#(injected)","idToken":"x"}"#, "auth.oidc_provider"),
             ]
             for (path, body, code) in cases {
-                try await client.execute(uri: path, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) { response in
+                try await client.execute(uri: path, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) {
+                    response in
                     let error = try jsonObject(response.body.readableBytesView)["error"] as? [String: Any]
                     #expect(error?["code"] as? String == code, "\(path): \(String(buffer: response.body))")
                 }
             }
-            let role = try await client.execute(uri: "/v1/admin/users/\(injected.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)/role", method: .post, headers: headers, body: ByteBuffer(string: #"{"role":"ADMIN"}"#)) { $0.status }
+            let role = try await client.execute(
+                uri: "/v1/admin/users/\(injected.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)/role",
+                method: .post,
+                headers: headers,
+                body: ByteBuffer(string: #"{"role":"ADMIN"}"#)
+            ) { $0.status }
             #expect(role == .notFound)
             #expect(try await users() == before, "nothing was created or dropped")
         }

@@ -1,4 +1,3 @@
-@testable import DojoAPI
 import Crypto
 import DojoTesting
 import Foundation
@@ -9,6 +8,8 @@ import JWTKit
 import NIOCore
 import Testing
 
+@testable import DojoAPI
+
 /// A stand-in identity provider: an ES256 key, its JWKS file, and ID tokens signed with it.
 struct FakeProvider {
     let key = P256.Signing.PrivateKey()
@@ -17,13 +18,17 @@ struct FakeProvider {
     init(kid: String = "test-key-1") { self.kid = kid }
 
     private static func b64url(_ data: some DataProtocol) -> String {
-        Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=",
+            with: ""
+        )
     }
 
     /// The public key set, as a provider publishes it.
     var jwks: String {
         let point = key.publicKey.x963Representation  // 0x04 || X || Y
-        let x = Self.b64url(point[1..<33]), y = Self.b64url(point[33..<65])
+        let x = Self.b64url(point[1..<33])
+        let y = Self.b64url(point[33..<65])
         return #"{"keys":[{"kty":"EC","crv":"P-256","x":"\#(x)","y":"\#(y)","kid":"\#(kid)","alg":"ES256","use":"sig"}]}"#
     }
 
@@ -38,13 +43,23 @@ struct FakeProvider {
     }
 
     func idToken(
-        iss: String = "https://accounts.google.com", aud: String = "dojo-test-client", email: String? = "jo@example.test",
-        verified: Bool? = true, expires: Date = Date().addingTimeInterval(300)
+        iss: String = "https://accounts.google.com",
+        aud: String = "dojo-test-client",
+        email: String? = "jo@example.test",
+        verified: Bool? = true,
+        expires: Date = Date().addingTimeInterval(300)
     ) async throws -> String {
         let keys = JWTKeyCollection()
         try await keys.add(ecdsa: ES256PrivateKey(backing: key), kid: JWKIdentifier(string: kid))
         return try await keys.sign(
-            Claims(iss: .init(value: iss), aud: .init(value: [aud]), sub: .init(value: "provider-user-1"), exp: .init(value: expires), email: email, email_verified: verified),
+            Claims(
+                iss: .init(value: iss),
+                aud: .init(value: [aud]),
+                sub: .init(value: "provider-user-1"),
+                exp: .init(value: expires),
+                email: email,
+                email_verified: verified
+            ),
             kid: JWKIdentifier(string: kid)
         )
     }
@@ -52,7 +67,8 @@ struct FakeProvider {
 
 private func post(_ client: some TestClientProtocol, _ body: [String: Any]) async throws -> (HTTPResponse.Status, [String: Any]) {
     let data = try JSONSerialization.data(withJSONObject: body)
-    return try await client.execute(uri: "/v1/auth/oidc", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: data)) { response in
+    return try await client.execute(uri: "/v1/auth/oidc", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: data)) {
+        response in
         (response.status, (try? jsonObject(response.body.readableBytesView)) ?? [:])
     }
 }
@@ -78,14 +94,14 @@ struct OIDCTests {
             #expect((again.1["user"] as? [String: Any])?["id"] as? String == user?["id"] as? String, "the same account by email")
 
             let cases: [(String, String, HTTPResponse.Status)] = [
-                (try await FakeProvider().idToken(), "auth.oidc_invalid", .unauthorized),                         // another key, same kid
-                (try await FakeProvider(kid: "other").idToken(), "auth.oidc_invalid", .unauthorized),            // unknown kid
+                (try await FakeProvider().idToken(), "auth.oidc_invalid", .unauthorized),  // another key, same kid
+                (try await FakeProvider(kid: "other").idToken(), "auth.oidc_invalid", .unauthorized),  // unknown kid
                 (try await provider.idToken(aud: "someone-else"), "auth.oidc_audience", .unauthorized),
                 (try await provider.idToken(iss: "https://evil.example"), "auth.oidc_issuer", .unauthorized),
                 (try await provider.idToken(expires: Date().addingTimeInterval(-60)), "auth.token_expired", .unauthorized),
                 (try await provider.idToken(verified: false), "auth.oidc_email_unverified", .unauthorized),
                 (try await provider.idToken(email: nil), "auth.oidc_email_unverified", .unauthorized),
-                ("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "auth.oidc_invalid", .unauthorized),                      // alg none
+                ("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "auth.oidc_invalid", .unauthorized),  // alg none
                 ("not a token", "auth.oidc_invalid", .unauthorized),
             ]
             for (token, expected, status) in cases {

@@ -1,4 +1,3 @@
-@testable import DojoAPI
 import DojoTesting
 import Foundation
 import HTTPTypes
@@ -6,6 +5,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+
+@testable import DojoAPI
 
 private let serviceKey = "limit-test-service-key-0123456789abcdef"
 
@@ -25,7 +26,11 @@ struct RateLimitTests {
         try await server.application.test(.live) { client in
             var statuses: [HTTPResponse.Status] = []
             for _ in 0..<4 {
-                statuses.append(try await client.execute(uri: "/v1/matches", method: .post, headers: acting("alice"), body: ByteBuffer(string: "{}")) { $0.status })
+                statuses.append(
+                    try await client.execute(uri: "/v1/matches", method: .post, headers: acting("alice"), body: ByteBuffer(string: "{}")) {
+                        $0.status
+                    }
+                )
             }
             #expect(statuses.prefix(3).allSatisfy { $0 != .tooManyRequests } && statuses[3] == .tooManyRequests, "\(statuses)")
             try await client.execute(uri: "/v1/matches", method: .post, headers: acting("alice"), body: ByteBuffer(string: "{}")) { response in
@@ -35,7 +40,9 @@ struct RateLimitTests {
                 #expect((body["error"] as? [String: Any])?["code"] as? String == "rate_limited")
             }
             // Another user has a budget of its own; alice's reads are not her writes.
-            let bob = try await client.execute(uri: "/v1/matches", method: .post, headers: acting("bob"), body: ByteBuffer(string: "{}")) { $0.status }
+            let bob = try await client.execute(uri: "/v1/matches", method: .post, headers: acting("bob"), body: ByteBuffer(string: "{}")) {
+                $0.status
+            }
             #expect(bob != .tooManyRequests)
             let read = try await client.execute(uri: "/v1/matches/nope", method: .get, headers: acting("alice")) { $0.status }
             #expect(read == .notFound)

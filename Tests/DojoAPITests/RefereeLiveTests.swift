@@ -1,4 +1,3 @@
-@testable import DojoAPI
 import DojoDomain
 import DojoStorage
 import DojoTesting
@@ -9,12 +8,18 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import DojoAPI
+
 private func errorCode(_ body: [String: Any]) -> String? { (body["error"] as? [String: Any])?["code"] as? String }
 
 extension GatewayHarness {
     /// Match `id` at venue v1's table t1 (9-ball, race to `raceTo`), started, with the table occupied.
     func liveMatchAtTable(_ id: String, raceTo: Int = 1) async throws {
-        _ = try await rest("/v1/matches", as: "alice", #"{"id":"\#(id)","playerA":"alice","playerB":"bob","gameType":"9-ball","raceTo":\#(raceTo),"venueId":"v1","tableId":"t1"}"#)
+        _ = try await rest(
+            "/v1/matches",
+            as: "alice",
+            #"{"id":"\#(id)","playerA":"alice","playerB":"bob","gameType":"9-ball","raceTo":\#(raceTo),"venueId":"v1","tableId":"t1"}"#
+        )
         _ = try await rest("/v1/matches/\(id)/start", as: "alice")
         // The table is occupied by a reaction to the match going live: wait for it.
         for _ in 0..<200 {
@@ -142,7 +147,11 @@ struct RefereeLiveTests {
             try await h.venueWithTables()
             let node = try await h.cameraSocket()
             try await h.liveMatchAtTable("live2", raceTo: 3)
-            _ = try await h.rest("/v1/matches", as: "alice", #"{"id":"elsewhere","playerA":"alice","playerB":"bob","gameType":"9-ball","raceTo":3,"venueId":"v1","tableId":"t2"}"#)
+            _ = try await h.rest(
+                "/v1/matches",
+                as: "alice",
+                #"{"id":"elsewhere","playerA":"alice","playerB":"bob","gameType":"9-ball","raceTo":3,"venueId":"v1","tableId":"t2"}"#
+            )
             try await node.send(#"{"type":"shot","shotId":"w1","matchId":"elsewhere","firstContact":1,"objectBallsToRail":4}"#)
             #expect(try await node.next(type: "error")["code"] as? String == "referee.wrong_match")
             // Pocketing a ball that is not on the table: a typed error, nothing appended.
@@ -161,7 +170,11 @@ struct RefereeLiveTests {
             try await h.venueWithTables()
             try await h.liveMatchAtTable("r1", raceTo: 3)
             // A breaks and makes the 2; A pushes out; B decides.
-            let shot = try await h.post("/v1/matches/r1/shots", ["shotId": "p1", "firstContact": 1, "pocketed": [["ball": 2, "pocket": 1]]], headers: h.serviceHeaders("alice"))
+            let shot = try await h.post(
+                "/v1/matches/r1/shots",
+                ["shotId": "p1", "firstContact": 1, "pocketed": [["ball": 2, "pocket": 1]]],
+                headers: h.serviceHeaders("alice")
+            )
             #expect(shot.0 == .ok)
             let events = shot.1["events"] as? [[String: Any]] ?? []
             #expect(events.map { $0["type"] as? String } == ["match.rack_started", "match.shot"])
@@ -172,9 +185,17 @@ struct RefereeLiveTests {
             #expect(view["recentShotIDs"] == nil && view["undo"] == nil && view["maxDeficitA"] == nil)
             let replay = try await h.post("/v1/matches/r1/shots", ["shotId": "p1", "firstContact": 1], headers: h.serviceHeaders("alice"))
             #expect(replay.0 == .ok && replay.1["duplicate"] as? Bool == true)
-            let bobShot = try await h.post("/v1/matches/r1/shots", ["shotId": "p2", "firstContact": 3, "pushOut": true], headers: h.serviceHeaders("bob"))
+            let bobShot = try await h.post(
+                "/v1/matches/r1/shots",
+                ["shotId": "p2", "firstContact": 3, "pushOut": true],
+                headers: h.serviceHeaders("bob")
+            )
             #expect(bobShot.0 == .forbidden && errorCode(bobShot.1) == "match.not_scorer")
-            _ = try await h.post("/v1/matches/r1/commands", ["type": "shot", "shotId": "p2", "firstContact": 3, "pushOut": true], headers: h.serviceHeaders("alice"))
+            _ = try await h.post(
+                "/v1/matches/r1/commands",
+                ["type": "shot", "shotId": "p2", "firstContact": 3, "pushOut": true],
+                headers: h.serviceHeaders("alice")
+            )
             let awaiting = try await h.rest("/v1/matches/r1", .get)["match"] as? [String: Any]
             #expect(((awaiting?["referee"] as? [String: Any])?["awaiting"] as? [String: Any])?["by"] as? String == "B")
 
@@ -191,7 +212,11 @@ struct RefereeLiveTests {
             #expect(((decided.1["match"] as? [String: Any])?["referee"] as? [String: Any])?["shooter"] as? String == "A")
 
             // A makes the 9: rack to A. Carol may not correct; once bob administers the venue he may.
-            _ = try await h.post("/v1/matches/r1/shots", ["shotId": "p4", "firstContact": 1, "pocketed": [["ball": 9, "pocket": 6]]], headers: h.serviceHeaders("alice"))
+            _ = try await h.post(
+                "/v1/matches/r1/shots",
+                ["shotId": "p4", "firstContact": 1, "pocketed": [["ball": 9, "pocket": 6]]],
+                headers: h.serviceHeaders("alice")
+            )
             #expect((try await h.rest("/v1/matches/r1", .get)["match"] as? [String: Any])?["scoreA"] as? Int == 1)
             let byCarol = try await h.post("/v1/matches/r1/corrections", ["reason": "wrong ball"], headers: h.serviceHeaders("carol"))
             #expect(byCarol.0 == .forbidden && errorCode(byCarol.1) == "match.not_referee")
@@ -224,21 +249,40 @@ struct RefereeLiveTests {
         try await withGateway { h in
             let headers = h.serviceHeaders("alice")
             // A 9-ball break, then the next shot from the rack the first answer gave.
-            let first = try await h.post("/v1/referee/rulings", ["game": "9ball", "shot": ["firstContact": 1, "pocketed": [["ball": 4, "pocket": 2]]]], headers: headers)
+            let first = try await h.post(
+                "/v1/referee/rulings",
+                ["game": "9ball", "shot": ["firstContact": 1, "pocketed": [["ball": 4, "pocket": 2]]]],
+                headers: headers
+            )
             #expect(first.0 == .ok, "\(first.1)")
             let rack = try #require(first.1["rack"] as? [String: Any])
             #expect(rack["pushOutAvailable"] as? Bool == true && rack["shooter"] as? String == "A")
             #expect((first.1["ruling"] as? [String: Any])?["rule"] as? String == "2.3")
-            let second = try await h.post("/v1/referee/rulings", ["game": "9ball", "rack": rack, "shot": ["firstContact": 1, "pocketed": [["ball": 9, "pocket": 5]]]], headers: headers)
+            let second = try await h.post(
+                "/v1/referee/rulings",
+                ["game": "9ball", "rack": rack, "shot": ["firstContact": 1, "pocketed": [["ball": 9, "pocket": 5]]]],
+                headers: headers
+            )
             let ruling = second.1["ruling"] as? [String: Any]
             #expect((ruling?["result"] as? [String: Any])?["winner"] as? String == "A" && ruling?["rule"] as? String == "2.5")
 
             // A position given briefly; a decision instead of a shot.
             let position: [String: Any] = ["game": "10ball", "onTable": [3, 10], "shooter": "B"]
-            let slop = try await h.post("/v1/referee/rulings", ["game": "10ball", "rack": position, "shot": ["firstContact": 3, "pocketed": [["ball": 3, "pocket": 4]], "called": ["ball": 3, "pocket": 1]]], headers: headers)
+            let slop = try await h.post(
+                "/v1/referee/rulings",
+                [
+                    "game": "10ball", "rack": position,
+                    "shot": ["firstContact": 3, "pocketed": [["ball": 3, "pocket": 4]], "called": ["ball": 3, "pocket": 1]],
+                ],
+                headers: headers
+            )
             let slopRack = try #require(slop.1["rack"] as? [String: Any])
             #expect((slopRack["awaiting"] as? [String: Any])?["by"] as? String == "A")
-            let choice = try await h.post("/v1/referee/rulings", ["game": "10ball", "rack": slopRack, "decision": ["decision": "pass_back", "by": "A"]], headers: headers)
+            let choice = try await h.post(
+                "/v1/referee/rulings",
+                ["game": "10ball", "rack": slopRack, "decision": ["decision": "pass_back", "by": "A"]],
+                headers: headers
+            )
             #expect((choice.1["rack"] as? [String: Any])?["shooter"] as? String == "B")
 
             let bad: [([String: Any], Int, String)] = [
@@ -246,18 +290,26 @@ struct RefereeLiveTests {
                 (["game": "9ball"], 422, "referee.invalid_request"),
                 (["game": "9ball", "shot": ["firstContact": 1], "decision": ["decision": "shoot", "by": "A"]], 422, "referee.invalid_request"),
                 (["game": "8ball", "rack": position, "shot": ["firstContact": 3]], 422, "referee.invalid_rack"),
-                (["game": "9ball", "rack": ["game": "9ball", "onTable": [1, 1, 9], "shooter": "A"], "shot": ["firstContact": 1]], 422, "referee.invalid_rack"),
+                (
+                    ["game": "9ball", "rack": ["game": "9ball", "onTable": [1, 1, 9], "shooter": "A"], "shot": ["firstContact": 1]], 422,
+                    "referee.invalid_rack"
+                ),
                 (["game": "9ball", "shot": ["firstContact": 1, "pocketed": [["ball": 11, "pocket": 1]]]], 422, "referee.ball_not_on_table"),
                 (["game": "9ball", "shot": ["firstContact": 1, "pushOut": true]], 409, "referee.push_out_not_available"),
                 (["game": "9ball", "shot": ["firstContact": "1"]], 400, "invalid_json"),
-                (["game": "9ball", "rack": ["game": "9ball", "onTable": [1, 9], "pocketed": [2], "shooter": "A"], "shot": ["firstContact": 1]], 400, "invalid_json"),
+                (
+                    ["game": "9ball", "rack": ["game": "9ball", "onTable": [1, 9], "pocketed": [2], "shooter": "A"], "shot": ["firstContact": 1]],
+                    400, "invalid_json"
+                ),
             ]
             for (body, status, code) in bad {
                 let (got, answer) = try await h.post("/v1/referee/rulings", body, headers: headers)
                 #expect(got.code == status && errorCode(answer) == code, "\(body) → \(got) \(answer)")
             }
             // Malformed, nested too deep, and oversized bodies: refused before the referee sees them.
-            let huge = "{\"game\":\"9ball\",\"shot\":{\"pocketed\":[" + Array(repeating: #"{"ball":1,"pocket":1}"#, count: 4_000).joined(separator: ",") + "]}}"
+            let huge =
+                "{\"game\":\"9ball\",\"shot\":{\"pocketed\":[" + Array(repeating: #"{"ball":1,"pocket":1}"#, count: 4_000).joined(separator: ",")
+                + "]}}"
             for (raw, status, code) in [
                 (#"{"game":"9ball","shot":"#, 400, "invalid_json"),
                 (String(repeating: "[", count: 40) + String(repeating: "]", count: 40), 400, "invalid_json"),
@@ -265,7 +317,12 @@ struct RefereeLiveTests {
             ] {
                 var fields = headers
                 fields[.contentType] = "application/json"
-                let (got, answer) = try await h.client.execute(uri: "/v1/referee/rulings", method: .post, headers: fields, body: ByteBuffer(string: raw)) { response in
+                let (got, answer) = try await h.client.execute(
+                    uri: "/v1/referee/rulings",
+                    method: .post,
+                    headers: fields,
+                    body: ByteBuffer(string: raw)
+                ) { response in
                     (response.status.code, try jsonObject(response.body.readableBytesView))
                 }
                 #expect(got == status && errorCode(answer) == code, "\(raw.prefix(40)) → \(got) \(answer)")

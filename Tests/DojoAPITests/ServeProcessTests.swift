@@ -1,9 +1,10 @@
 import DojoTesting
 import Foundation
+import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
 
 /// The real binary: start, serve, and stop gracefully on SIGTERM with exit code 0.
 @Suite("dojopool serve")

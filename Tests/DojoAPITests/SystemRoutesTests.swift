@@ -48,11 +48,14 @@ struct SystemRoutesTests {
         }
     }
 
-    @Test("errors use the one JSON envelope, with the request id", arguments: [
-        ("/nope", HTTPRequest.Method.get, HTTPResponse.Status.notFound, "not_found"),
-        ("/v1/matches/../../etc/passwd", .get, .notFound, "not_found"),
-        ("/healthz", .delete, .notFound, "not_found"),
-    ])
+    @Test(
+        "errors use the one JSON envelope, with the request id",
+        arguments: [
+            ("/nope", HTTPRequest.Method.get, HTTPResponse.Status.notFound, "not_found"),
+            ("/v1/matches/../../etc/passwd", .get, .notFound, "not_found"),
+            ("/healthz", .delete, .notFound, "not_found"),
+        ]
+    )
     func errorEnvelope(_ path: String, _ method: HTTPRequest.Method, _ status: HTTPResponse.Status, _ code: String) async throws {
         let server = try await makeServer(try testConfiguration())
         try await server.application.test(.live) { client in
@@ -90,14 +93,18 @@ struct SystemRoutesTests {
     func metrics() async throws {
         let server = try await makeServer(try testConfiguration())
         try await server.application.test(.live) { client in
-            _ = try await server.eventLog.append(AppendRequest(stream: "match:metrics", expectedSequence: 0, events: [NewEvent(type: "T", payload: "{}")]))
+            _ = try await server.eventLog.append(
+                AppendRequest(stream: "match:metrics", expectedSequence: 0, events: [NewEvent(type: "T", payload: "{}")])
+            )
             _ = try await server.runtime.venues.send(
-                "metrics-hall", .register(name: "Hall", location: .init(lat: 0, lng: 0), address: nil, ownerID: nil),
+                "metrics-hall",
+                .register(name: "Hall", location: .init(lat: 0, lng: 0), address: nil, ownerID: nil),
                 context: CommandContext(principal: .user("o", role: .admin), now: Timestamp(Date()))
             )
             // A refused command (the venue exists already): counted by its code.
             _ = try? await server.runtime.venues.send(
-                "metrics-hall", .register(name: "Hall", location: .init(lat: 0, lng: 0), address: nil, ownerID: nil),
+                "metrics-hall",
+                .register(name: "Hall", location: .init(lat: 0, lng: 0), address: nil, ownerID: nil),
                 context: CommandContext(principal: .user("o", role: .admin), now: Timestamp(Date()))
             )
             try await client.execute(uri: "/healthz", method: .get) { _ in }
@@ -105,10 +112,16 @@ struct SystemRoutesTests {
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
                 let text = String(buffer: response.body)
-                for name in ["http_server_request_duration", "http_server_active_requests", "dojo_storage_append_batch_size", "dojo_storage_append_batch_duration_seconds", "dojo_storage_appends_total",
-                    "dojo_actors_resident", "dojo_actor_activations_total", "dojo_command_duration_seconds", "dojo_actor_append_events", "dojo_actor_mailbox_depth",
-                    "dojo_ws_connections", "dojo_ws_messages_out_total", "dojo_ws_slow_consumer_closes_total", "dojo_ws_recovery_total", "dojo_ws_fanout_latency_seconds",
-                    #"dojo_events_recorded_total{type="venue.registered"}"#, #"dojo_command_refusals_total{kind="venue",code="venue.already_exists"}"#] {
+                for name in [
+                    "http_server_request_duration", "http_server_active_requests", "dojo_storage_append_batch_size",
+                    "dojo_storage_append_batch_duration_seconds", "dojo_storage_appends_total",
+                    "dojo_actors_resident", "dojo_actor_activations_total", "dojo_command_duration_seconds", "dojo_actor_append_events",
+                    "dojo_actor_mailbox_depth",
+                    "dojo_ws_connections", "dojo_ws_messages_out_total", "dojo_ws_slow_consumer_closes_total", "dojo_ws_recovery_total",
+                    "dojo_ws_fanout_latency_seconds",
+                    #"dojo_events_recorded_total{type="venue.registered"}"#,
+                    #"dojo_command_refusals_total{kind="venue",code="venue.already_exists"}"#,
+                ] {
                     #expect(text.contains(name), "missing \(name) in \(text.prefix(200))")
                 }
             }
@@ -192,7 +205,10 @@ struct SystemRoutesTests {
                     }
                     if message == nil { try await Task.sleep(for: .milliseconds(250)) }
                 }
-                #expect(message?.hasPrefix("storage") == true, "readyz did not turn 503 with the storage check after the cut: \(message ?? "still 200")")
+                #expect(
+                    message?.hasPrefix("storage") == true,
+                    "readyz did not turn 503 with the storage check after the cut: \(message ?? "still 200")"
+                )
                 proxy.restore()
                 var recovered = false
                 for _ in 0..<40 where !recovered {

@@ -1,8 +1,9 @@
-@testable import DojoAPI
 import DojoGateway
 import DojoTesting
 import Foundation
 import Testing
+
+@testable import DojoAPI
 
 /// RFC 6455 conformance, checked with a raw-socket client (the Autobahn suite cannot run here).
 @Suite("RFC 6455 conformance")
@@ -23,7 +24,10 @@ struct WebSocketConformanceTests {
     }
 
     private func check(
-        _ h: GatewayHarness, _ expected: UInt16, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
+        _ h: GatewayHarness,
+        _ expected: UInt16,
+        _ comment: Comment? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation,
         _ send: (TestWebSocket) async throws -> Void
     ) async throws {
         let code = try await closeCode(h, send)

@@ -29,7 +29,9 @@ enum RoomBusContract {
     static func check(makeNodes: (Int) async throws -> [any RoomBus]) async throws {
         let nodes = try await makeNodes(3)
         let (a, b, c) = (nodes[0], nodes[1], nodes[2])
-        let inboxA = Inbox(), inboxB = Inbox(), inboxC = Inbox()
+        let inboxA = Inbox()
+        let inboxB = Inbox()
+        let inboxC = Inbox()
         a.subscribe("match:1") { inboxA.deliver($0) }
         b.subscribe("match:1") { inboxB.deliver($0) }
         c.subscribe("venue:9") { inboxC.deliver($0) }

@@ -6,11 +6,14 @@ import Testing
 
 @Suite("Redis")
 struct RedisTests {
-    @Test("URLs parse", arguments: [
-        ("redis://127.0.0.1", RedisEndpointFields(host: "127.0.0.1", port: 6379, username: nil, password: nil, database: 0)),
-        ("redis://:s3cr%40t@cache:6380/3", RedisEndpointFields(host: "cache", port: 6380, username: nil, password: "s3cr@t", database: 3)),
-        ("redis://user:pw@h", RedisEndpointFields(host: "h", port: 6379, username: "user", password: "pw", database: 0)),
-    ])
+    @Test(
+        "URLs parse",
+        arguments: [
+            ("redis://127.0.0.1", RedisEndpointFields(host: "127.0.0.1", port: 6379, username: nil, password: nil, database: 0)),
+            ("redis://:s3cr%40t@cache:6380/3", RedisEndpointFields(host: "cache", port: 6380, username: nil, password: "s3cr@t", database: 3)),
+            ("redis://user:pw@h", RedisEndpointFields(host: "h", port: 6379, username: "user", password: "pw", database: 0)),
+        ]
+    )
     func parses(_ url: String, _ expected: RedisEndpointFields) throws {
         let endpoint = try RedisEndpoint(url: url)
         #expect(RedisEndpointFields(endpoint) == expected)

@@ -10,7 +10,12 @@ struct EventJSONTests {
     static let matchEvents: [Match.Event] = [
         .created(terms: .init(playerA: "a", playerB: "b", gameType: .tenBall, raceTo: 7), scorer: "a", createdBy: nil, at: at),
         .created(terms: .init(playerA: "a", playerB: "b", gameType: .nineBall, raceTo: 7, breakRule: .winner), scorer: "a", createdBy: nil, at: at),
-        .created(terms: .init(playerA: "a", playerB: "b", gameType: .eightBall, raceTo: 1, venueID: "v", tableID: "t", tournamentID: "x", scorer: "s"), scorer: "s", createdBy: "root", at: at),
+        .created(
+            terms: .init(playerA: "a", playerB: "b", gameType: .eightBall, raceTo: 1, venueID: "v", tableID: "t", tournamentID: "x", scorer: "s"),
+            scorer: "s",
+            createdBy: "root",
+            at: at
+        ),
         .started(at: at),
         .rackStarted(rack: 3, breaker: .b, at: at),
         .shot(rack: 1, shooter: .a, pocketed: [], at: at),
@@ -18,8 +23,21 @@ struct EventJSONTests {
         .rackEnded(rack: 2, winner: .a, scoreA: 2, scoreB: 0, at: at),
         ruled(Referee.Shot(shotId: "s \"1\"", firstContact: 1, pocketed: [.init(ball: 9, pocket: 2)], objectBallsToRail: 3, observedAt: tricky)),
         ruled(Referee.Shot(firstContact: nil, cueBallPocketed: true)),
-        .decided(rack: 1, side: .b, ruling: try! Referee.decide(Referee.Rack(game: .eightBall, breaker: .a), .init(.concede, by: .b)).ruling, after: Referee.Rack(game: .eightBall, breaker: .b), at: at),
-        .corrected(rack: 1, shotID: "s1", reason: tricky, by: "root", restored: Match.Undo(shotID: nil, rack: nil, referee: nil, scoreA: 1, scoreB: 0, racksPlayed: 1, nextBreaker: .b), at: at),
+        .decided(
+            rack: 1,
+            side: .b,
+            ruling: try! Referee.decide(Referee.Rack(game: .eightBall, breaker: .a), .init(.concede, by: .b)).ruling,
+            after: Referee.Rack(game: .eightBall, breaker: .b),
+            at: at
+        ),
+        .corrected(
+            rack: 1,
+            shotID: "s1",
+            reason: tricky,
+            by: "root",
+            restored: Match.Undo(shotID: nil, rack: nil, referee: nil, scoreA: 1, scoreB: 0, racksPlayed: 1, nextBreaker: .b),
+            at: at
+        ),
         .commentary(text: tricky, at: at),
         .completed(winner: .b, scoreA: 1, scoreB: 3, reason: nil, at: at),
         .completed(winner: .b, scoreA: 1, scoreB: 3, reason: tricky, at: at),

@@ -18,7 +18,15 @@ struct MatchRefereeTests {
         var step: Int64 = 0
 
         init(_ game: Match.GameType = .nineBall, raceTo: Int = 3, breakRule: Match.BreakRule? = nil) throws {
-            let terms = Match.Terms(playerA: "alice", playerB: "bob", gameType: game, raceTo: raceTo, venueID: "hall", tableID: "t1", breakRule: breakRule)
+            let terms = Match.Terms(
+                playerA: "alice",
+                playerB: "bob",
+                gameType: game,
+                raceTo: raceTo,
+                venueID: "hall",
+                tableID: "t1",
+                breakRule: breakRule
+            )
             try send(.create(terms))
             try send(.start)
         }
@@ -26,7 +34,11 @@ struct MatchRefereeTests {
         @discardableResult
         mutating func send(_ command: Match.Command, as principal: Principal = MatchRefereeTests.alice) throws -> [Match.Event] {
             step += 1
-            let decided = try Match.decide(state, command, CommandContext(principal: principal, now: Timestamp(millisecondsSince1970: t0.millisecondsSince1970 + step)))
+            let decided = try Match.decide(
+                state,
+                command,
+                CommandContext(principal: principal, now: Timestamp(millisecondsSince1970: t0.millisecondsSince1970 + step))
+            )
             for event in decided { Match.apply(&state, event) }
             events += decided
             return decided
@@ -62,7 +74,10 @@ struct MatchRefereeTests {
         var table = try Table()
         let events = try table.shot(Shot(firstContact: 1, cueBallPocketed: true, objectBallsToRail: 5))
         #expect(events.map(\.seedType) == [.rackStart, .foul])
-        guard case .shotRuled(_, let shooter, _, let ruling, let after, let source, _) = events[1] else { Issue.record("no ruling"); return }
+        guard case .shotRuled(_, let shooter, _, let ruling, let after, let source, _) = events[1] else {
+            Issue.record("no ruling")
+            return
+        }
         #expect(shooter == .a && ruling.foul == .scratch && ruling.rule == "6.1" && after.ballInHand == .anywhere && source == "scorer")
         #expect(Match.eventType(events[1]) == "match.foul")
         #expect(table.state.referee?.shooter == .b && table.state.referee?.fouls.a == 1)
@@ -89,7 +104,9 @@ struct MatchRefereeTests {
         let before = table.state
         #expect(throws: DomainError.self) { try table.shot(Shot(firstContact: 1, railAfterContact: true)) }
         #expect { try table.send(.decision(.passBack, side: nil), as: Self.carol) } throws: { ($0 as? DomainError)?.code == "match.not_player" }
-        #expect { try table.send(.decision(.shoot, side: .b), as: Self.bob.with(userID: "mallory")) } throws: { ($0 as? DomainError)?.code == "match.not_player" }
+        #expect { try table.send(.decision(.shoot, side: .b), as: Self.bob.with(userID: "mallory")) } throws: {
+            ($0 as? DomainError)?.code == "match.not_player"
+        }
         // Alice is player A (and the scorer): without a side she decides for A, which is not awaited.
         #expect { try table.send(.decision(.shoot, side: nil), as: Self.alice) } throws: { ($0 as? DomainError)?.code == "referee.not_your_decision" }
         #expect(table.state == before)
@@ -108,13 +125,20 @@ struct MatchRefereeTests {
     func cameraSource() throws {
         var table = try Table()
         let camera = Principal(userID: "device:cam1", role: .user)
-        try table.send(.shot(Shot(firstContact: 1, railAfterContact: true, objectBallsToRail: 4), source: .camera(deviceID: "cam1", tableID: "t1")), as: camera)
+        try table.send(
+            .shot(Shot(firstContact: 1, railAfterContact: true, objectBallsToRail: 4), source: .camera(deviceID: "cam1", tableID: "t1")),
+            as: camera
+        )
         #expect(table.state.referee?.shots == 1)
-        #expect { try table.send(.shot(Shot(firstContact: 1, railAfterContact: true), source: .camera(deviceID: "cam2", tableID: "t2")), as: camera) } throws: {
+        #expect {
+            try table.send(.shot(Shot(firstContact: 1, railAfterContact: true), source: .camera(deviceID: "cam2", tableID: "t2")), as: camera)
+        } throws: {
             ($0 as? DomainError)?.code == "match.wrong_table"
         }
         // The device identity is no scorer.
-        #expect { try table.send(.shot(Shot(firstContact: 1, railAfterContact: true), source: .scorer), as: camera) } throws: { ($0 as? DomainError)?.code == "match.not_scorer" }
+        #expect { try table.send(.shot(Shot(firstContact: 1, railAfterContact: true), source: .scorer), as: camera) } throws: {
+            ($0 as? DomainError)?.code == "match.not_scorer"
+        }
     }
 
     @Test("a replayed shotId is refused and appends nothing, even past the runtime's command window")
@@ -122,7 +146,9 @@ struct MatchRefereeTests {
         var table = try Table()
         try table.shot(Shot(shotId: "s-1", firstContact: 1, railAfterContact: true, objectBallsToRail: 4))
         let before = table.state
-        #expect { try table.shot(Shot(shotId: "s-1", firstContact: 1, railAfterContact: true)) } throws: { ($0 as? DomainError)?.code == "referee.duplicate_shot" }
+        #expect { try table.shot(Shot(shotId: "s-1", firstContact: 1, railAfterContact: true)) } throws: {
+            ($0 as? DomainError)?.code == "referee.duplicate_shot"
+        }
         #expect(table.state == before)
     }
 
@@ -133,7 +159,9 @@ struct MatchRefereeTests {
         let beforeWin = table.state
         try table.shot(Self.made(9, hit: 2, id: "s-9"))  // B: wrong ball first, the 9 is spotted
         #expect(table.state.referee?.fouls.b == 1)
-        #expect { try table.send(.correct(reason: nil, venueAdmin: false), as: Self.bob) } throws: { ($0 as? DomainError)?.code == "match.not_referee" }
+        #expect { try table.send(.correct(reason: nil, venueAdmin: false), as: Self.bob) } throws: {
+            ($0 as? DomainError)?.code == "match.not_referee"
+        }
         let corrected = try table.send(.correct(reason: "the 1 was hit first", venueAdmin: true), as: Self.carol)
         #expect(corrected.map(\.seedType) == [.system] && Match.eventType(corrected[0]) == "match.shot_corrected")
         #expect(table.state.referee == beforeWin.referee && table.state.scoreB == 0)
@@ -191,9 +219,13 @@ struct MatchRefereeTests {
         try table.shot(Shot(firstContact: 2, pocketed: [.init(ball: 2, pocket: 3)], railAfterContact: true, called: .init(ball: 2, pocket: 3)))
         #expect(table.state.referee?.groups?.a == .solids)
         for ball in [3, 4, 5, 6, 7] {
-            try table.shot(Shot(firstContact: ball, pocketed: [.init(ball: ball, pocket: 1)], railAfterContact: true, called: .init(ball: ball, pocket: 1)))
+            try table.shot(
+                Shot(firstContact: ball, pocketed: [.init(ball: ball, pocket: 1)], railAfterContact: true, called: .init(ball: ball, pocket: 1))
+            )
         }
-        let won = try table.shot(Shot(firstContact: 8, pocketed: [.init(ball: 8, pocket: 4)], railAfterContact: true, called: .init(ball: 8, pocket: 4)))
+        let won = try table.shot(
+            Shot(firstContact: 8, pocketed: [.init(ball: 8, pocket: 4)], railAfterContact: true, called: .init(ball: 8, pocket: 4))
+        )
         let lines = Self.commentary(won)
         #expect(lines.count == 1 && lines[0].lowercased().contains("run"), "\(lines)")
 
@@ -201,9 +233,19 @@ struct MatchRefereeTests {
         try scratch.shot(Self.made(1, hit: 1))
         try scratch.shot(Shot(firstContact: 2, pocketed: [.init(ball: 2, pocket: 3)], railAfterContact: true, called: .init(ball: 2, pocket: 3)))
         for ball in [3, 4, 5, 6, 7] {
-            try scratch.shot(Shot(firstContact: ball, pocketed: [.init(ball: ball, pocket: 1)], railAfterContact: true, called: .init(ball: ball, pocket: 1)))
+            try scratch.shot(
+                Shot(firstContact: ball, pocketed: [.init(ball: ball, pocket: 1)], railAfterContact: true, called: .init(ball: ball, pocket: 1))
+            )
         }
-        let lost = try scratch.shot(Shot(firstContact: 8, pocketed: [.init(ball: 8, pocket: 4)], cueBallPocketed: true, railAfterContact: true, called: .init(ball: 8, pocket: 4)))
+        let lost = try scratch.shot(
+            Shot(
+                firstContact: 8,
+                pocketed: [.init(ball: 8, pocket: 4)],
+                cueBallPocketed: true,
+                railAfterContact: true,
+                called: .init(ball: 8, pocket: 4)
+            )
+        )
         #expect(scratch.state.scoreB == 1)
         #expect(Self.commentary(lost).count == 1 && Self.commentary(lost)[0].contains("8"))
     }

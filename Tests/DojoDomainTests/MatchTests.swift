@@ -1,5 +1,5 @@
-import DojoTesting
 import DojoDomain
+import DojoTesting
 import Foundation
 import Testing
 
@@ -48,29 +48,162 @@ struct MatchTests {
     static let illegal: [Illegal] = [
         Illegal(name: "any command before create", before: [], command: .start, principal: alice, code: "match.not_found", kind: .notFound),
         Illegal(name: "create twice", before: scheduled, command: .create(terms), principal: alice, code: "match.already_exists", kind: .conflict),
-        Illegal(name: "race of 0", before: [], command: .create(.init(playerA: "alice", playerB: "bob", gameType: .eightBall, raceTo: 0)), principal: alice, code: "match.invalid_race", kind: .invalid),
-        Illegal(name: "race of 100", before: [], command: .create(.init(playerA: "alice", playerB: "bob", gameType: .eightBall, raceTo: 100)), principal: alice, code: "match.invalid_race", kind: .invalid),
-        Illegal(name: "same players", before: [], command: .create(.init(playerA: "alice", playerB: "alice", gameType: .eightBall, raceTo: 3)), principal: alice, code: "match.same_players", kind: .invalid),
-        Illegal(name: "malformed player id", before: [], command: .create(.init(playerA: "al ice", playerB: "bob", gameType: .eightBall, raceTo: 3)), principal: admin, code: "match.invalid_id", kind: .invalid),
-        Illegal(name: "table without venue", before: [], command: .create(.init(playerA: "alice", playerB: "bob", gameType: .eightBall, raceTo: 3, tableID: "t1")), principal: alice, code: "match.table_without_venue", kind: .invalid),
+        Illegal(
+            name: "race of 0",
+            before: [],
+            command: .create(.init(playerA: "alice", playerB: "bob", gameType: .eightBall, raceTo: 0)),
+            principal: alice,
+            code: "match.invalid_race",
+            kind: .invalid
+        ),
+        Illegal(
+            name: "race of 100",
+            before: [],
+            command: .create(.init(playerA: "alice", playerB: "bob", gameType: .eightBall, raceTo: 100)),
+            principal: alice,
+            code: "match.invalid_race",
+            kind: .invalid
+        ),
+        Illegal(
+            name: "same players",
+            before: [],
+            command: .create(.init(playerA: "alice", playerB: "alice", gameType: .eightBall, raceTo: 3)),
+            principal: alice,
+            code: "match.same_players",
+            kind: .invalid
+        ),
+        Illegal(
+            name: "malformed player id",
+            before: [],
+            command: .create(.init(playerA: "al ice", playerB: "bob", gameType: .eightBall, raceTo: 3)),
+            principal: admin,
+            code: "match.invalid_id",
+            kind: .invalid
+        ),
+        Illegal(
+            name: "table without venue",
+            before: [],
+            command: .create(.init(playerA: "alice", playerB: "bob", gameType: .eightBall, raceTo: 3, tableID: "t1")),
+            principal: alice,
+            code: "match.table_without_venue",
+            kind: .invalid
+        ),
         Illegal(name: "created by a stranger", before: [], command: .create(terms), principal: carol, code: "forbidden", kind: .forbidden),
         Illegal(name: "start by a non-scorer", before: scheduled, command: .start, principal: bob, code: "match.not_scorer", kind: .forbidden),
         Illegal(name: "start twice", before: live, command: .start, principal: alice, code: "match.already_started", kind: .conflict),
-        Illegal(name: "rack before start", before: scheduled, command: .recordRack(winner: .a, breaker: nil), principal: alice, code: "match.not_live", kind: .conflict),
-        Illegal(name: "rack by a non-scorer", before: live, command: .recordRack(winner: .a, breaker: nil), principal: bob, code: "match.not_scorer", kind: .forbidden),
-        Illegal(name: "rack in a completed match", before: completed, command: .recordRack(winner: .b, breaker: nil), principal: alice, code: "match.finished", kind: .conflict),
-        Illegal(name: "shot in a completed match", before: completed, command: .shot(miss, source: .scorer), principal: alice, code: "match.finished", kind: .conflict),
-        Illegal(name: "shot before the start", before: scheduled, command: .shot(miss, source: .scorer), principal: alice, code: "match.not_live", kind: .conflict),
-        Illegal(name: "shot by a non-scorer", before: live, command: .shot(miss, source: .scorer), principal: bob, code: "match.not_scorer", kind: .forbidden),
-        Illegal(name: "shot pocketing ball 16", before: live, command: .shot(Referee.Shot(firstContact: 1, pocketed: [.init(ball: 16, pocket: 1)]), source: .scorer), principal: alice, code: "referee.ball_not_on_table", kind: .invalid),
-        Illegal(name: "shot pocketing a ball twice", before: live, command: .shot(Referee.Shot(firstContact: 1, pocketed: [.init(ball: 3, pocket: 1), .init(ball: 3, pocket: 2)]), source: .scorer), principal: alice, code: "referee.duplicate_ball", kind: .invalid),
-        Illegal(name: "second rack start", before: live + [(.startRack(breaker: nil), alice)], command: .startRack(breaker: .b), principal: alice, code: "match.rack_in_progress", kind: .conflict),
+        Illegal(
+            name: "rack before start",
+            before: scheduled,
+            command: .recordRack(winner: .a, breaker: nil),
+            principal: alice,
+            code: "match.not_live",
+            kind: .conflict
+        ),
+        Illegal(
+            name: "rack by a non-scorer",
+            before: live,
+            command: .recordRack(winner: .a, breaker: nil),
+            principal: bob,
+            code: "match.not_scorer",
+            kind: .forbidden
+        ),
+        Illegal(
+            name: "rack in a completed match",
+            before: completed,
+            command: .recordRack(winner: .b, breaker: nil),
+            principal: alice,
+            code: "match.finished",
+            kind: .conflict
+        ),
+        Illegal(
+            name: "shot in a completed match",
+            before: completed,
+            command: .shot(miss, source: .scorer),
+            principal: alice,
+            code: "match.finished",
+            kind: .conflict
+        ),
+        Illegal(
+            name: "shot before the start",
+            before: scheduled,
+            command: .shot(miss, source: .scorer),
+            principal: alice,
+            code: "match.not_live",
+            kind: .conflict
+        ),
+        Illegal(
+            name: "shot by a non-scorer",
+            before: live,
+            command: .shot(miss, source: .scorer),
+            principal: bob,
+            code: "match.not_scorer",
+            kind: .forbidden
+        ),
+        Illegal(
+            name: "shot pocketing ball 16",
+            before: live,
+            command: .shot(Referee.Shot(firstContact: 1, pocketed: [.init(ball: 16, pocket: 1)]), source: .scorer),
+            principal: alice,
+            code: "referee.ball_not_on_table",
+            kind: .invalid
+        ),
+        Illegal(
+            name: "shot pocketing a ball twice",
+            before: live,
+            command: .shot(Referee.Shot(firstContact: 1, pocketed: [.init(ball: 3, pocket: 1), .init(ball: 3, pocket: 2)]), source: .scorer),
+            principal: alice,
+            code: "referee.duplicate_ball",
+            kind: .invalid
+        ),
+        Illegal(
+            name: "second rack start",
+            before: live + [(.startRack(breaker: nil), alice)],
+            command: .startRack(breaker: .b),
+            principal: alice,
+            code: "match.rack_in_progress",
+            kind: .conflict
+        ),
         Illegal(name: "empty commentary", before: live, command: .commentary(""), principal: alice, code: "match.invalid_text", kind: .invalid),
-        Illegal(name: "overlong commentary", before: live, command: .commentary(String(repeating: "x", count: 281)), principal: alice, code: "match.invalid_text", kind: .invalid),
-        Illegal(name: "end a scheduled match", before: scheduled, command: .end(winner: .a, reason: nil), principal: alice, code: "match.not_live", kind: .conflict),
-        Illegal(name: "cancel a completed match", before: completed, command: .cancel(reason: nil), principal: admin, code: "match.finished", kind: .conflict),
-        Illegal(name: "cancel a cancelled match", before: cancelled, command: .cancel(reason: nil), principal: alice, code: "match.finished", kind: .conflict),
-        Illegal(name: "a player cancels a live match", before: live, command: .cancel(reason: nil), principal: bob, code: "forbidden", kind: .forbidden),
+        Illegal(
+            name: "overlong commentary",
+            before: live,
+            command: .commentary(String(repeating: "x", count: 281)),
+            principal: alice,
+            code: "match.invalid_text",
+            kind: .invalid
+        ),
+        Illegal(
+            name: "end a scheduled match",
+            before: scheduled,
+            command: .end(winner: .a, reason: nil),
+            principal: alice,
+            code: "match.not_live",
+            kind: .conflict
+        ),
+        Illegal(
+            name: "cancel a completed match",
+            before: completed,
+            command: .cancel(reason: nil),
+            principal: admin,
+            code: "match.finished",
+            kind: .conflict
+        ),
+        Illegal(
+            name: "cancel a cancelled match",
+            before: cancelled,
+            command: .cancel(reason: nil),
+            principal: alice,
+            code: "match.finished",
+            kind: .conflict
+        ),
+        Illegal(
+            name: "a player cancels a live match",
+            before: live,
+            command: .cancel(reason: nil),
+            principal: bob,
+            code: "forbidden",
+            kind: .forbidden
+        ),
         Illegal(name: "a stranger cancels", before: scheduled, command: .cancel(reason: nil), principal: carol, code: "forbidden", kind: .forbidden),
     ]
 
@@ -100,15 +233,19 @@ struct MatchTests {
 
     @Test("start, a rack recorded in one step, a rack started then ended, the race completes the match")
     func racesToCompletion() throws {
-        let (state, events) = try run(live + [
-            (.recordRack(winner: .b, breaker: nil), alice),
-            (.startRack(breaker: nil), alice),
-            (.shot(miss, source: .scorer), alice),
-            (.commentary("what a shot"), alice),
-            (.recordRack(winner: .b, breaker: nil), alice),
-        ])
+        let (state, events) = try run(
+            live + [
+                (.recordRack(winner: .b, breaker: nil), alice),
+                (.startRack(breaker: nil), alice),
+                (.shot(miss, source: .scorer), alice),
+                (.commentary("what a shot"), alice),
+                (.recordRack(winner: .b, breaker: nil), alice),
+            ]
+        )
         #expect(events.map(\.seedType) == [.system, .system, .rackStart, .rackEnd, .rackStart, .shot, .commentary, .rackEnd, .system])
-        #expect(events[3] == .rackEnded(rack: 1, winner: .b, scoreA: 0, scoreB: 1, at: Timestamp(millisecondsSince1970: t0.millisecondsSince1970 + 2)))
+        #expect(
+            events[3] == .rackEnded(rack: 1, winner: .b, scoreA: 0, scoreB: 1, at: Timestamp(millisecondsSince1970: t0.millisecondsSince1970 + 2))
+        )
         // Breaks alternate: A broke rack 1, B breaks rack 2.
         #expect(events[4] == .rackStarted(rack: 2, breaker: .b, at: Timestamp(millisecondsSince1970: t0.millisecondsSince1970 + 3)))
         #expect(state.status == .completed && state.winner == .b && state.scoreB == 2 && state.racksPlayed == 2)

@@ -1,5 +1,5 @@
-import DojoTesting
 import DojoDomain
+import DojoTesting
 import Foundation
 import Testing
 
@@ -19,7 +19,9 @@ struct RefereePropertyTests {
             for ball in onTable.shuffled(using: &rng).prefix(count) {
                 pocketed.append(R.PocketedBall(ball: ball, pocket: Int.random(in: 1...6, using: &rng)))
             }
-            if Int.random(in: 0..<25, using: &rng) == 0, let ball = onTable.filter({ b in !pocketed.contains { $0.ball == b } }).randomElement(using: &rng) {
+            if Int.random(in: 0..<25, using: &rng) == 0,
+                let ball = onTable.filter({ b in !pocketed.contains { $0.ball == b } }).randomElement(using: &rng)
+            {
                 offTable.append(ball)
             }
         }
@@ -34,15 +36,22 @@ struct RefereePropertyTests {
             }
         }
         return R.Shot(
-            shotId: "s\(rack.shots)", firstContact: contact, pocketed: pocketed, cueBallPocketed: scratch, offTable: offTable,
-            railAfterContact: Bool.random(using: &rng), objectBallsToRail: Int.random(in: 0...min(6, onTable.count), using: &rng),
-            called: called, safety: rack.game == .eightBall && Int.random(in: 0..<20, using: &rng) == 0,
+            shotId: "s\(rack.shots)",
+            firstContact: contact,
+            pocketed: pocketed,
+            cueBallPocketed: scratch,
+            offTable: offTable,
+            railAfterContact: Bool.random(using: &rng),
+            objectBallsToRail: Int.random(in: 0...min(6, onTable.count), using: &rng),
+            called: called,
+            safety: rack.game == .eightBall && Int.random(in: 0..<20, using: &rng) == 0,
             pushOut: rack.pushOutAvailable && Int.random(in: 0..<3, using: &rng) == 0
         )
     }
 
     static func checkInvariants(_ rack: R.Rack, game: R.Game) {
-        let on = Set(rack.onTable), down = Set(rack.pocketed)
+        let on = Set(rack.onTable)
+        let down = Set(rack.pocketed)
         #expect(on.isDisjoint(with: down), "a ball both on the table and pocketed: \(rack)")
         #expect(on.union(down) == Set(game.balls))
         #expect(!(rack.result != nil && rack.awaiting != nil), "a rack both over and awaiting a decision")
@@ -61,7 +70,10 @@ struct RefereePropertyTests {
             var steps = 0
             while rack.result == nil {
                 steps += 1
-                guard steps < 400 else { Issue.record("rack \(rackNumber) never ended"); return }
+                guard steps < 400 else {
+                    Issue.record("rack \(rackNumber) never ended")
+                    return
+                }
                 let previous = rack
                 let ruling: R.Ruling
                 if let awaiting = rack.awaiting {
@@ -120,26 +132,101 @@ struct RefereePropertyTests {
     static let awaiting = RefereeCaseTests.awaitingRack(.nineBall, by: .b, [.shoot, .passBack])
 
     static let refusals: [Refusal] = [
-        Refusal(name: "a pocketed ball that is not on the table", rack: nine, shot: R.Shot(firstContact: 2, pocketed: [.init(ball: 3, pocket: 1)]), code: "referee.ball_not_on_table"),
-        Refusal(name: "a pocket outside 1–6", rack: nine, shot: R.Shot(firstContact: 2, pocketed: [.init(ball: 2, pocket: 7)]), code: "referee.invalid_pocket"),
+        Refusal(
+            name: "a pocketed ball that is not on the table",
+            rack: nine,
+            shot: R.Shot(firstContact: 2, pocketed: [.init(ball: 3, pocket: 1)]),
+            code: "referee.ball_not_on_table"
+        ),
+        Refusal(
+            name: "a pocket outside 1–6",
+            rack: nine,
+            shot: R.Shot(firstContact: 2, pocketed: [.init(ball: 2, pocket: 7)]),
+            code: "referee.invalid_pocket"
+        ),
         Refusal(name: "pocket 0", rack: nine, shot: R.Shot(firstContact: 2, pocketed: [.init(ball: 2, pocket: 0)]), code: "referee.invalid_pocket"),
-        Refusal(name: "ball 16", rack: RefereeCaseTests.rack(.eightBall), shot: R.Shot(firstContact: 1, pocketed: [.init(ball: 16, pocket: 1)]), code: "referee.ball_not_on_table"),
-        Refusal(name: "the cue ball in pocketed", rack: nine, shot: R.Shot(firstContact: 2, pocketed: [.init(ball: 0, pocket: 1)]), code: "referee.invalid_ball"),
-        Refusal(name: "a ball pocketed twice", rack: nine, shot: R.Shot(firstContact: 2, pocketed: [.init(ball: 2, pocket: 1), .init(ball: 2, pocket: 3)]), code: "referee.duplicate_ball"),
-        Refusal(name: "a ball both pocketed and off the table", rack: nine, shot: R.Shot(firstContact: 2, pocketed: [.init(ball: 5, pocket: 1)], offTable: [5]), code: "referee.duplicate_ball"),
-        Refusal(name: "an off-table ball that is not on the table", rack: nine, shot: R.Shot(firstContact: 2, offTable: [7]), code: "referee.ball_not_on_table"),
-        Refusal(name: "the cue ball both pocketed and off the table", rack: nine, shot: R.Shot(firstContact: 2, cueBallPocketed: true, offTable: [0]), code: "referee.impossible_shot"),
-        Refusal(name: "balls pocketed without any contact", rack: nine, shot: R.Shot(firstContact: nil, pocketed: [.init(ball: 5, pocket: 1)]), code: "referee.impossible_shot"),
+        Refusal(
+            name: "ball 16",
+            rack: RefereeCaseTests.rack(.eightBall),
+            shot: R.Shot(firstContact: 1, pocketed: [.init(ball: 16, pocket: 1)]),
+            code: "referee.ball_not_on_table"
+        ),
+        Refusal(
+            name: "the cue ball in pocketed",
+            rack: nine,
+            shot: R.Shot(firstContact: 2, pocketed: [.init(ball: 0, pocket: 1)]),
+            code: "referee.invalid_ball"
+        ),
+        Refusal(
+            name: "a ball pocketed twice",
+            rack: nine,
+            shot: R.Shot(firstContact: 2, pocketed: [.init(ball: 2, pocket: 1), .init(ball: 2, pocket: 3)]),
+            code: "referee.duplicate_ball"
+        ),
+        Refusal(
+            name: "a ball both pocketed and off the table",
+            rack: nine,
+            shot: R.Shot(firstContact: 2, pocketed: [.init(ball: 5, pocket: 1)], offTable: [5]),
+            code: "referee.duplicate_ball"
+        ),
+        Refusal(
+            name: "an off-table ball that is not on the table",
+            rack: nine,
+            shot: R.Shot(firstContact: 2, offTable: [7]),
+            code: "referee.ball_not_on_table"
+        ),
+        Refusal(
+            name: "the cue ball both pocketed and off the table",
+            rack: nine,
+            shot: R.Shot(firstContact: 2, cueBallPocketed: true, offTable: [0]),
+            code: "referee.impossible_shot"
+        ),
+        Refusal(
+            name: "balls pocketed without any contact",
+            rack: nine,
+            shot: R.Shot(firstContact: nil, pocketed: [.init(ball: 5, pocket: 1)]),
+            code: "referee.impossible_shot"
+        ),
         Refusal(name: "first contact with a ball not on the table", rack: nine, shot: R.Shot(firstContact: 1), code: "referee.ball_not_on_table"),
         Refusal(name: "first contact with the cue ball", rack: nine, shot: R.Shot(firstContact: 0), code: "referee.ball_not_on_table"),
-        Refusal(name: "more balls to the rail than on the table", rack: nine, shot: R.Shot(firstContact: 2, objectBallsToRail: 4), code: "referee.invalid_shot"),
-        Refusal(name: "a called ball that is not on the table", rack: RefereeCaseTests.rack(.tenBall, on: [4, 10]), shot: R.Shot(firstContact: 4, called: .init(ball: 3, pocket: 1)), code: "referee.ball_not_on_table"),
-        Refusal(name: "a called pocket outside 1–6", rack: RefereeCaseTests.rack(.tenBall), shot: R.Shot(firstContact: 1, called: .init(ball: 1, pocket: 9)), code: "referee.invalid_pocket"),
-        Refusal(name: "a push-out that is not available", rack: nine, shot: R.Shot(firstContact: 2, pushOut: true), code: "referee.push_out_not_available"),
-        Refusal(name: "a push-out in 8-ball", rack: RefereeCaseTests.rack(.eightBall), shot: R.Shot(firstContact: 2, pushOut: true), code: "referee.push_out_not_available"),
+        Refusal(
+            name: "more balls to the rail than on the table",
+            rack: nine,
+            shot: R.Shot(firstContact: 2, objectBallsToRail: 4),
+            code: "referee.invalid_shot"
+        ),
+        Refusal(
+            name: "a called ball that is not on the table",
+            rack: RefereeCaseTests.rack(.tenBall, on: [4, 10]),
+            shot: R.Shot(firstContact: 4, called: .init(ball: 3, pocket: 1)),
+            code: "referee.ball_not_on_table"
+        ),
+        Refusal(
+            name: "a called pocket outside 1–6",
+            rack: RefereeCaseTests.rack(.tenBall),
+            shot: R.Shot(firstContact: 1, called: .init(ball: 1, pocket: 9)),
+            code: "referee.invalid_pocket"
+        ),
+        Refusal(
+            name: "a push-out that is not available",
+            rack: nine,
+            shot: R.Shot(firstContact: 2, pushOut: true),
+            code: "referee.push_out_not_available"
+        ),
+        Refusal(
+            name: "a push-out in 8-ball",
+            rack: RefereeCaseTests.rack(.eightBall),
+            shot: R.Shot(firstContact: 2, pushOut: true),
+            code: "referee.push_out_not_available"
+        ),
         Refusal(name: "a shot after the rack ended", rack: over, shot: R.Shot(firstContact: 2), code: "referee.rack_over"),
         Refusal(name: "a decision after the rack ended", rack: over, decision: R.Decision(.concede, by: .b), code: "referee.rack_over"),
-        Refusal(name: "a shot while a decision is awaited", rack: awaiting, shot: R.Shot(firstContact: 1, railAfterContact: true), code: "referee.decision_awaited"),
+        Refusal(
+            name: "a shot while a decision is awaited",
+            rack: awaiting,
+            shot: R.Shot(firstContact: 1, railAfterContact: true),
+            code: "referee.decision_awaited"
+        ),
         Refusal(name: "a decision by the wrong player", rack: awaiting, decision: R.Decision(.shoot, by: .a), code: "referee.not_your_decision"),
         Refusal(name: "an option not offered", rack: awaiting, decision: R.Decision(.rebreak, by: .b), code: "referee.option_not_offered"),
         Refusal(name: "a decision when none is awaited", rack: nine, decision: R.Decision(.shoot, by: .a), code: "referee.no_decision_awaited"),
@@ -212,11 +299,12 @@ struct RefereePropertyTests {
             var rack = R.Rack(game: game, breaker: .a)
             for _ in 0..<200 where rack.result == nil {
                 let shot = Self.randomShot(rack, &rng)
-                let (ruling, after): (R.Ruling, R.Rack) = if let awaiting = rack.awaiting {
-                    try R.decide(rack, R.Decision(awaiting.options[0], by: awaiting.by))
-                } else {
-                    try R.judge(rack, shot)
-                }
+                let (ruling, after): (R.Ruling, R.Rack) =
+                    if let awaiting = rack.awaiting {
+                        try R.decide(rack, R.Decision(awaiting.options[0], by: awaiting.by))
+                    } else {
+                        try R.judge(rack, shot)
+                    }
                 #expect(try JSONDecoder().decode(R.Rack.self, from: encoder.encode(after)) == after)
                 #expect(try JSONDecoder().decode(R.Ruling.self, from: encoder.encode(ruling)) == ruling)
                 #expect(try JSONDecoder().decode(R.Shot.self, from: encoder.encode(shot)) == shot)

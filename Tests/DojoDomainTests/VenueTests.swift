@@ -39,21 +39,93 @@ struct VenueTests {
 
     static let illegal: [Illegal] = [
         Illegal(name: "command before register", before: [], command: .addTable(id: "t1", name: "T"), principal: owner, code: "venue.not_found"),
-        Illegal(name: "register by a plain user", before: [], command: .register(name: "X", location: .init(lat: 0, lng: 0), address: nil, ownerID: nil), principal: player, code: "forbidden"),
-        Illegal(name: "register twice", before: registered, command: .register(name: "X", location: .init(lat: 0, lng: 0), address: nil, ownerID: nil), principal: owner, code: "venue.already_exists"),
-        Illegal(name: "latitude out of range", before: [], command: .register(name: "X", location: .init(lat: 91, lng: 0), address: nil, ownerID: nil), principal: owner, code: "venue.invalid_location"),
-        Illegal(name: "blank name", before: [], command: .register(name: "  ", location: .init(lat: 0, lng: 0), address: nil, ownerID: nil), principal: owner, code: "venue.invalid_text"),
+        Illegal(
+            name: "register by a plain user",
+            before: [],
+            command: .register(name: "X", location: .init(lat: 0, lng: 0), address: nil, ownerID: nil),
+            principal: player,
+            code: "forbidden"
+        ),
+        Illegal(
+            name: "register twice",
+            before: registered,
+            command: .register(name: "X", location: .init(lat: 0, lng: 0), address: nil, ownerID: nil),
+            principal: owner,
+            code: "venue.already_exists"
+        ),
+        Illegal(
+            name: "latitude out of range",
+            before: [],
+            command: .register(name: "X", location: .init(lat: 91, lng: 0), address: nil, ownerID: nil),
+            principal: owner,
+            code: "venue.invalid_location"
+        ),
+        Illegal(
+            name: "blank name",
+            before: [],
+            command: .register(name: "  ", location: .init(lat: 0, lng: 0), address: nil, ownerID: nil),
+            principal: owner,
+            code: "venue.invalid_text"
+        ),
         Illegal(name: "table added by a stranger", before: registered, command: .addTable(id: "t9", name: "T"), principal: player, code: "forbidden"),
         Illegal(name: "duplicate table", before: registered, command: .addTable(id: "t1", name: "T"), principal: owner, code: "venue.table_exists"),
         Illegal(name: "malformed table id", before: registered, command: .addTable(id: "t/1", name: "T"), principal: owner, code: "venue.invalid_id"),
-        Illegal(name: "maintenance on an unknown table", before: registered, command: .setMaintenance(tableID: "t9", on: true), principal: owner, code: "venue.unknown_table"),
-        Illegal(name: "maintenance on an occupied table", before: occupied, command: .setMaintenance(tableID: "t1", on: true), principal: owner, code: "venue.table_occupied"),
-        Illegal(name: "maintenance by a player", before: registered, command: .setMaintenance(tableID: "t1", on: true), principal: player, code: "forbidden"),
-        Illegal(name: "occupancy set by a user", before: registered, command: .occupyTable(tableID: "t1", matchID: "m1"), principal: admin, code: "forbidden"),
-        Illegal(name: "release by a user", before: occupied, command: .releaseTable(tableID: "t1", matchID: "m1"), principal: owner, code: "forbidden"),
-        Illegal(name: "grant admin by a venue admin who is not the owner", before: registered + [(.grantAdmin(userID: "staff"), owner)], command: .grantAdmin(userID: "other"), principal: staff, code: "forbidden"),
-        Illegal(name: "check in someone else", before: registered, command: .checkIn(userID: "bob", method: .qr), principal: player, code: "forbidden"),
-        Illegal(name: "ADMIN check-in by the player", before: registered, command: .checkIn(userID: "alice", method: .admin), principal: player, code: "forbidden"),
+        Illegal(
+            name: "maintenance on an unknown table",
+            before: registered,
+            command: .setMaintenance(tableID: "t9", on: true),
+            principal: owner,
+            code: "venue.unknown_table"
+        ),
+        Illegal(
+            name: "maintenance on an occupied table",
+            before: occupied,
+            command: .setMaintenance(tableID: "t1", on: true),
+            principal: owner,
+            code: "venue.table_occupied"
+        ),
+        Illegal(
+            name: "maintenance by a player",
+            before: registered,
+            command: .setMaintenance(tableID: "t1", on: true),
+            principal: player,
+            code: "forbidden"
+        ),
+        Illegal(
+            name: "occupancy set by a user",
+            before: registered,
+            command: .occupyTable(tableID: "t1", matchID: "m1"),
+            principal: admin,
+            code: "forbidden"
+        ),
+        Illegal(
+            name: "release by a user",
+            before: occupied,
+            command: .releaseTable(tableID: "t1", matchID: "m1"),
+            principal: owner,
+            code: "forbidden"
+        ),
+        Illegal(
+            name: "grant admin by a venue admin who is not the owner",
+            before: registered + [(.grantAdmin(userID: "staff"), owner)],
+            command: .grantAdmin(userID: "other"),
+            principal: staff,
+            code: "forbidden"
+        ),
+        Illegal(
+            name: "check in someone else",
+            before: registered,
+            command: .checkIn(userID: "bob", method: .qr),
+            principal: player,
+            code: "forbidden"
+        ),
+        Illegal(
+            name: "ADMIN check-in by the player",
+            before: registered,
+            command: .checkIn(userID: "alice", method: .admin),
+            principal: player,
+            code: "forbidden"
+        ),
     ]
 
     @Test("an illegal command gets a typed error", arguments: illegal)
@@ -68,13 +140,15 @@ struct VenueTests {
 
     @Test("register, tables, maintenance, admins, check-ins")
     func lifecycle() throws {
-        let (state, events) = try run(registered + [
-            (.setMaintenance(tableID: "t2", on: true), owner),
-            (.grantAdmin(userID: "staff"), owner),
-            (.setMaintenance(tableID: "t2", on: false), staff),
-            (.checkIn(userID: "alice", method: .qr), player),
-            (.checkIn(userID: "bob", method: .admin), staff),
-        ])
+        let (state, events) = try run(
+            registered + [
+                (.setMaintenance(tableID: "t2", on: true), owner),
+                (.grantAdmin(userID: "staff"), owner),
+                (.setMaintenance(tableID: "t2", on: false), staff),
+                (.checkIn(userID: "alice", method: .qr), player),
+                (.checkIn(userID: "bob", method: .admin), staff),
+            ]
+        )
         #expect(state.ownerID == "owner" && state.admins == ["staff"] && state.checkIns == 2)
         #expect(state.tables.map(\.status) == [.available, .available])
         #expect(events.count == 8)
@@ -82,10 +156,12 @@ struct VenueTests {
 
     @Test("two matches' reactions in any order: the table stays occupied until both ended")
     func interleavedMatches() throws {
-        let (state, _) = try run(occupied + [
-            (.occupyTable(tableID: "t1", matchID: "m2"), .system),
-            (.releaseTable(tableID: "t1", matchID: "m1"), .system),
-        ])
+        let (state, _) = try run(
+            occupied + [
+                (.occupyTable(tableID: "t1", matchID: "m2"), .system),
+                (.releaseTable(tableID: "t1", matchID: "m1"), .system),
+            ]
+        )
         #expect(state.table("t1")?.status == .occupied && state.table("t1")?.liveMatches == ["m2"])
     }
 
@@ -103,16 +179,20 @@ struct VenueTests {
 
     @Test("a table in maintenance that a match occupies shows OCCUPIED, then MAINTENANCE again")
     func maintenanceAndOccupancy() throws {
-        let (state, _) = try run(registered + [
-            (.setMaintenance(tableID: "t1", on: true), owner),
-            (.occupyTable(tableID: "t1", matchID: "m1"), .system),
-        ])
+        let (state, _) = try run(
+            registered + [
+                (.setMaintenance(tableID: "t1", on: true), owner),
+                (.occupyTable(tableID: "t1", matchID: "m1"), .system),
+            ]
+        )
         #expect(state.table("t1")?.status == .occupied)
-        let (after, _) = try run(registered + [
-            (.setMaintenance(tableID: "t1", on: true), owner),
-            (.occupyTable(tableID: "t1", matchID: "m1"), .system),
-            (.releaseTable(tableID: "t1", matchID: "m1"), .system),
-        ])
+        let (after, _) = try run(
+            registered + [
+                (.setMaintenance(tableID: "t1", on: true), owner),
+                (.occupyTable(tableID: "t1", matchID: "m1"), .system),
+                (.releaseTable(tableID: "t1", matchID: "m1"), .system),
+            ]
+        )
         #expect(after.table("t1")?.status == .maintenance)
     }
 
@@ -133,7 +213,9 @@ struct ReactionTests {
         Match.apply(&state, .created(terms: terms, scorer: "a", createdBy: "a", at: now))
         #expect(Reactions.onMatchEvent(.cancelled(reason: nil, at: now), state: state).isEmpty)  // never started
         Match.apply(&state, .started(at: now))
-        #expect(Reactions.onMatchEvent(.started(at: now), state: state) == [.init(venueID: "hall", command: .occupyTable(tableID: "t1", matchID: "m1"))])
+        #expect(
+            Reactions.onMatchEvent(.started(at: now), state: state) == [.init(venueID: "hall", command: .occupyTable(tableID: "t1", matchID: "m1"))]
+        )
         #expect(Reactions.onMatchEvent(.rackStarted(rack: 1, breaker: .a, at: now), state: state).isEmpty)
         let completed = Match.Event.completed(winner: .a, scoreA: 1, scoreB: 0, reason: nil, at: now)
         #expect(Reactions.onMatchEvent(completed, state: state) == [.init(venueID: "hall", command: .releaseTable(tableID: "t1", matchID: "m1"))])

@@ -1,6 +1,7 @@
-@testable import DojoGateway
 import NIOCore
 import Testing
+
+@testable import DojoGateway
 
 @Suite("Gateway protocol parts")
 struct ProtocolTests {
@@ -17,11 +18,14 @@ struct ProtocolTests {
         #expect(JSONScanner.string(Array(#""a\"b\\c\n\u00e9\ud83c\udfb1""#.utf8)[...]) == "a\"b\\c\né🎱")
     }
 
-    @Test("the scanner refuses what is not one JSON object", arguments: [
-        "", "[]", "1", #""s""#, "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":1e}",
-        "{\"a\":tru}", "{\"a\":nul}", "{\"a\":\"\u{01}\"}", #"{"a":"\x"}"#, #"{"a":"\ud800"}"#, #"{"a":"\udc00"}"#, "{\"a\":1} x",
-        "{\"a\":[1,2}", "{\"a\":\"unterminated}", "{'a':1}",
-    ])
+    @Test(
+        "the scanner refuses what is not one JSON object",
+        arguments: [
+            "", "[]", "1", #""s""#, "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":1e}",
+            "{\"a\":tru}", "{\"a\":nul}", "{\"a\":\"\u{01}\"}", #"{"a":"\x"}"#, #"{"a":"\ud800"}"#, #"{"a":"\udc00"}"#, "{\"a\":1} x",
+            "{\"a\":[1,2}", "{\"a\":\"unterminated}", "{'a':1}",
+        ]
+    )
     func refusals(_ text: String) {
         #expect(throws: JSONScanner.Invalid.self) { try JSONScanner.members(of: Array(text.utf8)) }
     }
@@ -40,7 +44,9 @@ struct ProtocolTests {
         #expect(RoomName("venue:hall-3_b")?.kind == .venue)
         #expect(RoomName("user:u1")?.isLogBacked == false)
         #expect(RoomName("match:m1")?.isLogBacked == true)
-        for bad in ["match", "match:", ":m1", "galaxy:1", "match:a b", "match:a:b", "MATCH:m1", "match:" + String(repeating: "x", count: 65), "match:é"] {
+        for bad in [
+            "match", "match:", ":m1", "galaxy:1", "match:a b", "match:a:b", "MATCH:m1", "match:" + String(repeating: "x", count: 65), "match:é",
+        ] {
             #expect(RoomName(bad) == nil, "\(bad)")
         }
     }

@@ -117,7 +117,10 @@ struct RuntimeTests {
         }
     }
 
-    @Test("a repeated command id returns the original result and appends nothing, also after passivation and a rebuild from the log", arguments: Backend.allCases)
+    @Test(
+        "a repeated command id returns the original result and appends nothing, also after passivation and a rebuild from the log",
+        arguments: Backend.allCases
+    )
     func idempotentCommandIDs(_ backend: Backend) async throws {
         try await withFreshStorage(backend) { storage, open in
             try await withRuntime(storage) { runtime in
@@ -136,7 +139,9 @@ struct RuntimeTests {
                 #expect(created.sequence == 1)
             }
             // A new runtime whose snapshot is unreadable rebuilds the memory of command ids from the log.
-            try await storage.saveSnapshot(Snapshot(stream: "match:m1", sequence: 4, formatVersion: Match.stateFormatVersion, state: Array("not json".utf8), takenAt: Date()))
+            try await storage.saveSnapshot(
+                Snapshot(stream: "match:m1", sequence: 4, formatVersion: Match.stateFormatVersion, state: Array("not json".utf8), takenAt: Date())
+            )
             try await withRuntime(storage) { runtime in
                 let repeatCreate = try await runtime.matches.send("m1", .create(terms), context: ctx(), commandID: "create-1")
                 #expect(repeatCreate.duplicate && repeatCreate.sequence == 1)
@@ -157,7 +162,9 @@ struct RuntimeTests {
                 _ = try await runtime.matches.send("m1", .start, context: ctx())
                 _ = try await runtime.matches.send("m1", .recordRack(winner: .a, breaker: nil), context: ctx())
             }
-            let expected = try await storage.readEvents(stream: "match:m1", after: 0, limit: 100).reduce(into: Match.initialState(id: "m1")) { state, recorded in
+            let expected = try await storage.readEvents(stream: "match:m1", after: 0, limit: 100).reduce(into: Match.initialState(id: "m1")) {
+                state,
+                recorded in
                 struct Envelope: Decodable { var event: Match.Event }
                 Match.apply(&state, try! JSONDecoder().decode(Envelope.self, from: Data(recorded.payload.utf8)).event)
             }
@@ -175,7 +182,10 @@ struct RuntimeTests {
         }
     }
 
-    @Test("a stale writer is fenced: its append conflicts, it steps down, and the command is decided again on the stored state", arguments: Backend.allCases)
+    @Test(
+        "a stale writer is fenced: its append conflicts, it steps down, and the command is decided again on the stored state",
+        arguments: Backend.allCases
+    )
     func fencing(_ backend: Backend) async throws {
         try await withFreshStorage(backend) { storage, open in
             let second = try await open()
@@ -219,13 +229,20 @@ struct RuntimeTests {
         }
     }
 
-    @Test("reactions: a live match occupies its table, the end frees it; redelivery after lost positions applies nothing twice", arguments: Backend.allCases)
+    @Test(
+        "reactions: a live match occupies its table, the end frees it; redelivery after lost positions applies nothing twice",
+        arguments: Backend.allCases
+    )
     func reactionsExactlyOnce(_ backend: Backend) async throws {
         try await withFreshStorage(backend) { storage, _ in
             try await seedUsers(["alice", "bob", "owner"], in: storage)
             let atTable = Match.Terms(playerA: "alice", playerB: "bob", gameType: .nineBall, raceTo: 1, venueID: "hall", tableID: "t1")
             try await withRuntime(storage, projections: true) { runtime in
-                _ = try await runtime.venues.send("hall", .register(name: "Hall", location: .init(lat: 1, lng: 2), address: nil, ownerID: nil), context: ctx(owner))
+                _ = try await runtime.venues.send(
+                    "hall",
+                    .register(name: "Hall", location: .init(lat: 1, lng: 2), address: nil, ownerID: nil),
+                    context: ctx(owner)
+                )
                 _ = try await runtime.venues.send("hall", .addTable(id: "t1", name: "One"), context: ctx(owner))
                 _ = try await runtime.matches.send("m1", .create(atTable), context: ctx())
                 _ = try await runtime.matches.send("m1", .start, context: ctx())
@@ -272,7 +289,11 @@ struct RuntimeTests {
         try await withFreshStorage(backend) { storage, _ in
             try await seedUsers(["alice", "bob"], in: storage)
             try await withRuntime(storage, projections: true) { runtime in
-                _ = try await runtime.matches.send("m2", .create(.init(playerA: "alice", playerB: "bob", gameType: .nineBall, raceTo: 3)), context: ctx())
+                _ = try await runtime.matches.send(
+                    "m2",
+                    .create(.init(playerA: "alice", playerB: "bob", gameType: .nineBall, raceTo: 3)),
+                    context: ctx()
+                )
                 _ = try await runtime.matches.send("m2", .start, context: ctx())
                 for shot in [
                     Referee.Shot(shotId: "s1", firstContact: 1, railAfterContact: true, objectBallsToRail: 4),  // A breaks: nothing
@@ -283,7 +304,9 @@ struct RuntimeTests {
                 }
                 await runtime.drainConsumers()
                 func score() async throws -> Int {
-                    let rows = try await storage.withSQL { db in try await db.select().column("score_a").from("matches").where("id", .equal, "m2").all() }
+                    let rows = try await storage.withSQL { db in
+                        try await db.select().column("score_a").from("matches").where("id", .equal, "m2").all()
+                    }
                     return try rows.first?.decode(column: "score_a", as: Int.self) ?? -1
                 }
                 #expect(try await score() == 1)

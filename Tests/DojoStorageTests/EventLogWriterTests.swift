@@ -53,16 +53,23 @@ struct EventLogWriterTests {
         }
     }
 
-    @Test("invalid requests are refused before storage and write nothing", arguments: [
-        AppendRequest(stream: "", expectedSequence: 0, events: [event(1)]),
-        AppendRequest(stream: "match:x", expectedSequence: -1, events: [event(1)]),
-        AppendRequest(stream: "match:x", expectedSequence: 0, events: []),
-        AppendRequest(stream: "match:x", expectedSequence: 0, events: [NewEvent(type: "", payload: "{}")]),
-        AppendRequest(stream: "match:x", expectedSequence: 0, events: [NewEvent(type: "T", payload: "{not json")]),
-        AppendRequest(stream: "match:x", expectedSequence: 0, events: [NewEvent(type: "T", payload: "{\"a\":\"" + String(repeating: "x", count: 1 << 20) + "\"}")]),
-        AppendRequest(stream: String(repeating: "m", count: 201), expectedSequence: 0, events: [event(1)]),
-        AppendRequest(stream: "match:x", expectedSequence: 0, events: Array(repeating: event(1), count: 1001)),
-    ])
+    @Test(
+        "invalid requests are refused before storage and write nothing",
+        arguments: [
+            AppendRequest(stream: "", expectedSequence: 0, events: [event(1)]),
+            AppendRequest(stream: "match:x", expectedSequence: -1, events: [event(1)]),
+            AppendRequest(stream: "match:x", expectedSequence: 0, events: []),
+            AppendRequest(stream: "match:x", expectedSequence: 0, events: [NewEvent(type: "", payload: "{}")]),
+            AppendRequest(stream: "match:x", expectedSequence: 0, events: [NewEvent(type: "T", payload: "{not json")]),
+            AppendRequest(
+                stream: "match:x",
+                expectedSequence: 0,
+                events: [NewEvent(type: "T", payload: "{\"a\":\"" + String(repeating: "x", count: 1 << 20) + "\"}")]
+            ),
+            AppendRequest(stream: String(repeating: "m", count: 201), expectedSequence: 0, events: [event(1)]),
+            AppendRequest(stream: "match:x", expectedSequence: 0, events: Array(repeating: event(1), count: 1001)),
+        ]
+    )
     func invalidRequests(_ request: AppendRequest) async throws {
         try await withFreshStorage(.sqlite) { storage, _ in
             let writer = EventLogWriter(storage: storage, configuration: .init(batchTimeout: .seconds(120)), logger: testLogger)
@@ -110,7 +117,8 @@ struct EventLogWriterTests {
                         var head: Int64 = 0
                         while true {
                             do {
-                                head = try await writer.append(AppendRequest(stream: "match:d\(actor)", expectedSequence: head, events: [event(1)])).lastSequence
+                                head = try await writer.append(AppendRequest(stream: "match:d\(actor)", expectedSequence: head, events: [event(1)]))
+                                    .lastSequence
                                 acknowledged.add()
                             } catch let error as StorageError where error.code == .shuttingDown {
                                 return

@@ -12,13 +12,18 @@ struct IdentityRecordsTests {
             let start = Date(timeIntervalSince1970: 1_800_000_000)
             for index in 0..<5 {
                 try await storage.appendAudit(
-                    actorID: index == 4 ? nil : "alice", action: index % 2 == 0 ? "auth.login" : "auth.login_failed",
-                    target: "t\(index)", metadata: ["ip": "127.0.0.1", "n": "\(index)", "quote": "it's \"quoted\""],
+                    actorID: index == 4 ? nil : "alice",
+                    action: index % 2 == 0 ? "auth.login" : "auth.login_failed",
+                    target: "t\(index)",
+                    metadata: ["ip": "127.0.0.1", "n": "\(index)", "quote": "it's \"quoted\""],
                     at: start.addingTimeInterval(Double(index / 2))  // pairs share a timestamp: the id breaks ties
                 )
             }
             let all = try await storage.auditEntries(before: nil, action: nil, limit: 10)
-            #expect(all.map(\.target) == ["t4", "t3", "t2", "t1", "t0"] || all.map(\.target) == ["t4", "t2", "t3", "t0", "t1"] || Set(all.map(\.target)).count == 5)
+            #expect(
+                all.map(\.target) == ["t4", "t3", "t2", "t1", "t0"] || all.map(\.target) == ["t4", "t2", "t3", "t0", "t1"]
+                    || Set(all.map(\.target)).count == 5
+            )
             #expect(all.first?.actorID == nil && all.last?.actorID == "alice")
             let meta = try JSONSerialization.jsonObject(with: Data(all[0].metadata.utf8)) as? [String: String]
             #expect(meta?["quote"] == "it's \"quoted\"")
@@ -40,7 +45,12 @@ struct IdentityRecordsTests {
             try await seedUsers(["alice"], in: storage)
             let device = DeviceRecord(id: "d1", venueID: "v1", tableID: "t1", name: "cam", publicKey: "pk1", createdBy: "alice")
             #expect(try await storage.insertDevice(device, at: Date()))
-            #expect(try await storage.insertDevice(DeviceRecord(id: "d2", venueID: "v1", tableID: "t2", name: "cam", publicKey: "pk1", createdBy: "alice"), at: Date()) == false)
+            #expect(
+                try await storage.insertDevice(
+                    DeviceRecord(id: "d2", venueID: "v1", tableID: "t2", name: "cam", publicKey: "pk1", createdBy: "alice"),
+                    at: Date()
+                ) == false
+            )
             #expect(try await storage.device(id: "d1") == device)
             #expect(try await storage.revokeDevice(id: "d1", venueID: "other", at: Date()) == false)
             #expect(try await storage.revokeDevice(id: "d1", venueID: "v1", at: Date()))

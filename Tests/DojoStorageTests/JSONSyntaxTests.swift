@@ -1,6 +1,7 @@
-@testable import DojoStorage
 import Foundation
 import Testing
+
+@testable import DojoStorage
 
 @Suite("JSON syntax check")
 struct JSONSyntaxTests {

@@ -113,10 +113,14 @@ struct StorageContractTests {
     func invalidBatch(_ backend: Backend) async throws {
         try await withFreshStorage(backend) { storage, _ in
             for batch in [
-                [AppendRequest(stream: "match:d", expectedSequence: 0, events: [event(1)]),
-                 AppendRequest(stream: "match:d", expectedSequence: 1, events: [event(2)])],
-                [AppendRequest(stream: "match:d", expectedSequence: 0, events: [event(1)]),
-                 AppendRequest(stream: "match:e", expectedSequence: 0, events: [NewEvent(type: "T", payload: "{oops")])],
+                [
+                    AppendRequest(stream: "match:d", expectedSequence: 0, events: [event(1)]),
+                    AppendRequest(stream: "match:d", expectedSequence: 1, events: [event(2)]),
+                ],
+                [
+                    AppendRequest(stream: "match:d", expectedSequence: 0, events: [event(1)]),
+                    AppendRequest(stream: "match:e", expectedSequence: 0, events: [NewEvent(type: "T", payload: "{oops")]),
+                ],
             ] {
                 let error = await #expect(throws: StorageError.self) { try await storage.append(batch, at: Date()) }
                 #expect(error?.code == .invalidRequest)
@@ -134,8 +138,14 @@ struct StorageContractTests {
                 var head: Int64 = 0
                 for round in 0..<25 {
                     let expected = head
-                    async let a = storage.append([AppendRequest(stream: "match:race", expectedSequence: expected, events: [event(round)])], at: Date())
-                    async let b = other.append([AppendRequest(stream: "match:race", expectedSequence: expected, events: [event(round + 1000)])], at: Date())
+                    async let a = storage.append(
+                        [AppendRequest(stream: "match:race", expectedSequence: expected, events: [event(round)])],
+                        at: Date()
+                    )
+                    async let b = other.append(
+                        [AppendRequest(stream: "match:race", expectedSequence: expected, events: [event(round + 1000)])],
+                        at: Date()
+                    )
                     let outcomes = try await [a[0], b[0]]
                     let winners = outcomes.filter { (try? $0.get()) != nil }
                     #expect(winners.count == 1, "round \(round)")

@@ -46,7 +46,10 @@ struct WriterUnavailableTests {
                 var first = false
                 for _ in 0..<30 where !first {
                     let head = (try? await storage.lastSequence(of: "match:u")) ?? 0
-                    if head >= 1 { first = true; break }
+                    if head >= 1 {
+                        first = true
+                        break
+                    }
                     first = (try? await writer.append(AppendRequest(stream: "match:u", expectedSequence: 0, events: [event(1)]))) != nil
                 }
                 #expect(first)

@@ -129,16 +129,18 @@ final class Driver: Sendable {
                     let t = wallNanos()
                     if inWindow(t) { probes += 1 }
                     command = #"{"type":"shot","shotId":"lt-\#(t)","firstContact":1,"railAfterContact":true,"objectBallsToRail":4}"#
-                } else { switch step.value % 20 {
-                case 0: command = #"{"type":"recordRack","winner":"A"}"#
-                case 1: command = #"{"type":"startRack"}"#
-                case let n where n % 2 == 0:
-                    let t = wallNanos()
-                    if inWindow(t) { probes += 1 }
-                    command = #"{"type":"commentary","text":"lt \#(t)"}"#
-                // A legal miss for the referee (also a legal break: the 1 first, four balls to a rail).
-                default: command = #"{"type":"shot","firstContact":1,"railAfterContact":true,"objectBallsToRail":4}"#
-                } }
+                } else {
+                    switch step.value % 20 {
+                    case 0: command = #"{"type":"recordRack","winner":"A"}"#
+                    case 1: command = #"{"type":"startRack"}"#
+                    case let n where n % 2 == 0:
+                        let t = wallNanos()
+                        if inWindow(t) { probes += 1 }
+                        command = #"{"type":"commentary","text":"lt \#(t)"}"#
+                    // A legal miss for the referee (also a legal break: the 1 first, four balls to a rail).
+                    default: command = #"{"type":"shot","firstContact":1,"railAfterContact":true,"objectBallsToRail":4}"#
+                    }
+                }
                 client.send(Array(#"{"type":"command","room":"match:\#(match)","id":\#(step.value),"command":\#(command)}"#.utf8), flush: false)
             }
             if probes > 0 { counts.withLock { $0.probesInWindow += probes } }

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Crypto
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Histogram
 import NIOCore
 import NIOPosix
 import Synchronization
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 @main
 struct LoadTest: AsyncParsableCommand {
@@ -45,7 +46,9 @@ struct Common: ParsableArguments {
 }
 
 struct Fanout: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "One bench room, N subscribers, M messages/s of B bytes (server: DOJO_GATEWAY_BENCH_ENABLED=true).")
+    static let configuration = CommandConfiguration(
+        abstract: "One bench room, N subscribers, M messages/s of B bytes (server: DOJO_GATEWAY_BENCH_ENABLED=true)."
+    )
     @OptionGroup var common: Common
     @Option(help: "subscribers") var subscribers = 1_000
     @Option(help: "messages per second published") var rate = 100.0
@@ -95,7 +98,9 @@ struct Rooms: AsyncParsableCommand {
 }
 
 struct Venues: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "V venues × T tables: a live match per table, its scorer, its camera, S spectators per match, W watchers per venue.")
+    static let configuration = CommandConfiguration(
+        abstract: "V venues × T tables: a live match per table, its scorer, its camera, S spectators per match, W watchers per venue."
+    )
     @OptionGroup var common: Common
     @Option(help: "venues") var venues = 10
     @Option(help: "tables per venue") var tables = 8
@@ -119,21 +124,43 @@ struct Venues: AsyncParsableCommand {
         plan.spectators = spectators
         plan.watchers = watchers
         plan.sourceAddresses = common.sources
-        guard serviceKey.utf8.count >= 32 else { throw ValidationError("venues needs --service-key (or DOJO_AUTH_SERVICE_KEY): the server's auth.service.key") }
+        guard serviceKey.utf8.count >= 32 else {
+            throw ValidationError("venues needs --service-key (or DOJO_AUTH_SERVICE_KEY): the server's auth.service.key")
+        }
         let (token, cameraTokens) = try await Setup(port: common.port, serviceKey: serviceKey).venues(plan)
-        try await Runner(plan: plan, common: common, label: "venues \(venues) × \(tables), \(spectators) spectators/match, \(fps) fps").run { driver, group in
+        try await Runner(plan: plan, common: common, label: "venues \(venues) × \(tables), \(spectators) spectators/match, \(fps) fps").run {
+            driver,
+            group in
             // Connect every scorer and camera first, then start them all together.
             var scorers: [(String, NIOLoopBound<WSClientHandler>)] = []
             var cameras: [(String, NIOLoopBound<WSClientHandler>)] = []
             for v in 0..<venues {
                 for t in 0..<tables {
                     let source = "127.0.0.\(200 + (v * tables + t) % 50)"
-                    scorers.append((plan.matchID(v, t), try await connectWebSocket(
-                        group: group, host: plan.host, port: plan.port, source: source, headers: ["Authorization": "Bearer \(token)"]
-                    ) { _ in }))
-                    cameras.append((plan.cameraRoom(v, t), try await connectWebSocket(
-                        group: group, host: plan.host, port: plan.port, source: source, headers: ["Authorization": "Bearer \(cameraTokens[v * tables + t])"]
-                    ) { _ in }))
+                    scorers.append(
+                        (
+                            plan.matchID(v, t),
+                            try await connectWebSocket(
+                                group: group,
+                                host: plan.host,
+                                port: plan.port,
+                                source: source,
+                                headers: ["Authorization": "Bearer \(token)"]
+                            ) { _ in }
+                        )
+                    )
+                    cameras.append(
+                        (
+                            plan.cameraRoom(v, t),
+                            try await connectWebSocket(
+                                group: group,
+                                host: plan.host,
+                                port: plan.port,
+                                source: source,
+                                headers: ["Authorization": "Bearer \(cameraTokens[v * tables + t])"]
+                            ) { _ in }
+                        )
+                    )
                 }
             }
             if !cameraShots {
@@ -153,7 +180,8 @@ struct Setup {
     let port: Int
     var serviceKey = ""
 
-    func request(_ method: String, _ path: String, token: String?, actingFor user: String? = nil, _ body: [String: Any]) async throws -> [String: Any] {
+    func request(_ method: String, _ path: String, token: String?, actingFor user: String? = nil, _ body: [String: Any]) async throws -> [String: Any]
+    {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.timeoutInterval = 30
@@ -169,7 +197,9 @@ struct Setup {
         let (data, response) = try await URLSession.shared.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        guard (200..<300).contains(status) else { throw LoadError("\(method) \(path): \(status) \(String(decoding: data, as: UTF8.self).prefix(300))") }
+        guard (200..<300).contains(status) else {
+            throw LoadError("\(method) \(path): \(status) \(String(decoding: data, as: UTF8.self).prefix(300))")
+        }
         return json
     }
 
@@ -178,7 +208,12 @@ struct Setup {
         let password = "load-test-password-\(name)"
         let reply: [String: Any]
         do {
-            reply = try await request("POST", "/v1/auth/register", token: nil, ["email": "\(name)@load.test", "username": name, "password": password])
+            reply = try await request(
+                "POST",
+                "/v1/auth/register",
+                token: nil,
+                ["email": "\(name)@load.test", "username": name, "password": password]
+            )
         } catch {
             reply = try await request("POST", "/v1/auth/login", token: nil, ["login": name, "password": password])
         }
@@ -198,13 +233,29 @@ struct Setup {
         let cameras = try await withThrowingTaskGroup(of: [(Int, String)].self) { group in
             for v in 0..<plan.venues {
                 group.addTask {
-                    _ = try await request("POST", "/v1/venues", token: nil, actingFor: scorer.id, ["id": plan.venueID(v), "name": "Load hall \(v)", "lat": 1.0, "lng": 2.0])
+                    _ = try await request(
+                        "POST",
+                        "/v1/venues",
+                        token: nil,
+                        actingFor: scorer.id,
+                        ["id": plan.venueID(v), "name": "Load hall \(v)", "lat": 1.0, "lng": 2.0]
+                    )
                     for t in 0..<plan.tables {
-                        _ = try await request("POST", "/v1/venues/\(plan.venueID(v))/tables", token: scorer.token, ["id": plan.tableID(v, t), "name": "Table \(t)"])
-                        _ = try await request("POST", "/v1/matches", token: scorer.token, [
-                            "id": plan.matchID(v, t), "playerA": scorer.id, "playerB": opponent.id, "gameType": "9-ball", "raceTo": 99,
-                            "venueId": plan.venueID(v), "tableId": plan.tableID(v, t),
-                        ])
+                        _ = try await request(
+                            "POST",
+                            "/v1/venues/\(plan.venueID(v))/tables",
+                            token: scorer.token,
+                            ["id": plan.tableID(v, t), "name": "Table \(t)"]
+                        )
+                        _ = try await request(
+                            "POST",
+                            "/v1/matches",
+                            token: scorer.token,
+                            [
+                                "id": plan.matchID(v, t), "playerA": scorer.id, "playerB": opponent.id, "gameType": "9-ball", "raceTo": 99,
+                                "venueId": plan.venueID(v), "tableId": plan.tableID(v, t),
+                            ]
+                        )
                         _ = try await request("POST", "/v1/matches/\(plan.matchID(v, t))/start", token: scorer.token, [:])
                         _ = try await request("POST", "/v1/matches/\(plan.matchID(v, t))/commands", token: scorer.token, ["type": "startRack"])
                     }
@@ -219,14 +270,24 @@ struct Setup {
             for try await tokens in group { for (index, token) in tokens { all[index] = token } }
             return all
         }
-        FileHandle.standardError.write(Data("setup: \(plan.venues) venues, \(plan.venues * plan.tables) live matches and camera devices in \(ContinuousClock.now - started)\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "setup: \(plan.venues) venues, \(plan.venues * plan.tables) live matches and camera devices in \(ContinuousClock.now - started)\n"
+                    .utf8
+            )
+        )
         return (scorer.token, cameras)
     }
 
     /// A camera device for a table: registered by the venue's owner, signed in with its key.
     func camera(venue: String, table: String, owner: String) async throws -> String {
         let key = Curve25519.Signing.PrivateKey()
-        let registered = try await request("POST", "/v1/venues/\(venue)/devices", token: owner, ["tableId": table, "publicKey": base64URL(key.publicKey.rawRepresentation)])
+        let registered = try await request(
+            "POST",
+            "/v1/venues/\(venue)/devices",
+            token: owner,
+            ["tableId": table, "publicKey": base64URL(key.publicKey.rawRepresentation)]
+        )
         guard let id = (registered["device"] as? [String: Any])?["id"] as? String else { throw LoadError("no device in \(registered)") }
         let challenge = try await request("POST", "/v1/devices/token", token: nil, ["deviceId": id])
         guard let nonce = challenge["nonce"] as? String else { throw LoadError("no nonce in \(challenge)") }
@@ -237,6 +298,9 @@ struct Setup {
     }
 
     private func base64URL(_ data: some DataProtocol) -> String {
-        Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=",
+            with: ""
+        )
     }
 }

@@ -90,7 +90,17 @@ struct Runner {
             let frames = workers.reduce(0) { $0 + ($1.state.withLock { $0.progress["frames"] } ?? 0) }
             let gaps = workers.reduce(0) { $0 + ($1.state.withLock { $0.progress["gaps"] } ?? 0) }
             let sent = driver.counts.withLock { $0.sent }
-            log(String(format: "t=%4.0fs  events/s %9d  frames/s %8d  sent %8d  gaps %d%@", Double(now - began) / 1e9, events - lastEvents, frames - lastFrames, sent, gaps, now >= windowStart ? "  [measuring]" : ""))
+            log(
+                String(
+                    format: "t=%4.0fs  events/s %9d  frames/s %8d  sent %8d  gaps %d%@",
+                    Double(now - began) / 1e9,
+                    events - lastEvents,
+                    frames - lastFrames,
+                    sent,
+                    gaps,
+                    now >= windowStart ? "  [measuring]" : ""
+                )
+            )
             lastEvents = events
             lastFrames = frames
         }
@@ -106,7 +116,14 @@ struct Runner {
         var stats = StatsSnapshot()
         for worker in workers { stats.merge(worker.state.withLock { $0.final! }) }
         try? await group.shutdownGracefully()
-        report(stats: stats, driver: driver, parameters: parameters, held: held, rss: (rssBefore, rssConnected, probe?.residentBytes), cpu: (cpuStart, cpuEnd))
+        report(
+            stats: stats,
+            driver: driver,
+            parameters: parameters,
+            held: held,
+            rss: (rssBefore, rssConnected, probe?.residentBytes),
+            cpu: (cpuStart, cpuEnd)
+        )
     }
 
     static func absorb(_ line: Data, into worker: WorkerProcess) {
@@ -128,7 +145,14 @@ struct Runner {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
-    private func report(stats: StatsSnapshot, driver: Driver, parameters: [String: Double], held: Int, rss: (Int?, Int?, Int?), cpu: (Double?, Double?)) {
+    private func report(
+        stats: StatsSnapshot,
+        driver: Driver,
+        parameters: [String: Double],
+        held: Int,
+        rss: (Int?, Int?, Int?),
+        cpu: (Double?, Double?)
+    ) {
         let counts = driver.counts.withLock { $0 }
         let seconds = common.duration
         // Reliable deliveries expected in the window: each message published in it, times the
@@ -176,15 +200,46 @@ struct Runner {
         }
         print("== \(label)")
         print("connections held      \(held) (failed \(stats.connectFailures))")
-        print(String(format: "reliable delivered/s  %.0f  (%@ in window %d%@)", deliveredPerSecond, plan.kind == .venues ? "timestamped probes" : "sent", plan.kind == .venues ? counts.probesInWindow : counts.sentInWindow,
-                     expected.map { String(format: ", undelivered %d of %d", max($0 - stats.eventsInWindow, 0), $0) } ?? ""))
-        if stats.framesInWindow > 0 { print(String(format: "frames delivered/s    %.0f  (frames sent %d, conflated or dropped: see server metrics)", framesPerSecond, counts.framesSent)) }
+        print(
+            String(
+                format: "reliable delivered/s  %.0f  (%@ in window %d%@)",
+                deliveredPerSecond,
+                plan.kind == .venues ? "timestamped probes" : "sent",
+                plan.kind == .venues ? counts.probesInWindow : counts.sentInWindow,
+                expected.map { String(format: ", undelivered %d of %d", max($0 - stats.eventsInWindow, 0), $0) } ?? ""
+            )
+        )
+        if stats.framesInWindow > 0 {
+            print(
+                String(
+                    format: "frames delivered/s    %.0f  (frames sent %d, conflated or dropped: see server metrics)",
+                    framesPerSecond,
+                    counts.framesSent
+                )
+            )
+        }
         print("lost (seq gaps)       \(stats.gaps)   out of order \(stats.outOfOrder)")
         for (name, h) in [("event latency", stats.eventLatency), ("frame latency", stats.frameLatency)] where h.totalCount > 0 {
-            print(String(format: "%@ ms   p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f", name, ms(h.valueAtPercentile(50)), ms(h.valueAtPercentile(99)), ms(h.valueAtPercentile(99.9)), ms(h.max)))
+            print(
+                String(
+                    format: "%@ ms   p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f",
+                    name,
+                    ms(h.valueAtPercentile(50)),
+                    ms(h.valueAtPercentile(99)),
+                    ms(h.valueAtPercentile(99.9)),
+                    ms(h.max)
+                )
+            )
         }
         if let serverCPU {
-            print(String(format: "server CPU            %.2f s in %.0f s (%.2f µs per delivery)", serverCPU, seconds, deliveries > 0 ? serverCPU / Double(deliveries) * 1e6 : 0))
+            print(
+                String(
+                    format: "server CPU            %.2f s in %.0f s (%.2f µs per delivery)",
+                    serverCPU,
+                    seconds,
+                    deliveries > 0 ? serverCPU / Double(deliveries) * 1e6 : 0
+                )
+            )
         }
         if let per = result["serverRSSPerConnectionKiB"] as? Double { print(String(format: "server RSS/connection %.2f KiB", per)) }
         if !stats.errors.isEmpty { print("errors                \(stats.errors)") }

@@ -90,7 +90,9 @@ final class Subscriber {
             } else {
                 lastSeq[room] = seq
             }
-            let t = scan.after(Keys.benchRoom) != nil ? scan.integer(after: Keys.t) : (scan.integer(after: Keys.probe) ?? scan.integer(after: Keys.shotProbe))
+            let t =
+                scan.after(Keys.benchRoom) != nil
+                ? scan.integer(after: Keys.t) : (scan.integer(after: Keys.probe) ?? scan.integer(after: Keys.shotProbe))
             stats.event(publishedAt: t, now: now, gap: gap, outOfOrder: outOfOrder)
         case .frame:
             stats.frame(publishedAt: scan.integer(after: Keys.t), now: now)

@@ -48,7 +48,13 @@ final class Stats: Sendable {
     }
 
     func connected(_ ok: Bool) {
-        state.withLock { ok ? ($0.connections += 1) : ($0.connectFailures += 1) }
+        state.withLock { state in
+            if ok {
+                state.connections += 1
+            } else {
+                state.connectFailures += 1
+            }
+        }
     }
 
     func disconnected(code: UInt16?) {

@@ -155,7 +155,11 @@ struct LoadError: Error, CustomStringConvertible {
 
 /// Opens a WebSocket connection from `source` (127.0.0.x, to spread ephemeral ports).
 func connectWebSocket(
-    group: any EventLoopGroup, host: String, port: Int, source: String?, headers: [String: String] = [:],
+    group: any EventLoopGroup,
+    host: String,
+    port: Int,
+    source: String?,
+    headers: [String: String] = [:],
     configure: @escaping @Sendable (WSClientHandler) -> Void
 ) async throws -> NIOLoopBound<WSClientHandler> {
     let loop = group.next()

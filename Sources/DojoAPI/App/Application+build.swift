@@ -1,9 +1,9 @@
 import DojoCluster
 import DojoDomain
 public import DojoGateway
-import Foundation
 public import DojoRuntime
 public import DojoStorage
+import Foundation
 public import Hummingbird
 import HummingbirdCore
 public import Logging
@@ -84,15 +84,18 @@ public func buildServer(
     }
     let tokens = try await AccessTokens(
         file: try loadOrCreateSigningKeys(configuration, logger: logger),
-        issuer: configuration.tokenIssuer, audience: configuration.tokenAudience,
+        issuer: configuration.tokenIssuer,
+        audience: configuration.tokenAudience,
         lifetime: Double(configuration.tokenLifetime.components.seconds)
     )
     let authentication = Authentication(serviceKey: configuration.serviceKey, tokens: tokens)
-    router.add(middleware: RateLimitMiddleware(
-        writes: SharedRateLimiter(limit: configuration.writesPerMinute, period: 60, redis: redis, prefix: "dojo:rl:write:", logger: logger),
-        reads: SharedRateLimiter(limit: configuration.readsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:read:", logger: logger),
-        authentication: authentication
-    ))
+    router.add(
+        middleware: RateLimitMiddleware(
+            writes: SharedRateLimiter(limit: configuration.writesPerMinute, period: 60, redis: redis, prefix: "dojo:rl:write:", logger: logger),
+            reads: SharedRateLimiter(limit: configuration.readsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:read:", logger: logger),
+            authentication: authentication
+        )
+    )
     SystemRoutes(
         readiness: Readiness(storage: storage, redis: redis, timeout: configuration.readinessTimeout),
         registry: registry,
@@ -103,26 +106,40 @@ public func buildServer(
     let accounts = Accounts(storage: storage, hasher: hasher, dummyHash: try await hasher.hash(UUID().uuidString))
     let audit = AuditTrail(storage: storage, logger: logger)
     AuthRoutes(
-        accounts: accounts, authentication: authentication,
+        accounts: accounts,
+        authentication: authentication,
         limiter: SharedRateLimiter(limit: configuration.authRequestsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:auth:", logger: logger),
-        backoff: LoginBackoff(), audit: audit, mail: mailSender ?? configuration.mailTransport.sender(logger: logger),
-        oidc: OIDCProviders(configuration.oidc.map { name, provider in
-            OIDCProviders.Provider(name: name, issuers: OIDCProviders.issuers[name] ?? [], audience: provider.audience, jwks: provider.jwks)
-        })
+        backoff: LoginBackoff(),
+        audit: audit,
+        mail: mailSender ?? configuration.mailTransport.sender(logger: logger),
+        oidc: OIDCProviders(
+            configuration.oidc.map { name, provider in
+                OIDCProviders.Provider(name: name, issuers: OIDCProviders.issuers[name] ?? [], audience: provider.audience, jwks: provider.jwks)
+            }
+        )
     ).register(on: router)
     AdminRoutes(storage: storage, authentication: authentication, audit: audit).register(on: router)
     CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
     RefereeRoutes(authentication: authentication).register(on: router)
     DeviceRoutes(
-        runtime: runtime, storage: storage, authentication: authentication, tokens: tokens, challenges: DeviceChallenges(),
+        runtime: runtime,
+        storage: storage,
+        authentication: authentication,
+        tokens: tokens,
+        challenges: DeviceChallenges(),
         limiter: SharedRateLimiter(limit: configuration.authRequestsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:device:", logger: logger),
         audit: audit
     ).register(on: router)
     // The cluster's seams: in-process adapters (one node). The Redis adapters plug in here when
     // several nodes share a Redis (the cluster issue).
     let gateway = Gateway(
-        configuration: configuration.gateway, runtime: runtime, storage: storage, logger: logger,
-        bus: LocalRoomBus(), presence: LocalPresenceStore(), nodeID: "local"
+        configuration: configuration.gateway,
+        runtime: runtime,
+        storage: storage,
+        logger: logger,
+        bus: LocalRoomBus(),
+        presence: LocalPresenceStore(),
+        nodeID: "local"
     ) { credential in
         do throws(APIError) {
             switch try await tokens.verifyBearer(credential) {
@@ -139,7 +156,9 @@ public func buildServer(
         router: router,
         server: HTTPServerBuilder { responder in
             GatewayChannel(
-                responder: responder, gateway: gateway, limits: configuration.httpLimits,
+                responder: responder,
+                gateway: gateway,
+                limits: configuration.httpLimits,
                 addresses: AddressConnectionLimiter(limit: configuration.httpLimits.connectionsPerAddress, exempt: Set(configuration.trustedProxies)),
                 logger: logger
             )

@@ -31,10 +31,12 @@ struct Readiness: Sendable {
         }
         var checks = await [storageCheck, migrationCheck]
         if let redis {
-            checks.append(await check("redis") {
-                try await redis.ping()
-                return "reachable"
-            })
+            checks.append(
+                await check("redis") {
+                    try await redis.ping()
+                    return "reachable"
+                }
+            )
         }
         return checks
     }
@@ -61,4 +63,3 @@ struct ReadinessFailure: Error {
     var message: String
     init(_ message: String) { self.message = message }
 }
-

@@ -1,12 +1,12 @@
 public import Configuration
 import DojoCluster
+public import DojoGateway
 public import DojoRuntime
 public import DojoStorage
-public import DojoGateway
 import Foundation
 public import Logging
-import SystemPackage
 import NIOCore
+import SystemPackage
 
 /// Everything `dojopool serve` needs, read from swift-configuration with this precedence:
 /// command-line flags > environment (`DOJO_…`) > the JSON file (`Config/dojopool.json` or `--config`)
@@ -136,7 +136,6 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// The external commentary service; nil: off.
     public var commentaryHook: CommentaryHookConfiguration?
 
-
     /// The defaults.
     public init() {}
 
@@ -224,13 +223,15 @@ public struct ServerConfiguration: Sendable, Equatable {
         gateway.recoveryBuffer = try Self.integer(reader, "gateway.recovery.buffer", in: 0...1_000_000) ?? gateway.recoveryBuffer
         gateway.recoveryLogMaximum = try Self.integer(reader, "gateway.recovery.log.max", in: 0...1_000_000) ?? gateway.recoveryLogMaximum
         gateway.heartbeatSeconds = try Self.integer(reader, "gateway.heartbeat.seconds", in: 1...3_600) ?? gateway.heartbeatSeconds
-        gateway.presenceIntervalMilliseconds = try Self.integer(reader, "gateway.presence.interval.ms", in: 10...60_000) ?? gateway.presenceIntervalMilliseconds
+        gateway.presenceIntervalMilliseconds =
+            try Self.integer(reader, "gateway.presence.interval.ms", in: 10...60_000) ?? gateway.presenceIntervalMilliseconds
         gateway.benchRooms = try Self.boolean(reader, "gateway.bench.enabled") ?? gateway.benchRooms
         for provider in ["google", "apple"] {
             let audience = Self.text(reader, "auth.oidc.\(provider).audience")
             let jwks = Self.text(reader, "auth.oidc.\(provider).jwks")
             switch (audience, jwks) {
-            case (let audience?, let jwks?) where !audience.isEmpty && !jwks.isEmpty: oidc[provider] = OIDCProviderConfiguration(audience: audience, jwks: jwks)
+            case (let audience?, let jwks?) where !audience.isEmpty && !jwks.isEmpty:
+                oidc[provider] = OIDCProviderConfiguration(audience: audience, jwks: jwks)
             case (nil, nil): break
             default:
                 throw ConfigurationError(key: "auth.oidc.\(provider)", message: "set both audience and jwks (a URL or a file), or neither")
@@ -241,7 +242,10 @@ public struct ServerConfiguration: Sendable, Equatable {
                 throw ConfigurationError(key: "commentary.hook.url", message: "must be an http:// or https:// URL")
             }
             guard let secret = Self.text(reader, "commentary.hook.secret", isSecret: true), secret.utf8.count >= 32 else {
-                throw ConfigurationError(key: "commentary.hook.secret", message: "the hook needs a secret of at least 32 characters (openssl rand -hex 32)")
+                throw ConfigurationError(
+                    key: "commentary.hook.secret",
+                    message: "the hook needs a secret of at least 32 characters (openssl rand -hex 32)"
+                )
             }
             let timeout = try Self.integer(reader, "commentary.hook.timeout.ms", in: 100...60_000) ?? 2_000
             commentaryHook = CommentaryHookConfiguration(url: parsed, secret: secret, timeout: .milliseconds(timeout))
@@ -259,15 +263,21 @@ public struct ServerConfiguration: Sendable, Equatable {
             mailTransport = parsed
         }
         if environment == .production, mailTransport == .log {
-            throw ConfigurationError(key: "mail.transport", message: "log writes sign-in codes to the log: it is refused in production (anyone who reads the log could sign in as anyone)")
+            throw ConfigurationError(
+                key: "mail.transport",
+                message: "log writes sign-in codes to the log: it is refused in production (anyone who reads the log could sign in as anyone)"
+            )
         }
         if environment == .production, gateway.benchRooms {
             throw ConfigurationError(key: "gateway.bench.enabled", message: "bench rooms let any client publish: refused in production")
         }
-        if let seconds = try Self.integer(reader, "http.timeout.header.seconds", in: 1...3_600) { httpLimits.headerTimeout = .seconds(Int64(seconds)) }
+        if let seconds = try Self.integer(reader, "http.timeout.header.seconds", in: 1...3_600) {
+            httpLimits.headerTimeout = .seconds(Int64(seconds))
+        }
         if let seconds = try Self.integer(reader, "http.timeout.idle.seconds", in: 1...86_400) { httpLimits.idleTimeout = .seconds(Int64(seconds)) }
         httpLimits.maximumHeaderBytes = try Self.integer(reader, "http.header.max.bytes", in: 1_024...1_048_576) ?? httpLimits.maximumHeaderBytes
-        httpLimits.connectionsPerAddress = try Self.integer(reader, "http.connections.per.address", in: 0...10_000_000) ?? httpLimits.connectionsPerAddress
+        httpLimits.connectionsPerAddress =
+            try Self.integer(reader, "http.connections.per.address", in: 0...10_000_000) ?? httpLimits.connectionsPerAddress
         serviceKey = Self.text(reader, "auth.service.key", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         if let serviceKey, serviceKey.utf8.count < 32 {
             throw ConfigurationError(key: "auth.service.key", message: "must be at least 32 characters (use a random key: openssl rand -hex 32)")
@@ -355,12 +365,16 @@ extension ServerConfiguration {
         environment: [String: String]? = nil
     ) async throws -> ConfigReader {
         var providers: [any ConfigProvider] = [
-            InMemoryProvider(name: "flags", values: flags.reduce(into: [:]) { values, pair in
-                values[AbsoluteConfigKey(pair.key.split(separator: ".").map(String.init))] = ConfigValue(.string(pair.value), isSecret: false)
-            }),
+            InMemoryProvider(
+                name: "flags",
+                values: flags.reduce(into: [:]) { values, pair in
+                    values[AbsoluteConfigKey(pair.key.split(separator: ".").map(String.init))] = ConfigValue(.string(pair.value), isSecret: false)
+                }
+            )
         ]
         let secrets = SecretsSpecifier<String, String>.specific(["DOJO_DATABASE_URL", "DOJO_REDIS_URL", "DOJO_AUTH_SERVICE_KEY"])
-        let env = environment.map { EnvironmentVariablesProvider(environmentVariables: $0, secretsSpecifier: secrets) }
+        let env =
+            environment.map { EnvironmentVariablesProvider(environmentVariables: $0, secretsSpecifier: secrets) }
             ?? EnvironmentVariablesProvider(secretsSpecifier: secrets)
         providers.append(env.prefixKeys(with: "dojo"))
         do {

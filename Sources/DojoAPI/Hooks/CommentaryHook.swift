@@ -3,11 +3,12 @@ import DojoDomain
 import DojoRuntime
 import DojoStorage
 public import Foundation
+import Logging
+import Metrics
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Logging
-import Metrics
 
 /// Where commentary goes besides the match room (`commentary.hook.*`; off when no URL is set).
 public struct CommentaryHookConfiguration: Sendable, Equatable {

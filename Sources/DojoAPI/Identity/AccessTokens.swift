@@ -66,9 +66,16 @@ final class AccessTokens: Sendable {
     /// A new token for `userID` with `role`, and its lifetime in seconds.
     func issue(userID: String, role: UserRole, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
         let claims = AccessTokenClaims(
-            iss: IssuerClaim(value: issuer), aud: AudienceClaim(value: [audience]), sub: SubjectClaim(value: userID),
-            exp: ExpirationClaim(value: now.addingTimeInterval(lifetime)), iat: IssuedAtClaim(value: now),
-            jti: IDClaim(value: UUID().uuidString.lowercased()), role: role.rawValue, scope: nil, venue: nil, table: nil
+            iss: IssuerClaim(value: issuer),
+            aud: AudienceClaim(value: [audience]),
+            sub: SubjectClaim(value: userID),
+            exp: ExpirationClaim(value: now.addingTimeInterval(lifetime)),
+            iat: IssuedAtClaim(value: now),
+            jti: IDClaim(value: UUID().uuidString.lowercased()),
+            role: role.rawValue,
+            scope: nil,
+            venue: nil,
+            table: nil
         )
         let token = try await keys.sign(claims, kid: JWKIdentifier(string: signingKID))
         return (token, Int(lifetime))
@@ -83,9 +90,16 @@ final class AccessTokens: Sendable {
     func issueDevice(_ device: DeviceRecord, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
         let seconds = min(lifetime, 900)
         let claims = AccessTokenClaims(
-            iss: IssuerClaim(value: issuer), aud: AudienceClaim(value: [audience]), sub: SubjectClaim(value: device.id),
-            exp: ExpirationClaim(value: now.addingTimeInterval(seconds)), iat: IssuedAtClaim(value: now),
-            jti: IDClaim(value: UUID().uuidString.lowercased()), role: "DEVICE", scope: "camera", venue: device.venueID, table: device.tableID
+            iss: IssuerClaim(value: issuer),
+            aud: AudienceClaim(value: [audience]),
+            sub: SubjectClaim(value: device.id),
+            exp: ExpirationClaim(value: now.addingTimeInterval(seconds)),
+            iat: IssuedAtClaim(value: now),
+            jti: IDClaim(value: UUID().uuidString.lowercased()),
+            role: "DEVICE",
+            scope: "camera",
+            venue: device.venueID,
+            table: device.tableID
         )
         return (try await keys.sign(claims, kid: JWKIdentifier(string: signingKID)), Int(seconds))
     }

@@ -37,8 +37,11 @@ struct Accounts: Sendable {
         if taken.email { throw APIError(.conflict, code: "auth.email_taken", message: "an account with this email exists") }
         if taken.username { throw APIError(.conflict, code: "auth.username_taken", message: "this username is taken") }
         let record = UserRecord(
-            id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), email: email, username: username,
-            passwordHash: try await hasher.hash(password), role: UserRole.user.rawValue
+            id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
+            email: email,
+            username: username,
+            passwordHash: try await hasher.hash(password),
+            role: UserRole.user.rawValue
         )
         do {
             try await storage.insertUser(record, at: Date())
@@ -78,7 +81,11 @@ struct Accounts: Sendable {
             return (User(id: record.id, email: record.email, username: record.username, role: record.role), false)
         }
         let local = email.split(separator: "@").first.map(String.init) ?? "player"
-        var base = String(local.lowercased().unicodeScalars.filter { Self.usernameBytes.contains(UInt8(truncatingIfNeeded: $0.value)) && $0.isASCII }.map(Character.init).prefix(24))
+        var base = String(
+            local.lowercased().unicodeScalars.filter { Self.usernameBytes.contains(UInt8(truncatingIfNeeded: $0.value)) && $0.isASCII }.map(
+                Character.init
+            ).prefix(24)
+        )
         if base.utf8.count < 3 { base = "player" }
         for attempt in 0..<20 {
             let username = attempt == 0 ? base : "\(base)\(Int.random(in: 1000...99_999))"
@@ -88,8 +95,11 @@ struct Accounts: Sendable {
             }
             guard !taken.username else { continue }
             let record = UserRecord(
-                id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), email: email, username: username,
-                passwordHash: "!no-password", role: UserRole.user.rawValue
+                id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
+                email: email,
+                username: username,
+                passwordHash: "!no-password",
+                role: UserRole.user.rawValue
             )
             do {
                 try await storage.insertUser(record, at: Date())
@@ -112,7 +122,8 @@ struct Accounts: Sendable {
             lowered != username, lowered != email, lowered != local
         else {
             throw APIError(
-                .unprocessableContent, code: "auth.weak_password",
+                .unprocessableContent,
+                code: "auth.weak_password",
                 message: "a password has \(minimumPasswordLength)–\(maximumPasswordLength) characters and is not the username or the email"
             )
         }

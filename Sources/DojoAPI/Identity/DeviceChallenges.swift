@@ -48,7 +48,10 @@ final class DeviceChallenges: Sendable {
         return signature.withUnsafeBytes { sig in
             publicKey.withUnsafeBytes { key in
                 crypto_sign_verify_detached(
-                    sig.bindMemory(to: UInt8.self).baseAddress!, message, UInt64(message.count), key.bindMemory(to: UInt8.self).baseAddress!
+                    sig.bindMemory(to: UInt8.self).baseAddress!,
+                    message,
+                    UInt64(message.count),
+                    key.bindMemory(to: UInt8.self).baseAddress!
                 ) == 0
             }
         }

@@ -22,13 +22,17 @@ public enum IdentityBenchmark {
         let hasher = PasswordHasher(threads: 1)
         let hash = try await hasher.hash("correct horse battery")
         results.append(try await measure("argon2id_hash", tasks: 1, seconds: seconds) { _ = try await hasher.hash("correct horse battery") })
-        results.append(try await measure("argon2id_verify", tasks: 1, seconds: seconds) { _ = try await hasher.verify("correct horse battery", hash: hash) })
+        results.append(
+            try await measure("argon2id_verify", tasks: 1, seconds: seconds) { _ = try await hasher.verify("correct horse battery", hash: hash) }
+        )
 
         let tokens = try await AccessTokens(file: SigningKeyFile.generate(), issuer: "bench", audience: "bench", lifetime: 900)
         let token = try await tokens.issue(userID: "u1", role: .user).token
         results.append(try await measure("eddsa_token_sign", tasks: 1, seconds: seconds) { _ = try await tokens.issue(userID: "u1", role: .user) })
         for tasks in Set([1, concurrency]).sorted() {
-            results.append(try await measure("eddsa_token_verify_full", tasks: tasks, seconds: seconds) { _ = try await tokens.verifyUncached(token) })
+            results.append(
+                try await measure("eddsa_token_verify_full", tasks: tasks, seconds: seconds) { _ = try await tokens.verifyUncached(token) }
+            )
         }
         for tasks in Set([1, concurrency]).sorted() {
             results.append(try await measure("token_verify_repeat_cached", tasks: tasks, seconds: seconds) { _ = try await tokens.verify(token) })
@@ -38,13 +42,20 @@ public enum IdentityBenchmark {
         let nonce = "bench-nonce-0123456789"
         let signature = try key.signature(for: Data((DeviceChallenges.context + nonce).utf8))
         let publicKey = key.publicKey.rawRepresentation
-        results.append(try await measure("device_signature_verify", tasks: 1, seconds: seconds) {
-            guard DeviceChallenges.verify(signature: signature, nonce: nonce, publicKey: publicKey) else { throw CancellationError() }
-        })
+        results.append(
+            try await measure("device_signature_verify", tasks: 1, seconds: seconds) {
+                guard DeviceChallenges.verify(signature: signature, nonce: nonce, publicKey: publicKey) else { throw CancellationError() }
+            }
+        )
         return results
     }
 
-    private static func measure(_ name: String, tasks: Int, seconds: Double, _ body: @escaping @Sendable () async throws -> Void) async throws -> Result {
+    private static func measure(
+        _ name: String,
+        tasks: Int,
+        seconds: Double,
+        _ body: @escaping @Sendable () async throws -> Void
+    ) async throws -> Result {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + .milliseconds(Int(seconds * 1000))
@@ -64,8 +75,12 @@ public enum IdentityBenchmark {
         let elapsed = clock.now - start
         let secondsTaken = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return Result(
-            operation: name, tasks: tasks, count: count, seconds: secondsTaken,
-            perSecond: Double(count) / secondsTaken, microsecondsEach: secondsTaken * 1e6 * Double(tasks) / Double(max(count, 1))
+            operation: name,
+            tasks: tasks,
+            count: count,
+            seconds: secondsTaken,
+            perSecond: Double(count) / secondsTaken,
+            microsecondsEach: secondsTaken * 1e6 * Double(tasks) / Double(max(count, 1))
         )
     }
 }

@@ -26,6 +26,9 @@ public struct LogMailSender: MailSender {
     public init(logger: Logger) { self.logger = logger }
 
     public func send(to address: String, subject: String, body: String) async throws {
-        logger.notice("mail (log sender: configure a real sender in production)", metadata: ["mail.to": "\(address)", "mail.subject": "\(subject)", "mail.body": "\(body)"])
+        logger.notice(
+            "mail (log sender: configure a real sender in production)",
+            metadata: ["mail.to": "\(address)", "mail.subject": "\(subject)", "mail.body": "\(body)"]
+        )
     }
 }

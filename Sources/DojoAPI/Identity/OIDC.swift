@@ -1,11 +1,12 @@
 import DojoDomain
 import Foundation
 import HTTPTypes
+import JWTKit
+import Synchronization
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import JWTKit
-import Synchronization
 
 /// Sign in with Google or Apple: the client sends the provider's ID token; the server checks it
 /// against the provider's key set (JWKS, from a URL or a file), its issuer and audience (the app's
@@ -71,7 +72,9 @@ final class OIDCProviders: Sendable {
             claims = retried
         }
         guard claims.exp.value > now else { throw Self.refused("auth.token_expired", "the ID token has expired") }
-        guard provider.issuers.contains(claims.iss.value) else { throw Self.refused("auth.oidc_issuer", "the ID token was not issued by \(provider.name)") }
+        guard provider.issuers.contains(claims.iss.value) else {
+            throw Self.refused("auth.oidc_issuer", "the ID token was not issued by \(provider.name)")
+        }
         guard claims.aud.value.contains(provider.audience) else { throw Self.refused("auth.oidc_audience", "the ID token is not for this app") }
         guard let email = claims.email?.trimmingCharacters(in: .whitespaces).lowercased(), Accounts.isValidEmail(email),
             claims.email_verified?.value == true

@@ -24,8 +24,11 @@ final class PasswordHasher: Sendable {
             let status = bytes.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { chars in
                     crypto_pwhash_str(
-                        &out, chars.baseAddress!, UInt64(chars.count - 1),
-                        UInt64(crypto_pwhash_opslimit_interactive()), Int(crypto_pwhash_memlimit_interactive())
+                        &out,
+                        chars.baseAddress!,
+                        UInt64(chars.count - 1),
+                        UInt64(crypto_pwhash_opslimit_interactive()),
+                        Int(crypto_pwhash_memlimit_interactive())
                     )
                 }
             }

@@ -1,7 +1,7 @@
 import DojoCluster
 import Foundation
-import Logging
 import HTTPTypes
+import Logging
 import Synchronization
 
 /// A rate limit per key (a client IP): in-process, or shared by every node through Redis when
@@ -29,7 +29,12 @@ struct SharedRateLimiter: Sendable {
             return try local.check(key)
         }
         if let wait {
-            throw APIError(.tooManyRequests, code: "rate_limited", message: "too many requests; retry later", retryAfter: max(1, Int(wait.rounded(.up))))
+            throw APIError(
+                .tooManyRequests,
+                code: "rate_limited",
+                message: "too many requests; retry later",
+                retryAfter: max(1, Int(wait.rounded(.up)))
+            )
         }
     }
 }
@@ -61,7 +66,12 @@ final class RateLimiter: Sendable {
             return nil
         }
         if let wait {
-            throw APIError(.tooManyRequests, code: "rate_limited", message: "too many requests; retry later", retryAfter: max(1, Int(wait.rounded(.up))))
+            throw APIError(
+                .tooManyRequests,
+                code: "rate_limited",
+                message: "too many requests; retry later",
+                retryAfter: max(1, Int(wait.rounded(.up)))
+            )
         }
     }
 }

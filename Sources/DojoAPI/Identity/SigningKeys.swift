@@ -29,10 +29,15 @@ public struct SigningKeyFile: Codable, Sendable {
 
     static func newKey(now: Date) -> Key {
         let privateKey = Curve25519.Signing.PrivateKey()
-        let kid = "ed25519-" + String(Int(now.timeIntervalSince1970)) + "-" + Base64URL.encode(Data(SHA256.hash(data: privateKey.publicKey.rawRepresentation)).prefix(6))
+        let kid =
+            "ed25519-" + String(Int(now.timeIntervalSince1970)) + "-"
+            + Base64URL.encode(Data(SHA256.hash(data: privateKey.publicKey.rawRepresentation)).prefix(6))
         return Key(
-            kid: kid, d: Base64URL.encode(privateKey.rawRepresentation), x: Base64URL.encode(privateKey.publicKey.rawRepresentation),
-            createdAt: now, retiredAt: nil
+            kid: kid,
+            d: Base64URL.encode(privateKey.rawRepresentation),
+            x: Base64URL.encode(privateKey.publicKey.rawRepresentation),
+            createdAt: now,
+            retiredAt: nil
         )
     }
 

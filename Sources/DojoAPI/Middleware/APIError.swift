@@ -30,14 +30,19 @@ public struct APIError: Error, Sendable, Equatable {
         case let error as HTTPError:
             return APIError(error.status, code: code(for: error.status), message: error.body ?? error.status.reasonPhrase)
         case let error as DecodingError:
-            return APIError(.badRequest, code: "invalid_json", message: "the request body is not valid JSON of the expected shape\(Self.detail(error))")
+            return APIError(
+                .badRequest,
+                code: "invalid_json",
+                message: "the request body is not valid JSON of the expected shape\(Self.detail(error))"
+            )
         case let error as DomainError:
-            let status: HTTPResponse.Status = switch error.kind {
-            case .invalid: .unprocessableContent
-            case .notFound: .notFound
-            case .conflict: .conflict
-            case .forbidden: .forbidden
-            }
+            let status: HTTPResponse.Status =
+                switch error.kind {
+                case .invalid: .unprocessableContent
+                case .notFound: .notFound
+                case .conflict: .conflict
+                case .forbidden: .forbidden
+                }
             return APIError(status, code: error.code, message: error.message)
         case let error as RuntimeError:
             switch error.code {
@@ -46,9 +51,19 @@ public struct APIError: Error, Sendable, Equatable {
             case .fenced:
                 return APIError(.conflict, code: "conflict", message: "another writer changed the entity at the same time; retry", retryAfter: 1)
             case .unavailable, .stopped:
-                return APIError(.serviceUnavailable, code: "unavailable", message: "the command could not be recorded; retry with the same command id", retryAfter: 1)
+                return APIError(
+                    .serviceUnavailable,
+                    code: "unavailable",
+                    message: "the command could not be recorded; retry with the same command id",
+                    retryAfter: 1
+                )
             case .shuttingDown:
-                return APIError(.serviceUnavailable, code: "shutting_down", message: "the server is shutting down; retry on another node", retryAfter: 1)
+                return APIError(
+                    .serviceUnavailable,
+                    code: "shutting_down",
+                    message: "the server is shutting down; retry on another node",
+                    retryAfter: 1
+                )
             }
         case let error as StorageError where error.code == .unavailable || error.code == .shuttingDown:
             return APIError(.serviceUnavailable, code: "unavailable", message: "storage is unavailable; retry", retryAfter: 1)

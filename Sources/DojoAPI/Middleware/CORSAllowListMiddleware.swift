@@ -16,7 +16,8 @@ struct CORSAllowListMiddleware: RouterMiddleware {
     static let requestMethod = HTTPField.Name("Access-Control-Request-Method")!
     static let origin = HTTPField.Name("Origin")!
 
-    func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response
+    {
         guard let origin = request.headers[Self.origin], origins.contains(origin) else {
             return try await next(request, context)
         }

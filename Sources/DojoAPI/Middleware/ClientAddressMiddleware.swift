@@ -9,7 +9,8 @@ struct ClientAddressMiddleware: RouterMiddleware {
     let trustedProxies: Set<String>
     static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
-    func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response
+    {
         guard !trustedProxies.isEmpty, trustedProxies.contains(context.remoteIP), let header = request.headers[Self.forwardedFor] else {
             return try await next(request, context)
         }

@@ -14,7 +14,8 @@ struct RateLimitMiddleware: RouterMiddleware {
 
     static let exempt: Set<String> = ["/healthz", "/readyz", "/metrics"]
 
-    func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response
+    {
         guard !Self.exempt.contains(request.uri.path) else { return try await next(request, context) }
         let key = await identityKey(request) ?? "ip:" + context.remoteIP
         switch request.method {

@@ -19,12 +19,13 @@ struct AdminRoutes: Sendable {
         router.get("/v1/admin/audit") { request, context in
             _ = try await requireAdmin(request)
             let query = request.uri.queryParameters
-            let limit = try query["limit"].map { text -> Int in
-                guard let value = Int(text), (1...500).contains(value) else {
-                    throw APIError(.badRequest, code: "invalid_query", message: "limit is 1–500")
-                }
-                return value
-            } ?? 50
+            let limit =
+                try query["limit"].map { text -> Int in
+                    guard let value = Int(text), (1...500).contains(value) else {
+                        throw APIError(.badRequest, code: "invalid_query", message: "limit is 1–500")
+                    }
+                    return value
+                } ?? 50
             var cursor: (Date, String)?
             if let text = query["before"] {
                 let parts = text.split(separator: "_", maxSplits: 1)
@@ -37,15 +38,17 @@ struct AdminRoutes: Sendable {
             }
             let action = query["action"].map(String.init)
             let entries = try await storage.auditEntries(before: cursor, action: action, limit: limit)
-            var body: [String: Any] = ["entries": entries.map { entry -> [String: Any] in
-                var view: [String: Any] = [
-                    "id": entry.id, "action": entry.action, "at": entry.at.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
-                    "metadata": (try? JSONSerialization.jsonObject(with: Data(entry.metadata.utf8))) ?? [:],
-                ]
-                if let actor = entry.actorID { view["actor"] = actor }
-                if let target = entry.target { view["target"] = target }
-                return view
-            }]
+            var body: [String: Any] = [
+                "entries": entries.map { entry -> [String: Any] in
+                    var view: [String: Any] = [
+                        "id": entry.id, "action": entry.action, "at": entry.at.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
+                        "metadata": (try? JSONSerialization.jsonObject(with: Data(entry.metadata.utf8))) ?? [:],
+                    ]
+                    if let actor = entry.actorID { view["actor"] = actor }
+                    if let target = entry.target { view["target"] = target }
+                    return view
+                }
+            ]
             if entries.count == limit, let last = entries.last {
                 body["next"] = "\(Int64((last.at.timeIntervalSince1970 * 1000).rounded()))_\(last.id)"
             }

@@ -104,14 +104,20 @@ struct AuthRoutes: Sendable {
             let body = try await JSONBody.decode(RefreshBody.self, request, context)
             let next = RefreshToken.generate()
             let outcome = try await accounts.storage.rotateRefreshToken(
-                hash: RefreshToken.hash(body.refreshToken), newHash: RefreshToken.hash(next),
-                expiresAt: Date().addingTimeInterval(Self.refreshLifetime), at: Date()
+                hash: RefreshToken.hash(body.refreshToken),
+                newHash: RefreshToken.hash(next),
+                expiresAt: Date().addingTimeInterval(Self.refreshLifetime),
+                at: Date()
             )
             switch outcome {
             case .invalid:
                 throw APIError(.unauthorized, code: "auth.invalid_refresh_token", message: "the refresh token is unknown, expired or revoked")
             case .reused:
-                throw APIError(.unauthorized, code: "auth.refresh_token_reused", message: "the refresh token was used before: every token of its login is revoked; log in again")
+                throw APIError(
+                    .unauthorized,
+                    code: "auth.refresh_token_reused",
+                    message: "the refresh token was used before: every token of its login is revoked; log in again"
+                )
             case .rotated(let userID):
                 guard let user = try await accounts.user(id: userID) else {
                     throw APIError(.unauthorized, code: "auth.unknown_user", message: "the user no longer exists")
@@ -134,7 +140,11 @@ struct AuthRoutes: Sendable {
             let key = LoginBackoff.key(userID: user.id, login: user.username)
             let locked = backoff.wait(key) != nil
             do {
-                _ = try await accounts.authenticate(try await accounts.storage.user(login: user.username), password: body.currentPassword, locked: locked)
+                _ = try await accounts.authenticate(
+                    try await accounts.storage.user(login: user.username),
+                    password: body.currentPassword,
+                    locked: locked
+                )
             } catch let error as APIError where error.code == "auth.invalid_credentials" {
                 if !locked { backoff.failed(key) }
                 await audit.record("auth.password_change_failed", actor: user.id, target: user.id, context)
@@ -154,11 +164,19 @@ struct AuthRoutes: Sendable {
             do {
                 email = try await oidc.verifiedEmail(provider: body.provider, idToken: body.idToken)
             } catch let error as APIError {
-                await audit.record("auth.login_failed", actor: nil, target: nil, context, ["method": "oidc", "provider": String(body.provider.prefix(20)), "reason": error.code])
+                await audit.record(
+                    "auth.login_failed",
+                    actor: nil,
+                    target: nil,
+                    context,
+                    ["method": "oidc", "provider": String(body.provider.prefix(20)), "reason": error.code]
+                )
                 throw error
             }
             let (user, created) = try await accounts.account(verifiedEmail: email)
-            if created { await audit.record("auth.register", actor: user.id, target: user.id, context, ["method": "oidc", "provider": body.provider]) }
+            if created {
+                await audit.record("auth.register", actor: user.id, target: user.id, context, ["method": "oidc", "provider": body.provider])
+            }
             await audit.record("auth.login", actor: user.id, target: user.id, context, ["method": "oidc", "provider": body.provider])
             return try await session(user, status: .ok)
         }
@@ -171,17 +189,22 @@ struct AuthRoutes: Sendable {
             }
             guard let mail else {
                 throw APIError(
-                    .serviceUnavailable, code: "auth.email_unavailable",
+                    .serviceUnavailable,
+                    code: "auth.email_unavailable",
                     message: "sign-in by email is not available: the server has no mail transport (mail.transport)"
                 )
             }
             let code = String(format: "%06d", Int.random(in: 0..<1_000_000))
             let salt = RefreshToken.generate()
             try await accounts.storage.putLoginCode(
-                email: email, codeHash: Self.codeHash(code, salt: salt), salt: salt, expiresAt: Date().addingTimeInterval(Self.codeLifetime)
+                email: email,
+                codeHash: Self.codeHash(code, salt: salt),
+                salt: salt,
+                expiresAt: Date().addingTimeInterval(Self.codeLifetime)
             )
             try await mail.send(
-                to: email, subject: "Your DojoPool sign-in code",
+                to: email,
+                subject: "Your DojoPool sign-in code",
                 body: "Your DojoPool sign-in code is \(code). It is valid for 10 minutes. If you did not ask for it, ignore this message."
             )
             await audit.record("auth.email_code_sent", actor: nil, target: email, context)
@@ -199,8 +222,10 @@ struct AuthRoutes: Sendable {
             guard matched == true else {
                 await audit.record("auth.login_failed", actor: nil, target: String(email.prefix(320)), context, ["method": "email_code"])
                 throw APIError(
-                    .unauthorized, code: "auth.invalid_code",
-                    message: matched == nil ? "no live code for this address (expired, used or too many attempts): ask for a new one" : "the code is wrong"
+                    .unauthorized,
+                    code: "auth.invalid_code",
+                    message: matched == nil
+                        ? "no live code for this address (expired, used or too many attempts): ask for a new one" : "the code is wrong"
                 )
             }
             let (user, created) = try await accounts.account(verifiedEmail: email)
@@ -233,8 +258,11 @@ struct AuthRoutes: Sendable {
         } else {
             refresh = RefreshToken.generate()
             try await accounts.storage.insertRefreshToken(
-                hash: RefreshToken.hash(refresh), family: RefreshToken.generate(), userID: user.id,
-                expiresAt: Date().addingTimeInterval(Self.refreshLifetime), at: Date()
+                hash: RefreshToken.hash(refresh),
+                family: RefreshToken.generate(),
+                userID: user.id,
+                expiresAt: Date().addingTimeInterval(Self.refreshLifetime),
+                at: Date()
             )
         }
         return try Response.json(status, Session(user: user, accessToken: token, expiresIn: expiresIn, refreshToken: refresh))

@@ -39,7 +39,13 @@ struct CommandRoutes: Sendable {
             let recorded = try await storage.readEvents(stream: "match:\(id)", after: Int64(after), limit: limit)
             let events = try recorded.map { recorded in
                 let event = try recorded.event(of: Match.self)
-                return HistoryView.Entry(seq: recorded.sequence, type: recorded.type, seedType: event.seedType, at: event.at, event: AnyEncodable(event))
+                return HistoryView.Entry(
+                    seq: recorded.sequence,
+                    type: recorded.type,
+                    seedType: event.seedType,
+                    at: event.at,
+                    event: AnyEncodable(event)
+                )
             }
             return try Response.json(.ok, HistoryView(events: events, next: events.count == limit ? events.last?.seq : nil))
         }
@@ -120,7 +126,13 @@ struct CommandRoutes: Sendable {
             guard try await storage.existingIDs(in: "users", [user]).count == 1 else {
                 throw DomainError(.invalid, "venue.unknown_user", "user \(user) does not exist")
             }
-            return try await venueCommand(request, context, .checkIn(userID: user, method: body.method), commandID: body.commandId, principal: principal)
+            return try await venueCommand(
+                request,
+                context,
+                .checkIn(userID: user, method: body.method),
+                commandID: body.commandId,
+                principal: principal
+            )
         }
     }
 
@@ -131,8 +143,14 @@ struct CommandRoutes: Sendable {
         let body = try await JSONBody.decode(CreateMatchBody.self, request, context)
         let id = body.id ?? Self.newID()
         let terms = Match.Terms(
-            playerA: body.playerA, playerB: body.playerB, gameType: body.gameType, raceTo: body.raceTo,
-            venueID: body.venueId, tableID: body.tableId, tournamentID: body.tournamentId, scorer: body.scorer,
+            playerA: body.playerA,
+            playerB: body.playerB,
+            gameType: body.gameType,
+            raceTo: body.raceTo,
+            venueID: body.venueId,
+            tableID: body.tableId,
+            tournamentID: body.tournamentId,
+            scorer: body.scorer,
             breakRule: body.breakRule
         )
         // Validate the terms first (pure), then the references (records), then create.
@@ -156,8 +174,13 @@ struct CommandRoutes: Sendable {
     }
 
     private func matchCommand(
-        _ request: Request, _ context: AppRequestContext, _ command: Match.Command, commandID: String?,
-        id: String? = nil, principal: Principal? = nil, status: HTTPResponse.Status = .ok
+        _ request: Request,
+        _ context: AppRequestContext,
+        _ command: Match.Command,
+        commandID: String?,
+        id: String? = nil,
+        principal: Principal? = nil,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let principal = if let principal { principal } else { try await authentication.principal(request) }
         let id = try id ?? context.parameters.require("id")
@@ -170,14 +193,22 @@ struct CommandRoutes: Sendable {
     /// Sends a command for the entity in the path (or `id`) as the authenticated principal, and
     /// answers with its result (200 for a duplicate, else `status`).
     private func send<A: Aggregate>(
-        _ command: A.Command, to directory: EntityDirectory<A>, _ request: Request, _ context: AppRequestContext,
-        commandID: String?, id: String?, principal: Principal?, status: HTTPResponse.Status,
+        _ command: A.Command,
+        to directory: EntityDirectory<A>,
+        _ request: Request,
+        _ context: AppRequestContext,
+        commandID: String?,
+        id: String?,
+        principal: Principal?,
+        status: HTTPResponse.Status,
         view: (CommandResult<A>) -> CommandView
     ) async throws -> Response {
         let principal = if let principal { principal } else { try await authentication.principal(request) }
         let id = try id ?? context.parameters.require("id")
         let result = try await directory.send(
-            id, command, context: CommandContext(principal: principal, now: Timestamp(Date())),
+            id,
+            command,
+            context: CommandContext(principal: principal, now: Timestamp(Date())),
             commandID: try Self.commandID(request, body: commandID)
         )
         return try Response.json(result.duplicate ? .ok : status, view(result))
@@ -198,8 +229,13 @@ struct CommandRoutes: Sendable {
     }
 
     private func venueCommand(
-        _ request: Request, _ context: AppRequestContext, _ command: Venue.Command, commandID: String?,
-        id: String? = nil, principal: Principal? = nil, status: HTTPResponse.Status = .ok
+        _ request: Request,
+        _ context: AppRequestContext,
+        _ command: Venue.Command,
+        commandID: String?,
+        id: String? = nil,
+        principal: Principal? = nil,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         try await send(command, to: runtime.venues, request, context, commandID: commandID, id: id, principal: principal, status: status) {
             CommandView(result: $0, eventType: Venue.eventType, venue: $0.state.view)

@@ -41,13 +41,23 @@ struct DeviceRoutes: Sendable {
                 throw APIError(.badRequest, code: "device.invalid_name", message: "a device name has 1–100 characters")
             }
             let device = DeviceRecord(
-                id: CommandRoutes.newID(), venueID: venueID, tableID: body.tableId, name: name,
-                publicKey: Base64URL.encode(key), createdBy: principal.userID ?? "system"
+                id: CommandRoutes.newID(),
+                venueID: venueID,
+                tableID: body.tableId,
+                name: name,
+                publicKey: Base64URL.encode(key),
+                createdBy: principal.userID ?? "system"
             )
             guard try await storage.insertDevice(device, at: Date()) else {
                 throw DomainError(.conflict, "device.key_taken", "this public key is already registered")
             }
-            await audit.record("device.registered", actor: principal.userID, target: device.id, context, ["venueId": venueID, "tableId": device.tableID])
+            await audit.record(
+                "device.registered",
+                actor: principal.userID,
+                target: device.id,
+                context,
+                ["venueId": venueID, "tableId": device.tableID]
+            )
             return Response.json(.created, ["device": Self.view(device)])
         }
         router.delete("/v1/venues/:id/devices/:device") { request, context in
@@ -85,10 +95,13 @@ struct DeviceRoutes: Sendable {
                 throw Self.refused("auth.device_signature", "the signature does not match the device's key")
             }
             let (token, expiresIn) = try await tokens.issueDevice(device)
-            return Response.json(.ok, [
-                "accessToken": token, "tokenType": "Bearer", "expiresIn": expiresIn, "scope": "camera",
-                "deviceId": device.id, "venueId": device.venueID, "tableId": device.tableID,
-            ])
+            return Response.json(
+                .ok,
+                [
+                    "accessToken": token, "tokenType": "Bearer", "expiresIn": expiresIn, "scope": "camera",
+                    "deviceId": device.id, "venueId": device.venueID, "tableId": device.tableID,
+                ]
+            )
         }
     }
 

@@ -36,12 +36,15 @@ struct SystemRoutes: Sendable {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
         router.get("/v1") { _, _ in
-            Response.json(.ok, [
-                "name": "dojopool",
-                "version": DojoPoolVersion.current,
-                "storage": backend.rawValue,
-                "cluster": redisConfigured ? "redis" : "in-process",
-            ])
+            Response.json(
+                .ok,
+                [
+                    "name": "dojopool",
+                    "version": DojoPoolVersion.current,
+                    "storage": backend.rawValue,
+                    "cluster": redisConfigured ? "redis" : "in-process",
+                ]
+            )
         }
     }
 }

@@ -101,7 +101,9 @@ public final class RedisConnection: Sendable {
 
     private static func send(_ arguments: [String], on pointer: UnsafeMutablePointer<redisContext>) throws -> RedisReply {
         let cStrings = arguments.map { strdup($0) }
-        defer { cStrings.forEach { free($0) } }
+        defer {
+            for pointer in cStrings { free(pointer) }
+        }
         var argv = cStrings.map { UnsafePointer<CChar>($0) }
         var lengths = arguments.map { $0.utf8.count }
         guard let raw = redisCommandArgv(pointer, Int32(arguments.count), &argv, &lengths) else {

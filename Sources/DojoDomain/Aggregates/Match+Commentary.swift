@@ -8,51 +8,60 @@ extension Match {
 
         var templates: [String] {
             switch self {
-            case .hillHill: [
-                "Hill-hill: {A} and {B} both need one rack.",
-                "One rack for it all, {sa}–{sb}.",
-                "Hill-hill. Whoever takes this rack takes the match.",
-            ]
-            case .goldenBreak: [
-                "Golden break! {W} sinks the {ball} on the break.",
-                "{W} wins it off the break: a golden break.",
-                "The {ball} drops on the break. Rack to {W}.",
-            ]
-            case .breakAndRun: [
-                "Break and run for {W}!",
-                "{W} breaks and runs out the rack.",
-                "{L} never got to the table: {W} breaks and runs.",
-            ]
-            case .scratchOnEight: [
-                "{L} scratches on the 8. Rack to {W}.",
-                "The 8 goes down, and so does the cue ball: {W} takes the rack.",
-                "Heartbreak for {L}: a scratch on the 8.",
-            ]
-            case .threeFouls: [
-                "Third foul in a row: {L} loses the rack.",
-                "{L} fouls three times; the rack goes to {W}.",
-                "Three fouls. {W} is handed the rack.",
-            ]
-            case .comeback: [
-                "What a comeback! {W} was {d} racks down and wins {s}.",
-                "{W} comes back from {d} down to win {s}.",
-                "From {d} racks behind, {W} takes the match {s}.",
-            ]
-            case .rackWon: [
-                "Rack {n} to {W}: {sa}–{sb}.",
-                "{W} takes rack {n}, {sa}–{sb}.",
-                "{sa}–{sb} after {W} wins rack {n}.",
-            ]
-            case .matchWon: [
-                "{W} wins the match {s}.",
-                "Match to {W}, {s}.",
-                "{W} closes it out, {s}.",
-            ]
-            case .warning: [
-                "{W} is on two fouls: a third loses the rack.",
-                "Warning: {W} is on two fouls.",
-                "Careful now, {W}: two fouls.",
-            ]
+            case .hillHill:
+                [
+                    "Hill-hill: {A} and {B} both need one rack.",
+                    "One rack for it all, {sa}–{sb}.",
+                    "Hill-hill. Whoever takes this rack takes the match.",
+                ]
+            case .goldenBreak:
+                [
+                    "Golden break! {W} sinks the {ball} on the break.",
+                    "{W} wins it off the break: a golden break.",
+                    "The {ball} drops on the break. Rack to {W}.",
+                ]
+            case .breakAndRun:
+                [
+                    "Break and run for {W}!",
+                    "{W} breaks and runs out the rack.",
+                    "{L} never got to the table: {W} breaks and runs.",
+                ]
+            case .scratchOnEight:
+                [
+                    "{L} scratches on the 8. Rack to {W}.",
+                    "The 8 goes down, and so does the cue ball: {W} takes the rack.",
+                    "Heartbreak for {L}: a scratch on the 8.",
+                ]
+            case .threeFouls:
+                [
+                    "Third foul in a row: {L} loses the rack.",
+                    "{L} fouls three times; the rack goes to {W}.",
+                    "Three fouls. {W} is handed the rack.",
+                ]
+            case .comeback:
+                [
+                    "What a comeback! {W} was {d} racks down and wins {s}.",
+                    "{W} comes back from {d} down to win {s}.",
+                    "From {d} racks behind, {W} takes the match {s}.",
+                ]
+            case .rackWon:
+                [
+                    "Rack {n} to {W}: {sa}–{sb}.",
+                    "{W} takes rack {n}, {sa}–{sb}.",
+                    "{sa}–{sb} after {W} wins rack {n}.",
+                ]
+            case .matchWon:
+                [
+                    "{W} wins the match {s}.",
+                    "Match to {W}, {s}.",
+                    "{W} closes it out, {s}.",
+                ]
+            case .warning:
+                [
+                    "{W} is on two fouls: a third loses the rack.",
+                    "Warning: {W} is on two fouls.",
+                    "Careful now, {W}: two fouls.",
+                ]
             }
         }
     }

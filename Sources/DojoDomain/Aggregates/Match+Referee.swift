@@ -68,7 +68,9 @@ extension Match {
             throw DomainError(.conflict, "match.no_rack", "no rack is being played")
         }
         let (ruling, after) = try Referee.judge(referee, shot)
-        record(.shotRuled(rack: rack.number, shooter: referee.shooter, shot: shot, ruling: ruling, after: after, source: source.name, at: context.now))
+        record(
+            .shotRuled(rack: rack.number, shooter: referee.shooter, shot: shot, ruling: ruling, after: after, source: source.name, at: context.now)
+        )
         if let result = ruling.result {
             for event in rackEnd(working, number: rack.number, winner: result.winner, at: context.now) { record(event) }
         }
@@ -132,8 +134,13 @@ extension Match {
         switch event {
         case .shotRuled(_, _, let shot, let ruling, let after, _, _):
             state.undo = Undo(
-                shotID: shot.shotId, rack: state.rack, referee: state.referee, scoreA: state.scoreA, scoreB: state.scoreB,
-                racksPlayed: state.racksPlayed, nextBreaker: state.nextBreaker
+                shotID: shot.shotId,
+                rack: state.rack,
+                referee: state.referee,
+                scoreA: state.scoreA,
+                scoreB: state.scoreB,
+                racksPlayed: state.racksPlayed,
+                nextBreaker: state.nextBreaker
             )
             state.rack?.shots += 1
             if let breaker = state.rack?.breaker, ruling.foul != nil || ruling.awaiting != nil || after.shooter != breaker {

@@ -45,8 +45,14 @@ public enum Match: Aggregate {
         public var breakRule: BreakRule?
 
         public init(
-            playerA: String, playerB: String, gameType: GameType, raceTo: Int,
-            venueID: String? = nil, tableID: String? = nil, tournamentID: String? = nil, scorer: String? = nil,
+            playerA: String,
+            playerB: String,
+            gameType: GameType,
+            raceTo: Int,
+            venueID: String? = nil,
+            tableID: String? = nil,
+            tournamentID: String? = nil,
+            scorer: String? = nil,
             breakRule: BreakRule? = nil
         ) {
             self.breakRule = breakRule
@@ -258,7 +264,11 @@ public enum Match: Aggregate {
             let principal = context.principal
             let isPlayer = principal.userID == state.playerA || principal.userID == state.playerB
             guard principal.isAdmin || venueAdmin || principal.userID == state.scorer || (isPlayer && state.status == .scheduled) else {
-                throw DomainError(.forbidden, "forbidden", "only the scorer, the venue's staff or an admin may cancel a match once it is live; a player may cancel it while it is scheduled")
+                throw DomainError(
+                    .forbidden,
+                    "forbidden",
+                    "only the scorer, the venue's staff or an admin may cancel a match once it is live; a player may cancel it while it is scheduled"
+                )
             }
             guard !state.isFinished else { throw notInStatus(state, "cancel", expected: .live) }
             let reason = try reason.map { text throws(DomainError) in try validText(text, field: "reason") }
@@ -272,7 +282,8 @@ public enum Match: Aggregate {
             throw DomainError(.invalid, "match.invalid_race", "the race must be 1–\(maximumRace) racks")
         }
         let optionalIDs = [("scorer", terms.scorer), ("venueId", terms.venueID), ("tableId", terms.tableID), ("tournamentId", terms.tournamentID)]
-        for (field, id) in [("playerA", terms.playerA), ("playerB", terms.playerB)] + optionalIDs.compactMap({ field, id in id.map { (field, $0) } }) {
+        for (field, id) in [("playerA", terms.playerA), ("playerB", terms.playerB)] + optionalIDs.compactMap({ field, id in id.map { (field, $0) } })
+        {
             guard EntityKey.isValidID(id) else {
                 throw DomainError(.invalid, "match.invalid_id", "\(field) must be 1–\(EntityKey.maximumIDLength) characters of A–Z a–z 0–9 - _")
             }

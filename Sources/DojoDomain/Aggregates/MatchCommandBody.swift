@@ -56,7 +56,8 @@ public struct MatchCommandBody: Decodable, Sendable {
         case "cancel": return .cancel(reason: reason)
         default:
             throw DomainError(
-                .invalid, "invalid_command",
+                .invalid,
+                "invalid_command",
                 "unknown command type \(type.prefix(40)); use start, startRack, shot, decision, concede, correct, recordRack, commentary, end or cancel"
             )
         }

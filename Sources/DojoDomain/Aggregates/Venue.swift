@@ -78,8 +78,17 @@ public enum Venue: Aggregate {
         /// What clients see: everything but who is checked in.
         public var view: View {
             View(
-                id: id, exists: exists, name: name, location: location, address: address, ownerID: ownerID, admins: admins,
-                tables: tables, checkIns: checkIns, openTables: openTables, createdAt: createdAt
+                id: id,
+                exists: exists,
+                name: name,
+                location: location,
+                address: address,
+                ownerID: ownerID,
+                admins: admins,
+                tables: tables,
+                checkIns: checkIns,
+                openTables: openTables,
+                createdAt: createdAt
             )
         }
 

@@ -26,7 +26,8 @@ public struct VenueCommandBody: Decodable, Sendable {
         case "checkIn": return .checkIn(userID: try require(userId ?? actingUser, "userId"), method: try require(method, "method"))
         default:
             throw DomainError(
-                .invalid, "invalid_command",
+                .invalid,
+                "invalid_command",
                 "unknown venue command type \(type.prefix(40)); use addTable, setMaintenance, grantAdmin, revokeAdmin, setOpenTables or checkIn"
             )
         }

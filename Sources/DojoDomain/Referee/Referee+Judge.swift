@@ -250,7 +250,12 @@ extension Referee {
             if let foul = ruling.foul {
                 ruling.cite("3.3(f)")
                 ruling.cite(foul.rule)
-                after.awaiting = PendingDecision(by: incoming, options: [.spot8BallInHandKitchen, .rebreak], reason: "8_on_break_foul", rule: "3.3(f)")
+                after.awaiting = PendingDecision(
+                    by: incoming,
+                    options: [.spot8BallInHandKitchen, .rebreak],
+                    reason: "8_on_break_foul",
+                    rule: "3.3(f)"
+                )
             } else {
                 ruling.cite("3.3(e)")
                 after.awaiting = PendingDecision(by: breaker, options: [.spot8Continue, .rebreak], reason: "8_on_break", rule: "3.3(e)")
@@ -286,7 +291,10 @@ extension Referee {
             ruling.legal = false
             ruling.cite("3.3(d)")
             after.awaiting = PendingDecision(
-                by: incoming, options: [.acceptTable, .rerackAndBreak, .rerackOffenderBreaks], reason: "illegal_break", rule: "3.3(d)"
+                by: incoming,
+                options: [.acceptTable, .rerackAndBreak, .rerackOffenderBreaks],
+                reason: "illegal_break",
+                rule: "3.3(d)"
             )
             return
         }

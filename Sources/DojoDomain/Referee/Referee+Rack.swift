@@ -52,7 +52,8 @@ extension Referee {
         }
 
         enum CodingKeys: String, CodingKey {
-            case game, onTable, pocketed, breaker, shooter, breakShot, openTable, groups, ballInHand, ballInHandArea, fouls, warned, pushOutAvailable, awaiting, result, shots
+            case game, onTable, pocketed, breaker, shooter, breakShot, openTable, groups, ballInHand, ballInHandArea, fouls, warned, pushOutAvailable,
+                awaiting, result, shots
         }
 
         /// Reads a rack; besides `game`, `onTable` and `shooter` every member has a default
@@ -75,10 +76,18 @@ extension Referee {
             result = try c.decodeIfPresent(RackResult.self, forKey: .result)
             shots = try c.decodeIfPresent(Int.self, forKey: .shots) ?? 0
             if let given = try c.decodeIfPresent([Int].self, forKey: .pocketed), given.sorted() != pocketed {
-                throw DecodingError.dataCorruptedError(forKey: .pocketed, in: c, debugDescription: "pocketed must list exactly the balls of the game not in onTable")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .pocketed,
+                    in: c,
+                    debugDescription: "pocketed must list exactly the balls of the game not in onTable"
+                )
             }
             if let given = try c.decodeIfPresent(Bool.self, forKey: .openTable), given != openTable {
-                throw DecodingError.dataCorruptedError(forKey: .openTable, in: c, debugDescription: "the table is open exactly when 8-ball groups are not given")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .openTable,
+                    in: c,
+                    debugDescription: "the table is open exactly when 8-ball groups are not given"
+                )
             }
         }
 

@@ -36,9 +36,17 @@ extension Referee {
         public var observedAt: String?
 
         public init(
-            shotId: String? = nil, firstContact: Int?, pocketed: [PocketedBall] = [], cueBallPocketed: Bool = false,
-            offTable: [Int] = [], railAfterContact: Bool = false, objectBallsToRail: Int = 0, called: PocketedBall? = nil,
-            safety: Bool = false, pushOut: Bool = false, observedAt: String? = nil
+            shotId: String? = nil,
+            firstContact: Int?,
+            pocketed: [PocketedBall] = [],
+            cueBallPocketed: Bool = false,
+            offTable: [Int] = [],
+            railAfterContact: Bool = false,
+            objectBallsToRail: Int = 0,
+            called: PocketedBall? = nil,
+            safety: Bool = false,
+            pushOut: Bool = false,
+            observedAt: String? = nil
         ) {
             self.shotId = shotId
             self.firstContact = firstContact
@@ -104,7 +112,9 @@ extension Referee {
             }
             for ball in offTable {
                 guard ball == 0 || onTable.contains(ball) else { throw refuse(.invalid, "ball_not_on_table", "ball \(ball) is not on the table") }
-                guard seen.insert(ball).inserted else { throw refuse(.invalid, "duplicate_ball", "ball \(ball) is reported twice (pocketed and off the table, or twice off)") }
+                guard seen.insert(ball).inserted else {
+                    throw refuse(.invalid, "duplicate_ball", "ball \(ball) is reported twice (pocketed and off the table, or twice off)")
+                }
             }
             if cueBallPocketed, offTable.contains(0) {
                 throw refuse(.invalid, "impossible_shot", "the cue ball cannot be both pocketed and off the table")
@@ -120,8 +130,12 @@ extension Referee {
                 throw refuse(.invalid, "invalid_shot", "objectBallsToRail is 0–\(rack.onTable.count)")
             }
             if let called, !rack.breakShot {
-                guard (1...6).contains(called.pocket) else { throw refuse(.invalid, "invalid_pocket", "pockets are numbered 1–6, got \(called.pocket)") }
-                guard onTable.contains(called.ball) else { throw refuse(.invalid, "ball_not_on_table", "called ball \(called.ball) is not on the table") }
+                guard (1...6).contains(called.pocket) else {
+                    throw refuse(.invalid, "invalid_pocket", "pockets are numbered 1–6, got \(called.pocket)")
+                }
+                guard onTable.contains(called.ball) else {
+                    throw refuse(.invalid, "ball_not_on_table", "called ball \(called.ball) is not on the table")
+                }
             }
             if pushOut, !rack.pushOutAvailable {
                 let why = rack.game == .eightBall ? "8-ball has no push-out" : "only the shot right after a foul-free break may be a push-out"

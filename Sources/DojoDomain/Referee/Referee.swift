@@ -31,7 +31,13 @@ public enum Referee {
 
         /// Reads "9ball" and the match's "9-ball".
         public init?(name: String) {
-            if let game = Game(rawValue: name) { self = game } else if let type = Match.GameType(rawValue: name) { self = Game(type) } else { return nil }
+            if let game = Game(rawValue: name) {
+                self = game
+            } else if let type = Match.GameType(rawValue: name) {
+                self = Game(type)
+            } else {
+                return nil
+            }
         }
 
         /// The object balls racked: 1–15, 1–9 or 1–10.

@@ -266,10 +266,14 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
             gateway.metrics.abuseClosed(.frames)
             close(CloseCode.policyViolation, "rate_limited: kept sending frames past 60 per second", waitForPeer: false)
         } else if framesRefusedInARow == 1 || framesRefusedInARow % 60 == 0 {
-            sendNow(Messages.error(
-                requestID: nil, code: "rate_limited", message: "more than 60 frames per second; the excess is dropped",
-                retryAfterMilliseconds: Int(((1 - frameTokens) / 60 * 1000).rounded(.up))
-            ))
+            sendNow(
+                Messages.error(
+                    requestID: nil,
+                    code: "rate_limited",
+                    message: "more than 60 frames per second; the excess is dropped",
+                    retryAfterMilliseconds: Int(((1 - frameTokens) / 60 * 1000).rounded(.up))
+                )
+            )
         }
         return false
     }
@@ -296,11 +300,14 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
             close(CloseCode.policyViolation, "rate_limited: kept sending past \(limits.messagesPerSecond) messages per second", waitForPeer: false)
         } else if refusedInARow == 1 || refusedInARow % 16 == 0 {
             let retry = Int(((1 - tokens) / Double(limits.messagesPerSecond) * 1000).rounded(.up))
-            sendNow(Messages.error(
-                requestID: nil, code: "rate_limited",
-                message: "more than \(limits.messagesPerSecond) messages per second; messages are dropped for \(retry) ms",
-                retryAfterMilliseconds: retry
-            ))
+            sendNow(
+                Messages.error(
+                    requestID: nil,
+                    code: "rate_limited",
+                    message: "more than \(limits.messagesPerSecond) messages per second; messages are dropped for \(retry) ms",
+                    retryAfterMilliseconds: retry
+                )
+            )
         }
         return false
     }
@@ -393,7 +400,10 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     func closeSlowConsumer() {
         guard !closing else { return }
         gateway.metrics.slowConsumerClosed()
-        logger.info("closing a slow consumer", metadata: ["ws.connection": "\(id)", "ws.queued": "\(queue.count)", "ws.queued_bytes": "\(queuedBytes)"])
+        logger.info(
+            "closing a slow consumer",
+            metadata: ["ws.connection": "\(id)", "ws.queued": "\(queue.count)", "ws.queued_bytes": "\(queuedBytes)"]
+        )
         close(CloseCode.slowConsumer, "slow_consumer: reconnect and subscribe with since to recover", waitForPeer: false)
     }
 

@@ -68,7 +68,10 @@ struct JSONScanner {
         guard depth <= Self.maximumDepth else { throw Invalid(reason: "JSON nested deeper than \(Self.maximumDepth) levels") }
         try expect(UInt8(ascii: "{"))
         skipWhitespace()
-        if peek() == UInt8(ascii: "}") { index += 1; return }
+        if peek() == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw Invalid(reason: "expected a member name at byte \(index)") }
@@ -82,7 +85,9 @@ struct JSONScanner {
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"): index += 1; return
+            case UInt8(ascii: "}"):
+                index += 1
+                return
             default: throw Invalid(reason: "expected ',' or '}' at byte \(index)")
             }
         }
@@ -92,14 +97,19 @@ struct JSONScanner {
         guard depth <= Self.maximumDepth else { throw Invalid(reason: "JSON nested deeper than \(Self.maximumDepth) levels") }
         try expect(UInt8(ascii: "["))
         skipWhitespace()
-        if peek() == UInt8(ascii: "]") { index += 1; return }
+        if peek() == UInt8(ascii: "]") {
+            index += 1
+            return
+        }
         while true {
             skipWhitespace()
             try value(depth: depth)
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "]"): index += 1; return
+            case UInt8(ascii: "]"):
+                index += 1
+                return
             default: throw Invalid(reason: "expected ',' or ']' at byte \(index)")
             }
         }

@@ -159,7 +159,9 @@ final class ConsumerRunner: Sendable {
                         failures.increment()
                         logger.error(
                             "consumer failed on a stream; it is retried by the next sweep",
-                            metadata: ["consumer": "\(consumer.name)", "stream": "\(stream)", "first": "\(events.first!.sequence)", "error": "\(error)"]
+                            metadata: [
+                                "consumer": "\(consumer.name)", "stream": "\(stream)", "first": "\(events.first!.sequence)", "error": "\(error)",
+                            ]
                         )
                     }
                 }

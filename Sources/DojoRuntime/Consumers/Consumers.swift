@@ -25,7 +25,8 @@ struct MatchReactions: EventConsumer {
             for reaction in Reactions.onMatchEvent(event, state: state) {
                 do {
                     _ = try await venues.send(
-                        reaction.venueID, reaction.command,
+                        reaction.venueID,
+                        reaction.command,
                         context: CommandContext(principal: .system, now: Timestamp(now())),
                         cause: Cause(stream: stream, seq: recorded.sequence)
                     )
@@ -85,10 +86,15 @@ struct RecordsProjection: EventConsumer {
             for recorded in events {
                 // Shots, rack starts and commentary only add a match_events row: no need to decode them.
                 if let seedType = Self.rowOnlyTypes[recorded.type] {
-                    changes.append(.insertMatchEvent(
-                        id: "\(key.id)-\(recorded.sequence)", matchID: key.id, type: seedType.rawValue,
-                        payload: recorded.payload, at: recorded.recordedAt
-                    ))
+                    changes.append(
+                        .insertMatchEvent(
+                            id: "\(key.id)-\(recorded.sequence)",
+                            matchID: key.id,
+                            type: seedType.rawValue,
+                            payload: recorded.payload,
+                            at: recorded.recordedAt
+                        )
+                    )
                     continue
                 }
                 let event = try decoder.decode(EventEnvelope<Match.Event>.self, from: Data(recorded.payload.utf8)).event
@@ -101,13 +107,17 @@ struct RecordsProjection: EventConsumer {
                 let at = event.timestamp.date
                 switch event {
                 case .registered(let name, let location, let address, let ownerID, _):
-                    changes.append(.insertVenue(id: key.id, name: name, lat: location.lat, lng: location.lng, address: address, ownerID: ownerID, at: at))
+                    changes.append(
+                        .insertVenue(id: key.id, name: name, lat: location.lat, lng: location.lng, address: address, ownerID: ownerID, at: at)
+                    )
                 case .tableAdded(let tableID, let name, _):
                     changes.append(.insertVenueTable(id: tableID, venueID: key.id, name: name, at: at))
                 case .maintenanceChanged(let tableID, _, _), .tableOccupied(let tableID, _, _), .tableReleased(let tableID, _, _):
                     statusChanged.insert(tableID)
                 case .checkedIn(let userID, let method, _):
-                    changes.append(.insertCheckIn(id: "\(key.id)-\(recorded.sequence)", userID: userID, venueID: key.id, via: method.rawValue, at: at))
+                    changes.append(
+                        .insertCheckIn(id: "\(key.id)-\(recorded.sequence)", userID: userID, venueID: key.id, via: method.rawValue, at: at)
+                    )
                 case .adminGranted, .adminRevoked, .openTablesChanged:
                     break
                 }
@@ -135,25 +145,48 @@ struct RecordsProjection: EventConsumer {
         var changes: [RecordChange] = []
         switch event {
         case .created(let terms, _, _, _):
-            changes.append(.insertMatch(
-                id: id, tournamentID: terms.tournamentID, venueID: terms.venueID, tableID: terms.tableID,
-                playerA: terms.playerA, playerB: terms.playerB, at: at
-            ))
+            changes.append(
+                .insertMatch(
+                    id: id,
+                    tournamentID: terms.tournamentID,
+                    venueID: terms.venueID,
+                    tableID: terms.tableID,
+                    playerA: terms.playerA,
+                    playerB: terms.playerB,
+                    at: at
+                )
+            )
         case .started:
             changes.append(.updateMatch(id: id, status: MatchStatus.live.rawValue, scoreA: 0, scoreB: 0, startedAt: at, endedAt: nil, at: at))
         case .rackEnded(_, _, let scoreA, let scoreB, _):
-            changes.append(.updateMatch(id: id, status: MatchStatus.live.rawValue, scoreA: scoreA, scoreB: scoreB, startedAt: nil, endedAt: nil, at: at))
+            changes.append(
+                .updateMatch(id: id, status: MatchStatus.live.rawValue, scoreA: scoreA, scoreB: scoreB, startedAt: nil, endedAt: nil, at: at)
+            )
         case .completed(_, let scoreA, let scoreB, _, _):
-            changes.append(.updateMatch(id: id, status: MatchStatus.completed.rawValue, scoreA: scoreA, scoreB: scoreB, startedAt: nil, endedAt: at, at: at))
+            changes.append(
+                .updateMatch(id: id, status: MatchStatus.completed.rawValue, scoreA: scoreA, scoreB: scoreB, startedAt: nil, endedAt: at, at: at)
+            )
         case .cancelled:
             changes.append(.updateMatchStatus(id: id, status: MatchStatus.cancelled.rawValue, endedAt: at))
         case .corrected(_, _, _, _, let restored, _):
             // A corrected rack-ending shot gives the score back.
-            changes.append(.updateMatch(id: id, status: MatchStatus.live.rawValue, scoreA: restored.scoreA, scoreB: restored.scoreB, startedAt: nil, endedAt: nil, at: at))
+            changes.append(
+                .updateMatch(
+                    id: id,
+                    status: MatchStatus.live.rawValue,
+                    scoreA: restored.scoreA,
+                    scoreB: restored.scoreB,
+                    startedAt: nil,
+                    endedAt: nil,
+                    at: at
+                )
+            )
         case .rackStarted, .shot, .shotRuled, .decided, .commentary:
             break
         }
-        changes.append(.insertMatchEvent(id: "\(id)-\(recorded.sequence)", matchID: id, type: event.seedType.rawValue, payload: recorded.payload, at: at))
+        changes.append(
+            .insertMatchEvent(id: "\(id)-\(recorded.sequence)", matchID: id, type: event.seedType.rawValue, payload: recorded.payload, at: at)
+        )
         return changes
     }
 }

@@ -63,14 +63,16 @@ extension Storage {
     /// Streams whose name starts with `prefix` that have events `consumer` has not processed.
     public func streamsBehind(consumer: String, prefix: String, limit: Int) async throws -> [StreamLag] {
         try await withSQL { db in
-            let rows = try await db.raw("""
+            let rows = try await db.raw(
+                """
                 SELECT s.stream AS stream, s.last_seq AS last_seq, COALESCE(c.position, 0) AS position
                 FROM event_streams s
                 LEFT JOIN consumer_positions c ON c.consumer = \(bind: consumer) AND c.stream = s.stream
                 WHERE s.stream LIKE \(bind: prefix + "%") AND s.last_seq > COALESCE(c.position, 0)
                 ORDER BY s.stream
                 LIMIT \(literal: limit)
-                """).all()
+                """
+            ).all()
             return try rows.map {
                 StreamLag(
                     stream: try $0.decode(column: "stream", as: String.self),

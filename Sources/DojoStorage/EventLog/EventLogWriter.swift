@@ -155,7 +155,10 @@ public final class EventLogWriter: Service {
         let maximumBatch = configuration.maximumBatch
         let maximumRunning = configuration.maximumConcurrentBatches
         while true {
-            enum Next { case batch([Pending]), finished, wait }
+            enum Next {
+                case batch([Pending])
+                case finished, wait
+            }
             let next = state.withLock { state -> Next in
                 if state.running < maximumRunning {
                     let batch = Self.takeBatch(from: &state.queue, excluding: state.inFlight, maximum: maximumBatch)

@@ -1,5 +1,5 @@
-public import SQLKit
 import Foundation
+public import SQLKit
 
 /// One versioned schema change, applied once per database and recorded in `schema_migrations`.
 public struct Migration: Sendable {

@@ -51,7 +51,8 @@ enum Migrator {
 
     /// The applied migrations, or none when the table does not exist yet.
     static func applied(_ db: any SQLDatabase, dialect: SchemaDialect) async throws -> [Migration.Descriptor] {
-        let exists = dialect.isPostgres
+        let exists =
+            dialect.isPostgres
             ? "SELECT 1 AS present FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'"
             : "SELECT 1 AS present FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
         guard try await db.execute(SQLRaw(exists)).isEmpty == false else { return [] }

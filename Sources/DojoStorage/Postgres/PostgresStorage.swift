@@ -1,10 +1,10 @@
 public import Foundation
 public import Logging
 import NIOCore
-public import PostgresNIO
 import PostgresKit
-import ServiceLifecycle
+public import PostgresNIO
 public import SQLKit
+import ServiceLifecycle
 
 /// Storage on PostgreSQL through PostgresNIO's connection pool (`PostgresClient`).
 ///
@@ -89,7 +89,10 @@ public final class PostgresStorage: Storage {
                     for try await stream in rows.decode(String.self) { claimed.insert(stream) }
                 }
 
-                var streams: [String] = [], sequences: [Int64] = [], types: [String] = [], payloads: [String] = []
+                var streams: [String] = []
+                var sequences: [Int64] = []
+                var types: [String] = []
+                var payloads: [String] = []
                 for request in batch where claimed.contains(request.stream) {
                     for (offset, event) in request.events.enumerated() {
                         streams.append(request.stream)

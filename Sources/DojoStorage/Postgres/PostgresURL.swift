@@ -1,6 +1,6 @@
 import Foundation
-public import PostgresNIO
 import NIOSSL
+public import PostgresNIO
 
 /// Parses `postgres://user:password@host:port/database?sslmode=…` into a client configuration.
 public enum PostgresURL {

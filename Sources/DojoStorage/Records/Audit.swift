@@ -41,13 +41,21 @@ extension Storage {
                 .from("audit_logs")
             if let action { query = query.where("action", .equal, action) }
             if let cursor {
-                query = query.where(SQLGroupExpression(SQLBinaryExpression(
-                    SQLBinaryExpression(SQLColumn("ts"), .lessThan, d.bind(cursor.at)), .or,
-                    SQLGroupExpression(SQLBinaryExpression(
-                        SQLBinaryExpression(SQLColumn("ts"), .equal, d.bind(cursor.at)), .and,
-                        SQLBinaryExpression(SQLColumn("id"), .lessThan, SQLBind(cursor.id))
-                    ))
-                )))
+                query = query.where(
+                    SQLGroupExpression(
+                        SQLBinaryExpression(
+                            SQLBinaryExpression(SQLColumn("ts"), .lessThan, d.bind(cursor.at)),
+                            .or,
+                            SQLGroupExpression(
+                                SQLBinaryExpression(
+                                    SQLBinaryExpression(SQLColumn("ts"), .equal, d.bind(cursor.at)),
+                                    .and,
+                                    SQLBinaryExpression(SQLColumn("id"), .lessThan, SQLBind(cursor.id))
+                                )
+                            )
+                        )
+                    )
+                )
             }
             let rows = try await query.orderBy("ts", .descending).orderBy("id", .descending).limit(limit).all()
             return try rows.map { row in
@@ -59,9 +67,12 @@ extension Storage {
                     at = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? Date(timeIntervalSince1970: 0)
                 }
                 return AuditRecord(
-                    id: try row.decode(column: "id", as: String.self), actorID: try row.decode(column: "actor_id", as: String?.self),
-                    action: try row.decode(column: "action", as: String.self), target: try row.decode(column: "target", as: String?.self),
-                    metadata: try row.decode(column: "metadata", as: String.self), at: at
+                    id: try row.decode(column: "id", as: String.self),
+                    actorID: try row.decode(column: "actor_id", as: String?.self),
+                    action: try row.decode(column: "action", as: String.self),
+                    target: try row.decode(column: "target", as: String?.self),
+                    metadata: try row.decode(column: "metadata", as: String.self),
+                    at: at
                 )
             }
         }

@@ -43,13 +43,17 @@ extension Storage {
 
     public func device(id: String) async throws -> DeviceRecord? {
         try await withSQL { db in
-            guard let row = try await db.select().columns("id", "venue_id", "table_id", "name", "public_key", "created_by", "revoked_at")
-                .from("devices").where("id", .equal, id).first()
+            guard
+                let row = try await db.select().columns("id", "venue_id", "table_id", "name", "public_key", "created_by", "revoked_at")
+                    .from("devices").where("id", .equal, id).first()
             else { return nil }
             return DeviceRecord(
-                id: try row.decode(column: "id", as: String.self), venueID: try row.decode(column: "venue_id", as: String.self),
-                tableID: try row.decode(column: "table_id", as: String.self), name: try row.decode(column: "name", as: String.self),
-                publicKey: try row.decode(column: "public_key", as: String.self), createdBy: try row.decode(column: "created_by", as: String.self),
+                id: try row.decode(column: "id", as: String.self),
+                venueID: try row.decode(column: "venue_id", as: String.self),
+                tableID: try row.decode(column: "table_id", as: String.self),
+                name: try row.decode(column: "name", as: String.self),
+                publicKey: try row.decode(column: "public_key", as: String.self),
+                createdBy: try row.decode(column: "created_by", as: String.self),
                 revoked: try !row.decodeNil(column: "revoked_at")
             )
         }

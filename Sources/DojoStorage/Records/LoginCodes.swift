@@ -25,17 +25,26 @@ extension Storage {
     /// Checks a presented code with `matches` (given the stored hash and salt) in one transaction:
     /// a match deletes the code (used once); a miss counts an attempt and deletes the code at
     /// `maximumAttempts`. Returns whether it matched, or nil when there is no live code.
-    public func useLoginCode(email: String, maximumAttempts: Int, at now: Date = Date(), matches: @escaping @Sendable (LoginCodeRecord) -> Bool) async throws -> Bool? {
+    public func useLoginCode(
+        email: String,
+        maximumAttempts: Int,
+        at now: Date = Date(),
+        matches: @escaping @Sendable (LoginCodeRecord) -> Bool
+    ) async throws -> Bool? {
         let d = SchemaDialect(backend: backend)
         return try await transaction { db in
-            guard let row = try await db.select().columns("code_hash", "salt", "attempts")
-                .from("login_codes").where("email", .equal, email).first()
+            guard
+                let row = try await db.select().columns("code_hash", "salt", "attempts")
+                    .from("login_codes").where("email", .equal, email).first()
             else { return nil }
-            let expired = try await db.select().column("email").from("login_codes")
+            let expired =
+                try await db.select().column("email").from("login_codes")
                 .where("email", .equal, email).where(SQLColumn("expires_at"), .lessThanOrEqual, d.bind(now)).first() != nil
             let record = LoginCodeRecord(
-                codeHash: try row.decode(column: "code_hash", as: String.self), salt: try row.decode(column: "salt", as: String.self),
-                attempts: try row.decode(column: "attempts", as: Int.self), expired: expired
+                codeHash: try row.decode(column: "code_hash", as: String.self),
+                salt: try row.decode(column: "salt", as: String.self),
+                attempts: try row.decode(column: "attempts", as: Int.self),
+                expired: expired
             )
             if record.expired || record.attempts >= maximumAttempts {
                 try await db.delete(from: "login_codes").where("email", .equal, email).run()

@@ -25,7 +25,9 @@ extension Storage {
             while index < changes.endIndex {
                 // Consecutive match events go in multi-row inserts.
                 var rows: [(String, String, String, String, Date)] = []
-                while index < changes.endIndex, rows.count < 500, case .insertMatchEvent(let id, let matchID, let type, let payload, let at) = changes[index] {
+                while index < changes.endIndex, rows.count < 500,
+                    case .insertMatchEvent(let id, let matchID, let type, let payload, let at) = changes[index]
+                {
                     rows.append((id, matchID, type, payload, at))
                     index += 1
                 }
@@ -51,9 +53,23 @@ extension Storage {
         switch change {
         case .insertMatch(let id, let tournamentID, let venueID, let tableID, let playerA, let playerB, let at):
             try await db.insert(into: "matches")
-                .columns("id", "tournament_id", "venue_id", "table_id", "player_a_id", "player_b_id", "status", "score_a", "score_b", "created_at", "updated_at")
-                .values([SQLBind(id), SQLBind(tournamentID), SQLBind(venueID), SQLBind(tableID), SQLBind(playerA), SQLBind(playerB),
-                         SQLBind("SCHEDULED"), SQLBind(0), SQLBind(0), d.bind(at), d.bind(at)])
+                .columns(
+                    "id",
+                    "tournament_id",
+                    "venue_id",
+                    "table_id",
+                    "player_a_id",
+                    "player_b_id",
+                    "status",
+                    "score_a",
+                    "score_b",
+                    "created_at",
+                    "updated_at"
+                )
+                .values([
+                    SQLBind(id), SQLBind(tournamentID), SQLBind(venueID), SQLBind(tableID), SQLBind(playerA), SQLBind(playerB),
+                    SQLBind("SCHEDULED"), SQLBind(0), SQLBind(0), d.bind(at), d.bind(at),
+                ])
                 .ignoringConflicts(with: ["id"])
                 .run()
         case .updateMatch(let id, let status, let scoreA, let scoreB, let startedAt, let endedAt, let at):

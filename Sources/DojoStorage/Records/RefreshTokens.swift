@@ -28,8 +28,9 @@ extension Storage {
     public func rotateRefreshToken(hash: String, newHash: String, expiresAt: Date, at now: Date) async throws -> RefreshOutcome {
         let d = SchemaDialect(backend: backend)
         return try await transaction { db in
-            guard let row = try await db.select().columns("family", "user_id", "expires_at", "used_at", "revoked_at")
-                .from("refresh_tokens").where("token_hash", .equal, hash).first()
+            guard
+                let row = try await db.select().columns("family", "user_id", "expires_at", "used_at", "revoked_at")
+                    .from("refresh_tokens").where("token_hash", .equal, hash).first()
             else { return .invalid }
             let family = try row.decode(column: "family", as: String.self)
             let userID = try row.decode(column: "user_id", as: String.self)

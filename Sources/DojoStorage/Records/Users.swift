@@ -57,7 +57,10 @@ extension Storage {
         try await transaction { db in
             try await db.insert(into: "users")
                 .columns("id", "email", "username", "password_hash", "role", "created_at", "updated_at")
-                .values([SQLBind(user.id), SQLBind(user.email), SQLBind(user.username), SQLBind(user.passwordHash), SQLBind(user.role), d.bind(now), d.bind(now)])
+                .values([
+                    SQLBind(user.id), SQLBind(user.email), SQLBind(user.username), SQLBind(user.passwordHash), SQLBind(user.role), d.bind(now),
+                    d.bind(now),
+                ])
                 .run()
             try await db.insert(into: "profiles")
                 .columns("id", "user_id", "created_at", "updated_at")

@@ -1,14 +1,15 @@
 public import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 public import Logging
 import NIOCore
 import NIOPosix
-import ServiceLifecycle
 public import SQLKit
 import SQLiteKit
 import SQLiteNIO
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The embedded storage: one SQLite file in WAL mode with `synchronous=FULL`, so a committed batch
 /// survives a process crash and a power loss.
@@ -196,7 +197,8 @@ public final class SQLiteStorage: Storage {
         try await mapErrors {
             guard
                 let row = try await reader.query(
-                    "SELECT seq, format_version, state, taken_at FROM snapshots WHERE stream = ?", [.text(stream)]
+                    "SELECT seq, format_version, state, taken_at FROM snapshots WHERE stream = ?",
+                    [.text(stream)]
                 ).first
             else { return nil }
             guard let seq = row.column("seq")?.integer, let version = row.column("format_version")?.integer,
@@ -239,8 +241,13 @@ enum SQLiteTime {
         gmtime_r(&seconds, &parts)
         return String(
             format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(fraction)
+            Int(parts.tm_year) + 1900,
+            Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday),
+            Int(parts.tm_hour),
+            Int(parts.tm_min),
+            Int(parts.tm_sec),
+            Int(fraction)
         )
     }
 
