@@ -229,7 +229,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DojoGatewayTests",
-            dependencies: ["DojoGateway", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["DojoGateway", "DojoStorage", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -142,8 +142,16 @@ public final class Gateway: Service, Sendable {
     }
 
     static func encode(_ event: RecordedEvent, room: String, epoch: String, seq: Int64) -> ByteBuffer {
-        let payload = Array(event.payload.utf8)
-        // The stored payload is {"event": …, "meta": …}; clients get the event only.
+        // The stored payload is {"event": …, "meta": …}; clients get the event only. An event just
+        // committed says where its bytes are (written once by the runtime); one read back from
+        // the log is scanned for them.
+        let utf8 = event.payload.utf8
+        if let range = event.eventRange, range.upperBound <= utf8.count {
+            let start = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+            let end = utf8.index(start, offsetBy: range.count)
+            return Messages.event(room: room, seq: seq, epoch: epoch, eventType: event.type, event: utf8[start..<end])
+        }
+        let payload = Array(utf8)
         var body = payload[...]
         if let members = try? JSONScanner.members(of: payload), let member = members.first(where: { $0.key == "event" }) {
             body = payload[member.value]

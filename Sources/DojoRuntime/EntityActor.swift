@@ -290,7 +290,8 @@ actor EntityActor<A: Aggregate> {
                 let meta = (job.commandID != nil || job.cause != nil) ? EventEnvelope<A.Event>.Meta(commandId: job.commandID, cause: job.cause) : nil
                 var encoded: [NewEvent] = []
                 for event in events {
-                    encoded.append(NewEvent(type: A.eventType(event), payload: EventEnvelope.json(event, meta: meta)))
+                    let (payload, range) = EventEnvelope.encoded(event, meta: meta)
+                    encoded.append(NewEvent(type: A.eventType(event), encoded: payload, eventRange: range))
                 }
                 let first = sequence + Int64(newEvents.count) + 1
                 let receipt = Receipt(first: first, last: first + Int64(events.count) - 1)
@@ -328,7 +329,8 @@ actor EntityActor<A: Aggregate> {
                         sequence: result.firstSequence + Int64(offset),
                         type: event.type,
                         payload: event.payload,
-                        recordedAt: now
+                        recordedAt: now,
+                        eventRange: event.eventRange
                     )
                 )
             }

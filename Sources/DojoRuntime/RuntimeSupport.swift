@@ -70,11 +70,16 @@ struct EventEnvelope<Event: Codable & Sendable>: Codable, Sendable {
 
 extension EventEnvelope where Event: JSONWritable {
     /// The payload of one event (the shape `Codable` reads back), written without `JSONEncoder`.
-    static func json(_ event: Event, meta: Meta?) -> String {
+    static func json(_ event: Event, meta: Meta?) -> String { encoded(event, meta: meta).payload }
+
+    /// The payload, and where the event sits in it (UTF-8 offsets): the bytes clients receive.
+    static func encoded(_ event: Event, meta: Meta?) -> (payload: String, eventRange: Range<Int>) {
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("event")
+        let start = writer.bytes.count
         event.writeJSON(to: &writer)
+        let end = writer.bytes.count
         if let meta {
             writer.key("meta")
             writer.beginObject()
@@ -89,7 +94,7 @@ extension EventEnvelope where Event: JSONWritable {
             writer.endObject()
         }
         writer.endObject()
-        return writer.text
+        return (writer.text, start..<end)
     }
 }
 

@@ -1,3 +1,5 @@
+import DojoStorage
+import Foundation
 import NIOCore
 import Testing
 
@@ -5,6 +7,30 @@ import Testing
 
 @Suite("Gateway protocol parts")
 struct ProtocolTests {
+    @Test("an event just committed is framed from the bytes the runtime wrote, the same as one read back from the log and scanned")
+    func oneEncoding() {
+        let payload = #"{"event":{"started":{"at":1800000000000,"note":"a \"quoted\" {brace}"}},"meta":{"commandId":"c-1"}}"#
+        let start = #"{"event":"#.utf8.count
+        let end = payload.utf8.count - #","meta":{"commandId":"c-1"}}"#.utf8.count
+        let committed = RecordedEvent(
+            stream: "match:m1",
+            sequence: 7,
+            type: "match.started",
+            payload: payload,
+            recordedAt: .now,
+            eventRange: start..<end
+        )
+        var fromLog = committed
+        fromLog.eventRange = nil
+        let framed = Gateway.encode(committed, room: "match:m1", epoch: "log", seq: 7)
+        #expect(framed == Gateway.encode(fromLog, room: "match:m1", epoch: "log", seq: 7))
+        #expect(String(buffer: framed).contains(#""event":{"started":{"at":1800000000000,"note":"a \"quoted\" {brace}"}}"#))
+        // A range that does not fit the payload is not trusted.
+        var broken = committed
+        broken.eventRange = 0..<(payload.utf8.count + 10)
+        #expect(Gateway.encode(broken, room: "match:m1", epoch: "log", seq: 7) == framed)
+    }
+
     @Test("the scanner finds top-level members and keeps nested values byte for byte")
     func members() throws {
         let text = #"{"type":"publish","room":"bench:a","data":{"t":123,"s":[1,2,{"x":"y"}],"u":"\u00e9"}, "id" : 7 }"#

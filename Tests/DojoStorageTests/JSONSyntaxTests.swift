@@ -8,7 +8,7 @@ struct JSONSyntaxTests {
     @Test(arguments: [
         "{}", "[]", "0", "-0", "1.5e10", "-12.25E-3", "1E+2", "true", "false", "null", #""""#, #""a\"b\\c\/d\b\f\n\r\t""#,
         #""\u00e9\uD83D\uDE00""#, " \t\n{ \"a\" : [1, 2, {\"b\": null}] }\r\n", #"{"ünïcødé":"✓"}"#,
-        String(repeating: "[", count: 64) + String(repeating: "]", count: 64),
+        String(repeating: "[", count: 32) + String(repeating: "]", count: 32),
     ])
     func accepts(_ text: String) {
         #expect(JSONSyntax.isValid(text))
@@ -18,7 +18,7 @@ struct JSONSyntaxTests {
         "", " ", "{", "}", "[1,]", "[,1]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "{'a':1}", "01", "-", "1.", ".5", "1e",
         "1e+", "+1", "0x10", "NaN", "Infinity", "tru", "nul", "True", "\"abc", "\"a\\x\"", "\"\\u12G4\"", "\"a\nb\"",
         "\"\t\"", "[1 2]", "{} {}", "1 2", "[\"a\":1]", "{\"a\"}", "//c\n1",
-        String(repeating: "[", count: 65) + String(repeating: "]", count: 65),
+        String(repeating: "[", count: 33) + String(repeating: "]", count: 33),
     ])
     func rejects(_ text: String) {
         #expect(!JSONSyntax.isValid(text))

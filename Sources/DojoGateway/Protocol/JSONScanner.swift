@@ -1,3 +1,5 @@
+import DojoDomain
+
 /// Validates a JSON text (RFC 8259) in one pass and finds the members of its top-level object
 /// without building a tree: the gateway reads the few fields it routes on and passes nested values
 /// (a command, published data, a stored event) through as the exact bytes the sender wrote.
@@ -14,7 +16,7 @@ struct JSONScanner {
         var value: Range<Int>
     }
 
-    static let maximumDepth = 32
+    static let maximumDepth = JSONLimits.maximumDepth
 
     private let bytes: [UInt8]
     private var index = 0

@@ -6,11 +6,24 @@ public struct NewEvent: Sendable, Equatable {
     public var type: String
     /// The event's payload: a JSON document (UTF-8 text).
     public var payload: String
+    /// Where the domain event sits in `payload` (UTF-8 offsets), when the payload was written by
+    /// the runtime's own encoder: its syntax is then not checked again, and the gateway frames
+    /// these bytes for clients without scanning the payload.
+    public var eventRange: Range<Int>?
 
-    /// Creates an event.
+    /// Creates an event from a payload written elsewhere: its syntax is checked on append.
     public init(type: String, payload: String) {
         self.type = type
         self.payload = payload
+        eventRange = nil
+    }
+
+    /// Creates an event the runtime encoded itself (`JSONWriter`): `eventRange` locates the domain
+    /// event inside the payload's envelope.
+    public init(type: String, encoded payload: String, eventRange: Range<Int>) {
+        self.type = type
+        self.payload = payload
+        self.eventRange = eventRange
     }
 }
 
@@ -26,14 +39,18 @@ public struct RecordedEvent: Sendable, Equatable {
     public var payload: String
     /// When the batch holding it was committed (as given to the store, microsecond precision).
     public var recordedAt: Date
+    /// Where the domain event sits in `payload`, for an event the runtime just committed (nil for
+    /// events read back from the log).
+    public var eventRange: Range<Int>?
 
     /// Creates a recorded event.
-    public init(stream: String, sequence: Int64, type: String, payload: String, recordedAt: Date) {
+    public init(stream: String, sequence: Int64, type: String, payload: String, recordedAt: Date, eventRange: Range<Int>? = nil) {
         self.stream = stream
         self.sequence = sequence
         self.type = type
         self.payload = payload
         self.recordedAt = recordedAt
+        self.eventRange = eventRange
     }
 }
 
@@ -74,7 +91,8 @@ public struct AppendRequest: Sendable, Equatable {
             guard !event.type.isEmpty, event.type.utf8.count <= 128 else {
                 throw StorageError(.invalidRequest, "event type must be 1–128 bytes", stream: stream)
             }
-            guard event.payload.utf8.count <= Self.maximumPayloadBytes, JSONSyntax.isValid(event.payload) else {
+            // The runtime's own encoder writes valid JSON: only payloads from elsewhere are parsed.
+            guard event.payload.utf8.count <= Self.maximumPayloadBytes, event.eventRange != nil || JSONSyntax.isValid(event.payload) else {
                 throw StorageError(
                     .invalidRequest,
                     "event payload must be a JSON document of at most 1 MiB, nested at most \(JSONSyntax.maximumDepth) deep",

@@ -1,10 +1,12 @@
+import DojoDomain
+
 /// A syntax-only JSON validator (RFC 8259) for the append path: one pass over the UTF-8 bytes, no
 /// allocation, nesting limited to ``maximumDepth``. It replaces `JSONSerialization`, which builds
 /// the whole object graph only for us to throw it away and cost about a fifth of the append path's
 /// CPU (see docs/benchmarks.md).
 enum JSONSyntax {
-    /// The deepest nesting of arrays and objects accepted.
-    static let maximumDepth = 64
+    /// The deepest nesting of arrays and objects accepted (the edges' limit).
+    static let maximumDepth = JSONLimits.maximumDepth
 
     /// Whether `text` is exactly one JSON value, optionally surrounded by whitespace.
     static func isValid(_ text: String) -> Bool {
