@@ -134,16 +134,15 @@ extension Gateway {
                     w.member("duplicate", result.duplicate)
                     w.member("events", result.events)
                 }
-            } catch let error as DomainError {
-                reply = Messages.error(requestID: requestID, code: error.code, message: error.message, room: roomText)
-            } catch let error as RuntimeError {
-                reply = Messages.error(requestID: requestID, code: error.code.rawValue, message: error.message, room: roomText)
             } catch {
+                // The same code and message as REST gives (WireError), never internal text.
+                let wire = WireError(error)
                 reply = Messages.error(
                     requestID: requestID,
-                    code: "unavailable",
-                    message: "the command could not be completed now; retry with the same commandId",
-                    room: roomText
+                    code: wire.code,
+                    message: wire.message,
+                    room: roomText,
+                    retryAfterMilliseconds: wire.retryAfter.map { $0 * 1_000 }
                 )
             }
             bound.eventLoop.execute {

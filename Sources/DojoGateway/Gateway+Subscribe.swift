@@ -77,13 +77,13 @@ extension Gateway {
                 exists = true
             }
             return exists ? nil : notFound(room)
-        } catch let error as DomainError {
-            return GatewayRefusal(code: error.code, message: error.message)
-        } catch let error as RuntimeError {
-            return GatewayRefusal(code: error.code.rawValue, message: error.message)
         } catch {
-            logger.warning("room admission failed", metadata: ["room": "\(room)", "error": "\(error)"])
-            return GatewayRefusal(code: "unavailable", message: "the room could not be checked now; retry")
+            let wire = WireError(error)
+            if wire.isServerSide {
+                logger.warning("room admission failed", metadata: ["room": "\(room)", "error": "\(error)"])
+                return GatewayRefusal(code: "unavailable", message: "the room could not be checked now; retry")
+            }
+            return GatewayRefusal(code: wire.code, message: wire.message)
         }
     }
 
@@ -262,8 +262,12 @@ extension Gateway {
                 guard subscription.isAttached else { return }
                 switch result {
                 case .failure(let error):
-                    let code = (error as? RuntimeError)?.code.rawValue ?? (error as? DomainError)?.code ?? "unavailable"
-                    self.refuseAttached(subscription, requestID, code, "the room's state could not be read now; retry")
+                    let wire = WireError(error)
+                    if wire.isServerSide {
+                        self.refuseAttached(subscription, requestID, "unavailable", "the room's state could not be read now; retry")
+                    } else {
+                        self.refuseAttached(subscription, requestID, wire.code, wire.message)
+                    }
                 case .success(let snapshot) where !snapshot.exists:
                     self.refuseAttached(subscription, requestID, "room.not_found", "\(name) does not exist")
                 case .success(let snapshot):

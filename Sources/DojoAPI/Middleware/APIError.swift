@@ -35,38 +35,9 @@ public struct APIError: Error, Sendable, Equatable {
                 code: "invalid_json",
                 message: "the request body is not valid JSON of the expected shape\(Self.detail(error))"
             )
-        case let error as DomainError:
-            let status: HTTPResponse.Status =
-                switch error.kind {
-                case .invalid: .unprocessableContent
-                case .notFound: .notFound
-                case .conflict: .conflict
-                case .forbidden: .forbidden
-                }
-            return APIError(status, code: error.code, message: error.message)
-        case let error as RuntimeError:
-            switch error.code {
-            case .busy:
-                return APIError(.serviceUnavailable, code: "busy", message: "the entity has too many commands waiting; retry shortly", retryAfter: 1)
-            case .fenced:
-                return APIError(.conflict, code: "conflict", message: "another writer changed the entity at the same time; retry", retryAfter: 1)
-            case .unavailable, .stopped:
-                return APIError(
-                    .serviceUnavailable,
-                    code: "unavailable",
-                    message: "the command could not be recorded; retry with the same command id",
-                    retryAfter: 1
-                )
-            case .shuttingDown:
-                return APIError(
-                    .serviceUnavailable,
-                    code: "shutting_down",
-                    message: "the server is shutting down; retry on another node",
-                    retryAfter: 1
-                )
-            }
-        case let error as StorageError where error.code == .unavailable || error.code == .shuttingDown:
-            return APIError(.serviceUnavailable, code: "unavailable", message: "storage is unavailable; retry", retryAfter: 1)
+        case is DomainError, is RuntimeError, is StorageError, is WireError:
+            let wire = WireError(error)
+            return APIError(HTTPResponse.Status(code: wire.status), code: wire.code, message: wire.message, retryAfter: wire.retryAfter)
         default:
             return APIError(.internalServerError, code: "internal", message: "internal error")
         }
