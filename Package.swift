@@ -229,7 +229,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DojoGatewayTests",
-            dependencies: ["DojoGateway", "DojoStorage", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["DojoGateway", "DojoDomain", "DojoStorage", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -22,56 +22,32 @@ extension Gateway {
         if let expiry = connection.principalExpiry, expiry <= .now() {
             return refuse("auth.token_expired", "the connection's token has expired: send auth with a fresh one")
         }
-        guard room.kind == .match || room.kind == .venue else {
-            return refuse("command.unsupported_room", "commands go to match: and venue: rooms")
+        guard let kind = room.entityKind, let registration = runtime.registration(for: kind) else {
+            return refuse(
+                "command.unsupported_room",
+                "commands go to the rooms of entities: \(runtime.registered.map { $0.kind.rawValue + ":" }.joined(separator: ", "))"
+            )
         }
         guard connection.commandsInFlight < configuration.maximumCommandsInFlight else {
             return refuse("busy", "at most \(configuration.maximumCommandsInFlight) commands in flight per connection; wait for their answers")
         }
-        let send: @Sendable () async throws -> CommandOutcome
-        let bodyCommandID: String?
-        do {
-            let context = CommandContext(principal: principal, now: Timestamp(Date()))
-            if room.kind == .match {
-                let body = try JSONDecoder().decode(MatchCommandBody.self, from: command)
-                let matchCommand = try body.command()
-                bodyCommandID = body.idempotencyKey
-                let runtime = self.runtime
-                send = { [room] in
-                    let authorized = try await runtime.authorize(matchCommand, match: room.id, principal: principal)
-                    return CommandOutcome(
-                        try await runtime.matches.send(room.id, authorized, context: context, commandID: commandID ?? body.idempotencyKey)
+        let id = room.id
+        execute(
+            {
+                do {
+                    return CommandOutcome(try await registration.send(id, command, principal, commandID))
+                } catch let error as DecodingError {
+                    throw WireError(
+                        status: 400,
+                        code: "invalid_command",
+                        message: "the command is not a \(kind.rawValue) command object: \(Self.describe(error))"
                     )
                 }
-            } else {
-                let body = try JSONDecoder().decode(VenueCommandBody.self, from: command)
-                let venueCommand = try body.command(actingUser: principal.userID)
-                bodyCommandID = body.commandId
-                let (runtime, storage) = (self.runtime, self.storage)
-                send = { [room] in
-                    // The references REST checks, checked here too: users exist, table ids are unique.
-                    let users = body.referencedUsers + (body.type == "checkIn" ? [principal.userID].compactMap { $0 } : [])
-                    let known = try await storage.existingIDs(in: "users", users)
-                    if let missing = users.first(where: { !known.contains($0) }) {
-                        throw DomainError(.invalid, "venue.unknown_user", "user \(missing) does not exist")
-                    }
-                    if case .addTable(let id, _) = venueCommand, try await !storage.existingIDs(in: "venue_tables", [id]).isEmpty {
-                        throw DomainError(.conflict, "venue.table_exists", "a table with id \(id) already exists")
-                    }
-                    return CommandOutcome(
-                        try await runtime.venues.send(room.id, venueCommand, context: context, commandID: commandID ?? body.commandId)
-                    )
-                }
-            }
-        } catch let error as DomainError {
-            return refuse(error.code, error.message)
-        } catch {
-            return refuse("invalid_command", "the command is not a \(room.kind.rawValue) command object: \(Self.describe(error))")
-        }
-        if let id = commandID ?? bodyCommandID {
-            do throws(DomainError) { try CommandID.validate(id) } catch { return refuse(error.code, error.message) }
-        }
-        execute(send, for: connection, room: room.description, requestID: requestID)
+            },
+            for: connection,
+            room: room.description,
+            requestID: requestID
+        )
     }
 
     /// A camera's shot: `{"type":"shot","shotId":…,…}` (the observation of docs/referee.md), judged
@@ -167,6 +143,13 @@ extension Gateway {
             firstSequence = result.firstSequence
             duplicate = result.duplicate
             events = result.events.count
+        }
+
+        init(_ outcome: EntityCommandOutcome) {
+            sequence = outcome.sequence
+            firstSequence = outcome.firstSequence
+            duplicate = outcome.duplicate
+            events = outcome.events.count
         }
     }
 

@@ -57,10 +57,13 @@ extension Gateway {
     /// Whether the room exists and the principal may follow it.
     private func admission(_ room: RoomName, _ principal: Principal?) async -> GatewayRefusal? {
         do {
+            // A registered entity kind answers for its own rooms (their rooms are public).
+            if let kind = room.entityKind, let registration = runtime.registration(for: kind) {
+                return try await registration.read(room.id).exists ? nil : notFound(room)
+            }
             let exists: Bool
             switch room.kind {
-            case .match: exists = try await runtime.matches.read(room.id).state.exists
-            case .venue: exists = try await runtime.venues.read(room.id).state.exists
+            case .match, .venue: exists = false  // registered above; unreachable while they are
             case .table: exists = try await !storage.existingIDs(in: "venue_tables", [room.id]).isEmpty
             case .tournament: exists = try await !storage.existingIDs(in: "tournaments", [room.id]).isEmpty
             case .territory: exists = try await !storage.existingIDs(in: "territories", [room.id]).isEmpty
@@ -144,11 +147,11 @@ extension Gateway {
             let start: Start
             let subscription: Subscription
             let lowest = (state.ring.firstSeq ?? state.lastSeq + 1) - 1
-            let known = !name.isLogBacked || state.lastSeq > 0
+            let known = !room.isLogBacked || state.lastSeq > 0
             if let since, since.epoch == room.epoch, known, since.seq <= state.lastSeq, since.seq >= lowest {
                 start = .recovered(state.ring.after(since.seq), head: state.lastSeq)
                 subscription = Subscription(connection: connection, room: room, shard: shard, user: user, lastSeq: state.lastSeq, catchingUp: false)
-            } else if name.isLogBacked {
+            } else if room.isLogBacked {
                 if let since, since.epoch == room.epoch {
                     start = .log(after: since.seq)
                 } else {
@@ -244,16 +247,11 @@ extension Gateway {
         Task {
             let result: Result<(state: [UInt8], seq: Int64, exists: Bool), any Error>
             do {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                switch name.kind {
-                case .match:
-                    let (state, seq) = try await runtime.matches.read(name.id)
-                    result = .success((Array(try encoder.encode(state.view)), seq, state.exists))
-                default:
-                    let (state, seq) = try await runtime.venues.read(name.id)
-                    result = .success((Array(try encoder.encode(state.view)), seq, state.exists))
+                guard let kind = name.entityKind, let registration = runtime.registration(for: kind) else {
+                    throw DomainError(.notFound, "room.not_found", "\(name) does not exist")
                 }
+                let readout = try await registration.read(name.id)
+                result = .success((readout.view, readout.sequence, readout.exists))
             } catch {
                 result = .failure(error)
             }
@@ -303,7 +301,7 @@ extension Gateway {
             if let existing = rooms[key] {
                 room = existing
             } else {
-                room = Room(name: name, recoveryCapacity: capacity)
+                room = Room(name: name, logBacked: isLogBacked(name), recoveryCapacity: capacity)
                 rooms[key] = room
                 // This node follows the room while it has local subscribers (under the rooms
                 // lock, so a room closing and reopening subscribes and unsubscribes in order).

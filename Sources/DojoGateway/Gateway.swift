@@ -119,13 +119,8 @@ public final class Gateway: Service, Sendable {
     /// bus): encoded once, with the stream's sequence numbers (so a client can recover any gap
     /// from the log), and only when some node follows the room.
     private func publishCommitted(_ key: EntityKey, _ events: [CommittedEvent]) {
-        let kind: RoomName.Kind
-        switch key.kind {
-        case .match: kind = .match
-        case .venue: kind = .venue
-        default: return
-        }
-        let room = RoomName(kind, key.id).description
+        guard let name = RoomName(entity: key) else { return }
+        let room = name.description
         for event in events {
             bus.publish(room) {
                 RoomMessage(
@@ -157,6 +152,11 @@ public final class Gateway: Service, Sendable {
             body = payload[member.value]
         }
         return Messages.event(room: room, seq: seq, epoch: epoch, eventType: event.type, event: body)
+    }
+
+    /// Whether a room carries a registered entity's events (numbered by its stream in the log).
+    func isLogBacked(_ name: RoomName) -> Bool {
+        name.entityKind.map { runtime.registration(for: $0) != nil } ?? false
     }
 
     /// A message from the bus for a room open on this node.

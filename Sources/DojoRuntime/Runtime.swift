@@ -15,6 +15,8 @@ public final class Runtime: Service {
     public let configuration: RuntimeConfiguration
     private let runners: [ConsumerRunner]
     private let logger: Logger
+    private let environment: ActorEnvironment
+    private let registrations = Mutex<[EntityKind: EntityRegistration]>([:])
 
     /// Creates the runtime over a running writer and storage.
     ///
@@ -57,6 +59,31 @@ public final class Runtime: Service {
         self.venues = venues
         self.runners = runners
         self.fanOut = fanOut
+        self.environment = environment
+        register(EntityRegistration.match(matches, runtime: self))
+        register(EntityRegistration.venue(venues, storage: storage))
+    }
+
+    /// The actors of a new kind, sharing the runtime's writer, storage, clock and metrics: the
+    /// first step of adding a kind (docs/adding-an-entity.md), then ``register(_:)``.
+    public func makeDirectory<A: Aggregate>(_: A.Type) -> EntityDirectory<A> {
+        EntityDirectory<A>(environment: environment)
+    }
+
+    /// Registers an entity kind: REST, the gateway and the runtime's loops dispatch to it. Done
+    /// while the server is built, before it serves.
+    public func register(_ registration: EntityRegistration) {
+        registrations.withLock { $0[registration.kind] = registration }
+    }
+
+    /// The registration of a kind, nil when none is registered.
+    public func registration(for kind: EntityKind) -> EntityRegistration? {
+        registrations.withLock { $0[kind] }
+    }
+
+    /// Every registered kind, in a stable order.
+    public var registered: [EntityRegistration] {
+        registrations.withLock { $0.values.sorted { $0.kind.rawValue < $1.kind.rawValue } }
     }
 
     private let fanOut: FanOut
@@ -82,8 +109,7 @@ public final class Runtime: Service {
             group.addTask { await self.passivationLoop() }
             try? await gracefulShutdown()
             logger.info("runtime stopping: snapshotting resident actors")
-            await matches.shutdown()
-            await venues.shutdown()
+            for registration in registered { await registration.shutdown() }
             // Hand what the last commands produced to the consumers before they stop.
             for runner in runners { await runner.round() }
             for runner in runners { runner.finish() }
@@ -96,7 +122,7 @@ public final class Runtime: Service {
         let interval = min(max(idle / 4, .milliseconds(100)), .seconds(30))
         while !Task.isCancelled {
             do { try await Task.sleep(for: interval) } catch { return }
-            let passivated = await matches.passivateIdle(olderThan: idle) + venues.passivateIdle(olderThan: idle)
+            let passivated = await passivateIdle(olderThan: idle)
             if passivated > 0 { logger.debug("passivated idle actors", metadata: ["count": "\(passivated)"]) }
         }
     }
@@ -112,7 +138,9 @@ public final class Runtime: Service {
     /// Passivates every actor idle for at least `idle` now (tests, admin).
     @discardableResult
     public func passivateIdle(olderThan idle: Duration = .zero) async -> Int {
-        await matches.passivateIdle(olderThan: idle) + venues.passivateIdle(olderThan: idle)
+        var passivated = 0
+        for registration in registered { passivated += await registration.passivateIdle(idle) }
+        return passivated
     }
 }
 

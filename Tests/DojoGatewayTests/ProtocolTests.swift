@@ -1,3 +1,4 @@
+import DojoDomain
 import DojoStorage
 import Foundation
 import NIOCore
@@ -68,8 +69,9 @@ struct ProtocolTests {
     func roomNames() {
         #expect(RoomName("match:m1") == RoomName(.match, "m1"))
         #expect(RoomName("venue:hall-3_b")?.kind == .venue)
-        #expect(RoomName("user:u1")?.isLogBacked == false)
-        #expect(RoomName("match:m1")?.isLogBacked == true)
+        #expect(RoomName("user:u1")?.entityKind == .user)
+        #expect(RoomName("match:m1")?.entityKind == .match)
+        #expect(RoomName("bench:b1")?.entityKind == nil)
         for bad in [
             "match", "match:", ":m1", "galaxy:1", "match:a b", "match:a:b", "MATCH:m1", "match:" + String(repeating: "x", count: 65), "match:é",
         ] {

@@ -55,6 +55,8 @@ public func buildServer(
     logger: Logger,
     registry: PrometheusCollectorRegistry,
     mailSender: (any MailSender)? = nil,
+    loginBackoff: LoginBackoff = LoginBackoff(),
+    registerKinds: @Sendable (Runtime) -> Void = { _ in },
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) async throws -> DojoPoolServer {
     if configuration.mailTransport == .log && mailSender == nil {
@@ -109,7 +111,7 @@ public func buildServer(
         accounts: accounts,
         authentication: authentication,
         limiter: SharedRateLimiter(limit: configuration.authRequestsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:auth:", logger: logger),
-        backoff: LoginBackoff(),
+        backoff: loginBackoff,
         audit: audit,
         mail: mailSender ?? configuration.mailTransport.sender(logger: logger),
         oidc: OIDCProviders(
@@ -119,6 +121,9 @@ public func buildServer(
         )
     ).register(on: router)
     AdminRoutes(storage: storage, authentication: authentication, audit: audit).register(on: router)
+    // Kinds beyond the built-in ones register before the routes are laid out (docs/adding-an-entity.md).
+    registerKinds(runtime)
+    EntityRoutes(runtime: runtime, authentication: authentication).register(on: router)
     CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
     RefereeRoutes(authentication: authentication).register(on: router)
     DeviceRoutes(

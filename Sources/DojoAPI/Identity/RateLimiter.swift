@@ -84,7 +84,7 @@ final class RateLimiter: Sendable {
 /// their failures, so no spelling gets free guesses. While an account must wait, its login answers
 /// exactly as a wrong password does (401 `auth.invalid_credentials`, no `Retry-After`, the same
 /// work): whether a login is locked tells nothing about which spellings name one account.
-final class LoginBackoff: Sendable {
+public final class LoginBackoff: Sendable {
     private struct Failures {
         var count: Int
         var last: TimeInterval
@@ -93,7 +93,13 @@ final class LoginBackoff: Sendable {
     let freeFailures: Int
     private let failures = Mutex<[String: Failures]>([:])
 
-    init(freeFailures: Int = 5) { self.freeFailures = freeFailures }
+    /// The first wait after the free failures is twice this, then it doubles (2, 4, 8 … s by default).
+    let baseSeconds: Double
+
+    public init(freeFailures: Int = 5, baseSeconds: Double = 1) {
+        self.freeFailures = freeFailures
+        self.baseSeconds = baseSeconds
+    }
 
     /// The backoff key of a login: the account's id when the login names one, else the login as
     /// typed (normalised), so guesses at an unknown login are slowed down the same way.
@@ -105,7 +111,7 @@ final class LoginBackoff: Sendable {
     func wait(_ key: String, now: TimeInterval = Date().timeIntervalSince1970) -> TimeInterval? {
         failures.withLock { failures in
             guard let entry = failures[key], entry.count >= freeFailures else { return nil }
-            let delay = min(900, pow(2, Double(entry.count - freeFailures + 1)))
+            let delay = min(900, baseSeconds * pow(2, Double(entry.count - freeFailures + 1)))
             let remaining = entry.last + delay - now
             return remaining > 0 ? remaining : nil
         }

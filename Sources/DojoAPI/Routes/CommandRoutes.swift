@@ -22,12 +22,7 @@ struct CommandRoutes: Sendable {
     func register(on router: Router<AppRequestContext>) {
         let matches = router.group("/v1/matches")
         matches.post { request, context in try await createMatch(request, context) }
-        matches.get("/:id") { _, context in
-            let id = try context.parameters.require("id")
-            let (state, sequence) = try await runtime.matches.read(id)
-            guard state.exists else { throw DomainError(.notFound, "match.not_found", "match \(id) does not exist") }
-            return try Response.json(.ok, EntityView(sequence: sequence, match: state.view))
-        }
+        // GET /v1/matches/{id} and POST /v1/matches/{id}/commands: EntityRoutes (the registration).
         // The match's history: every recorded event (shots with their rulings, fouls, racks,
         // commentary), oldest first, in pages (`after`: the last seq seen; `limit` ≤ 500).
         matches.get("/:id/events") { request, context in
@@ -48,14 +43,6 @@ struct CommandRoutes: Sendable {
                 )
             }
             return try Response.json(.ok, HistoryView(events: events, next: events.count == limit ? events.last?.seq : nil))
-        }
-        matches.post("/:id/commands") { request, context in
-            let body = try await JSONBody.decode(MatchCommandBody.self, request, context)
-            let command: Match.Command
-            do throws(DomainError) { command = try body.command() } catch {
-                throw APIError(.badRequest, code: error.code, message: error.message)
-            }
-            return try await matchCommand(request, context, command, commandID: body.idempotencyKey)
         }
         // The referee's commands for scorer apps: a shot, a player's decision, a correction.
         matches.post("/:id/shots") { request, context in
@@ -88,12 +75,7 @@ struct CommandRoutes: Sendable {
 
         let venues = router.group("/v1/venues")
         venues.post { request, context in try await createVenue(request, context) }
-        venues.get("/:id") { _, context in
-            let id = try context.parameters.require("id")
-            let (state, sequence) = try await runtime.venues.read(id)
-            guard state.exists else { throw DomainError(.notFound, "venue.not_found", "venue \(id) does not exist") }
-            return try Response.json(.ok, EntityView(sequence: sequence, venue: state.view))
-        }
+        // GET /v1/venues/{id} and POST /v1/venues/{id}/commands: EntityRoutes (the registration).
         venues.post("/:id/tables") { request, context in
             let body = try await JSONBody.decode(TableBody.self, request, context)
             guard try await storage.existingIDs(in: "venue_tables", [body.id]).isEmpty else {

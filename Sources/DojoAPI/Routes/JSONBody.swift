@@ -15,6 +15,12 @@ enum JSONBody {
     }
 
     static func decodeOptional<T: Decodable>(_ type: T.Type, _ request: Request, _ context: AppRequestContext) async throws -> T? {
+        guard let bytes = try await object(request, context) else { return nil }
+        return try JSONDecoder().decode(T.self, from: Data(bytes))
+    }
+
+    /// The body's bytes, checked to be one JSON object within the limits (nil: no body).
+    static func object(_ request: Request, _ context: AppRequestContext) async throws -> [UInt8]? {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -26,9 +32,10 @@ enum JSONBody {
         }
         guard buffer.readableBytes > 0 else { return nil }
         // One JSON object, nested at most 32 levels (checked before any decoding work).
-        if let reason = invalidJSONObjectReason(Array(buffer.readableBytesView)) {
+        let bytes = Array(buffer.readableBytesView)
+        if let reason = invalidJSONObjectReason(bytes) {
             throw APIError(.badRequest, code: "invalid_json", message: reason)
         }
-        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        return bytes
     }
 }

@@ -32,10 +32,15 @@ final class Room: Sendable {
     /// every restart.
     static let logEpoch = "log"
 
-    init(name: RoomName, recoveryCapacity: Int) {
+    /// Whether the room's events come from the durable log (a registered entity kind's room):
+    /// numbered by the stream, recoverable from the log after any gap.
+    let isLogBacked: Bool
+
+    init(name: RoomName, logBacked: Bool, recoveryCapacity: Int) {
         self.name = name
         nameText = name.description
-        epoch = name.isLogBacked ? Self.logEpoch : String(UInt64.random(in: 1...UInt64.max), radix: 36)
+        isLogBacked = logBacked
+        epoch = logBacked ? Self.logEpoch : String(UInt64.random(in: 1...UInt64.max), radix: 36)
         state = Mutex(State(ring: Ring(capacity: recoveryCapacity)))
     }
 

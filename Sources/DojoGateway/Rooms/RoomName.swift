@@ -29,6 +29,27 @@ public struct RoomName: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(kind.rawValue):\(id)" }
 
+    /// The entity kind whose events the room carries (`match:` → match), nil for rooms that are
+    /// no entity's (bench rooms). Whether the kind is registered is the runtime's to say.
+    var entityKind: EntityKind? {
+        switch kind {
+        case .match: .match
+        case .venue: .venue
+        case .table: .table
+        case .tournament: .tournament
+        case .territory: .territory
+        case .clan: .clan
+        case .user: .user
+        case .bench: nil
+        }
+    }
+
+    /// The room of an entity's events.
+    init?(entity key: EntityKey) {
+        guard let kind = Kind(rawValue: key.kind.rawValue) else { return nil }
+        self.init(kind, key.id)
+    }
+
     /// Whether who may follow the room depends on the subscriber (membership, ownership): then
     /// admission is decided on every subscribe, even when the room is already open on this node
     /// (only its existence may be taken from the open room). Every kind says so explicitly: a
@@ -40,6 +61,4 @@ public struct RoomName: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Rooms whose events come from the durable log (recoverable from it after any gap).
-    var isLogBacked: Bool { kind == .match || kind == .venue }
 }

@@ -1,0 +1,69 @@
+import DojoDomain
+import DojoRuntime
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The REST routes every registered entity kind has, dispatched through its registration (no
+/// kind is known here by name): `GET /v1/{collection}/{id}` → `{"sequence", "<kind>": view}`, and
+/// `POST /v1/{collection}/{id}/commands` with a command object → `{"sequence", "firstSequence",
+/// "duplicate", "events": [{"seq", "type", "event"}], "<kind>": view}`. An `Idempotency-Key`
+/// header (or the command's own id) makes a command safe to retry.
+struct EntityRoutes: Sendable {
+    let runtime: Runtime
+    let authentication: Authentication
+
+    func register(on router: Router<AppRequestContext>) {
+        for registration in runtime.registered {
+            let group = router.group(RouterPath("/v1/\(registration.collection)"))
+            let kind = registration.kind.rawValue
+            group.get("/:id") { _, context in
+                let id = try context.parameters.require("id")
+                let readout = try await registration.read(id)
+                guard readout.exists else { throw DomainError(.notFound, "\(kind).not_found", "\(kind) \(id) does not exist") }
+                return Self.json(.ok, [("sequence", Array(String(readout.sequence).utf8)), (kind, readout.view)])
+            }
+            group.post("/:id/commands") { request, context in
+                let principal = try await authentication.principal(request)
+                let id = try context.parameters.require("id")
+                guard let body = try await JSONBody.object(request, context) else {
+                    throw APIError(.badRequest, code: "invalid_json", message: "the request needs a JSON body")
+                }
+                let outcome = try await registration.send(id, Data(body), principal, request.headers[CommandRoutes.idempotencyHeader])
+                var events = JSONWriter()
+                events.beginArray()
+                for event in outcome.events {
+                    events.beginObject()
+                    events.key("event")
+                    events.raw(event.json)
+                    events.member("seq", event.seq)
+                    events.member("type", event.type)
+                    events.endObject()
+                }
+                events.endArray()
+                var members: [(String, [UInt8])] = [
+                    ("sequence", Array(String(outcome.sequence).utf8)), ("duplicate", Array(String(outcome.duplicate).utf8)),
+                    ("events", events.bytes), (kind, outcome.view),
+                ]
+                if let first = outcome.firstSequence { members.append(("firstSequence", Array(String(first).utf8))) }
+                return Self.json(.ok, members)
+            }
+        }
+    }
+
+    /// A JSON object of members already encoded, keys sorted (the bytes `JSONEncoder` with sorted
+    /// keys writes for the same values).
+    static func json(_ status: HTTPResponse.Status, _ members: [(String, [UInt8])]) -> Response {
+        var writer = JSONWriter()
+        writer.beginObject()
+        for (key, value) in members.sorted(by: { $0.0 < $1.0 }) {
+            writer.key(key)
+            writer.raw(value)
+        }
+        writer.endObject()
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+    }
+}

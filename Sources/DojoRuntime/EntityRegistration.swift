@@ -1,0 +1,109 @@
+public import DojoDomain
+public import Foundation
+
+/// An entity as a transport shows it: whether it exists, its sequence number, and its view for
+/// clients as JSON (keys sorted).
+public struct EntityReadout: Sendable {
+    public var exists: Bool
+    public var sequence: Int64
+    public var view: [UInt8]
+}
+
+/// What a command sent through a registration did, ready for REST's answer and the socket's ack.
+public struct EntityCommandOutcome: Sendable {
+    public struct Event: Sendable {
+        public var seq: Int64
+        public var type: String
+        /// The domain event as JSON (the bytes the log holds).
+        public var json: [UInt8]
+    }
+
+    public var sequence: Int64
+    public var firstSequence: Int64?
+    public var duplicate: Bool
+    public var events: [Event]
+    /// The entity's view after the command, JSON.
+    public var view: [UInt8]
+}
+
+/// One entity kind, as REST, the gateway, recovery and the runtime's loops see it without knowing
+/// it by name (docs/adding-an-entity.md): its directory of actors, its REST collection, how a
+/// command object is decoded and authorized, what clients see of its state, whether an entity
+/// exists. The transports dispatch through ``Runtime/registration(for:)``; a kind with no
+/// registration is refused with a typed error (`command.unsupported_room`, `room.not_found`).
+public struct EntityRegistration: Sendable {
+    public let kind: EntityKind
+    /// The REST collection: `GET /v1/{collection}/{id}` and `POST /v1/{collection}/{id}/commands`.
+    public let collection: String
+    /// Reads an entity (activating its actor).
+    public let read: @Sendable (_ id: String) async throws -> EntityReadout
+    /// Decodes a command object (the body of `POST …/commands`, the `command` of a socket
+    /// message), checks what the entity itself cannot know, sends it as `principal` and waits for
+    /// the durable append. `commandID` overrides an id the command object carries.
+    public let send: @Sendable (_ id: String, _ command: Data, _ principal: Principal, _ commandID: String?) async throws -> EntityCommandOutcome
+    let passivateIdle: @Sendable (_ olderThan: Duration) async -> Int
+    let shutdown: @Sendable () async -> Void
+
+    /// A registration for aggregate `A`.
+    ///
+    /// - Parameters:
+    ///   - directory: the kind's actors (``Runtime/makeDirectory(_:)``).
+    ///   - collection: the REST collection name (`matches`).
+    ///   - exists: whether an entity exists (a state no event was recorded for does not).
+    ///   - view: what clients see of the state (REST, snapshots on the socket).
+    ///   - decode: a command object into the command and the id it carries; a `DomainError` for an
+    ///     unknown type or a missing field, any other error for JSON of the wrong shape.
+    ///   - authorize: what the entity cannot check itself (other entities, records); returns the
+    ///     command to send (it may add what it learned, as the match's venue staff flag).
+    public init<A: Aggregate, View: Encodable & Sendable>(
+        directory: EntityDirectory<A>,
+        collection: String,
+        exists: @escaping @Sendable (A.State) -> Bool,
+        view: @escaping @Sendable (A.State) -> View,
+        decode: @escaping @Sendable (_ command: Data, _ principal: Principal) throws -> (command: A.Command, commandID: String?),
+        authorize: @escaping @Sendable (_ command: A.Command, _ id: String, _ principal: Principal) async throws -> A.Command = { command, _, _ in
+            command
+        }
+    ) {
+        kind = A.kind
+        self.collection = collection
+        let encode: @Sendable (A.State) throws -> [UInt8] = { state in
+            Array(try JSONEncoder.dojo().encode(view(state)))
+        }
+        read = { id in
+            let (state, sequence) = try await directory.read(id)
+            return EntityReadout(exists: exists(state), sequence: sequence, view: try encode(state))
+        }
+        send = { id, body, principal, commandID in
+            let decoded = try decode(body, principal)
+            let commandID = commandID ?? decoded.commandID
+            if let commandID {
+                do throws(DomainError) { try CommandID.validate(commandID) } catch {
+                    throw WireError(status: 400, code: error.code, message: error.message)
+                }
+            }
+            let command = try await authorize(decoded.command, id, principal)
+            let result = try await directory.send(
+                id,
+                command,
+                context: CommandContext(principal: principal, now: Timestamp(Date())),
+                commandID: commandID
+            )
+            let first = result.firstSequence ?? result.sequence
+            let events = result.events.enumerated().map { offset, event in
+                var writer = JSONWriter()
+                event.writeJSON(to: &writer)
+                return EntityCommandOutcome.Event(seq: first + Int64(offset), type: A.eventType(event), json: writer.bytes)
+            }
+            return EntityCommandOutcome(
+                sequence: result.sequence,
+                firstSequence: result.firstSequence,
+                duplicate: result.duplicate,
+                events: events,
+                view: try encode(result.state)
+            )
+        }
+        passivateIdle = { idle in await directory.passivateIdle(olderThan: idle) }
+        shutdown = { await directory.shutdown() }
+    }
+}
