@@ -64,15 +64,15 @@ extension Gateway {
             let exists: Bool
             switch room.kind {
             case .match, .venue: exists = false  // registered above; unreachable while they are
-            case .table: exists = try await !storage.existingIDs(in: "venue_tables", [room.id]).isEmpty
-            case .tournament: exists = try await !storage.existingIDs(in: "tournaments", [room.id]).isEmpty
-            case .territory: exists = try await !storage.existingIDs(in: "territories", [room.id]).isEmpty
-            case .user: exists = try await !storage.existingIDs(in: "users", [room.id]).isEmpty
+            case .table: exists = try await runtime.recordExists(.table, id: room.id)
+            case .tournament: exists = try await runtime.recordExists(.tournament, id: room.id)
+            case .territory: exists = try await runtime.recordExists(.territory, id: room.id)
+            case .user: exists = try await runtime.recordExists(.user, id: room.id)
             case .bench: exists = true
             case .clan:
-                guard try await !storage.existingIDs(in: "clans", [room.id]).isEmpty else { return notFound(room) }
+                guard try await runtime.recordExists(.clan, id: room.id) else { return notFound(room) }
                 if let principal {
-                    let member = try await principal.userID.asyncMap { try await storage.isClanMember(clanID: room.id, userID: $0) } ?? false
+                    let member = try await principal.userID.asyncMap { try await runtime.isClanMember(clan: room.id, user: $0) } ?? false
                     do throws(DomainError) { try AccessPolicy.check(principal, .followClanRoom(isMember: member)) } catch {
                         return GatewayRefusal(code: error.code, message: error.message)
                     }
@@ -207,7 +207,7 @@ extension Gateway {
         let limit = configuration.recoveryLogMaximum
         Task {
             // Read from the client's own last event, to check that the log has it.
-            let events = try? await storage.readEvents(stream: stream, after: max(after - 1, 0), limit: limit + 2)
+            let events = try? await runtime.events(of: stream, after: max(after - 1, 0), limit: limit + 2)
             bound.eventLoop.execute {
                 let subscription = bound.value
                 guard subscription.isAttached else { return }

@@ -1,7 +1,7 @@
 public import DojoCluster
 public import DojoDomain
 public import DojoRuntime
-public import DojoStorage
+import DojoStorage
 public import Foundation
 public import Logging
 import NIOCore
@@ -47,7 +47,6 @@ public final class Gateway: Service, Sendable {
 
     public let configuration: GatewayConfiguration
     let runtime: Runtime
-    let storage: any Storage
     let authenticate: Authenticate
     let logger: Logger
     let metrics = GatewayMetrics()
@@ -67,7 +66,6 @@ public final class Gateway: Service, Sendable {
     public init(
         configuration: GatewayConfiguration,
         runtime: Runtime,
-        storage: any Storage,
         logger: Logger,
         bus: any RoomBus = LocalRoomBus(),
         presence: any PresenceStore = LocalPresenceStore(),
@@ -79,7 +77,6 @@ public final class Gateway: Service, Sendable {
         self.presence = presence
         self.nodeID = nodeID
         self.runtime = runtime
-        self.storage = storage
         self.logger = logger
         self.authenticate = authenticate
         runtime.onCommitted { [weak self] key, events in self?.publishCommitted(key, events) }

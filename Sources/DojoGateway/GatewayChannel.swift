@@ -54,13 +54,17 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         if let address = channel.remoteAddress?.ipAddress {
-            guard addresses.admit(address) else {
+            switch addresses.admit(address) {
+            case .refused:
                 edgeMetrics.refusedForAddress()
                 channel.close(promise: nil)
                 return channel.eventLoop.makeFailedFuture(TooManyConnections())
+            case .counted:
+                let addresses = self.addresses
+                channel.closeFuture.whenComplete { _ in addresses.release(address) }
+            case .uncapped:
+                break
             }
-            let addresses = self.addresses
-            channel.closeFuture.whenComplete { _ in addresses.release(address) }
         }
         return channel.eventLoop.makeCompletedFuture {
             let gateway = self.gateway

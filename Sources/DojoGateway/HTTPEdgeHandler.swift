@@ -221,21 +221,23 @@ public final class AddressConnectionLimiter: Sendable {
         self.exempt = exempt
     }
 
-    /// Counts a new connection from `address`; false (and nothing counted) when the address is at
-    /// its cap.
-    func admit(_ address: String) -> Bool {
-        guard limit > 0, !exempt.contains(address) else { return true }
+    enum Admission { case refused, counted, uncapped }
+
+    /// Counts a new connection from `address` (`counted`: call ``release(_:)`` when it closes);
+    /// `refused` when the address is at its cap; `uncapped` when no cap applies (nothing to
+    /// release, and nothing kept per connection).
+    func admit(_ address: String) -> Admission {
+        guard limit > 0, !exempt.contains(address) else { return .uncapped }
         return open.withLock { open in
             let count = open[address, default: 0]
-            guard count < limit else { return false }
+            guard count < limit else { return .refused }
             open[address] = count + 1
-            return true
+            return .counted
         }
     }
 
     /// A connection admitted by ``admit(_:)`` closed.
     func release(_ address: String) {
-        guard limit > 0, !exempt.contains(address) else { return }
         open.withLock { open in
             let count = open[address, default: 1] - 1
             open[address] = count > 0 ? count : nil

@@ -15,7 +15,7 @@ public final class Runtime: Service {
     public let configuration: RuntimeConfiguration
     private let runners: [ConsumerRunner]
     private let logger: Logger
-    private let environment: ActorEnvironment
+    let environment: ActorEnvironment
     private let registrations = Mutex<[EntityKind: EntityRegistration]>([:])
 
     /// Creates the runtime over a running writer and storage.

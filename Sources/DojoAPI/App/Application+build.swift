@@ -140,7 +140,6 @@ public func buildServer(
     let gateway = Gateway(
         configuration: configuration.gateway,
         runtime: runtime,
-        storage: storage,
         logger: logger,
         bus: LocalRoomBus(),
         presence: LocalPresenceStore(),

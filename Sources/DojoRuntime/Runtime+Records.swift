@@ -1,0 +1,32 @@
+public import DojoDomain
+public import DojoStorage
+
+extension Runtime {
+    /// Whether an entity exists, for the rooms of kinds that have no actor yet (tables, users,
+    /// clans, tournaments, territories): their records say so. A registered kind answers through
+    /// its registration; the transports never read tables themselves.
+    public func recordExists(_ kind: EntityKind, id: String) async throws -> Bool {
+        if let registration = registration(for: kind) { return try await registration.read(id).exists }
+        let table: String
+        switch kind {
+        case .table: table = "venue_tables"
+        case .tournament: table = "tournaments"
+        case .territory: table = "territories"
+        case .user: table = "users"
+        case .clan: table = "clans"
+        case .match: table = "matches"
+        case .venue: table = "venues"
+        }
+        return try await !environment.storage.existingIDs(in: table, [id]).isEmpty
+    }
+
+    /// Whether `user` is a member of `clan` (the clan room's rule, until clans have their actor).
+    public func isClanMember(clan: String, user: String) async throws -> Bool {
+        try await environment.storage.isClanMember(clanID: clan, userID: user)
+    }
+
+    /// The events of a stream after `after` (a room's recovery from the durable log).
+    public func events(of stream: String, after: Int64, limit: Int) async throws -> [RecordedEvent] {
+        try await environment.storage.readEvents(stream: stream, after: after, limit: limit)
+    }
+}
