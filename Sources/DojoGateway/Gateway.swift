@@ -172,95 +172,47 @@ public final class Gateway: Service, Sendable {
     // MARK: Messages from clients
 
     func handle(_ bytes: [UInt8], from connection: Connection) {
-        let members: [JSONScanner.Member]
-        do {
-            members = try JSONScanner.members(of: bytes)
-        } catch {
-            return connection.sendNow(Messages.error(requestID: nil, code: "invalid_json", message: error.reason))
+        let (requestID, parsed) = ClientMessage.parse(bytes, benchRooms: configuration.benchRooms)
+        let message: ClientMessage
+        switch parsed {
+        case .failure(let refusal):
+            return connection.sendNow(Messages.error(requestID: requestID, code: refusal.code, message: refusal.message, room: refusal.room))
+        case .success(let parsed):
+            message = parsed
         }
-        var fields: [String: ArraySlice<UInt8>] = [:]
-        for member in members { fields[member.key] = bytes[member.value] }
-        var requestID: [UInt8]?
-        if let id = fields["id"] {
-            let first = id.first ?? 0
-            guard id.count <= 130, first == UInt8(ascii: "\"") || first == UInt8(ascii: "-") || (first >= 48 && first <= 57) else {
-                return connection.sendNow(
-                    Messages.error(requestID: nil, code: "invalid_id", message: "id is a string or a number of at most 128 characters")
-                )
-            }
-            requestID = Array(id)
-        }
-        func refuse(_ code: String, _ message: String, room: String? = nil) {
-            connection.sendNow(Messages.error(requestID: requestID, code: code, message: message, room: room))
-        }
-        func string(_ name: String) -> String? { fields[name].flatMap(JSONScanner.string) }
-        guard let type = string("type") else { return refuse("invalid_message", "a message needs \"type\" (a string)") }
-        switch type {
-        case "ping":
+        switch message {
+        case .ping:
             connection.sendNow(
                 Messages.ack(requestID: requestID) { w in
                     w.member("pong", true)
                     w.member("time", Timestamp(Date()))
                 }
             )
-        case "frame":
+        case .frame(let fields):
             frame(fields, from: connection, requestID: requestID)
-        case "shot":
-            cameraShot(bytes, matchID: string("matchId"), from: connection, requestID: requestID)
-        case "auth":
-            guard let token = string("token"), !token.isEmpty, token.utf8.count <= 8_192 else {
-                return refuse("invalid_message", "auth needs \"token\" (an access token)")
-            }
+        case .shot(let matchID):
+            cameraShot(bytes, matchID: matchID, from: connection, requestID: requestID)
+        case .auth(let token):
             authenticateConnection(connection, token: token, requestID: requestID)
-        case "subscribe", "unsubscribe", "command", "publish":
-            guard let text = string("room") else { return refuse("invalid_message", "\(type) needs \"room\" (kind:id)") }
-            guard let room = RoomName(text), room.kind != .bench || configuration.benchRooms else {
-                return refuse(
-                    "room.invalid",
-                    "unknown room \(text.prefix(80)); rooms are match:, venue:, table:, tournament:, territory:, clan: or user: followed by an id",
-                    room: String(text.prefix(80))
+        case .subscribe(let room, let since):
+            subscribe(connection, room: room, since: since, requestID: requestID)
+        case .unsubscribe(let room):
+            guard let subscription = connection.subscriptions.removeValue(forKey: room.description) else {
+                return connection.sendNow(
+                    Messages.error(requestID: requestID, code: "room.not_subscribed", message: "not subscribed to \(room)", room: room.description)
                 )
             }
-            switch type {
-            case "subscribe":
-                var since: Since?
-                if let raw = fields["since"], raw.first != UInt8(ascii: "n") {
-                    guard let parsed = try? JSONDecoder().decode(Since.self, from: Data(raw)), parsed.seq >= 0 else {
-                        return refuse("invalid_message", "since is {\"seq\": n, \"epoch\": \"…\"}", room: text)
-                    }
-                    since = parsed
-                }
-                subscribe(connection, room: room, since: since, requestID: requestID)
-            case "unsubscribe":
-                guard let subscription = connection.subscriptions.removeValue(forKey: room.description) else {
-                    return refuse("room.not_subscribed", "not subscribed to \(room)", room: text)
-                }
-                detach(subscription)
-                connection.sendNow(Messages.ack(requestID: requestID) { $0.member("room", room.description) })
-            case "command":
-                guard let command = fields["command"], command.first == UInt8(ascii: "{") else {
-                    return refuse("invalid_message", "command needs \"command\" (an object)", room: text)
-                }
-                self.command(connection, room: room, command: Data(command), commandID: string("commandId"), requestID: requestID)
-            default:
-                guard room.kind == .bench else { return refuse("forbidden", "clients publish to bench rooms only", room: text) }
-                guard let data = fields["data"] else { return refuse("invalid_message", "publish needs \"data\"", room: text) }
-                let lossy = fields["lossy"].map { Array($0) == Array("true".utf8) } ?? false
-                publish(room: room, data: data, lossy: lossy)
-                if requestID != nil { connection.sendNow(Messages.ack(requestID: requestID)) }
-            }
-        default:
-            refuse(
-                "unknown_type",
-                "unknown message type \(type.prefix(40)); use auth, subscribe, unsubscribe, command, ping (and frame or shot from a camera)"
-            )
+            detach(subscription)
+            connection.sendNow(Messages.ack(requestID: requestID) { $0.member("room", room.description) })
+        case .command(let room, let command, let commandID):
+            self.command(connection, room: room, command: command, commandID: commandID, requestID: requestID)
+        case .publish(let room, let data, let lossy):
+            publish(room: room, data: data, lossy: lossy)
+            if requestID != nil { connection.sendNow(Messages.ack(requestID: requestID)) }
         }
     }
 
-    struct Since: Decodable {
-        var seq: Int64
-        var epoch: String?
-    }
+    typealias Since = ClientMessage.Since
 
     private func authenticateConnection(_ connection: Connection, token: String, requestID: [UInt8]?) {
         let bound = NIOLoopBound(connection, eventLoop: connection.hub.eventLoop)
