@@ -34,8 +34,8 @@ extension Runtime {
     /// venue (its staff may always end or cancel a match at their tables). Every other command is
     /// returned unchanged.
     public func authorize(_ command: Match.Command, match id: String, principal: Principal, now: Timestamp? = nil) async throws -> Match.Command {
-        guard !principal.isAdmin else { return command }
         let now = now ?? Timestamp(Date())
+        if case .moveTable = command {} else if principal.isAdmin { return command }
         switch command {
         case .create(let terms):
             guard let venueID = terms.venueID, let tableID = terms.tableID else { return command }
@@ -53,6 +53,21 @@ extension Runtime {
         case .cancel(let reason, _):
             guard let venue = try await venueOf(match: id, unlessScoredBy: principal) else { return command }
             return .cancel(reason: reason, venueAdmin: venue.isVenueAdmin(principal.userID))
+        case .moveTable(let tableID, _):
+            // The staff move a match between their tables: the table must exist, be out of
+            // maintenance and hold no other live match.
+            let (match, _) = try await matches.read(id)
+            guard match.exists, let venueID = match.venueID else { return command }
+            let (venue, _) = try await venues.read(venueID)
+            try AccessPolicy.check(principal, .superviseTable(venue))
+            guard let table = venue.table(tableID) else {
+                throw DomainError(.notFound, "venue.unknown_table", "venue \(venueID) has no table \(tableID)")
+            }
+            guard !table.maintenance else { throw DomainError(.conflict, "venue.table_maintenance", "table \(tableID) is in maintenance") }
+            if let other = table.liveMatches.first(where: { $0 != id }) {
+                throw DomainError(.conflict, "venue.table_occupied", "table \(tableID) is in use by match \(other)")
+            }
+            return .moveTable(tableID: tableID, venueAdmin: true)
         default:
             return command
         }

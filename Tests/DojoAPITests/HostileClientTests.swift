@@ -355,6 +355,46 @@ struct HostileClientTests {
 
     // MARK: 8. A venue decides who plays on its tables
 
+    @Test("the venue's staff move a live match to another table: the old one is freed, the new one taken; others may not")
+    func staffMoveMatch() async throws {
+        try await withGateway { h in
+            try await h.venueWithTables()  // v1, owned by alice, tables t1 and t2
+            try await seedUsers(["dora"], in: h.server.storage)
+            _ = try await h.post("/v1/venues/v1/check-ins", ["method": "QR"], headers: h.serviceHeaders("bob"))
+            let (created, _) = try await h.post(
+                "/v1/matches",
+                ["id": "mv", "playerA": "bob", "playerB": "dora", "gameType": "9-ball", "raceTo": 3, "venueId": "v1", "tableId": "t1"],
+                headers: h.serviceHeaders("bob")
+            )
+            #expect(created == .created)
+            _ = try await h.post("/v1/matches/mv/start", [:], headers: h.serviceHeaders("bob"))
+            func liveAt() async throws -> [String: [String]] {
+                let venue = try await h.rest("/v1/venues/v1", .get)
+                let tables = (venue["venue"] as? [String: Any])?["tables"] as? [[String: Any]] ?? []
+                return Dictionary(uniqueKeysWithValues: tables.map { ($0["id"] as? String ?? "", $0["liveMatches"] as? [String] ?? []) })
+            }
+            func waitFor(_ expected: [String: [String]]) async throws -> Bool {
+                for _ in 0..<250 {
+                    if try await liveAt() == expected { return true }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                return false
+            }
+            #expect(try await waitFor(["t1": ["mv"], "t2": []]))
+            let (byPlayer, _) = try await h.post("/v1/matches/mv/move", ["tableId": "t2"], headers: h.serviceHeaders("bob"))
+            #expect(byPlayer == .forbidden, "the scorer is no staff")
+            let (unknown, unknownBody) = try await h.post("/v1/matches/mv/move", ["tableId": "t9"], headers: h.serviceHeaders("alice"))
+            #expect(unknown == .notFound && (unknownBody["error"] as? [String: Any])?["code"] as? String == "venue.unknown_table")
+            let (moved, movedBody) = try await h.post("/v1/matches/mv/move", ["tableId": "t2"], headers: h.serviceHeaders("alice"))
+            #expect(moved == .ok && (movedBody["match"] as? [String: Any])?["tableID"] as? String == "t2", "\(movedBody)")
+            #expect(try await waitFor(["t1": [], "t2": ["mv"]]), "the move frees t1 and occupies t2")
+            let (maintenance, _) = try await h.post("/v1/venues/v1/tables/t1/maintenance", ["on": true], headers: h.serviceHeaders("alice"))
+            #expect(maintenance == .ok)
+            let (intoMaintenance, body) = try await h.post("/v1/matches/mv/move", ["tableId": "t1"], headers: h.serviceHeaders("alice"))
+            #expect(intoMaintenance == .conflict && (body["error"] as? [String: Any])?["code"] as? String == "venue.table_maintenance")
+        }
+    }
+
     @Test("a stranger cannot put a match on a venue's table; a checked-in player can; open tables let anyone; staff end or cancel any match there")
     func venueTables() async throws {
         try await withGateway { h in

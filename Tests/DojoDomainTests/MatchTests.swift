@@ -207,6 +207,34 @@ struct MatchTests {
         Illegal(name: "a stranger cancels", before: scheduled, command: .cancel(reason: nil), principal: carol, code: "forbidden", kind: .forbidden),
     ]
 
+    @Test("a move: only the venue's staff (or an admin), only at a venue, not once finished; the reaction transfers the table once")
+    func moveTable() throws {
+        var state = Match.initialState(id: "m1")
+        for event in try Match.decide(state, .create(terms), CommandContext(principal: alice, now: t0)) { Match.apply(&state, event) }
+        for event in try Match.decide(state, .start, CommandContext(principal: alice, now: t0)) { Match.apply(&state, event) }
+        #expect(throws: DomainError.self) { try Match.decide(state, .moveTable(tableID: "t2"), CommandContext(principal: alice, now: t0)) }
+        let events = try Match.decide(state, .moveTable(tableID: "t2", venueAdmin: true), CommandContext(principal: carol, now: t0))
+        #expect(events == [.tableMoved(from: "t1", to: "t2", at: t0)])
+        #expect(try Match.decide(state, .moveTable(tableID: "t1", venueAdmin: true), CommandContext(principal: carol, now: t0)).isEmpty)
+        #expect(throws: DomainError.self) {
+            try Match.decide(state, .moveTable(tableID: "bad id", venueAdmin: true), CommandContext(principal: carol, now: t0))
+        }
+        Match.apply(&state, events[0])
+        #expect(state.tableID == "t2")
+        #expect(
+            Reactions.onMatchEvent(events[0], state: state) == [
+                Reactions.VenueCommand(venueID: "hall", command: .transferMatch(matchID: "m1", from: "t1", to: "t2"))
+            ]
+        )
+        #expect(try Match.decide(state, .moveTable(tableID: "t3"), CommandContext(principal: admin, now: t0)).count == 1)
+        for event in try Match.decide(state, .cancel(reason: nil, venueAdmin: true), CommandContext(principal: carol, now: t0)) {
+            Match.apply(&state, event)
+        }
+        #expect(throws: DomainError.self) {
+            try Match.decide(state, .moveTable(tableID: "t3", venueAdmin: true), CommandContext(principal: carol, now: t0))
+        }
+    }
+
     @Test("an illegal command gets a typed error", arguments: illegal)
     func illegalCommand(_ case_: Illegal) throws {
         let (state, _) = try run(case_.before)

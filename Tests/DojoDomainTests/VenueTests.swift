@@ -28,6 +28,34 @@ private let occupied = registered + [(.occupyTable(tableID: "t1", matchID: "m1")
 
 @Suite("Venue: decide and apply")
 struct VenueTests {
+    @Test("who may put a match on a table: staff, a checked-in player (12 hours), anyone with open tables; a move transfers once")
+    func tableRules() throws {
+        let (venue, _) = try run(registered + [(.checkIn(userID: "alice", method: .qr), player)])
+        func allowed(_ principal: Principal, _ venue: Venue.State, at time: Timestamp = now) -> Bool {
+            (try? AccessPolicy.check(principal, .useTable(venue, tableID: "t1", players: ["alice", "bob"], now: time))) != nil
+        }
+        #expect(allowed(owner, venue) && allowed(admin, venue) && allowed(player, venue))
+        #expect(!allowed(.user("bob"), venue), "a player not checked in")
+        #expect(!allowed(.user("carol"), venue), "a stranger")
+        let later = Timestamp(millisecondsSince1970: now.millisecondsSince1970 + Venue.checkInValidityMilliseconds)
+        #expect(!allowed(player, venue, at: later), "a check-in lasts 12 hours")
+        let (open, _) = try run(registered + [(.setOpenTables(true), owner)])
+        #expect(allowed(.user("carol"), open))
+        #expect(throws: DomainError.self) { try run(registered + [(.setOpenTables(true), player)]) }
+        #expect(!venue.view.openTables && open.view.openTables)
+
+        // A move applies the release and the occupation together, and a repeat changes nothing.
+        let (moved, events) = try run(occupied + [(.transferMatch(matchID: "m1", from: "t1", to: "t2"), .system)])
+        #expect(
+            events.suffix(2) == [
+                .tableReleased(tableID: "t1", matchID: "m1", at: now), .tableOccupied(tableID: "t2", matchID: "m1", at: now),
+            ]
+        )
+        #expect(moved.table("t1")?.liveMatches == [] && moved.table("t2")?.liveMatches == ["m1"])
+        #expect(try Venue.decide(moved, .transferMatch(matchID: "m1", from: "t1", to: "t2"), CommandContext(principal: .system, now: now)).isEmpty)
+        #expect(throws: DomainError.self) { try run(occupied + [(.transferMatch(matchID: "m1", from: "t1", to: "t2"), owner)]) }
+    }
+
     struct Illegal: CustomTestStringConvertible, Sendable {
         var name: String
         var before: [(Venue.Command, Principal)]

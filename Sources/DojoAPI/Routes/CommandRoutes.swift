@@ -68,6 +68,11 @@ struct CommandRoutes: Sendable {
             let body = try await JSONBody.decode(EndBody.self, request, context)
             return try await matchCommand(request, context, .end(winner: body.winner, reason: body.reason), commandID: body.commandId)
         }
+        // The venue's staff move a live or scheduled match to another of their tables.
+        matches.post("/:id/move") { request, context in
+            let body = try await JSONBody.decode(MoveBody.self, request, context)
+            return try await matchCommand(request, context, .moveTable(tableID: body.tableId), commandID: body.commandId)
+        }
         matches.post("/:id/cancel") { request, context in
             let body = try await JSONBody.decodeOptional(ReasonBody.self, request, context) ?? ReasonBody()
             return try await matchCommand(request, context, .cancel(reason: body.reason), commandID: body.commandId)
@@ -307,6 +312,11 @@ struct TableBody: Decodable {
 
 struct MaintenanceBody: Decodable {
     var on: Bool
+    var commandId: String?
+}
+
+struct MoveBody: Decodable {
+    var tableId: String
     var commandId: String?
 }
 

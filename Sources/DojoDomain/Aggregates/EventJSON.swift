@@ -100,6 +100,12 @@ extension Match.Event: JSONWritable {
                 w.member("at", at)
                 w.member("reason", reason)
             }
+        case .tableMoved(let from, let to, let at):
+            w.enumCase("tableMoved") { w in
+                w.member("at", at)
+                w.member("from", from)
+                w.member("to", to)
+            }
         }
     }
 }

@@ -140,6 +140,9 @@ public enum Match: Aggregate {
         case end(winner: Side, reason: String?, venueAdmin: Bool = false)
         /// Cancels the match (`venueAdmin` as for `end`: staff free their table this way).
         case cancel(reason: String?, venueAdmin: Bool = false)
+        /// Moves the match to another table of its venue (the venue's staff; `venueAdmin` as for
+        /// `end`; the transport checked the table exists and is free).
+        case moveTable(tableID: String, venueAdmin: Bool = false)
     }
 
     public enum Event: Sendable, Codable, Equatable {
@@ -158,11 +161,12 @@ public enum Match: Aggregate {
         case commentary(text: String, at: Timestamp)
         case completed(winner: Side, scoreA: Int, scoreB: Int, reason: String?, at: Timestamp)
         case cancelled(reason: String?, at: Timestamp)
+        case tableMoved(from: String?, to: String, at: Timestamp)
 
         /// The seed's event class (MatchEvent.type).
         public var seedType: MatchEventType {
             switch self {
-            case .created, .started, .completed, .cancelled: .system
+            case .created, .started, .completed, .cancelled, .tableMoved: .system
             case .rackStarted: .rackStart
             case .rackEnded: .rackEnd
             case .shot: .shot
@@ -176,7 +180,8 @@ public enum Match: Aggregate {
             switch self {
             case .created(_, _, _, let at), .started(let at), .rackStarted(_, _, let at), .shot(_, _, _, let at),
                 .shotRuled(_, _, _, _, _, _, let at), .decided(_, _, _, _, let at), .corrected(_, _, _, _, _, let at),
-                .rackEnded(_, _, _, _, let at), .commentary(_, let at), .completed(_, _, _, _, let at), .cancelled(_, let at):
+                .rackEnded(_, _, _, _, let at), .commentary(_, let at), .completed(_, _, _, _, let at), .cancelled(_, let at),
+                .tableMoved(_, _, let at):
                 at
             }
         }
@@ -197,6 +202,7 @@ public enum Match: Aggregate {
         case .commentary: "match.commentary"
         case .completed: "match.completed"
         case .cancelled: "match.cancelled"
+        case .tableMoved: "match.table_moved"
         }
     }
 
@@ -259,6 +265,18 @@ public enum Match: Aggregate {
             try requireLive(state, "end")
             let reason = try reason.map { text throws(DomainError) in try validText(text, field: "reason") }
             return [.completed(winner: winner, scoreA: state.scoreA, scoreB: state.scoreB, reason: reason, at: now)]
+
+        case .moveTable(let tableID, let venueAdmin):
+            guard venueAdmin || context.principal.isAdmin else {
+                throw DomainError(.forbidden, "forbidden", "only the staff of the match's venue or an admin may move it to another table")
+            }
+            guard state.venueID != nil else { throw DomainError(.conflict, "match.no_venue", "the match is not played at a venue") }
+            guard !state.isFinished else { throw notInStatus(state, "move", expected: .live) }
+            guard EntityKey.isValidID(tableID) else {
+                throw DomainError(.invalid, "match.invalid_id", "tableId must be 1–\(EntityKey.maximumIDLength) characters of A–Z a–z 0–9 - _")
+            }
+            guard tableID != state.tableID else { return [] }
+            return [.tableMoved(from: state.tableID, to: tableID, at: now)]
 
         case .cancel(let reason, let venueAdmin):
             let principal = context.principal
@@ -384,6 +402,8 @@ public enum Match: Aggregate {
             state.rack = nil
             state.undo = nil
             state.endedAt = at
+        case .tableMoved(_, let to, _):
+            state.tableID = to
         case .cancelled(let reason, let at):
             state.status = .cancelled
             state.cancelReason = reason

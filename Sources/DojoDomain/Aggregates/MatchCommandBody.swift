@@ -14,9 +14,10 @@ public struct MatchCommandBody: Decodable, Sendable {
     public var text: String?
     public var reason: String?
     public var shot: Referee.Shot?
+    public var tableId: String?
 
     enum CodingKeys: String, CodingKey {
-        case type, commandId, breaker, winner, side, decision, text, reason
+        case type, commandId, breaker, winner, side, decision, text, reason, tableId
     }
 
     public init(from decoder: any Decoder) throws {
@@ -29,6 +30,7 @@ public struct MatchCommandBody: Decodable, Sendable {
         decision = try c.decodeIfPresent(Referee.Option.self, forKey: .decision)
         text = try c.decodeIfPresent(String.self, forKey: .text)
         reason = try c.decodeIfPresent(String.self, forKey: .reason)
+        tableId = try c.decodeIfPresent(String.self, forKey: .tableId)
         shot = type == "shot" ? try Referee.Shot(from: decoder) : nil
     }
 
@@ -54,11 +56,12 @@ public struct MatchCommandBody: Decodable, Sendable {
         case "commentary": return .commentary(try require(text, "text"))
         case "end": return .end(winner: try require(winner, "winner"), reason: reason)
         case "cancel": return .cancel(reason: reason)
+        case "moveTable": return .moveTable(tableID: try require(tableId, "tableId"))
         default:
             throw DomainError(
                 .invalid,
                 "invalid_command",
-                "unknown command type \(type.prefix(40)); use start, startRack, shot, decision, concede, correct, recordRack, commentary, end or cancel"
+                "unknown command type \(type.prefix(40)); use start, startRack, shot, decision, concede, correct, recordRack, commentary, end, cancel or moveTable"
             )
         }
     }

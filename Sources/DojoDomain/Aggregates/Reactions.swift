@@ -26,6 +26,10 @@ public enum Reactions {
         case .completed, .cancelled:
             guard state.startedAt != nil else { return [] }
             return [VenueCommand(venueID: venueID, command: .releaseTable(tableID: tableID, matchID: state.id))]
+        case .tableMoved(let from, let to, _):
+            // Only a live match holds a table: it leaves the old one and takes the new one.
+            guard state.status == .live else { return [] }
+            return [VenueCommand(venueID: venueID, command: .transferMatch(matchID: state.id, from: from, to: to))]
         default:
             return []
         }

@@ -127,6 +127,9 @@ public enum Venue: Aggregate {
         case occupyTable(tableID: String, matchID: String)
         /// Reaction: the match at the table ended.
         case releaseTable(tableID: String, matchID: String)
+        /// A live match moved from one table to another (reaction to the match's move): one
+        /// command, so the release and the occupation apply together and once.
+        case transferMatch(matchID: String, from: String?, to: String)
     }
 
     public enum Event: Sendable, Codable, Equatable {
@@ -231,6 +234,16 @@ public enum Venue: Aggregate {
             let table = try requireTable(state, tableID)
             guard !table.liveMatches.contains(matchID) else { return [] }
             return [.tableOccupied(tableID: tableID, matchID: matchID, at: now)]
+
+        case .transferMatch(let matchID, let from, let to):
+            try requireSystem(principal)
+            let target = try requireTable(state, to)
+            var events: [Event] = []
+            if let from, state.table(from)?.liveMatches.contains(matchID) == true {
+                events.append(.tableReleased(tableID: from, matchID: matchID, at: now))
+            }
+            if !target.liveMatches.contains(matchID) { events.append(.tableOccupied(tableID: to, matchID: matchID, at: now)) }
+            return events
 
         case .releaseTable(let tableID, let matchID):
             try requireSystem(principal)

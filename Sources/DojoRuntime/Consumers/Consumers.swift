@@ -15,9 +15,10 @@ struct MatchReactions: EventConsumer {
     let now: @Sendable () -> Date
 
     func handle(stream: String, events: [RecordedEvent]) async throws {
-        let relevant = events.filter { ["match.started", "match.completed", "match.cancelled"].contains($0.type) }
+        let relevant = events.filter { ["match.started", "match.completed", "match.cancelled", "match.table_moved"].contains($0.type) }
         guard !relevant.isEmpty, let key = EntityKey(stream) else { return }
-        // Venue and table never change after creation; the state now tells them.
+        // The venue never changes after creation; the table may (a move by the staff): the state
+        // now tells the current one, and a move's event names both tables.
         let (state, _) = try await matches.read(key.id)
         let decoder = JSONDecoder()
         for recorded in relevant {
@@ -71,7 +72,7 @@ struct RecordsProjection: EventConsumer {
             case .insertMatch: 2
             case .insertMatchEvent: 3
             case .insertCheckIn: 4
-            case .updateMatch, .updateMatchStatus, .updateVenueTable: 5
+            case .updateMatch, .updateMatchStatus, .updateMatchTable, .updateVenueTable: 5
             }
         }
         return changes.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
@@ -168,6 +169,8 @@ struct RecordsProjection: EventConsumer {
             )
         case .cancelled:
             changes.append(.updateMatchStatus(id: id, status: MatchStatus.cancelled.rawValue, endedAt: at))
+        case .tableMoved(_, let to, _):
+            changes.append(.updateMatchTable(id: id, tableID: to, at: at))
         case .corrected(_, _, _, _, let restored, _):
             // A corrected rack-ending shot gives the score back.
             changes.append(

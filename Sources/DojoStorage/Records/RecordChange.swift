@@ -8,6 +8,7 @@ public enum RecordChange: Sendable, Equatable {
     case insertMatch(id: String, tournamentID: String?, venueID: String?, tableID: String?, playerA: String, playerB: String, at: Date)
     case updateMatch(id: String, status: String, scoreA: Int, scoreB: Int, startedAt: Date?, endedAt: Date?, at: Date)
     case updateMatchStatus(id: String, status: String, endedAt: Date)
+    case updateMatchTable(id: String, tableID: String, at: Date)
     case insertMatchEvent(id: String, matchID: String, type: String, payload: String, at: Date)
     case insertVenue(id: String, name: String, lat: Double, lng: Double, address: String?, ownerID: String?, at: Date)
     case insertVenueTable(id: String, venueID: String, name: String, at: Date)
@@ -86,6 +87,12 @@ extension Storage {
                 .set("status", to: status)
                 .set("ended_at", to: d.bind(endedAt))
                 .set("updated_at", to: d.bind(endedAt))
+                .where("id", .equal, id)
+                .run()
+        case .updateMatchTable(let id, let tableID, let at):
+            try await db.update("matches")
+                .set("table_id", to: tableID)
+                .set("updated_at", to: d.bind(at))
                 .where("id", .equal, id)
                 .run()
         case .insertMatchEvent(let id, let matchID, let type, let payload, let at):
