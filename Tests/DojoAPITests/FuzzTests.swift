@@ -185,6 +185,12 @@ struct FuzzTests {
         FuzzRoute(method: .post, path: "/v1/matches/m1/racks", body: FuzzJSON(["winner": "A", "breaker": "B"])),
         FuzzRoute(method: .post, path: "/v1/matches/m1/end", body: FuzzJSON(["winner": "A", "reason": "forfeit"])),
         FuzzRoute(method: .post, path: "/v1/matches/m2/cancel", body: FuzzJSON(["reason": "rain"])),
+        FuzzRoute(method: .post, path: "/v1/matches/m1/move", body: FuzzJSON(["tableId": "t2", "commandId": "mv1"])),
+        FuzzRoute(
+            method: .post,
+            path: "/v1/venues/v1/commands",
+            body: FuzzJSON(["type": "setMaintenance", "tableId": "t2", "on": true, "commandId": "vc1"])
+        ),
         FuzzRoute(
             method: .post,
             path: "/v1/referee/rulings",
