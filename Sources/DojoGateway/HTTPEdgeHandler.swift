@@ -1,7 +1,5 @@
-import Metrics
 import NIOCore
 import NIOHTTP1
-import Synchronization
 
 /// The HTTP edge of every connection, right after NIO's request decoder: what a client that sends
 /// slowly or sends garbage gets (docs/security.md).
@@ -186,64 +184,4 @@ final class HTTPEdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             channel.close(promise: nil)
         }
     }
-}
-
-/// Counts of connections the edge cut off, by reason (`dojo_http_refused_total{reason}`), and of
-/// connections refused for their address (`dojo_http_connections_refused_total`).
-final class HTTPEdgeMetrics: Sendable {
-    enum Reason: String, CaseIterable {
-        case headerTimeout = "header_timeout"
-        case bodyTimeout = "body_timeout"
-        case headersTooLarge = "headers_too_large"
-        case malformed
-    }
-
-    private let counters: [String: Counter] = Dictionary(
-        uniqueKeysWithValues: Reason.allCases.map {
-            ($0.rawValue, Counter(label: "dojo_http_refused_total", dimensions: [("reason", $0.rawValue)]))
-        }
-    )
-    private let perAddress = Counter(label: "dojo_http_connections_refused_total")
-
-    func refused(_ reason: Reason) { counters[reason.rawValue]?.increment() }
-    func refusedForAddress() { perAddress.increment() }
-}
-
-/// Connections open per client address, capped at `HTTPLimits.connectionsPerAddress` (0: no cap).
-/// Addresses of trusted proxies are not capped: many clients arrive through them.
-public final class AddressConnectionLimiter: Sendable {
-    private let limit: Int
-    private let exempt: Set<String>
-    private let open = Mutex<[String: Int]>([:])
-
-    public init(limit: Int, exempt: Set<String>) {
-        self.limit = limit
-        self.exempt = exempt
-    }
-
-    enum Admission { case refused, counted, uncapped }
-
-    /// Counts a new connection from `address` (`counted`: call ``release(_:)`` when it closes);
-    /// `refused` when the address is at its cap; `uncapped` when no cap applies (nothing to
-    /// release, and nothing kept per connection).
-    func admit(_ address: String) -> Admission {
-        guard limit > 0, !exempt.contains(address) else { return .uncapped }
-        return open.withLock { open in
-            let count = open[address, default: 0]
-            guard count < limit else { return .refused }
-            open[address] = count + 1
-            return .counted
-        }
-    }
-
-    /// A connection admitted by ``admit(_:)`` closed.
-    func release(_ address: String) {
-        open.withLock { open in
-            let count = open[address, default: 1] - 1
-            open[address] = count > 0 ? count : nil
-        }
-    }
-
-    /// Connections open now from `address` (tests, metrics).
-    public func openConnections(_ address: String) -> Int { open.withLock { $0[address] ?? 0 } }
 }

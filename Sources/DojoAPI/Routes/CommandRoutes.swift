@@ -389,14 +389,3 @@ struct AnyEncodable: Encodable {
     init(_ value: some Encodable) { encodeBody = value.encode(to:) }
     func encode(to encoder: any Encoder) throws { try encodeBody(encoder) }
 }
-
-extension Response {
-    /// A JSON response for an `Encodable` value (keys sorted).
-    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
-    }
-}

@@ -22,7 +22,7 @@ struct EntityRoutes: Sendable {
                 let id = try context.parameters.require("id")
                 let readout = try await registration.read(id)
                 guard readout.exists else { throw DomainError(.notFound, "\(kind).not_found", "\(kind) \(id) does not exist") }
-                return Self.json(.ok, [("sequence", Array(String(readout.sequence).utf8)), (kind, readout.view)])
+                return Response.json(.ok, members: [("sequence", Array(String(readout.sequence).utf8)), (kind, readout.view)])
             }
             group.post("/:id/commands") { request, context in
                 let principal = try await authentication.principal(request)
@@ -47,23 +47,8 @@ struct EntityRoutes: Sendable {
                     ("events", events.bytes), (kind, outcome.view),
                 ]
                 if let first = outcome.firstSequence { members.append(("firstSequence", Array(String(first).utf8))) }
-                return Self.json(.ok, members)
+                return Response.json(.ok, members: members)
             }
         }
-    }
-
-    /// A JSON object of members already encoded, keys sorted (the bytes `JSONEncoder` with sorted
-    /// keys writes for the same values).
-    static func json(_ status: HTTPResponse.Status, _ members: [(String, [UInt8])]) -> Response {
-        var writer = JSONWriter()
-        writer.beginObject()
-        for (key, value) in members.sorted(by: { $0.0 < $1.0 }) {
-            writer.key(key)
-            writer.raw(value)
-        }
-        writer.endObject()
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 }
