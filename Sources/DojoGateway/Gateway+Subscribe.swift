@@ -11,7 +11,7 @@ extension Gateway {
     /// Subscribes a connection to a room: checks who may follow it (and that it exists), then
     /// attaches, answering with `ack` and then either the missed events (`since` within what is
     /// kept), or a `snapshot` of the state followed by live events, with no gap and no duplicate.
-    func subscribe(_ connection: Connection, room: RoomName, since: Since?, requestID: [UInt8]?) {
+    func subscribe(_ connection: Connection, room: RoomName, since: ClientMessage.Since?, requestID: [UInt8]?) {
         let key = room.description
         func refuse(_ code: String, _ message: String) {
             connection.sendNow(Messages.error(requestID: requestID, code: code, message: message, room: key))
@@ -57,29 +57,17 @@ extension Gateway {
     /// Whether the room exists and the principal may follow it.
     private func admission(_ room: RoomName, _ principal: Principal?) async -> GatewayRefusal? {
         do {
-            // A registered entity kind answers for its own rooms (their rooms are public).
-            if let kind = room.entityKind, let registration = runtime.registration(for: kind) {
-                return try await registration.read(room.id).exists ? nil : notFound(room)
-            }
-            let exists: Bool
-            switch room.kind {
-            case .match, .venue: exists = false  // registered above; unreachable while they are
-            case .table: exists = try await runtime.recordExists(.table, id: room.id)
-            case .tournament: exists = try await runtime.recordExists(.tournament, id: room.id)
-            case .territory: exists = try await runtime.recordExists(.territory, id: room.id)
-            case .user: exists = try await runtime.recordExists(.user, id: room.id)
-            case .bench: exists = true
-            case .clan:
-                guard try await runtime.recordExists(.clan, id: room.id) else { return notFound(room) }
-                if let principal {
-                    let member = try await principal.userID.asyncMap { try await runtime.isClanMember(clan: room.id, user: $0) } ?? false
-                    do throws(DomainError) { try AccessPolicy.check(principal, .followClanRoom(isMember: member)) } catch {
-                        return GatewayRefusal(code: error.code, message: error.message)
-                    }
+            // The runtime answers for existence (a registered kind from its actor, others from
+            // their records); a clan room also needs membership, decided here on every subscribe.
+            guard let kind = room.entityKind else { return nil }  // bench rooms
+            guard try await runtime.recordExists(kind, id: room.id) else { return notFound(room) }
+            if room.kind == .clan, let principal {
+                let member = try await principal.userID.asyncMap { try await runtime.isClanMember(clan: room.id, user: $0) } ?? false
+                do throws(DomainError) { try AccessPolicy.check(principal, .followClanRoom(isMember: member)) } catch {
+                    return GatewayRefusal(code: error.code, message: error.message)
                 }
-                exists = true
             }
-            return exists ? nil : notFound(room)
+            return nil
         } catch {
             let wire = WireError(error)
             if wire.isServerSide {
@@ -132,7 +120,7 @@ extension Gateway {
 
     /// Attaches on the connection's loop. The decision (what the subscriber has missed) and the
     /// registration happen under the room's lock, so every later message reaches it.
-    private func attach(_ connection: Connection, room name: RoomName, since: Since?, requestID: [UInt8]?) {
+    private func attach(_ connection: Connection, room name: RoomName, since: ClientMessage.Since?, requestID: [UInt8]?) {
         let user = connection.principal?.userID
         let room = acquire(name, user: user)
         let hub = connection.hub

@@ -212,8 +212,6 @@ public final class Gateway: Service, Sendable {
         }
     }
 
-    typealias Since = ClientMessage.Since
-
     private func authenticateConnection(_ connection: Connection, token: String, requestID: [UInt8]?) {
         let bound = NIOLoopBound(connection, eventLoop: connection.hub.eventLoop)
         Task {

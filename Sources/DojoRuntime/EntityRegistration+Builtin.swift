@@ -1,5 +1,4 @@
 import DojoDomain
-import DojoStorage
 import Foundation
 
 extension EntityRegistration {
@@ -28,8 +27,8 @@ extension EntityRegistration {
     }
 
     /// Venues: a ``VenueCommandBody``; the references a command names are checked in the records
-    /// (users exist, a table id is unique across venues).
-    static func venue(_ directory: EntityDirectory<Venue>, storage: any Storage) -> EntityRegistration {
+    /// (``Runtime/authorize(_:)-(Venue.Command)``).
+    static func venue(_ directory: EntityDirectory<Venue>, runtime: Runtime) -> EntityRegistration {
         EntityRegistration(
             directory: directory,
             collection: "venues",
@@ -39,21 +38,9 @@ extension EntityRegistration {
                 let decoded = try JSONDecoder().decode(VenueCommandBody.self, from: body)
                 return (try decoded.command(actingUser: principal.userID), decoded.commandId)
             },
-            authorize: { command, _, principal in
-                var users: [String] = []
-                switch command {
-                case .grantAdmin(let user), .revokeAdmin(let user), .checkIn(let user, _): users = [user]
-                default: break
-                }
-                if case .checkIn = command, let acting = principal.userID { users.append(acting) }
-                let known = try await storage.existingIDs(in: "users", users)
-                if let missing = users.first(where: { !known.contains($0) }) {
-                    throw DomainError(.invalid, "venue.unknown_user", "user \(missing) does not exist")
-                }
-                if case .addTable(let table, _) = command, try await !storage.existingIDs(in: "venue_tables", [table]).isEmpty {
-                    throw DomainError(.conflict, "venue.table_exists", "a table with id \(table) already exists")
-                }
-                return command
+            authorize: { [weak runtime] command, _, _ in
+                guard let runtime else { throw RuntimeError(.shuttingDown, "the runtime is gone") }
+                return try await runtime.authorize(command)
             }
         )
     }

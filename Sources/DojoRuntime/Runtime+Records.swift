@@ -25,6 +25,26 @@ extension Runtime {
         try await environment.storage.isClanMember(clanID: clan, userID: user)
     }
 
+    /// What a venue cannot check itself, checked in the records for every transport (REST's venue
+    /// routes, the generic commands route, the socket): the user a command names exists, and a new
+    /// table's id is unique across venues.
+    public func authorize(_ command: Venue.Command) async throws -> Venue.Command {
+        let storage = environment.storage
+        switch command {
+        case .grantAdmin(let user), .checkIn(let user, _):
+            guard try await !storage.existingIDs(in: "users", [user]).isEmpty else {
+                throw DomainError(.invalid, "venue.unknown_user", "user \(user) does not exist")
+            }
+        case .addTable(let table, _):
+            guard try await storage.existingIDs(in: "venue_tables", [table]).isEmpty else {
+                throw DomainError(.conflict, "venue.table_exists", "a table with id \(table) already exists")
+            }
+        default:
+            break
+        }
+        return command
+    }
+
     /// The events of a stream after `after` (a room's recovery from the durable log).
     public func events(of stream: String, after: Int64, limit: Int) async throws -> [RecordedEvent] {
         try await environment.storage.readEvents(stream: stream, after: after, limit: limit)

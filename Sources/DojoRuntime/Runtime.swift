@@ -61,7 +61,7 @@ public final class Runtime: Service {
         self.fanOut = fanOut
         self.environment = environment
         register(EntityRegistration.match(matches, runtime: self))
-        register(EntityRegistration.venue(venues, storage: storage))
+        register(EntityRegistration.venue(venues, runtime: self))
     }
 
     /// The actors of a new kind, sharing the runtime's writer, storage, clock and metrics: the

@@ -407,6 +407,21 @@ struct HostileClientTests {
                 )
             }
             try await seedUsers(["dora", "erin"], in: h.server.storage)
+            // The venue's reference checks are one rule on every route: the specific one, the
+            // generic commands route (and the socket, which shares it).
+            for (uri, body) in [
+                ("/v1/venues/v1/admins", ["userId": "ghost"]), ("/v1/venues/v1/commands", ["type": "grantAdmin", "userId": "ghost"]),
+            ] {
+                let (status, answer) = try await h.post(uri, body, headers: h.serviceHeaders("alice"))
+                #expect(status == .unprocessableContent && errorCode(answer) == "venue.unknown_user", "\(uri): \(answer)")
+            }
+            for (uri, body) in [
+                ("/v1/venues/v1/tables", ["id": "t1", "name": "Again"]),
+                ("/v1/venues/v1/commands", ["type": "addTable", "tableId": "t2", "name": "Again"]),
+            ] {
+                let (status, answer) = try await h.post(uri, body, headers: h.serviceHeaders("alice"))
+                #expect(status == .conflict && errorCode(answer) == "venue.table_exists", "\(uri): \(answer)")
+            }
             // The regression: bob, with no tie to v1, put a match on its table and started it.
             let stranger = try await create("s1", by: "bob")
             #expect(stranger.0 == .forbidden && errorCode(stranger.1) == "forbidden", "\(stranger.1)")

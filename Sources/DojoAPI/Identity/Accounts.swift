@@ -55,13 +55,6 @@ struct Accounts: Sendable {
         return User(id: record.id, email: email, username: username, role: record.role)
     }
 
-    /// The user whose email or username and password match, else 401 `auth.invalid_credentials`
-    /// (the same answer, and about the same time, whether the account exists or not).
-    func authenticate(login rawLogin: String, password: String) async throws -> User {
-        let login = rawLogin.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        return try await authenticate(try await storage.user(login: login), password: password)
-    }
-
     /// The account `record` (nil: no account has the login) if `password` is its password, else
     /// 401 `auth.invalid_credentials`. `locked`: the account must wait (``LoginBackoff``); it is
     /// refused with the same answer after the same work, whatever the password.

@@ -83,9 +83,6 @@ struct CommandRoutes: Sendable {
         // GET /v1/venues/{id} and POST /v1/venues/{id}/commands: EntityRoutes (the registration).
         venues.post("/:id/tables") { request, context in
             let body = try await JSONBody.decode(TableBody.self, request, context)
-            guard try await storage.existingIDs(in: "venue_tables", [body.id]).isEmpty else {
-                throw DomainError(.conflict, "venue.table_exists", "a table with id \(body.id) already exists")
-            }
             return try await venueCommand(request, context, .addTable(id: body.id, name: body.name), commandID: body.commandId, status: .created)
         }
         venues.post("/:id/tables/:table/maintenance") { request, context in
@@ -110,9 +107,6 @@ struct CommandRoutes: Sendable {
             let principal = try await authentication.principal(request)
             let body = try await JSONBody.decode(CheckInBody.self, request, context)
             let user = body.userId ?? principal.userID ?? ""
-            guard try await storage.existingIDs(in: "users", [user]).count == 1 else {
-                throw DomainError(.invalid, "venue.unknown_user", "user \(user) does not exist")
-            }
             return try await venueCommand(
                 request,
                 context,
@@ -224,7 +218,8 @@ struct CommandRoutes: Sendable {
         principal: Principal? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        try await send(command, to: runtime.venues, request, context, commandID: commandID, id: id, principal: principal, status: status) {
+        let command = try await runtime.authorize(command)
+        return try await send(command, to: runtime.venues, request, context, commandID: commandID, id: id, principal: principal, status: status) {
             CommandView(result: $0, eventType: Venue.eventType, venue: $0.state.view)
         }
     }
@@ -337,12 +332,6 @@ struct CheckInBody: Decodable {
 }
 
 // MARK: Views
-
-struct EntityView: Encodable {
-    var sequence: Int64
-    var match: Match.State.View?
-    var venue: Venue.State.View?
-}
 
 struct CommandView: Encodable {
     var sequence: Int64

@@ -33,6 +33,4 @@ public struct VenueCommandBody: Decodable, Sendable {
         }
     }
 
-    /// The users the command names, which must exist.
-    public var referencedUsers: [String] { userId.map { [$0] } ?? [] }
 }
