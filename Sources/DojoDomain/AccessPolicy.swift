@@ -22,6 +22,21 @@ public enum AccessPolicy {
         case useTable(Venue.State, tableID: String, players: [String], now: Timestamp)
         /// End, cancel or move a match on one of the venue's tables (its staff or ADMIN).
         case superviseTable(Venue.State)
+        /// Act for a clan by rank (leader > COLEADER > OFFICER > MEMBER); ADMIN moderates any clan.
+        case leadClan(Clan.State, ClanAction)
+    }
+
+    /// What a clan command asks of the sender's rank.
+    public enum ClanAction: Sendable {
+        /// Change the description: COLEADER or the leader.
+        case describe
+        /// Invite players, answer their requests, withdraw invitations: OFFICER or higher.
+        case recruit
+        /// Act on a member (remove them; with `role`, give them that role): the sender outranks the
+        /// member, and the role given.
+        case outrank(String, role: ClanRole?)
+        /// Hand over the leadership or disband: the leader.
+        case lead
     }
 
     public static func check(_ principal: Principal, _ action: Action) throws(DomainError) {
@@ -55,6 +70,23 @@ public enum AccessPolicy {
         case .superviseTable(let venue):
             allowed = principal.isAdmin || venue.isVenueAdmin(principal.userID)
             message = "only the venue's owner, its admins or an admin may do this"
+        case .leadClan(let clan, let clanAction):
+            let rank = clan.rank(of: principal.userID) ?? -1
+            switch clanAction {
+            case .describe:
+                allowed = principal.isAdmin || rank >= 2
+                message = "only the clan's leader and co-leaders may do this"
+            case .recruit:
+                allowed = principal.isAdmin || rank >= 1
+                message = "only the clan's officers, co-leaders and leader may do this"
+            case .outrank(let member, let role):
+                let target = clan.rank(of: member) ?? -1
+                allowed = principal.isAdmin || (rank > target && role.map { rank > Clan.rank($0) } ?? true && rank >= 1)
+                message = "you may act only on members below your rank, and give only roles below your own"
+            case .lead:
+                allowed = principal.isAdmin || rank == 3
+                message = "only the clan's leader may do this"
+            }
         }
         guard allowed else { throw DomainError(.forbidden, "forbidden", message) }
     }

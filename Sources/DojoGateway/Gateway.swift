@@ -80,6 +80,10 @@ public final class Gateway: Service, Sendable {
         self.logger = logger
         self.authenticate = authenticate
         runtime.onCommitted { [weak self] key, events in self?.publishCommitted(key, events) }
+        runtime.onAccessRevoked { [weak self] key, users in
+            guard let self, let room = RoomName(entity: key) else { return }
+            for user in users { self.revokeAccess(room: room, user: user) }
+        }
     }
 
     /// A service so that a graceful shutdown closes every socket with 1001 (going away) and waits

@@ -30,6 +30,9 @@ public struct EntityRegistration: Sendable {
     ///     unknown type or a missing field, any other error for JSON of the wrong shape.
     ///   - authorize: what the entity cannot check itself (other entities, records); returns the
     ///     command to send (it may add what it learned, as the match's venue staff flag).
+    ///   - deliver: sends the authorized command (default: straight to the directory). A kind with
+    ///     invariants across entities wraps the send here (clans reserve a name and a player's one
+    ///     clan around it), so every transport goes the same way.
     public init<A: Aggregate, View: Encodable & Sendable>(
         directory: EntityDirectory<A>,
         collection: String,
@@ -38,7 +41,9 @@ public struct EntityRegistration: Sendable {
         decode: @escaping @Sendable (_ command: Data, _ principal: Principal) throws -> (command: A.Command, commandID: String?),
         authorize: @escaping @Sendable (_ command: A.Command, _ id: String, _ principal: Principal) async throws -> A.Command = { command, _, _ in
             command
-        }
+        },
+        deliver: (@Sendable (_ id: String, _ command: A.Command, _ context: CommandContext, _ commandID: String?) async throws -> CommandResult<A>)? =
+            nil
     ) {
         kind = A.kind
         self.collection = collection
@@ -58,12 +63,13 @@ public struct EntityRegistration: Sendable {
                 }
             }
             let command = try await authorize(decoded.command, id, principal)
-            let result = try await directory.send(
-                id,
-                command,
-                context: CommandContext(principal: principal, now: Timestamp(Date())),
-                commandID: commandID
-            )
+            let context = CommandContext(principal: principal, now: Timestamp(Date()))
+            let result =
+                if let deliver {
+                    try await deliver(id, command, context, commandID)
+                } else {
+                    try await directory.send(id, command, context: context, commandID: commandID)
+                }
             let first = result.firstSequence ?? result.sequence
             let events = result.events.enumerated().map { offset, event in
                 var writer = JSONWriter()

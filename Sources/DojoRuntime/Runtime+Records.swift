@@ -20,11 +20,6 @@ extension Runtime {
         return try await !environment.storage.existingIDs(in: table, [id]).isEmpty
     }
 
-    /// Whether `user` is a member of `clan` (the clan room's rule, until clans have their actor).
-    public func isClanMember(clan: String, user: String) async throws -> Bool {
-        try await environment.storage.isClanMember(clanID: clan, userID: user)
-    }
-
     /// What a venue cannot check itself, checked in the records for every transport (REST's venue
     /// routes, the generic commands route, the socket): the user a command names exists, and a new
     /// table's id is unique across venues.

@@ -12,6 +12,7 @@ import Synchronization
 public final class Runtime: Service {
     public let matches: EntityDirectory<Match>
     public let venues: EntityDirectory<Venue>
+    public let clans: EntityDirectory<Clan>
     public let configuration: RuntimeConfiguration
     private let runners: [ConsumerRunner]
     private let logger: Logger
@@ -49,6 +50,7 @@ public final class Runtime: Service {
         )
         let matches = EntityDirectory<Match>(environment: environment)
         let venues = EntityDirectory<Venue>(environment: environment)
+        let clans = EntityDirectory<Clan>(environment: environment)
         var consumers: [any EventConsumer] = []
         if reactions { consumers.append(MatchReactions(matches: matches, venues: venues, logger: logger, now: now)) }
         if projections { consumers.append(RecordsProjection(storage: storage, venues: venues)) }
@@ -57,11 +59,13 @@ public final class Runtime: Service {
         fanOut.runners = runners
         self.matches = matches
         self.venues = venues
+        self.clans = clans
         self.runners = runners
         self.fanOut = fanOut
         self.environment = environment
         register(EntityRegistration.match(matches, runtime: self))
         register(EntityRegistration.venue(venues, runtime: self))
+        register(EntityRegistration.clan(clans, runtime: self))
     }
 
     /// The actors of a new kind, sharing the runtime's writer, storage, clock and metrics: the
@@ -87,6 +91,14 @@ public final class Runtime: Service {
     }
 
     private let fanOut: FanOut
+    let accessListeners = Mutex<[@Sendable (EntityKey, [String]) -> Void]>([])
+
+    /// Registers a listener told when users lose access to an entity's private room (members who
+    /// left or were removed from a clan, every member of a disbanded one): the gateway ends their
+    /// subscriptions. Called after the durable append, on the node that took the command.
+    public func onAccessRevoked(_ listener: @escaping @Sendable (EntityKey, [String]) -> Void) {
+        accessListeners.withLock { $0.append(listener) }
+    }
 
     /// Registers a listener for committed events (the rooms of the gateway). It is called on the
     /// actor's executor right after the events are applied: it must not block.

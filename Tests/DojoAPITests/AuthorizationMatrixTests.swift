@@ -71,17 +71,7 @@ struct AuthorizationMatrixTests {
                 as: "alice",
                 #"{"id":"mx","playerA":"alice","playerB":"carol","gameType":"9-ball","raceTo":3,"venueId":"v1","tableId":"t1"}"#
             )
-            try await h.server.storage.withSQL { db in
-                try await db.raw(
-                    "INSERT INTO clans (id, name, leader_id, created_at, updated_at) VALUES ('k1', 'Breakers', 'alice', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
-                ).run()
-                try await db.raw(
-                    "INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('km1', 'k1', 'alice', 'COLEADER', '2026-01-01T00:00:00Z')"
-                ).run()
-                try await db.raw(
-                    "INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('km2', 'k1', 'carol', 'MEMBER', '2026-01-01T00:00:00Z')"
-                ).run()
-            }
+            try await h.clan("k1", leader: "alice", members: ["carol"])
             let camera = Camera()
             let id = try #require((try await h.register(camera).1["device"] as? [String: Any])?["id"] as? String)
             let token = try #require(try await h.deviceToken(camera, id: id).1["accessToken"] as? String)

@@ -235,14 +235,7 @@ struct GatewayTests {
             #expect(try await bob.next(type: "error")["code"] as? String == "forbidden")
             let ack = try await h.subscribe(bob, "user:bob")
             #expect(ack["room"] as? String == "user:bob")
-            try await h.server.storage.withSQL { db in
-                try await db.raw(
-                    "INSERT INTO clans (id, name, leader_id, created_at, updated_at) VALUES ('c1', 'Breakers', 'alice', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
-                ).run()
-                try await db.raw(
-                    "INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('cm1', 'c1', 'alice', 'OFFICER', '2026-01-01T00:00:00Z')"
-                ).run()
-            }
+            try await h.clan("c1", leader: "alice")
             try await bob.send(json: ["type": "subscribe", "room": "clan:c1", "id": 2])
             #expect(try await bob.next(type: "error")["code"] as? String == "forbidden")
             let alice = try await h.socket(as: "alice")

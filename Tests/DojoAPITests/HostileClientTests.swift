@@ -52,17 +52,7 @@ struct HostileClientTests {
     @Test("a clan room stays closed to an outsider after a member opened it; a member whose membership ends is removed")
     func clanRoomKeepsItsRule() async throws {
         try await withGateway { h in
-            try await h.server.storage.withSQL { db in
-                try await db.raw(
-                    "INSERT INTO clans (id, name, leader_id, created_at, updated_at) VALUES ('k1', 'Breakers', 'alice', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
-                ).run()
-                try await db.raw(
-                    "INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('km1', 'k1', 'alice', 'MEMBER', '2026-01-01T00:00:00Z')"
-                ).run()
-                try await db.raw(
-                    "INSERT INTO clan_members (id, clan_id, user_id, role, joined_at) VALUES ('km2', 'k1', 'carol', 'MEMBER', '2026-01-01T00:00:00Z')"
-                ).run()
-            }
+            try await h.clan("k1", leader: "alice", members: ["carol"])
             let bob = try await h.socket(as: "bob")
             try await bob.send(json: ["type": "subscribe", "room": "clan:k1", "id": 1])
             #expect(try await bob.next(type: "error")["code"] as? String == "forbidden")
@@ -80,8 +70,7 @@ struct HostileClientTests {
             // Carol is a member, then leaves the clan: her subscription ends.
             let carol = try await h.socket(as: "carol")
             _ = try await h.subscribe(carol, "clan:k1", id: "c")
-            try await h.server.storage.withSQL { db in try await db.raw("DELETE FROM clan_members WHERE id = 'km2'").run() }
-            h.server.gateway.revokeAccess(room: RoomName(.clan, "k1"), user: "carol")
+            #expect(try await h.call(.delete, "/v1/clans/k1/members/carol", as: "carol").0 == .ok)
             let revoked = try await carol.next(type: "error")
             #expect(revoked["code"] as? String == "room.access_revoked" && revoked["room"] as? String == "clan:k1")
             try await carol.send(json: ["type": "subscribe", "room": "clan:k1", "id": 4])

@@ -65,6 +65,33 @@ struct EventJSONTests {
         .tableReleased(tableID: "t1", matchID: "m1", at: at),
     ]
 
+    static let clanEvents: [Clan.Event] = [
+        .created(name: "Breakers", description: nil, leaderID: "a", at: at),
+        .created(name: "Ｂreakers ✓", description: tricky, leaderID: "a", at: at),
+        .described(description: "d", by: "a", at: at),
+        .described(description: nil, by: nil, at: at),
+        .invited(userID: "b", by: "a", at: at),
+        .requested(userID: "b", at: at),
+        .declined(userID: "b", by: nil, at: at),
+        .joined(userID: "b", role: .member, at: at),
+        .left(userID: "b", at: at),
+        .kicked(userID: "b", by: "a", at: at),
+        .roleChanged(userID: "b", role: .officer, by: "a", at: at),
+        .leadershipTransferred(from: "a", to: "b", at: at),
+        .disbanded(by: "a", at: at),
+        .disbanded(by: nil, at: at),
+    ]
+
+    @Test("every clan event: decodes back, and the same bytes as JSONEncoder with sorted keys", arguments: clanEvents)
+    func clan(_ event: Clan.Event) throws {
+        var writer = JSONWriter()
+        event.writeJSON(to: &writer)
+        #expect(try JSONDecoder().decode(Clan.Event.self, from: Data(writer.bytes)) == event, "\(writer.text)")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(writer.text == String(decoding: try encoder.encode(event), as: UTF8.self))
+    }
+
     @Test("every match event", arguments: matchEvents)
     func match(_ event: Match.Event) throws {
         var writer = JSONWriter()

@@ -125,6 +125,7 @@ public func buildServer(
     registerKinds(runtime)
     EntityRoutes(runtime: runtime, authentication: authentication).register(on: router)
     CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
+    ClanRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
     RefereeRoutes(authentication: authentication).register(on: router)
     DeviceRoutes(
         runtime: runtime,

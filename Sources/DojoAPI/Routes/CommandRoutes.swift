@@ -228,14 +228,10 @@ struct CommandRoutes: Sendable {
 
     /// An integer query parameter within a range, or `invalid_query`.
     private static func queryInteger(_ request: Request, _ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
-        guard let text = request.uri.queryParameters[Substring(name)] else { return value }
-        guard let number = Int(String(text)), range.contains(number) else {
-            throw APIError(.badRequest, code: "invalid_query", message: "\(name) is an integer from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return number
+        try Query.integer(request, name, default: value, in: range)
     }
 
-    private static func commandID(_ request: Request, body: String?) throws -> String? {
+    static func commandID(_ request: Request, body: String?) throws -> String? {
         guard let id = request.headers[idempotencyHeader] ?? body else { return nil }
         do throws(DomainError) { try CommandID.validate(id) } catch {
             throw APIError(.badRequest, code: error.code, message: error.message)
@@ -340,6 +336,7 @@ struct CommandView: Encodable {
     var events: [TypedEvent]
     var match: Match.State.View?
     var venue: Venue.State.View?
+    var clan: Clan.State.View?
 
     struct TypedEvent: Encodable {
         var seq: Int64
@@ -347,7 +344,13 @@ struct CommandView: Encodable {
         var event: AnyEncodable
     }
 
-    init<A: Aggregate>(result: CommandResult<A>, eventType: (A.Event) -> String, match: Match.State.View? = nil, venue: Venue.State.View? = nil) {
+    init<A: Aggregate>(
+        result: CommandResult<A>,
+        eventType: (A.Event) -> String,
+        match: Match.State.View? = nil,
+        venue: Venue.State.View? = nil,
+        clan: Clan.State.View? = nil
+    ) {
         sequence = result.sequence
         firstSequence = result.firstSequence
         duplicate = result.duplicate
@@ -356,6 +359,7 @@ struct CommandView: Encodable {
         }
         self.match = match
         self.venue = venue
+        self.clan = clan
     }
 }
 

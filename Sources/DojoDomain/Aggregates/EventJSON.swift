@@ -180,3 +180,77 @@ extension Venue.Event: JSONWritable {
         }
     }
 }
+
+extension ClanRole: JSONWritable {}
+
+extension Clan.Event: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        switch self {
+        case .created(let name, let description, let leaderID, let at):
+            w.enumCase("created") { w in
+                w.member("at", at)
+                w.member("description", description)
+                w.member("leaderID", leaderID)
+                w.member("name", name)
+            }
+        case .described(let description, let by, let at):
+            w.enumCase("described") { w in
+                w.member("at", at)
+                w.member("by", by)
+                w.member("description", description)
+            }
+        case .invited(let userID, let by, let at):
+            w.enumCase("invited") { w in
+                w.member("at", at)
+                w.member("by", by)
+                w.member("userID", userID)
+            }
+        case .requested(let userID, let at):
+            w.enumCase("requested") { w in
+                w.member("at", at)
+                w.member("userID", userID)
+            }
+        case .declined(let userID, let by, let at):
+            w.enumCase("declined") { w in
+                w.member("at", at)
+                w.member("by", by)
+                w.member("userID", userID)
+            }
+        case .joined(let userID, let role, let at):
+            w.enumCase("joined") { w in
+                w.member("at", at)
+                w.member("role", role)
+                w.member("userID", userID)
+            }
+        case .left(let userID, let at):
+            w.enumCase("left") { w in
+                w.member("at", at)
+                w.member("userID", userID)
+            }
+        case .kicked(let userID, let by, let at):
+            w.enumCase("kicked") { w in
+                w.member("at", at)
+                w.member("by", by)
+                w.member("userID", userID)
+            }
+        case .roleChanged(let userID, let role, let by, let at):
+            w.enumCase("roleChanged") { w in
+                w.member("at", at)
+                w.member("by", by)
+                w.member("role", role)
+                w.member("userID", userID)
+            }
+        case .leadershipTransferred(let from, let to, let at):
+            w.enumCase("leadershipTransferred") { w in
+                w.member("at", at)
+                w.member("from", from)
+                w.member("to", to)
+            }
+        case .disbanded(let by, let at):
+            w.enumCase("disbanded") { w in
+                w.member("at", at)
+                w.member("by", by)
+            }
+        }
+    }
+}

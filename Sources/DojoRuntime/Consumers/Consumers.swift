@@ -44,10 +44,10 @@ struct MatchReactions: EventConsumer {
 }
 
 /// Keeps the seed's records tables (`matches`, `match_events`, `venues`, `venue_tables`,
-/// `check_ins`) up to date from the log, so REST reads and reports see them.
+/// `check_ins`, `clans`, `clan_members`) up to date from the log, so REST reads and reports see them.
 struct RecordsProjection: EventConsumer {
     let name = "projection.records"
-    let kinds = [EntityKind.match, .venue]
+    let kinds = [EntityKind.match, .venue, .clan]
     let storage: any Storage
     let venues: EntityDirectory<Venue>
 
@@ -68,11 +68,13 @@ struct RecordsProjection: EventConsumer {
         func rank(_ change: RecordChange) -> Int {
             switch change {
             case .insertVenue: 0
-            case .insertVenueTable: 1
+            case .insertVenueTable, .insertClan: 1
             case .insertMatch: 2
             case .insertMatchEvent: 3
             case .insertCheckIn: 4
             case .updateMatch, .updateMatchStatus, .updateMatchTable, .updateVenueTable: 5
+            // In the order of the log: a clan's members after its row, a disbanding after both.
+            case .updateClanDescription, .updateClanLeader, .deleteClan, .putClanMember, .updateClanMemberRole, .deleteClanMember: 5
             }
         }
         return changes.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
@@ -130,10 +132,40 @@ struct RecordsProjection: EventConsumer {
                     changes.append(.updateVenueTable(id: table.id, status: table.status.rawValue, at: Date()))
                 }
             }
-        default:
+        case .clan:
+            for recorded in events {
+                let event = try decoder.decode(EventEnvelope<Clan.Event>.self, from: Data(recorded.payload.utf8)).event
+                changes += Self.changes(clan: key.id, event)
+            }
+        case .table, .territory, .tournament, .user:
             return []
         }
         return changes
+    }
+
+    static func changes(clan id: String, _ event: Clan.Event) -> [RecordChange] {
+        let at = event.at.date
+        switch event {
+        case .created(let name, let description, let leaderID, _):
+            return [
+                .insertClan(id: id, name: name, description: description, leaderID: leaderID, at: at),
+                .putClanMember(clanID: id, userID: leaderID, role: ClanRole.coleader.rawValue, joinedAt: at),
+            ]
+        case .described(let description, _, _):
+            return [.updateClanDescription(id: id, description: description, at: at)]
+        case .joined(let user, let role, _):
+            return [.putClanMember(clanID: id, userID: user, role: role.rawValue, joinedAt: at)]
+        case .left(let user, _), .kicked(let user, _, _):
+            return [.deleteClanMember(clanID: id, userID: user)]
+        case .roleChanged(let user, let role, _, _):
+            return [.updateClanMemberRole(clanID: id, userID: user, role: role.rawValue)]
+        case .leadershipTransferred(_, let to, _):
+            return [.updateClanLeader(id: id, leaderID: to, at: at), .updateClanMemberRole(clanID: id, userID: to, role: ClanRole.coleader.rawValue)]
+        case .disbanded:
+            return [.deleteClan(id: id)]
+        case .invited, .requested, .declined:
+            return []
+        }
     }
 
     /// Match event types that change no column of `matches`, with their seed type.

@@ -42,6 +42,7 @@ public struct Migration: Sendable {
         Migration(version: 4, name: "refresh_tokens", apply: Schema.createRefreshTokens),
         Migration(version: 5, name: "devices", apply: Schema.createDevices),
         Migration(version: 6, name: "login_codes", apply: Schema.createLoginCodes),
+        Migration(version: 7, name: "claims", apply: Schema.createClaims),
     ]
 }
 

@@ -96,3 +96,16 @@ extension Schema {
             .run()
     }
 }
+
+extension Schema {
+    /// Migration 7: claims (a unique key per scope, held by one owner: clan names, a player's clan).
+    @Sendable static func createClaims(_ db: any SQLDatabase, _ d: SchemaDialect) async throws {
+        try await db.create(table: "claims")
+            .column("scope", type: .text, .notNull)
+            .column("key", type: .text, .notNull)
+            .column("owner", type: .text, .notNull)
+            .column("claimed_at", type: .bigint, .notNull)
+            .primaryKey("scope", "key")
+            .run()
+    }
+}

@@ -14,6 +14,17 @@ public enum RecordChange: Sendable, Equatable {
     case insertVenueTable(id: String, venueID: String, name: String, at: Date)
     case updateVenueTable(id: String, status: String, at: Date)
     case insertCheckIn(id: String, userID: String, venueID: String, via: String, at: Date)
+    case insertClan(id: String, name: String, description: String?, leaderID: String, at: Date)
+    case updateClanDescription(id: String, description: String?, at: Date)
+    case updateClanLeader(id: String, leaderID: String, at: Date)
+    /// A disbanded clan's row goes (its members with it), so its name is free in the table too.
+    case deleteClan(id: String)
+    /// A player's membership (one row per player, `id` = the user id): a later join replaces an
+    /// earlier one whatever the order the clans' streams are projected in.
+    case putClanMember(clanID: String, userID: String, role: String, joinedAt: Date)
+    case updateClanMemberRole(clanID: String, userID: String, role: String)
+    /// Removes the player's row if it still names this clan.
+    case deleteClanMember(clanID: String, userID: String)
 }
 
 extension Storage {
@@ -125,6 +136,41 @@ extension Storage {
                 .values([SQLBind(id), SQLBind(userID), SQLBind(venueID), SQLBind(via), d.bind(at)])
                 .ignoringConflicts(with: ["id"])
                 .run()
+        case .insertClan, .updateClanDescription, .updateClanLeader, .deleteClan, .putClanMember, .updateClanMemberRole, .deleteClanMember:
+            try await apply(clan: change, on: db, d)
+        }
+    }
+
+    private static func apply(clan change: RecordChange, on db: any SQLDatabase, _ d: SchemaDialect) async throws {
+        switch change {
+        case .insertClan(let id, let name, let description, let leaderID, let at):
+            try await db.insert(into: "clans")
+                .columns("id", "name", "description", "leader_id", "created_at", "updated_at")
+                .values([SQLBind(id), SQLBind(name), SQLBind(description), SQLBind(leaderID), d.bind(at), d.bind(at)])
+                .ignoringConflicts(with: ["id"])
+                .run()
+        case .updateClanDescription(let id, let description, let at):
+            try await db.update("clans").set("description", to: description).set("updated_at", to: d.bind(at)).where("id", .equal, id).run()
+        case .updateClanLeader(let id, let leaderID, let at):
+            try await db.update("clans").set("leader_id", to: leaderID).set("updated_at", to: d.bind(at)).where("id", .equal, id).run()
+        case .deleteClan(let id):
+            try await db.delete(from: "clan_members").where("clan_id", .equal, id).run()
+            try await db.delete(from: "clans").where("id", .equal, id).run()
+        case .putClanMember(let clanID, let userID, let role, let joinedAt):
+            try await db.insert(into: "clan_members")
+                .columns("id", "clan_id", "user_id", "role", "joined_at")
+                .values([SQLBind(userID), SQLBind(clanID), SQLBind(userID), SQLBind(role), d.bind(joinedAt)])
+                .onConflict(with: ["id"]) { update in
+                    update.set(excludedValueOf: "clan_id").set(excludedValueOf: "role").set(excludedValueOf: "joined_at")
+                        .where(SQLColumn("joined_at", table: "clan_members"), .lessThanOrEqual, SQLColumn("joined_at", table: "excluded"))
+                }
+                .run()
+        case .updateClanMemberRole(let clanID, let userID, let role):
+            try await db.update("clan_members").set("role", to: role).where("id", .equal, userID).where("clan_id", .equal, clanID).run()
+        case .deleteClanMember(let clanID, let userID):
+            try await db.delete(from: "clan_members").where("id", .equal, userID).where("clan_id", .equal, clanID).run()
+        default:
+            preconditionFailure("not a clan change: \(change)")
         }
     }
 

@@ -90,14 +90,3 @@ extension Storage {
         }
     }
 }
-
-extension Storage {
-    /// Whether `userID` is a member of the clan `clanID` (the `clan:` rooms are for members only).
-    public func isClanMember(clanID: String, userID: String) async throws -> Bool {
-        try await withSQL { db in
-            try await db.select().column("id").from("clan_members")
-                .where("clan_id", .equal, clanID).where("user_id", .equal, userID)
-                .first() != nil
-        }
-    }
-}

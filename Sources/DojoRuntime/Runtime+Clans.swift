@@ -1,0 +1,136 @@
+public import DojoDomain
+import DojoStorage
+import Foundation
+import Synchronization
+
+extension Runtime {
+    /// How long a fresh claim is respected even when its owner does not (yet) agree: the owner's
+    /// command may still be on its way to the log. Older claims whose owner disagrees are stale
+    /// (a crash between the claim and the append, a release that never ran) and are taken over.
+    static let claimGrace: Int64 = 30_000
+
+    /// Sends a clan command, the one way every transport does (REST routes, the generic commands
+    /// route, the socket): it checks the users the command names, reserves what no single clan can
+    /// decide — the name among all clans, the joining player's one clan — sends the command, then
+    /// frees the reservations it no longer needs and tells the gateway who lost the clan's room.
+    public func sendClan(_ id: String, _ command: Clan.Command, context: CommandContext, commandID: String?) async throws -> CommandResult<Clan> {
+        let storage = environment.storage
+        switch command {
+        case .invite(let user), .accept(let user):
+            guard EntityKey.isValidID(user), try await !storage.existingIDs(in: "users", [user]).isEmpty else {
+                throw DomainError(.invalid, "clan.unknown_user", "user \(user.prefix(64)) does not exist")
+            }
+        default:
+            break
+        }
+        let (state, _) = try await clans.read(id)
+        var taken: [(scope: String, key: String)] = []
+        do {
+            if case .create(let name, _) = command, !state.exists {
+                let key = Clan.normalizedName(name)
+                if try await claim(
+                    "clan.name",
+                    key,
+                    for: id,
+                    conflict: "clan.name_taken",
+                    "a clan named \(name.prefix(40)) exists",
+                    stillOwned: { owner in
+                        let (other, _) = try await self.clans.read(owner)
+                        return other.exists && !other.disbanded && Clan.normalizedName(other.name) == key
+                    }
+                ) {
+                    taken.append(("clan.name", key))
+                }
+            }
+            if let joiner = state.joiner(of: command, principal: context.principal) {
+                if try await claim(
+                    "clan.member",
+                    joiner,
+                    for: id,
+                    conflict: "clan.member_elsewhere",
+                    "\(joiner) is in another clan; a player is in one clan at a time",
+                    stillOwned: { owner in
+                        try await self.clans.read(owner).state.isMember(joiner)
+                    }
+                ) {
+                    taken.append(("clan.member", joiner))
+                }
+            }
+            let result = try await clans.send(id, command, context: context, commandID: commandID)
+            await settle(id, result, before: state)
+            return result
+        } catch {
+            // Refused or failed: free what this command reserved (a crash here leaves a stale
+            // claim, taken over after the grace period).
+            for claim in taken { try? await storage.releaseClaim(claim.scope, claim.key, owner: id) }
+            throw error
+        }
+    }
+
+    /// Whether `user` is a member of `clan` now (the clan room's rule), from the clan's actor.
+    public func isClanMember(clan: String, user: String) async throws -> Bool {
+        try await clans.read(clan).state.isMember(user)
+    }
+
+    /// Takes a claim for `owner`; returns whether this call took it (false when `owner` held it
+    /// already). Held by another owner that still agrees, or freshly: a `conflict`.
+    private func claim(
+        _ scope: String,
+        _ key: String,
+        for owner: String,
+        conflict code: String,
+        _ message: String,
+        stillOwned: (String) async throws -> Bool
+    ) async throws -> Bool {
+        let storage = environment.storage
+        let now = environment.now()
+        let holder = try await storage.claim(scope, key, owner: owner, at: now)
+        if holder.owner == owner { return holder.taken }
+        let age = Int64((now.timeIntervalSince1970 * 1000).rounded(.down)) - holder.claimedAt
+        guard age >= Self.claimGrace, try await !stillOwned(holder.owner) else {
+            throw DomainError(.conflict, code, message)
+        }
+        guard try await storage.takeOverClaim(scope, key, from: holder.owner, claimedAt: holder.claimedAt, to: owner, at: now) else {
+            throw DomainError(.conflict, code, message)
+        }
+        return true
+    }
+
+    /// After a clan's command: players who left free their one clan, a disbanded clan frees its
+    /// name, and the gateway hears who lost the room. Best effort: a claim left behind is stale
+    /// and taken over later.
+    private func settle(_ id: String, _ result: CommandResult<Clan>, before: Clan.State) async {
+        guard !result.duplicate else { return }
+        let storage = environment.storage
+        var departed: [String] = []
+        for event in result.events {
+            let gone = event.departed(from: result.state)
+            departed += gone
+            for user in gone { try? await storage.releaseClaim("clan.member", user, owner: id) }
+            if case .disbanded = event { try? await storage.releaseClaim("clan.name", Clan.normalizedName(result.state.name), owner: id) }
+        }
+        guard !departed.isEmpty, let key = EntityKey(kind: .clan, id: id) else { return }
+        let listeners = accessListeners.withLock { $0 }
+        for listener in listeners { listener(key, departed) }
+    }
+}
+
+extension EntityRegistration {
+    /// Clans: a ``ClanCommandBody``; every command goes through ``Runtime/sendClan(_:_:context:commandID:)``.
+    static func clan(_ directory: EntityDirectory<Clan>, runtime: Runtime) -> EntityRegistration {
+        EntityRegistration(
+            directory: directory,
+            collection: "clans",
+            exists: { $0.exists },
+            view: { $0.view },
+            decode: { body, _ in
+                let decoded = try JSONDecoder().decode(ClanCommandBody.self, from: body)
+                return (try decoded.command(), decoded.commandId)
+            },
+            deliver: { [weak runtime] id, command, context, commandID in
+                guard let runtime else { throw RuntimeError(.shuttingDown, "the runtime is gone") }
+                return try await runtime.sendClan(id, command, context: context, commandID: commandID)
+            }
+        )
+    }
+}
