@@ -72,9 +72,15 @@ extension Runtime {
         try await clans.read(clan).state.isMember(user)
     }
 
+    /// The clan `user` is in now: the claim says which, the clan's actor confirms.
+    static func clan(of user: String, storage: any Storage, clans: EntityDirectory<Clan>) async throws -> String? {
+        guard let holder = try await storage.claimHolder("clan.member", user) else { return nil }
+        return try await clans.read(holder.owner).state.isMember(user) ? holder.owner : nil
+    }
+
     /// Takes a claim for `owner`; returns whether this call took it (false when `owner` held it
     /// already). Held by another owner that still agrees, or freshly: a `conflict`.
-    private func claim(
+    func claim(
         _ scope: String,
         _ key: String,
         for owner: String,

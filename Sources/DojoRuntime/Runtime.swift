@@ -13,6 +13,7 @@ public final class Runtime: Service {
     public let matches: EntityDirectory<Match>
     public let venues: EntityDirectory<Venue>
     public let clans: EntityDirectory<Clan>
+    public let territories: EntityDirectory<Territory>
     public let configuration: RuntimeConfiguration
     private let runners: [ConsumerRunner]
     private let logger: Logger
@@ -51,21 +52,35 @@ public final class Runtime: Service {
         let matches = EntityDirectory<Match>(environment: environment)
         let venues = EntityDirectory<Venue>(environment: environment)
         let clans = EntityDirectory<Clan>(environment: environment)
+        let territories = EntityDirectory<Territory>(environment: environment)
         var consumers: [any EventConsumer] = []
-        if reactions { consumers.append(MatchReactions(matches: matches, venues: venues, logger: logger, now: now)) }
-        if projections { consumers.append(RecordsProjection(storage: storage, venues: venues)) }
+        if reactions {
+            consumers.append(
+                MatchReactions(
+                    matches: matches,
+                    venues: venues,
+                    territories: territories,
+                    clanOf: { user in try await Runtime.clan(of: user, storage: storage, clans: clans) },
+                    logger: logger,
+                    now: now
+                )
+            )
+        }
+        if projections { consumers.append(RecordsProjection(storage: storage, venues: venues, territories: territories)) }
         consumers += extra
         let runners = consumers.map { ConsumerRunner(consumer: $0, storage: storage, configuration: configuration, logger: logger) }
         fanOut.runners = runners
         self.matches = matches
         self.venues = venues
         self.clans = clans
+        self.territories = territories
         self.runners = runners
         self.fanOut = fanOut
         self.environment = environment
         register(EntityRegistration.match(matches, runtime: self))
         register(EntityRegistration.venue(venues, runtime: self))
         register(EntityRegistration.clan(clans, runtime: self))
+        register(EntityRegistration.territory(territories, runtime: self))
     }
 
     /// The actors of a new kind, sharing the runtime's writer, storage, clock and metrics: the

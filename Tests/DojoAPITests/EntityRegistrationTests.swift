@@ -12,10 +12,10 @@ import Testing
 @testable import DojoAPI
 
 /// A kind that exists only in this test target, following docs/adding-an-entity.md: a tally that
-/// signed-in users add to. It borrows `EntityKind.territory`, a kind the product has not
+/// signed-in users add to. It borrows `EntityKind.tournament`, a kind the product has not
 /// registered yet, so nothing in the gateway or REST knows it.
 enum Tally: Aggregate {
-    static let kind = EntityKind.territory
+    static let kind = EntityKind.tournament
     static let stateFormatVersion = 1
 
     struct State: Codable, Sendable, Equatable {
@@ -100,11 +100,11 @@ struct EntityRegistrationTests {
             let h = GatewayHarness(server: server, client: client)
             // REST: not there yet; a command creates it; the view reads back.
             let missing = try await client.execute(uri: "/v1/tallies/t1", method: .get) { ($0.status, String(buffer: $0.body)) }
-            #expect(missing.0 == .notFound && missing.1.contains("territory.not_found"))
+            #expect(missing.0 == .notFound && missing.1.contains("tournament.not_found"))
             let (added, body) = try await h.post("/v1/tallies/t1/commands", ["type": "add", "by": 2], headers: h.serviceHeaders("alice"))
             #expect(added == .ok, "\(body)")
             #expect(body["sequence"] as? Int == 1 && body["duplicate"] as? Bool == false)
-            #expect((body["territory"] as? [String: Any])?["total"] as? Int == 2)
+            #expect((body["tournament"] as? [String: Any])?["total"] as? Int == 2)
             let events = body["events"] as? [[String: Any]]
             #expect(events?.first?["type"] as? String == "tally.added" && events?.first?["seq"] as? Int == 1)
             let refused = try await h.post("/v1/tallies/t1/commands", ["type": "add", "by": 1_000], headers: h.serviceHeaders("alice"))
@@ -114,25 +114,25 @@ struct EntityRegistrationTests {
 
             // The room: a snapshot from the registration's view, then live events.
             let spectator = try await h.socket()
-            let ack = try await h.subscribe(spectator, "territory:t1")
+            let ack = try await h.subscribe(spectator, "tournament:t1")
             #expect(ack["seq"] as? Int == 1 && ack["epoch"] as? String == "log")
             let snapshot = try await spectator.next(type: "snapshot")
             #expect((snapshot["state"] as? [String: Any])?["total"] as? Int == 2)
             // A socket command through the same registration.
             let bob = try await h.socket(as: "bob")
-            try await bob.send(json: ["type": "command", "room": "territory:t1", "command": ["type": "add", "by": 3], "commandId": "b-1", "id": 9])
+            try await bob.send(json: ["type": "command", "room": "tournament:t1", "command": ["type": "add", "by": 3], "commandId": "b-1", "id": 9])
             let commandAck = try await bob.next(type: "ack")
             #expect(commandAck["sequence"] as? Int == 2 && commandAck["id"] as? Int == 9)
             let live = try await spectator.next(type: "event")
             #expect(live["seq"] as? Int == 2 && live["eventType"] as? String == "tally.added")
             #expect(((live["event"] as? [String: Any])?["added"] as? [String: Any])?["user"] as? String == "bob")
             // A repeat of the command id appends nothing.
-            try await bob.send(json: ["type": "command", "room": "territory:t1", "command": ["type": "add", "by": 3], "commandId": "b-1", "id": 10])
+            try await bob.send(json: ["type": "command", "room": "tournament:t1", "command": ["type": "add", "by": 3], "commandId": "b-1", "id": 10])
             #expect(try await bob.next(type: "ack")["duplicate"] as? Bool == true)
             let after = try await client.execute(uri: "/v1/tallies/t1", method: .get) { try jsonObject($0.body.readableBytesView) }
-            #expect(after["sequence"] as? Int == 2 && (after["territory"] as? [String: Any])?["total"] as? Int == 5)
+            #expect(after["sequence"] as? Int == 2 && (after["tournament"] as? [String: Any])?["total"] as? Int == 5)
             // A kind with no registration is refused with a typed error.
-            try await bob.send(json: ["type": "command", "room": "tournament:x", "command": ["type": "add", "by": 1], "id": 11])
+            try await bob.send(json: ["type": "command", "room": "user:x", "command": ["type": "add", "by": 1], "id": 11])
             #expect(try await bob.next(type: "error")["code"] as? String == "command.unsupported_room")
         }
     }

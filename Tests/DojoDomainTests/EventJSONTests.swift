@@ -92,6 +92,27 @@ struct EventJSONTests {
         #expect(writer.text == String(decoding: try encoder.encode(event), as: UTF8.self))
     }
 
+    static let territoryEvents: [Territory.Event] = [
+        .created(name: tricky, venueID: "v1", location: .init(lat: 51.5, lng: -0.25), at: at),
+        .challenged(challengerID: "a", clanID: "k1", opponentID: "b", at: at),
+        .challenged(challengerID: "a", clanID: nil, opponentID: "b", at: at),
+        .challengeDeclined(by: "b", at: at),
+        .challengeWithdrawn(at: at),
+        .matchScheduled(matchID: "m1", at: at),
+        .claimed(ownerID: "a", clanID: nil, matchID: "m1", level: 2, at: at),
+        .lost(ownerID: "a", clanID: "k1", matchID: "m1", at: at),
+        .defended(ownerID: "a", matchID: "m1", defenseScore: 4, at: at),
+        .upgraded(level: 3, at: at),
+        .contestAbandoned(matchID: "m1", at: at),
+    ]
+
+    @Test("every territory event decodes back", arguments: territoryEvents)
+    func territory(_ event: Territory.Event) throws {
+        var writer = JSONWriter()
+        event.writeJSON(to: &writer)
+        #expect(try JSONDecoder().decode(Territory.Event.self, from: Data(writer.bytes)) == event, "\(writer.text)")
+    }
+
     @Test("every match event", arguments: matchEvents)
     func match(_ event: Match.Event) throws {
         var writer = JSONWriter()

@@ -126,6 +126,7 @@ public func buildServer(
     EntityRoutes(runtime: runtime, authentication: authentication).register(on: router)
     CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
     ClanRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
+    TerritoryRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
     RefereeRoutes(authentication: authentication).register(on: router)
     DeviceRoutes(
         runtime: runtime,

@@ -337,6 +337,7 @@ struct CommandView: Encodable {
     var match: Match.State.View?
     var venue: Venue.State.View?
     var clan: Clan.State.View?
+    var territory: Territory.State.View?
 
     struct TypedEvent: Encodable {
         var seq: Int64
@@ -349,7 +350,8 @@ struct CommandView: Encodable {
         eventType: (A.Event) -> String,
         match: Match.State.View? = nil,
         venue: Venue.State.View? = nil,
-        clan: Clan.State.View? = nil
+        clan: Clan.State.View? = nil,
+        territory: Territory.State.View? = nil
     ) {
         sequence = result.sequence
         firstSequence = result.firstSequence
@@ -360,6 +362,7 @@ struct CommandView: Encodable {
         self.match = match
         self.venue = venue
         self.clan = clan
+        self.territory = territory
     }
 }
 

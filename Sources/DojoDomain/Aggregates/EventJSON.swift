@@ -16,6 +16,7 @@ extension Match.Terms: JSONWritable {
         w.member("raceTo", raceTo)
         w.member("scorer", scorer)
         w.member("tableID", tableID)
+        w.member("territoryID", territoryID)
         w.member("tournamentID", tournamentID)
         w.member("venueID", venueID)
         w.endObject()
@@ -250,6 +251,83 @@ extension Clan.Event: JSONWritable {
             w.enumCase("disbanded") { w in
                 w.member("at", at)
                 w.member("by", by)
+            }
+        }
+    }
+}
+
+extension Territory.Contest: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("challengerClanID", challengerClanID)
+        w.member("challengerID", challengerID)
+        w.member("matchID", matchID)
+        w.member("opponentID", opponentID)
+        w.member("since", since)
+        w.endObject()
+    }
+}
+
+extension Territory.Event: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        switch self {
+        case .created(let name, let venueID, let location, let at):
+            w.enumCase("created") { w in
+                w.member("at", at)
+                w.member("location", location)
+                w.member("name", name)
+                w.member("venueID", venueID)
+            }
+        case .challenged(let challengerID, let clanID, let opponentID, let at):
+            w.enumCase("challenged") { w in
+                w.member("at", at)
+                w.member("challengerID", challengerID)
+                w.member("clanID", clanID)
+                w.member("opponentID", opponentID)
+            }
+        case .challengeDeclined(let by, let at):
+            w.enumCase("challengeDeclined") { w in
+                w.member("at", at)
+                w.member("by", by)
+            }
+        case .challengeWithdrawn(let at):
+            w.enumCase("challengeWithdrawn") { w in w.member("at", at) }
+        case .matchScheduled(let matchID, let at):
+            w.enumCase("matchScheduled") { w in
+                w.member("at", at)
+                w.member("matchID", matchID)
+            }
+        case .claimed(let ownerID, let clanID, let matchID, let level, let at):
+            w.enumCase("claimed") { w in
+                w.member("at", at)
+                w.member("clanID", clanID)
+                w.member("level", level)
+                w.member("matchID", matchID)
+                w.member("ownerID", ownerID)
+            }
+        case .lost(let ownerID, let clanID, let matchID, let at):
+            w.enumCase("lost") { w in
+                w.member("at", at)
+                w.member("clanID", clanID)
+                w.member("matchID", matchID)
+                w.member("ownerID", ownerID)
+            }
+        case .defended(let ownerID, let matchID, let defenseScore, let at):
+            w.enumCase("defended") { w in
+                w.member("at", at)
+                w.member("defenseScore", defenseScore)
+                w.member("matchID", matchID)
+                w.member("ownerID", ownerID)
+            }
+        case .upgraded(let level, let at):
+            w.enumCase("upgraded") { w in
+                w.member("at", at)
+                w.member("level", level)
+            }
+        case .contestAbandoned(let matchID, let at):
+            w.enumCase("contestAbandoned") { w in
+                w.member("at", at)
+                w.member("matchID", matchID)
             }
         }
     }

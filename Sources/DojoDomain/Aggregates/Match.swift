@@ -43,6 +43,9 @@ public enum Match: Aggregate {
         public var scorer: String?
         /// Who breaks after the first rack; alternate when not given.
         public var breakRule: BreakRule?
+        /// The territory this match is played for (set by the runtime when a territory challenge is
+        /// accepted, never by a client): its result claims or defends the territory.
+        public var territoryID: String?
 
         public init(
             playerA: String,
@@ -53,9 +56,11 @@ public enum Match: Aggregate {
             tableID: String? = nil,
             tournamentID: String? = nil,
             scorer: String? = nil,
-            breakRule: BreakRule? = nil
+            breakRule: BreakRule? = nil,
+            territoryID: String? = nil
         ) {
             self.breakRule = breakRule
+            self.territoryID = territoryID
             self.playerA = playerA
             self.playerB = playerB
             self.gameType = gameType
@@ -90,6 +95,8 @@ public enum Match: Aggregate {
         public var venueID: String?
         public var tableID: String?
         public var tournamentID: String?
+        /// The territory the match is played for, if any.
+        public var territoryID: String?
         public var scoreA = 0
         public var scoreB = 0
         public var racksPlayed = 0
@@ -299,7 +306,10 @@ public enum Match: Aggregate {
         guard terms.raceTo >= 1, terms.raceTo <= maximumRace else {
             throw DomainError(.invalid, "match.invalid_race", "the race must be 1–\(maximumRace) racks")
         }
-        let optionalIDs = [("scorer", terms.scorer), ("venueId", terms.venueID), ("tableId", terms.tableID), ("tournamentId", terms.tournamentID)]
+        let optionalIDs = [
+            ("scorer", terms.scorer), ("venueId", terms.venueID), ("tableId", terms.tableID), ("tournamentId", terms.tournamentID),
+            ("territoryId", terms.territoryID),
+        ]
         for (field, id) in [("playerA", terms.playerA), ("playerB", terms.playerB)] + optionalIDs.compactMap({ field, id in id.map { (field, $0) } })
         {
             guard EntityKey.isValidID(id) else {
@@ -311,6 +321,9 @@ public enum Match: Aggregate {
         }
         guard (terms.tableID == nil) || (terms.venueID != nil) else {
             throw DomainError(.invalid, "match.table_without_venue", "a table is given only with its venue")
+        }
+        guard (terms.territoryID == nil) || (terms.venueID != nil) else {
+            throw DomainError(.invalid, "match.territory_without_venue", "a territory match is played at the territory's venue")
         }
         let principal = context.principal
         let isPlayer = principal.userID == terms.playerA || principal.userID == terms.playerB
@@ -371,6 +384,7 @@ public enum Match: Aggregate {
             state.venueID = terms.venueID
             state.tableID = terms.tableID
             state.tournamentID = terms.tournamentID
+            state.territoryID = terms.territoryID
             state.scorer = scorer
             state.createdBy = createdBy
             state.breakRule = terms.breakRule ?? .alternate

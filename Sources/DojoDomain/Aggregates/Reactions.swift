@@ -34,4 +34,27 @@ public enum Reactions {
             return []
         }
     }
+
+    /// A command for a territory, caused by a match event.
+    public struct TerritoryCommand: Sendable, Equatable {
+        public var territoryID: String
+        public var command: Territory.Command
+    }
+
+    /// What a territory match's end does to its territory: a completion resolves the contest with
+    /// the winner (the runtime adds the winner's clan), a cancellation abandons it.
+    public static func onTerritoryMatchEvent(_ event: Match.Event, state: Match.State) -> TerritoryCommand? {
+        guard let territoryID = state.territoryID else { return nil }
+        switch event {
+        case .completed(let winner, _, _, _, _):
+            return TerritoryCommand(
+                territoryID: territoryID,
+                command: .resolve(matchID: state.id, winnerID: state.player(winner), winnerClanID: nil)
+            )
+        case .cancelled:
+            return TerritoryCommand(territoryID: territoryID, command: .abandon(matchID: state.id))
+        default:
+            return nil
+        }
+    }
 }

@@ -4,13 +4,17 @@ import Foundation
 import Logging
 
 /// Sends the commands ``Reactions`` derives from match events to the venues (a match going live
-/// occupies its table; ending frees it). Each command carries its source event as its cause, so a
-/// venue applies it once however often it is delivered.
+/// occupies its table; ending frees it) and to territories (a territory match's result claims or
+/// defends it). Each command carries its source event as its cause, so its target applies it once
+/// however often it is delivered.
 struct MatchReactions: EventConsumer {
     let name = "reactions.match"
     let kinds = [EntityKind.match]
     let matches: EntityDirectory<Match>
     let venues: EntityDirectory<Venue>
+    let territories: EntityDirectory<Territory>
+    /// The clan a player is in now (a capture counts for it).
+    let clanOf: @Sendable (String) async throws -> String?
     let logger: Logger
     let now: @Sendable () -> Date
 
@@ -21,35 +25,50 @@ struct MatchReactions: EventConsumer {
         // now tells the current one, and a move's event names both tables.
         let (state, _) = try await matches.read(key.id)
         let decoder = JSONDecoder()
+        let system = CommandContext(principal: .system, now: Timestamp(now()))
         for recorded in relevant {
             let event = try decoder.decode(EventEnvelope<Match.Event>.self, from: Data(recorded.payload.utf8)).event
+            let cause = Cause(stream: stream, seq: recorded.sequence)
             for reaction in Reactions.onMatchEvent(event, state: state) {
-                do {
-                    _ = try await venues.send(
-                        reaction.venueID,
-                        reaction.command,
-                        context: CommandContext(principal: .system, now: Timestamp(now())),
-                        cause: Cause(stream: stream, seq: recorded.sequence)
-                    )
-                } catch let error as DomainError {
-                    // A rule refused it (the venue or table does not exist): retrying cannot help.
-                    logger.warning(
-                        "reaction refused by its target",
-                        metadata: ["source": "\(stream)@\(recorded.sequence)", "target": "venue:\(reaction.venueID)", "code": "\(error.code)"]
-                    )
+                try await refusalLogged(cause, target: "venue:\(reaction.venueID)") {
+                    _ = try await venues.send(reaction.venueID, reaction.command, context: system, cause: cause)
+                }
+            }
+            if var reaction = Reactions.onTerritoryMatchEvent(event, state: state) {
+                if case .resolve(let match, let winner, _) = reaction.command {
+                    reaction.command = .resolve(matchID: match, winnerID: winner, winnerClanID: try await clanOf(winner))
+                }
+                try await refusalLogged(cause, target: "territory:\(reaction.territoryID)") {
+                    _ = try await territories.send(reaction.territoryID, reaction.command, context: system, cause: cause)
                 }
             }
         }
     }
 }
 
+extension MatchReactions {
+    /// Runs a reaction; a rule's refusal (the target or its table does not exist) is logged, not
+    /// retried: retrying cannot help. Other errors propagate and the round is retried.
+    private func refusalLogged(_ cause: Cause, target: String, _ body: () async throws -> Void) async rethrows {
+        do {
+            try await body()
+        } catch let error as DomainError {
+            logger.warning(
+                "reaction refused by its target",
+                metadata: ["source": "\(cause.stream)@\(cause.seq)", "target": "\(target)", "code": "\(error.code)"]
+            )
+        }
+    }
+}
+
 /// Keeps the seed's records tables (`matches`, `match_events`, `venues`, `venue_tables`,
-/// `check_ins`, `clans`, `clan_members`) up to date from the log, so REST reads and reports see them.
+/// `check_ins`, `clans`, `clan_members`, `territories`, `territory_events`) up to date from the log, so REST reads and reports see them.
 struct RecordsProjection: EventConsumer {
     let name = "projection.records"
-    let kinds = [EntityKind.match, .venue, .clan]
+    let kinds = [EntityKind.match, .venue, .clan, .territory]
     let storage: any Storage
     let venues: EntityDirectory<Venue>
+    let territories: EntityDirectory<Territory>
 
     func handle(stream: String, events: [RecordedEvent]) async throws {
         try await storage.apply(Self.ordered(try await changes(stream: stream, events: events)))
@@ -68,13 +87,14 @@ struct RecordsProjection: EventConsumer {
         func rank(_ change: RecordChange) -> Int {
             switch change {
             case .insertVenue: 0
-            case .insertVenueTable, .insertClan: 1
+            case .insertVenueTable, .insertClan, .insertTerritory: 1
             case .insertMatch: 2
             case .insertMatchEvent: 3
             case .insertCheckIn: 4
             case .updateMatch, .updateMatchStatus, .updateMatchTable, .updateVenueTable: 5
             // In the order of the log: a clan's members after its row, a disbanding after both.
             case .updateClanDescription, .updateClanLeader, .deleteClan, .putClanMember, .updateClanMemberRole, .deleteClanMember: 5
+            case .updateTerritory, .insertTerritoryEvent: 5
             }
         }
         return changes.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
@@ -137,7 +157,49 @@ struct RecordsProjection: EventConsumer {
                 let event = try decoder.decode(EventEnvelope<Clan.Event>.self, from: Data(recorded.payload.utf8)).event
                 changes += Self.changes(clan: key.id, event)
             }
-        case .table, .territory, .tournament, .user:
+        case .territory:
+            var changed = false
+            for recorded in events {
+                let event = try decoder.decode(EventEnvelope<Territory.Event>.self, from: Data(recorded.payload.utf8)).event
+                let type: TerritoryEventType?
+                switch event {
+                case .created(let name, let venueID, _, let at):
+                    changes.append(.insertTerritory(id: key.id, venueID: venueID, name: name, at: at.date))
+                    type = nil
+                case .claimed: type = .claim
+                case .lost: type = .lose
+                case .defended: type = .defend
+                case .upgraded: type = .upgrade
+                case .challenged, .challengeDeclined, .challengeWithdrawn, .matchScheduled, .contestAbandoned: type = nil
+                }
+                if let type {
+                    changed = true
+                    changes.append(
+                        .insertTerritoryEvent(
+                            id: "\(key.id)-\(recorded.sequence)",
+                            territoryID: key.id,
+                            type: type.rawValue,
+                            metadata: recorded.payload,
+                            at: event.at.date
+                        )
+                    )
+                }
+            }
+            if changed {
+                // Holder and standing as the territory has them now (idempotent on redelivery).
+                let (state, _) = try await territories.read(key.id)
+                changes.append(
+                    .updateTerritory(
+                        id: key.id,
+                        ownerID: state.ownerID,
+                        clanID: state.clanID,
+                        level: state.level,
+                        defenseScore: state.defenseScore,
+                        at: Date()
+                    )
+                )
+            }
+        case .table, .tournament, .user:
             return []
         }
         return changes

@@ -109,3 +109,10 @@ extension Schema {
             .run()
     }
 }
+
+extension Schema {
+    /// Migration 8: a territory's display name (the map shows it; the seed's model has none).
+    @Sendable static func addTerritoryNames(_ db: any SQLDatabase, _ d: SchemaDialect) async throws {
+        try await db.alter(table: "territories").column("name", type: .text).run()
+    }
+}

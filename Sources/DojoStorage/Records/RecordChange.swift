@@ -25,6 +25,12 @@ public enum RecordChange: Sendable, Equatable {
     case updateClanMemberRole(clanID: String, userID: String, role: String)
     /// Removes the player's row if it still names this clan.
     case deleteClanMember(clanID: String, userID: String)
+    case insertTerritory(id: String, venueID: String, name: String, at: Date)
+    /// The territory's holder and standing as its actor has them now (a clan no longer in
+    /// `clans` is written as null).
+    case updateTerritory(id: String, ownerID: String?, clanID: String?, level: Int, defenseScore: Int, at: Date)
+    /// A CLAIM, DEFEND, LOSE or UPGRADE row with the event as its metadata.
+    case insertTerritoryEvent(id: String, territoryID: String, type: String, metadata: String, at: Date)
 }
 
 extension Storage {
@@ -138,6 +144,27 @@ extension Storage {
                 .run()
         case .insertClan, .updateClanDescription, .updateClanLeader, .deleteClan, .putClanMember, .updateClanMemberRole, .deleteClanMember:
             try await apply(clan: change, on: db, d)
+        case .insertTerritory(let id, let venueID, let name, let at):
+            try await db.insert(into: "territories")
+                .columns("id", "venue_id", "name", "level", "defense_score", "created_at", "updated_at")
+                .values([SQLBind(id), SQLBind(venueID), SQLBind(name), SQLBind(1), SQLBind(0), d.bind(at), d.bind(at)])
+                .ignoringConflicts(with: ["id"])
+                .run()
+        case .updateTerritory(let id, let ownerID, let clanID, let level, let defenseScore, let at):
+            try await db.update("territories")
+                .set("owner_id", to: ownerID)
+                .set("clan_id", to: SQLQueryString("(SELECT id FROM clans WHERE id = \(bind: clanID))"))
+                .set("level", to: level)
+                .set("defense_score", to: defenseScore)
+                .set("updated_at", to: d.bind(at))
+                .where("id", .equal, id)
+                .run()
+        case .insertTerritoryEvent(let id, let territoryID, let type, let metadata, let at):
+            try await db.insert(into: "territory_events")
+                .columns("id", "territory_id", "type", "metadata", "created_at")
+                .values([SQLBind(id), SQLBind(territoryID), SQLBind(type), d.bindJSON(metadata), d.bind(at)])
+                .ignoringConflicts(with: ["id"])
+                .run()
         }
     }
 
