@@ -159,6 +159,29 @@ struct AuthorizationMatrixTests {
             "GET", "/v1/admin/audit", { _ in "" },
             [.anonymous: 401, .stranger: 403, .member: 403, .owner: 403, .admin: 200, .device: 401]
         ),
+        // Clans: the leader (owner), a plain member, an outsider.
+        (
+            "PATCH", "/v1/clans/k1", { _ in #"{"description":"Tuesdays"}"# },
+            [.anonymous: 401, .stranger: 403, .member: 403, .owner: 200, .admin: 200, .device: 401]
+        ),
+        (
+            "GET", "/v1/clans/k1/applications", { _ in "" },
+            [.anonymous: 401, .stranger: 403, .member: 403, .owner: 200, .admin: 200, .device: 401]
+        ),
+        (
+            "POST", "/v1/clans/k1/invitations", { _ in #"{"userId":"root"}"# },
+            [.anonymous: 401, .stranger: 403, .member: 403, .owner: 200, .admin: 200, .device: 401]
+        ),
+        (
+            "PATCH", "/v1/clans/k1/members/carol", { _ in #"{"role":"MEMBER"}"# },
+            [.anonymous: 401, .stranger: 403, .member: 403, .owner: 200, .admin: 200, .device: 401]
+        ),
+        // Territories: the venue's staff put it on the map (the admin's is the venue's second: 409,
+        // past the check); nobody claims one by a command.
+        (
+            "POST", "/v1/territories", { #"{"id":"tx-\#($0.rawValue)","venueId":"v1"}"# },
+            [.anonymous: 401, .stranger: 403, .member: 403, .owner: 201, .admin: 409, .device: 401]
+        ),
     ]
 
     @Test("REST routes with a rule, every role")

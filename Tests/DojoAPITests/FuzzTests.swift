@@ -211,11 +211,32 @@ struct FuzzTests {
         FuzzRoute(method: .post, path: "/v1/admin/users/bob/role", body: FuzzJSON(["role": "VENUE_ADMIN"])),
         FuzzRoute(method: .get, path: "/v1/matches/m1/events", query: ["after", "limit"]),
         FuzzRoute(method: .get, path: "/v1/admin/audit", query: ["limit", "before", "action"]),
+        FuzzRoute(method: .post, path: "/v1/clans", body: FuzzJSON(["id": "fz", "name": "Fuzzers", "description": "d", "commandId": "cl1"])),
+        FuzzRoute(
+            method: .post,
+            path: "/v1/clans/fk/commands",
+            body: FuzzJSON(["type": "setRole", "userId": "bob", "role": "OFFICER", "commandId": "cl2"])
+        ),
+        FuzzRoute(method: .post, path: "/v1/clans/fk/invitations", body: FuzzJSON(["userId": "carol", "commandId": "cl3"])),
+        FuzzRoute(method: .patch, path: "/v1/clans/fk/members/bob", body: FuzzJSON(["role": "MEMBER", "commandId": "cl4"])),
+        FuzzRoute(method: .patch, path: "/v1/clans/fk", body: FuzzJSON(["description": "Tuesdays", "commandId": "cl5"])),
+        FuzzRoute(method: .post, path: "/v1/territories", body: FuzzJSON(["id": "ft2", "venueId": "v1", "name": "Hall", "commandId": "tr1"])),
+        FuzzRoute(method: .post, path: "/v1/territories/ft/challenges", body: FuzzJSON(["opponentId": "carol", "commandId": "tr2"])),
+        FuzzRoute(
+            method: .post,
+            path: "/v1/territories/ft/challenges/accept",
+            body: FuzzJSON(["gameType": "9-ball", "raceTo": 2, "commandId": "tr3"])
+        ),
+        FuzzRoute(method: .get, path: "/v1/clans", query: ["q", "after", "limit"]),
+        FuzzRoute(method: .get, path: "/v1/clans/fk/members", query: ["after", "limit"]),
+        FuzzRoute(method: .get, path: "/v1/territories", query: ["bbox", "near", "radiusKm", "limit", "after"]),
+        FuzzRoute(method: .get, path: "/v1/leaderboards/clans", query: ["offset", "limit"]),
     ]
 
     static let queryValues = [
         "0", "-1", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "1e308", "NaN", "", "abc",
         String(repeating: "9", count: 400), "1_1", "%00", "0x10", "9223372036854775807_x", "-1_x", "253402300800000_x",
+        "0,0,1,1", "1,2", "-90,-180,90,180", "1e308,0", "NaN,NaN", ",,,", "1,2,3,4,5",
     ]
 
     private static func withFuzzServer(_ test: @Sendable (GatewayHarness) async throws -> Void) async throws {
@@ -240,6 +261,8 @@ struct FuzzTests {
                 #"{"id":"m1","playerA":"alice","playerB":"bob","gameType":"9-ball","raceTo":5,"venueId":"v1","tableId":"t1"}"#
             )
             _ = try await h.rest("/v1/matches/m1/start", as: "alice")
+            try await h.clan("fk", leader: "alice", members: ["bob"])
+            _ = try await h.call(.post, "/v1/territories", as: "alice", ["id": "ft", "venueId": "v1"])
             // The table is occupied by a reaction: wait for it, so no background append runs
             // while refusals are checked for appending nothing.
             for _ in 0..<250 {
