@@ -20,6 +20,24 @@ extension Runtime {
             guard EntityKey.isValidID(user), try await !storage.existingIDs(in: "users", [user]).isEmpty else {
                 throw DomainError(.invalid, "clan.unknown_user", "user \(user.prefix(64)) does not exist")
             }
+        case .declareWar(let warID, let opponent, _, let hours):
+            guard EntityKey.isValidID(opponent), opponent != id else { break }  // the clan's own rules answer
+            let (other, _) = try await clans.read(opponent)
+            guard other.exists, !other.disbanded else {
+                throw DomainError(.invalid, "clan.unknown_opponent", "clan \(opponent) does not exist")
+            }
+            // The deadline is a durable timer for each clan, scheduled before the war exists: a
+            // timer for a war that was refused finds no war and changes nothing.
+            guard EntityKey.isValidID(warID), Clan.warHours.contains(hours) else { break }
+            let due = context.now.date.addingTimeInterval(Double(hours) * 3_600)
+            for clan in [id, opponent] {
+                try await scheduleTimer(
+                    id: "war-\(warID)-\(clan)",
+                    for: EntityKey(kind: .clan, id: clan)!,
+                    command: #"{"type":"endWar","warId":"\#(warID)"}"#,
+                    at: due
+                )
+            }
         default:
             break
         }

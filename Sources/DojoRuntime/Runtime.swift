@@ -16,7 +16,9 @@ public final class Runtime: Service {
     public let territories: EntityDirectory<Territory>
     public let configuration: RuntimeConfiguration
     private let runners: [ConsumerRunner]
-    private let logger: Logger
+    let logger: Logger
+    /// This process's name when it leases timers.
+    let timerOwner = "node-" + UUID().uuidString.prefix(8).lowercased()
     let environment: ActorEnvironment
     private let registrations = Mutex<[EntityKind: EntityRegistration]>([:])
 
@@ -60,13 +62,15 @@ public final class Runtime: Service {
                     matches: matches,
                     venues: venues,
                     territories: territories,
+                    clans: clans,
                     clanOf: { user in try await Runtime.clan(of: user, storage: storage, clans: clans) },
                     logger: logger,
                     now: now
                 )
             )
+            consumers.append(ClanReactions(clans: clans, logger: logger, now: now))
         }
-        if projections { consumers.append(RecordsProjection(storage: storage, venues: venues, territories: territories)) }
+        if projections { consumers.append(RecordsProjection(storage: storage, venues: venues, territories: territories, clans: clans)) }
         consumers += extra
         let runners = consumers.map { ConsumerRunner(consumer: $0, storage: storage, configuration: configuration, logger: logger) }
         fanOut.runners = runners
@@ -134,6 +138,7 @@ public final class Runtime: Service {
                 group.addTask { await runner.run() }
             }
             group.addTask { await self.passivationLoop() }
+            group.addTask { await self.timerLoop() }
             try? await gracefulShutdown()
             logger.info("runtime stopping: snapshotting resident actors")
             for registration in registered { await registration.shutdown() }

@@ -23,6 +23,10 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     public var consumerSweepInterval: Duration = .seconds(5)
     /// A storage call made by the runtime itself (activation, snapshot) gives up after this long.
     public var storageTimeout: Duration = .seconds(10)
+    /// How often the runtime looks for timers that are due (a war's deadline).
+    public var timerInterval: Duration = .seconds(1)
+    /// How long a node holds a timer it is delivering before another may take it.
+    public var timerLease: Duration = .seconds(30)
 
     public init() {}
 }

@@ -284,6 +284,10 @@ struct BenchRuntime: AsyncParsableCommand {
     /// Heap bytes in use (glibc `mallinfo2`): unlike the resident set size, it is not hidden by
     /// memory freed earlier and reused.
     static func residentBytes() -> Int {
-        Int(mallinfo2().uordblks)
+        // Looked up at run time: called directly, the toolchain's Glibc overlay bound the name to
+        // a declaration that never reached libc (the figures read 0).
+        typealias MallInfo2 = @convention(c) () -> mallinfo2
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallinfo2") else { return 0 }
+        return Int(unsafeBitCast(symbol, to: MallInfo2.self)().uordblks)
     }
 }

@@ -247,4 +247,67 @@ struct ClanAPITests {
             #expect(clan.1["sequence"] as? Int == 1, "nothing was recorded by the refusals")
         }
     }
+
+    @Test("a clan war over REST: both clan rooms see the running score; the target ends it; the war leaderboard follows; bad wars refused")
+    func war() async throws {
+        try await withGateway { h in
+            try await seedUsers(["dave"], in: h.server.storage)
+            try await h.clan("k1", name: "Breakers", leader: "alice", members: ["bob"])
+            try await h.clan("k2", name: "Sharks", leader: "carol", members: ["dave"])
+            let breakers = try await h.socket(as: "bob")
+            _ = try await h.subscribe(breakers, "clan:k1")
+            _ = try await breakers.next(type: "snapshot")
+            let sharks = try await h.socket(as: "dave")
+            _ = try await h.subscribe(sharks, "clan:k2")
+            _ = try await sharks.next(type: "snapshot")
+            for (body, status, expected) in [
+                (["opponentId": "k1", "target": 2], HTTPResponse.Status.unprocessableContent, "clan.war_self"),
+                (["opponentId": "nobody", "target": 2], .unprocessableContent, "clan.unknown_opponent"),
+                (["opponentId": "k2", "target": 0], .unprocessableContent, "clan.invalid_war"),
+                (["opponentId": "k2", "target": 2, "hours": 100_000], .unprocessableContent, "clan.invalid_war"),
+                (["opponentId": "k2"], .badRequest, "invalid_json"),
+            ] as [([String: Any], HTTPResponse.Status, String)] {
+                let (got, answer) = try await h.call(.post, "/v1/clans/k1/wars", as: "alice", body)
+                #expect(got == status && code(answer) == expected, "\(body): \(got) \(answer)")
+            }
+            #expect(try await h.call(.post, "/v1/clans/k1/wars", as: "bob", ["opponentId": "k2", "target": 2]).0 == .forbidden)
+            let (declared, body) = try await h.call(
+                .post,
+                "/v1/clans/k1/wars",
+                as: "alice",
+                ["warId": "w1", "opponentId": "k2", "target": 2, "hours": 24]
+            )
+            #expect(declared == .created, "\(body)")
+            let again = try await h.call(.post, "/v1/clans/k1/wars", as: "alice", ["warId": "w2", "opponentId": "k2", "target": 2])
+            #expect(again.0 == .conflict && code(again.1) == "clan.war_exists")
+            #expect(try await breakers.next(type: "event")["eventType"] as? String == "clan.war_started")
+            #expect(try await sharks.next(type: "event")["eventType"] as? String == "clan.war_started")
+            // Bob (Breakers) beats dave (Sharks) twice: the target.
+            for match in ["wm1", "wm2"] {
+                _ = try await h.call(
+                    .post,
+                    "/v1/matches",
+                    as: "bob",
+                    ["id": match, "playerA": "bob", "playerB": "dave", "gameType": "8-ball", "raceTo": 1]
+                )
+                _ = try await h.call(.post, "/v1/matches/\(match)/start", as: "bob")
+                #expect(try await h.call(.post, "/v1/matches/\(match)/racks", as: "bob", ["winner": "A"]).0 == .ok)
+            }
+            var seen: [String] = []
+            for _ in 0..<3 { seen.append(try await sharks.next(type: "event")["eventType"] as? String ?? "") }
+            #expect(seen == ["clan.war_scored", "clan.war_scored", "clan.war_ended"])
+            let (_, wars) = try await h.call(.get, "/v1/clans/k1/wars", as: "dave")
+            let first = (wars["wars"] as? [[String: Any]])?.first
+            #expect(first?["status"] as? String == "won" && first?["ours"] as? Int == 2 && first?["opponentId"] as? String == "k2")
+            let (_, theirs) = try await h.call(.get, "/v1/clans/k2/wars", as: "dave")
+            #expect((theirs["wars"] as? [[String: Any]])?.first?["status"] as? String == "lost")
+            await h.server.runtime.drainConsumers()
+            let (_, board) = try await h.call(.get, "/v1/leaderboards/clans?by=wars", as: "dave")
+            #expect((board["rows"] as? [[String: Any]])?.map { $0["id"] as? String } == ["k1"])
+            #expect(try await h.call(.get, "/v1/leaderboards/players?by=wars", as: "dave").0 == .badRequest)
+            // Nobody ends a war by a command: the deadline is the server's timer.
+            let forged = try await h.call(.post, "/v1/clans/k2/commands", as: "carol", ["type": "endWar", "warId": "w1"])
+            #expect(forged.0 == .forbidden)
+        }
+    }
 }

@@ -207,3 +207,90 @@ struct ClanTests {
         }
     }
 }
+
+@Suite("Clan wars: decide and apply")
+struct ClanWarTests {
+    private static let declared: [(Clan.Command, Principal)] = founded + [(.declareWar(warID: "w1", opponentID: "k2", target: 2, hours: 24), alice)]
+
+    private static func terms(_ state: Clan.State) -> Clan.War { state.wars.first { $0.id == "w1" }! }
+
+    @Test("declaring: the leader or a co-leader, another clan, a target and a window in range, one war per opponent")
+    func declaring() throws {
+        let (state, events) = try run(Self.declared)
+        let war = Self.terms(state)
+        #expect(war.opponentID == "k2" && war.declaredBy == "k1" && war.defenderID == "k2" && war.status == .active)
+        #expect(war.endsAt.millisecondsSince1970 - war.startsAt.millisecondsSince1970 == 24 * 3_600_000)
+        #expect(events.last.map(Clan.eventType) == "clan.war_started")
+        #expect(refusal(founded + [(.declareWar(warID: "w1", opponentID: "k2", target: 2, hours: 24), bob)]) == "forbidden")
+        #expect(refusal(founded + [(.declareWar(warID: "w1", opponentID: "k1", target: 2, hours: 24), alice)]) == "clan.war_self")
+        #expect(refusal(founded + [(.declareWar(warID: "w1", opponentID: "k2", target: 0, hours: 24), alice)]) == "clan.invalid_war")
+        #expect(refusal(founded + [(.declareWar(warID: "w1", opponentID: "k2", target: 2, hours: 721), alice)]) == "clan.invalid_war")
+        #expect(refusal(Self.declared + [(.declareWar(warID: "w2", opponentID: "k2", target: 2, hours: 24), alice)]) == "clan.war_exists")
+        #expect(
+            try Clan.decide(state, .declareWar(warID: "w1", opponentID: "k2", target: 2, hours: 24), CommandContext(principal: alice, now: now))
+                .isEmpty
+        )
+        let five = (1...5).map { (Clan.Command.declareWar(warID: "w\($0)", opponentID: "c\($0)", target: 1, hours: 1), alice) }
+        #expect(refusal(founded + five + [(.declareWar(warID: "w9", opponentID: "c9", target: 1, hours: 1), alice)]) == "clan.too_many_wars")
+    }
+
+    @Test("matches count from both sides, once each, within the window; the target ends the war; the results are the same on both sides")
+    func scoring() throws {
+        let (k1, _) = try run(Self.declared)
+        let war = Self.terms(k1)
+        let other = Clan.initialState(id: "k2")
+        var k2 = try run([(.create(name: "Sharks", description: nil), carol)], from: other).0
+        // k2 has not heard of the war yet (the reactions race): the first result starts it.
+        func record(_ state: inout Clan.State, _ match: String, winner: String, at: Timestamp = now) throws -> [Clan.Event] {
+            let events = try Clan.decide(
+                state,
+                .recordWarMatch(war: war.terms(for: state.id), matchID: match, winnerClanID: winner, at: at),
+                CommandContext(principal: .system, now: now)
+            )
+            for event in events { Clan.apply(&state, event) }
+            return events
+        }
+        var k1State = k1
+        #expect(try record(&k2, "m1", winner: "k2").map(Clan.eventType) == ["clan.war_started", "clan.war_scored"])
+        #expect(try record(&k1State, "m1", winner: "k2").map(Clan.eventType) == ["clan.war_scored"])
+        #expect(try record(&k1State, "m1", winner: "k2").isEmpty, "a redelivered result")
+        let late = Timestamp(millisecondsSince1970: war.endsAt.millisecondsSince1970 + 1)
+        #expect(try record(&k1State, "m-late", winner: "k1", at: late).isEmpty, "a match after the window")
+        #expect(try record(&k1State, "m2", winner: "k2").map(Clan.eventType) == ["clan.war_scored", "clan.war_ended"])
+        _ = try record(&k2, "m2", winner: "k2")
+        #expect(Self.terms(k1State).status == .lost && Self.terms(k2).status == .won && k2.warWins == 1 && k1State.warWins == 0)
+        #expect(Self.terms(k2).ours == 2 && Self.terms(k2).theirs == 0 && Self.terms(k1State).theirs == 2)
+        #expect(try record(&k1State, "m3", winner: "k1").isEmpty, "an ended war counts nothing")
+        #expect(throws: DomainError.self) {
+            try Clan.decide(k1, .recordWarMatch(war: war, matchID: "m9", winnerClanID: "k1", at: now), CommandContext(principal: alice, now: now))
+        }
+    }
+
+    @Test("the deadline ends the war on the scores it has (won, lost or drawn), once; only the system ends it")
+    func deadline() throws {
+        let (k1, _) = try run(Self.declared)
+        let system = CommandContext(principal: .system, now: now)
+        let ended = try Clan.decide(k1, .endWar(warID: "w1"), system)
+        #expect(ended == [.warEnded(warID: "w1", result: .drawn, ours: 0, theirs: 0, reason: "deadline", at: now)])
+        var after = k1
+        for event in ended { Clan.apply(&after, event) }
+        #expect(try Clan.decide(after, .endWar(warID: "w1"), system).isEmpty)
+        #expect(try Clan.decide(k1, .endWar(warID: "unknown"), system).isEmpty)
+        #expect(throws: DomainError.self) { try Clan.decide(k1, .endWar(warID: "w1"), CommandContext(principal: alice, now: now)) }
+        #expect(Clan.replay(ended, from: k1) == after)
+    }
+
+    @Test("the declared-upon clan hears of the war once, from the declaring clan's event")
+    func reaction() throws {
+        let (k1, events) = try run(Self.declared)
+        let reactions = Reactions.onClanEvent(events.last!, clanID: "k1")
+        #expect(reactions.count == 1 && reactions.first?.clanID == "k2")
+        guard case .warDeclaredAgainst(let war) = reactions.first?.command else {
+            Issue.record("no war")
+            return
+        }
+        #expect(war.opponentID == "k1" && war.declaredBy == "k1")
+        #expect(Reactions.onClanEvent(.warStarted(war: war, at: now), clanID: "k2").isEmpty, "the defender does not echo it back")
+        #expect(k1.view.activeWars == 1)
+    }
+}

@@ -80,6 +80,9 @@ struct EventJSONTests {
         .leadershipTransferred(from: "a", to: "b", at: at),
         .disbanded(by: "a", at: at),
         .disbanded(by: nil, at: at),
+        .warStarted(war: Clan.War(id: "w", declaredBy: "k1", defenderID: "k2", target: 3, startsAt: at, endsAt: at, side: "k2"), at: at),
+        .warScored(warID: "w", matchID: "m", won: true, ours: 1, theirs: 0, at: at),
+        .warEnded(warID: "w", result: .drawn, ours: 1, theirs: 1, reason: "deadline", at: at),
     ]
 
     @Test("every clan event: decodes back, and the same bytes as JSONEncoder with sorted keys", arguments: clanEvents)

@@ -81,9 +81,114 @@ struct TerritoryRuntimeTests {
             }
             #expect(types == ["CLAIM", "DEFEND"])
             let clans = try await storage.territoryLeaderboard(byClan: true, offset: 0, limit: 10)
-            #expect(clans.map { "\($0.rank) \($0.id) \($0.territories)" } == ["1 k1 1"])
+            #expect(clans.map { "\($0.rank) \($0.id) \($0.territories ?? -1)" } == ["1 k1 1"])
             let players = try await storage.territoryLeaderboard(byClan: false, offset: 0, limit: 10)
-            #expect(players.map { "\($0.rank) \($0.id) \($0.territories)" } == ["1 bob 1"])
+            #expect(players.map { "\($0.rank) \($0.id) \($0.territories ?? -1)" } == ["1 bob 1"])
+        }
+    }
+
+    @Test(
+        "a clan war: the declared-upon clan hears of it, matches between members count on both sides, the deadline is a durable timer delivered after a restart, once",
+        arguments: Backend.allCases
+    )
+    func war(_ backend: Backend) async throws {
+        try await withFreshStorage(backend) { storage, _ in
+            try await seedUsers(["alice", "bob", "carol", "dave"], in: storage)
+            let (alice, bob, carol, dave) = (Principal.user("alice"), Principal.user("bob"), Principal.user("carol"), Principal.user("dave"))
+            try await withRuntime(storage, projections: true) { runtime in
+                _ = try await runtime.sendClan("k1", .create(name: "Breakers", description: nil), context: ctx(alice), commandID: nil)
+                _ = try await runtime.sendClan("k1", .invite(userID: "bob"), context: ctx(alice), commandID: nil)
+                _ = try await runtime.sendClan("k1", .accept(userID: "bob"), context: ctx(bob), commandID: nil)
+                _ = try await runtime.sendClan("k2", .create(name: "Sharks", description: nil), context: ctx(carol), commandID: nil)
+                _ = try await runtime.sendClan("k2", .requestToJoin, context: ctx(dave), commandID: nil)
+                _ = try await runtime.sendClan("k2", .accept(userID: "dave"), context: ctx(carol), commandID: nil)
+                await #expect(throws: DomainError.self) {
+                    try await runtime.sendClan(
+                        "k1",
+                        .declareWar(warID: "w0", opponentID: "nobody", target: 3, hours: 24),
+                        context: ctx(alice),
+                        commandID: nil
+                    )
+                }
+                _ = try await runtime.sendClan(
+                    "k1",
+                    .declareWar(warID: "w1", opponentID: "k2", target: 3, hours: 24),
+                    context: ctx(alice),
+                    commandID: nil
+                )
+                #expect(try await storage.timers(of: "clan:k1").map(\.id) == ["war-w1-k1"])
+                #expect(try await storage.timers(of: "clan:k2").map(\.id) == ["war-w1-k2"])
+                await runtime.drainConsumers()
+                #expect(try await runtime.clans.read("k2").state.activeWar(against: "k1") != nil)
+                // Bob (k1) beats dave (k2); carol (k2) beats alice (k1); a match within one clan counts nothing.
+                for (id, a, b, winner) in [("m1", "bob", "dave", Match.Side.a), ("m2", "alice", "carol", .b), ("m3", "alice", "bob", .a)] {
+                    _ = try await runtime.matches.send(
+                        id,
+                        .create(.init(playerA: a, playerB: b, gameType: .eightBall, raceTo: 1)),
+                        context: ctx(.user(a))
+                    )
+                    _ = try await runtime.matches.send(id, .start, context: ctx(.user(a)))
+                    _ = try await runtime.matches.send(id, .recordRack(winner: winner, breaker: nil), context: ctx(.user(a)))
+                }
+                await runtime.drainConsumers()
+                let k1 = try await runtime.clans.read("k1").state.activeWar(against: "k2")
+                let k2 = try await runtime.clans.read("k2").state.activeWar(against: "k1")
+                #expect(k1?.ours == 1 && k1?.theirs == 1 && k2?.ours == 1 && k2?.theirs == 1)
+                // Not due yet.
+                #expect(await runtime.fireDueTimers(now: Date()) == 0)
+            }
+            // A new runtime (a restart) delivers the deadline, once per clan.
+            try await withRuntime(storage, projections: true) { runtime in
+                #expect(await runtime.fireDueTimers(now: Date().addingTimeInterval(25 * 3_600)) == 2)
+                #expect(await runtime.fireDueTimers(now: Date().addingTimeInterval(26 * 3_600)) == 0)
+                for clan in ["k1", "k2"] {
+                    let war = try await runtime.clans.read(clan).state.wars.first
+                    #expect(war?.status == .drawn && war?.endedAt != nil, "\(clan): \(String(describing: war))")
+                }
+                // A redelivered deadline (a timer scheduled again) changes nothing.
+                try await runtime.scheduleTimer(
+                    id: "again",
+                    for: EntityKey(kind: .clan, id: "k1")!,
+                    command: #"{"type":"endWar","warId":"w1"}"#,
+                    at: Date()
+                )
+                let before = try await runtime.clans.read("k1").sequence
+                #expect(await runtime.fireDueTimers(now: Date().addingTimeInterval(1)) == 1)
+                #expect(try await runtime.clans.read("k1").sequence == before)
+            }
+            #expect(try await storage.timers(of: "clan:k1").isEmpty)
+        }
+    }
+
+    @Test("a war won at its target: the winner's war wins in the records and on the leaderboard", arguments: Backend.allCases)
+    func warWon(_ backend: Backend) async throws {
+        try await withFreshStorage(backend) { storage, _ in
+            try await seedUsers(["alice", "carol"], in: storage)
+            try await withRuntime(storage, projections: true) { runtime in
+                _ = try await runtime.sendClan("k1", .create(name: "Breakers", description: nil), context: ctx(.user("alice")), commandID: nil)
+                _ = try await runtime.sendClan("k2", .create(name: "Sharks", description: nil), context: ctx(.user("carol")), commandID: nil)
+                _ = try await runtime.sendClan(
+                    "k2",
+                    .declareWar(warID: "w1", opponentID: "k1", target: 2, hours: 1),
+                    context: ctx(.user("carol")),
+                    commandID: nil
+                )
+                for id in ["m1", "m2"] {
+                    _ = try await runtime.matches.send(
+                        id,
+                        .create(.init(playerA: "alice", playerB: "carol", gameType: .nineBall, raceTo: 1)),
+                        context: ctx(.user("alice"))
+                    )
+                    _ = try await runtime.matches.send(id, .start, context: ctx(.user("alice")))
+                    _ = try await runtime.matches.send(id, .recordRack(winner: .a, breaker: nil), context: ctx(.user("alice")))
+                    await runtime.drainConsumers()
+                }
+                await runtime.drainConsumers()
+                #expect(try await runtime.clans.read("k1").state.warWins == 1)
+                #expect(try await runtime.clans.read("k2").state.wars.first?.status == .lost)
+                let board = try await storage.warLeaderboard(offset: 0, limit: 10)
+                #expect(board.map(\.id) == ["k1"] && board.first?.wars == 1)
+            }
         }
     }
 }

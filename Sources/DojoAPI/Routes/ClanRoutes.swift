@@ -93,6 +93,21 @@ struct ClanRoutes: Sendable {
         clans.delete("/:id/requests/:user") { request, context in
             try await send(.decline(userID: try context.parameters.require("user")), request, context)
         }
+        // Wars: the leader or a co-leader declares one on another clan; everyone sees a clan's wars.
+        clans.post("/:id/wars") { request, context in
+            let body = try await JSONBody.decode(DeclareWarBody.self, request, context)
+            let command = Clan.Command.declareWar(
+                warID: body.warId ?? CommandRoutes.newID(),
+                opponentID: body.opponentId,
+                target: body.target,
+                hours: body.hours ?? 168
+            )
+            return try await send(command, request, context, commandID: body.commandId, status: .created)
+        }
+        clans.get("/:id/wars") { _, context in
+            let state = try await existing(context)
+            return try Response.json(.ok, WarList(wars: state.wars.reversed().map(WarView.init)))
+        }
         // Open invitations and requests: the clan's officers and higher (and ADMIN).
         clans.get("/:id/applications") { request, context in
             let principal = try await authentication.principal(request)
@@ -150,6 +165,46 @@ struct DescriptionBody: Decodable {
 struct RoleBody: Decodable {
     var role: ClanRole
     var commandId: String?
+}
+
+struct DeclareWarBody: Decodable {
+    var warId: String?
+    var opponentId: String
+    var target: Int
+    var hours: Int?
+    var commandId: String?
+}
+
+/// A war as clients see it (without the bookkeeping of counted matches).
+struct WarView: Encodable {
+    var id: String
+    var opponentId: String
+    var declaredBy: String
+    var target: Int
+    var startsAt: Timestamp
+    var endsAt: Timestamp
+    var ours: Int
+    var theirs: Int
+    var status: Clan.War.Status
+    var endedAt: Timestamp?
+
+    init(_ war: Clan.War) {
+        id = war.id
+        opponentId = war.opponentID
+        declaredBy = war.declaredBy
+        target = war.target
+        startsAt = war.startsAt
+        endsAt = war.endsAt
+        ours = war.ours
+        theirs = war.theirs
+        status = war.status
+        endedAt = war.endedAt
+    }
+}
+
+struct WarList: Encodable {
+    /// Newest first: the active wars and the last ended ones.
+    var wars: [WarView]
 }
 
 struct OptionalUserBody: Decodable {

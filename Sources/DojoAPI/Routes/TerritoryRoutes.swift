@@ -62,16 +62,24 @@ struct TerritoryRoutes: Sendable {
             try await send(.withdraw, request, context)
         }
 
-        // Who holds the most territories: `clans` or `players`, paged by `offset`.
+        // Who holds the most territories (`clans` or `players`), or which clans won the most wars
+        // (`clans?by=wars`), paged by `offset`.
         router.get("/v1/leaderboards/:kind") { request, context in
             let kind = try context.parameters.require("kind")
             guard kind == "clans" || kind == "players" else {
                 throw APIError(.notFound, code: "leaderboard.not_found", message: "leaderboards are clans and players")
             }
+            let by = request.uri.queryParameters["by"].map(String.init) ?? "territories"
+            guard by == "territories" || (by == "wars" && kind == "clans") else {
+                throw APIError(.badRequest, code: "invalid_query", message: "by is territories (clans, players) or wars (clans)")
+            }
             let limit = try Query.integer(request, "limit", default: 50, in: 1...200)
             let offset = try Query.integer(request, "offset", default: 0, in: 0...100_000)
-            let rows = try await storage.territoryLeaderboard(byClan: kind == "clans", offset: offset, limit: limit)
-            return try Response.json(.ok, Leaderboard(kind: kind, by: "territories", rows: rows, next: rows.count == limit ? offset + limit : nil))
+            let rows =
+                by == "wars"
+                ? try await storage.warLeaderboard(offset: offset, limit: limit)
+                : try await storage.territoryLeaderboard(byClan: kind == "clans", offset: offset, limit: limit)
+            return try Response.json(.ok, Leaderboard(kind: kind, by: by, rows: rows, next: rows.count == limit ? offset + limit : nil))
         }
     }
 

@@ -19,6 +19,54 @@ public enum Clan: Aggregate {
     public static let nameLength = 3...32
     /// The longest description, in characters.
     public static let maximumDescriptionLength = 500
+    /// Wars a clan fights at once.
+    public static let maximumActiveWars = 5
+    /// Ended wars a clan's state remembers (the log keeps them all).
+    public static let rememberedWars = 20
+    /// A war's target: match wins, 1–100.
+    public static let warTargets = 1...100
+    /// A war's window: 1 hour to 30 days.
+    public static let warHours = 1...720
+
+    /// A war between two clans for a window, to a target of match wins. Each clan keeps its own
+    /// copy, from its side (`ours`, `theirs`); both copies see the same results in the same way.
+    public struct War: Sendable, Codable, Equatable {
+        public enum Status: String, Sendable, Codable {
+            case active, won, lost, drawn
+        }
+
+        public var id: String
+        /// The other clan, from this copy's side.
+        public var opponentID: String
+        /// The clan that declared it.
+        public var declaredBy: String
+        /// The clan it was declared on.
+        public var defenderID: String
+        public var target: Int
+        public var startsAt: Timestamp
+        public var endsAt: Timestamp
+        public var ours = 0
+        public var theirs = 0
+        public var status = Status.active
+        public var endedAt: Timestamp?
+        /// Matches counted (a result is counted once however often it is delivered).
+        public var counted: [String] = []
+
+        public init(id: String, declaredBy: String, defenderID: String, target: Int, startsAt: Timestamp, endsAt: Timestamp, side: String) {
+            self.id = id
+            self.declaredBy = declaredBy
+            self.defenderID = defenderID
+            self.opponentID = side == declaredBy ? defenderID : declaredBy
+            self.target = target
+            self.startsAt = startsAt
+            self.endsAt = endsAt
+        }
+
+        /// The war's terms as `clan`'s fresh copy (no match counted yet).
+        public func terms(for clan: String) -> War {
+            War(id: id, declaredBy: declaredBy, defenderID: defenderID, target: target, startsAt: startsAt, endsAt: endsAt, side: clan)
+        }
+    }
 
     /// A member with their rank. The leader is the member named by ``State/leaderID`` (their role
     /// is COLEADER: the seed's roles have no leader, `clans.leader_id` says who leads).
@@ -42,8 +90,16 @@ public enum Clan: Aggregate {
         public var requests: [String: Timestamp] = [:]
         public var createdAt: Timestamp?
         public var disbandedAt: Timestamp?
+        /// Active wars and the last ended ones, oldest first.
+        public var wars: [War] = []
+        public var warWins = 0
 
         public init(id: String) { self.id = id }
+
+        /// The active war against `clan`, if any.
+        public func activeWar(against clan: String) -> War? {
+            wars.first { $0.status == .active && $0.opponentID == clan }
+        }
 
         public func isMember(_ userID: String?) -> Bool {
             guard let userID, !disbanded else { return false }
@@ -67,6 +123,8 @@ public enum Clan: Aggregate {
                 description: description,
                 leaderId: leaderID,
                 memberCount: members.count,
+                warWins: warWins,
+                activeWars: wars.filter { $0.status == .active }.count,
                 createdAt: createdAt,
                 disbandedAt: disbandedAt
             )
@@ -80,6 +138,8 @@ public enum Clan: Aggregate {
             public var description: String?
             public var leaderId: String
             public var memberCount: Int
+            public var warWins: Int
+            public var activeWars: Int
             public var createdAt: Timestamp?
             public var disbandedAt: Timestamp?
         }
@@ -134,6 +194,16 @@ public enum Clan: Aggregate {
         case setRole(userID: String, role: ClanRole)
         case transferLeadership(userID: String)
         case disband
+        /// The leader or a co-leader declares war on another clan (the runtime checks that it
+        /// exists): `target` match wins within `hours`.
+        case declareWar(warID: String, opponentID: String, target: Int, hours: Int)
+        /// Reaction: another clan declared war on this one.
+        case warDeclaredAgainst(War)
+        /// Reaction: a match between members of the two clans completed; `winnerClanID` won it.
+        /// Carries the war's terms, so a clan that has not heard of the war yet starts it here.
+        case recordWarMatch(war: War, matchID: String, winnerClanID: String, at: Timestamp)
+        /// The durable timer at the deadline: the war ends on the scores it has.
+        case endWar(warID: String)
     }
 
     public enum Event: Sendable, Codable, Equatable {
@@ -148,6 +218,12 @@ public enum Clan: Aggregate {
         case roleChanged(userID: String, role: ClanRole, by: String?, at: Timestamp)
         case leadershipTransferred(from: String, to: String, at: Timestamp)
         case disbanded(by: String?, at: Timestamp)
+        /// A war began (declared by this clan or against it), from this clan's side.
+        case warStarted(war: War, at: Timestamp)
+        /// A match of the war counted: the scores after it, from this clan's side.
+        case warScored(warID: String, matchID: String, won: Bool, ours: Int, theirs: Int, at: Timestamp)
+        /// The war ended at its target or its deadline.
+        case warEnded(warID: String, result: War.Status, ours: Int, theirs: Int, reason: String, at: Timestamp)
     }
 
     public static func initialState(id: String) -> State { State(id: id) }
@@ -165,6 +241,9 @@ public enum Clan: Aggregate {
         case .roleChanged: "clan.role_changed"
         case .leadershipTransferred: "clan.leadership_transferred"
         case .disbanded: "clan.disbanded"
+        case .warStarted: "clan.war_started"
+        case .warScored: "clan.war_scored"
+        case .warEnded: "clan.war_ended"
         }
     }
 
@@ -292,6 +371,74 @@ public enum Clan: Aggregate {
         case .disband:
             try AccessPolicy.check(principal, .leadClan(state, .lead))
             return [.disbanded(by: actor, at: now)]
+
+        case .declareWar(let warID, let opponent, let target, let hours):
+            try AccessPolicy.check(principal, .leadClan(state, .describe))
+            guard EntityKey.isValidID(warID), EntityKey.isValidID(opponent) else {
+                throw DomainError(.invalid, "clan.invalid_id", "warId and opponentId are ids")
+            }
+            guard opponent != state.id else { throw DomainError(.invalid, "clan.war_self", "a clan cannot declare war on itself") }
+            guard warTargets.contains(target), warHours.contains(hours) else {
+                throw DomainError(
+                    .invalid,
+                    "clan.invalid_war",
+                    "a war is \(warTargets.lowerBound)–\(warTargets.upperBound) match wins within \(warHours.lowerBound)–\(warHours.upperBound) hours"
+                )
+            }
+            guard !state.wars.contains(where: { $0.id == warID }) else { return [] }
+            guard state.activeWar(against: opponent) == nil else {
+                throw DomainError(.conflict, "clan.war_exists", "a war against \(opponent) is already on")
+            }
+            guard state.wars.filter({ $0.status == .active }).count < maximumActiveWars else {
+                throw DomainError(.conflict, "clan.too_many_wars", "a clan fights at most \(maximumActiveWars) wars at once")
+            }
+            let ends = Timestamp(millisecondsSince1970: now.millisecondsSince1970 + Int64(hours) * 3_600_000)
+            let war = War(id: warID, declaredBy: state.id, defenderID: opponent, target: target, startsAt: now, endsAt: ends, side: state.id)
+            return [.warStarted(war: war, at: now)]
+
+        case .warDeclaredAgainst(let war):
+            try requireSystem(principal)
+            guard !state.wars.contains(where: { $0.id == war.id }) else { return [] }
+            guard war.defenderID == state.id || war.declaredBy == state.id else { return [] }
+            return [.warStarted(war: war.terms(for: state.id), at: now)]
+
+        case .recordWarMatch(let terms, let matchID, let winner, let at):
+            try requireSystem(principal)
+            var events: [Event] = []
+            guard terms.defenderID == state.id || terms.declaredBy == state.id else { return [] }
+            var war = state.wars.first { $0.id == terms.id } ?? terms.terms(for: state.id)
+            if !state.wars.contains(where: { $0.id == terms.id }) {
+                events.append(.warStarted(war: war, at: now))
+            }
+            guard war.status == .active, !war.counted.contains(matchID), war.startsAt <= at, at <= war.endsAt else { return events }
+            let won = winner == state.id
+            if won { war.ours += 1 } else { war.theirs += 1 }
+            events.append(.warScored(warID: war.id, matchID: matchID, won: won, ours: war.ours, theirs: war.theirs, at: now))
+            if max(war.ours, war.theirs) >= war.target {
+                events.append(
+                    .warEnded(
+                        warID: war.id,
+                        result: war.ours > war.theirs ? .won : .lost,
+                        ours: war.ours,
+                        theirs: war.theirs,
+                        reason: "target",
+                        at: now
+                    )
+                )
+            }
+            return events
+
+        case .endWar(let warID):
+            try requireSystem(principal)
+            guard let war = state.wars.first(where: { $0.id == warID }), war.status == .active else { return [] }
+            let result: War.Status = war.ours > war.theirs ? .won : war.ours < war.theirs ? .lost : .drawn
+            return [.warEnded(warID: warID, result: result, ours: war.ours, theirs: war.theirs, reason: "deadline", at: now)]
+        }
+    }
+
+    private static func requireSystem(_ principal: Principal) throws(DomainError) {
+        guard principal.isSystem else {
+            throw DomainError(.forbidden, "forbidden", "war results come from the matches played and the war's deadline")
         }
     }
 
@@ -380,7 +527,38 @@ public enum Clan: Aggregate {
             state.disbandedAt = at
             state.invitations = [:]
             state.requests = [:]
+        case .warStarted(let war, _):
+            state.wars.append(war)
+        case .warScored(let warID, let matchID, _, let ours, let theirs, _):
+            state.updateWar(warID) { war in
+                war.ours = ours
+                war.theirs = theirs
+                war.counted.append(matchID)
+                if war.counted.count > 256 { war.counted.removeFirst(war.counted.count - 256) }
+            }
+        case .warEnded(let warID, let result, let ours, let theirs, _, let at):
+            state.updateWar(warID) { war in
+                war.status = result
+                war.ours = ours
+                war.theirs = theirs
+                war.endedAt = at
+                war.counted = []
+            }
+            if result == .won { state.warWins += 1 }
+            // Forget the oldest ended wars past the limit (the log keeps them).
+            while state.wars.filter({ $0.status != .active }).count > rememberedWars,
+                let oldest = state.wars.firstIndex(where: { $0.status != .active })
+            {
+                state.wars.remove(at: oldest)
+            }
         }
+    }
+}
+
+extension Clan.State {
+    fileprivate mutating func updateWar(_ id: String, _ change: (inout Clan.War) -> Void) {
+        guard let index = wars.firstIndex(where: { $0.id == id }) else { return }
+        change(&wars[index])
     }
 }
 
@@ -390,7 +568,7 @@ extension Clan.Event {
         switch self {
         case .created(_, _, _, let at), .described(_, _, let at), .invited(_, _, let at), .requested(_, let at), .declined(_, _, let at),
             .joined(_, _, let at), .left(_, let at), .kicked(_, _, let at), .roleChanged(_, _, _, let at), .leadershipTransferred(_, _, let at),
-            .disbanded(_, let at):
+            .disbanded(_, let at), .warStarted(_, let at), .warScored(_, _, _, _, _, let at), .warEnded(_, _, _, _, _, let at):
             at
         }
     }

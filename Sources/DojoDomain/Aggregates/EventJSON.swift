@@ -183,6 +183,26 @@ extension Venue.Event: JSONWritable {
 }
 
 extension ClanRole: JSONWritable {}
+extension Clan.War.Status: JSONWritable {}
+
+extension Clan.War: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("counted", counted)
+        w.member("declaredBy", declaredBy)
+        w.member("defenderID", defenderID)
+        if let endedAt { w.member("endedAt", endedAt) }
+        w.member("endsAt", endsAt)
+        w.member("id", id)
+        w.member("opponentID", opponentID)
+        w.member("ours", ours)
+        w.member("startsAt", startsAt)
+        w.member("status", status)
+        w.member("target", target)
+        w.member("theirs", theirs)
+        w.endObject()
+    }
+}
 
 extension Clan.Event: JSONWritable {
     public func writeJSON(to w: inout JSONWriter) {
@@ -251,6 +271,29 @@ extension Clan.Event: JSONWritable {
             w.enumCase("disbanded") { w in
                 w.member("at", at)
                 w.member("by", by)
+            }
+        case .warStarted(let war, let at):
+            w.enumCase("warStarted") { w in
+                w.member("at", at)
+                w.member("war", war)
+            }
+        case .warScored(let warID, let matchID, let won, let ours, let theirs, let at):
+            w.enumCase("warScored") { w in
+                w.member("at", at)
+                w.member("matchID", matchID)
+                w.member("ours", ours)
+                w.member("theirs", theirs)
+                w.member("warID", warID)
+                w.member("won", won)
+            }
+        case .warEnded(let warID, let result, let ours, let theirs, let reason, let at):
+            w.enumCase("warEnded") { w in
+                w.member("at", at)
+                w.member("ours", ours)
+                w.member("reason", reason)
+                w.member("result", result)
+                w.member("theirs", theirs)
+                w.member("warID", warID)
             }
         }
     }

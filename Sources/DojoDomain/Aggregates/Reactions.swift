@@ -57,4 +57,28 @@ public enum Reactions {
             return nil
         }
     }
+
+    /// A command for a clan, caused by another entity's event.
+    public struct ClanCommand: Sendable, Equatable {
+        public var clanID: String
+        public var command: Clan.Command
+    }
+
+    /// A clan that declared war tells the clan it declared war on.
+    public static func onClanEvent(_ event: Clan.Event, clanID: String) -> [ClanCommand] {
+        guard case .warStarted(let war, _) = event, war.declaredBy == clanID else { return [] }
+        return [ClanCommand(clanID: war.defenderID, command: .warDeclaredAgainst(war.terms(for: war.defenderID)))]
+    }
+
+    /// A completed match between members of two clans at war counts for the war, in both clans.
+    /// `clanA`/`clanB`: the clans of player A and B now; `war`: clan A's active war against clan B.
+    public static func onWarMatch(_ event: Match.Event, state: Match.State, clanA: String?, clanB: String?, war: Clan.War?) -> [ClanCommand] {
+        guard case .completed(let winner, _, _, _, let at) = event, let clanA, let clanB, clanA != clanB, let war, war.status == .active else {
+            return []
+        }
+        let winnerClan = winner == .a ? clanA : clanB
+        return [clanA, clanB].map { clan in
+            ClanCommand(clanID: clan, command: .recordWarMatch(war: war.terms(for: clan), matchID: state.id, winnerClanID: winnerClan, at: at))
+        }
+    }
 }

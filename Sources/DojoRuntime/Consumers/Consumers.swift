@@ -13,7 +13,8 @@ struct MatchReactions: EventConsumer {
     let matches: EntityDirectory<Match>
     let venues: EntityDirectory<Venue>
     let territories: EntityDirectory<Territory>
-    /// The clan a player is in now (a capture counts for it).
+    let clans: EntityDirectory<Clan>
+    /// The clan a player is in now (a capture counts for it, a win counts for its wars).
     let clanOf: @Sendable (String) async throws -> String?
     let logger: Logger
     let now: @Sendable () -> Date
@@ -40,6 +41,54 @@ struct MatchReactions: EventConsumer {
                 }
                 try await refusalLogged(cause, target: "territory:\(reaction.territoryID)") {
                     _ = try await territories.send(reaction.territoryID, reaction.command, context: system, cause: cause)
+                }
+            }
+            if case .completed = event {
+                // A match between members of two clans at war counts for the war, in both clans.
+                let (clanA, clanB) = (try await clanOf(state.playerA), try await clanOf(state.playerB))
+                var war: Clan.War?
+                if let clanA, let clanB, clanA != clanB {
+                    // The declaring clan has the war from the start; the other may not have heard yet.
+                    war = try await clans.read(clanA).state.activeWar(against: clanB)
+                    if war == nil { war = try await clans.read(clanB).state.activeWar(against: clanA)?.terms(for: clanA) }
+                }
+                for reaction in Reactions.onWarMatch(event, state: state, clanA: clanA, clanB: clanB, war: war) {
+                    try await refusalLogged(cause, target: "clan:\(reaction.clanID)") {
+                        _ = try await clans.send(reaction.clanID, reaction.command, context: system, cause: cause)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Tells the clan a war was declared on (the declaring clan's `clan.war_started`), once per
+/// source event.
+struct ClanReactions: EventConsumer {
+    let name = "reactions.clan"
+    let kinds = [EntityKind.clan]
+    let clans: EntityDirectory<Clan>
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    func handle(stream: String, events: [RecordedEvent]) async throws {
+        guard let key = EntityKey(stream) else { return }
+        let decoder = JSONDecoder()
+        for recorded in events where recorded.type == "clan.war_started" {
+            let event = try decoder.decode(EventEnvelope<Clan.Event>.self, from: Data(recorded.payload.utf8)).event
+            for reaction in Reactions.onClanEvent(event, clanID: key.id) {
+                do {
+                    _ = try await clans.send(
+                        reaction.clanID,
+                        reaction.command,
+                        context: CommandContext(principal: .system, now: Timestamp(now())),
+                        cause: Cause(stream: stream, seq: recorded.sequence)
+                    )
+                } catch let error as DomainError {
+                    logger.warning(
+                        "reaction refused by its target",
+                        metadata: ["source": "\(stream)@\(recorded.sequence)", "target": "clan:\(reaction.clanID)", "code": "\(error.code)"]
+                    )
                 }
             }
         }
@@ -69,6 +118,7 @@ struct RecordsProjection: EventConsumer {
     let storage: any Storage
     let venues: EntityDirectory<Venue>
     let territories: EntityDirectory<Territory>
+    let clans: EntityDirectory<Clan>
 
     func handle(stream: String, events: [RecordedEvent]) async throws {
         try await storage.apply(Self.ordered(try await changes(stream: stream, events: events)))
@@ -94,7 +144,7 @@ struct RecordsProjection: EventConsumer {
             case .updateMatch, .updateMatchStatus, .updateMatchTable, .updateVenueTable: 5
             // In the order of the log: a clan's members after its row, a disbanding after both.
             case .updateClanDescription, .updateClanLeader, .deleteClan, .putClanMember, .updateClanMemberRole, .deleteClanMember: 5
-            case .updateTerritory, .insertTerritoryEvent: 5
+            case .updateTerritory, .insertTerritoryEvent, .setClanWarWins: 5
             }
         }
         return changes.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
@@ -153,9 +203,18 @@ struct RecordsProjection: EventConsumer {
                 }
             }
         case .clan:
+            var wins: Int?
             for recorded in events {
                 let event = try decoder.decode(EventEnvelope<Clan.Event>.self, from: Data(recorded.payload.utf8)).event
-                changes += Self.changes(clan: key.id, event)
+                for change in Self.changes(clan: key.id, event) {
+                    guard case .setClanWarWins = change else {
+                        changes.append(change)
+                        continue
+                    }
+                    // War wins as the clan counts them now (idempotent on redelivery).
+                    if wins == nil { wins = try await clans.read(key.id).state.warWins }
+                    changes.append(.setClanWarWins(id: key.id, wins: wins!))
+                }
             }
         case .territory:
             var changed = false
@@ -225,8 +284,11 @@ struct RecordsProjection: EventConsumer {
             return [.updateClanLeader(id: id, leaderID: to, at: at), .updateClanMemberRole(clanID: id, userID: to, role: ClanRole.coleader.rawValue)]
         case .disbanded:
             return [.deleteClan(id: id)]
-        case .invited, .requested, .declined:
+        case .invited, .requested, .declined, .warStarted, .warScored:
             return []
+        case .warEnded(_, let result, _, _, _, _):
+            // The total is the clan's (read by the caller); nothing to write for a loss or a draw.
+            return result == .won ? [.setClanWarWins(id: id, wins: -1)] : []
         }
     }
 

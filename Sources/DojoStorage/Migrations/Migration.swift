@@ -44,6 +44,7 @@ public struct Migration: Sendable {
         Migration(version: 6, name: "login_codes", apply: Schema.createLoginCodes),
         Migration(version: 7, name: "claims", apply: Schema.createClaims),
         Migration(version: 8, name: "territory_names", apply: Schema.addTerritoryNames),
+        Migration(version: 9, name: "timers", apply: Schema.createTimers),
     ]
 }
 

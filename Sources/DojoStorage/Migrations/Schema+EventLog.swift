@@ -116,3 +116,21 @@ extension Schema {
         try await db.alter(table: "territories").column("name", type: .text).run()
     }
 }
+
+extension Schema {
+    /// Migration 9: the runtime's durable timers, and a clan's war wins (the leaderboard's).
+    @Sendable static func createTimers(_ db: any SQLDatabase, _ d: SchemaDialect) async throws {
+        try await db.create(table: "timers")
+            .column("id", type: .text, .primaryKey(autoIncrement: false), .notNull)
+            .column("stream", type: .text, .notNull)
+            .column("command", type: .text, .notNull)
+            .column("due_at", type: .bigint, .notNull)
+            .column("attempts", type: .int, .notNull, .default(0))
+            .column("lease_owner", type: .text)
+            .column("lease_until", type: .bigint)
+            .column("created_at", type: .bigint, .notNull)
+            .run()
+        try await db.create(index: "idx_timers_due_at").on("timers").column("due_at").run()
+        try await db.alter(table: "clans").column("war_wins", type: .int, .notNull, .default(0)).run()
+    }
+}

@@ -25,6 +25,8 @@ public enum RecordChange: Sendable, Equatable {
     case updateClanMemberRole(clanID: String, userID: String, role: String)
     /// Removes the player's row if it still names this clan.
     case deleteClanMember(clanID: String, userID: String)
+    /// A clan's war wins as the clan counts them.
+    case setClanWarWins(id: String, wins: Int)
     case insertTerritory(id: String, venueID: String, name: String, at: Date)
     /// The territory's holder and standing as its actor has them now (a clan no longer in
     /// `clans` is written as null).
@@ -144,6 +146,8 @@ extension Storage {
                 .run()
         case .insertClan, .updateClanDescription, .updateClanLeader, .deleteClan, .putClanMember, .updateClanMemberRole, .deleteClanMember:
             try await apply(clan: change, on: db, d)
+        case .setClanWarWins(let id, let wins):
+            try await db.update("clans").set("war_wins", to: wins).where("id", .equal, id).run()
         case .insertTerritory(let id, let venueID, let name, let at):
             try await db.insert(into: "territories")
                 .columns("id", "venue_id", "name", "level", "defense_score", "created_at", "updated_at")

@@ -17,7 +17,10 @@ public struct TerritoryRecord: Sendable, Equatable, Encodable {
 public struct LeaderboardRow: Sendable, Equatable, Encodable {
     public var rank: Int
     public var id: String
-    public var territories: Int
+    /// Territories held (territory boards).
+    public var territories: Int?
+    /// Wars won (the clans' war board).
+    public var wars: Int?
 }
 
 /// An area on the map, in degrees (`south ≤ lat ≤ north`, `west ≤ lng ≤ east`).
@@ -94,7 +97,26 @@ extension Storage {
                 LeaderboardRow(
                     rank: offset + index + 1,
                     id: try row.decode(column: "holder", as: String.self),
-                    territories: try row.decode(column: "held", as: Int.self)
+                    territories: try row.decode(column: "held", as: Int.self),
+                    wars: nil
+                )
+            }
+        }
+    }
+
+    /// Clans by wars won, most first (ties by id), `limit` rows from `offset`.
+    public func warLeaderboard(offset: Int, limit: Int) async throws -> [LeaderboardRow] {
+        try await withSQL { db in
+            let rows = try await db.select().columns("id", "war_wins").from("clans")
+                .where("war_wins", .greaterThan, 0)
+                .orderBy("war_wins", .descending).orderBy("id")
+                .limit(limit).offset(offset).all()
+            return try rows.enumerated().map { index, row in
+                LeaderboardRow(
+                    rank: offset + index + 1,
+                    id: try row.decode(column: "id", as: String.self),
+                    territories: nil,
+                    wars: try row.decode(column: "war_wins", as: Int.self)
                 )
             }
         }
