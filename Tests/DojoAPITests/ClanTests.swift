@@ -310,4 +310,45 @@ struct ClanAPITests {
             #expect(forged.0 == .forbidden)
         }
     }
+
+    @Test("members of the wrong clan and non-admins: refused on every clan route and socket command, nothing recorded")
+    func wrongClan() async throws {
+        try await withGateway { h in
+            try await seedUsers(["dave", "erin"], in: h.server.storage)
+            try await h.clan("k1", name: "Breakers", leader: "alice", members: ["bob"])
+            try await h.clan("k2", name: "Sharks", leader: "carol", members: ["dave"])
+            _ = try await h.call(.post, "/v1/clans/k1/requests", as: "erin")
+            let before = try await h.call(.get, "/v1/clans/k1", as: "erin").1["sequence"] as? Int
+            // Carol leads k2: in k1 she is an outsider, whatever her rank at home.
+            let routes: [(HTTPRequest.Method, String, [String: Any]?)] = [
+                (.patch, "/v1/clans/k1", ["description": "taken over"]),
+                (.delete, "/v1/clans/k1", nil),
+                (.post, "/v1/clans/k1/invitations", ["userId": "erin"]),
+                (.delete, "/v1/clans/k1/requests/erin", nil),
+                (.post, "/v1/clans/k1/members", ["userId": "erin"]),
+                (.delete, "/v1/clans/k1/members/bob", nil),
+                (.patch, "/v1/clans/k1/members/bob", ["role": "OFFICER"]),
+                (.post, "/v1/clans/k1/leader", ["userId": "bob"]),
+                (.post, "/v1/clans/k1/wars", ["opponentId": "k2", "target": 1]),
+                (.get, "/v1/clans/k1/applications", nil),
+            ]
+            for (method, uri, body) in routes {
+                for user in ["carol", "dave"] {
+                    let (status, answer) = try await h.call(method, uri, as: user, body)
+                    #expect(status == .forbidden && code(answer) == "forbidden", "\(user): \(method) \(uri) → \(status) \(answer)")
+                }
+            }
+            let socket = try await h.socket(as: "carol")
+            for command in [
+                ["type": "invite", "userId": "erin"], ["type": "kick", "userId": "bob"], ["type": "setRole", "userId": "bob", "role": "OFFICER"],
+                ["type": "disband"], ["type": "declareWar", "opponentId": "k2", "target": 1], ["type": "transferLeadership", "userId": "bob"],
+            ] as [[String: Any]] {
+                try await socket.send(json: ["type": "command", "room": "clan:k1", "command": command, "id": 1])
+                #expect(try await socket.next(type: "error")["code"] as? String == "forbidden", "\(command)")
+            }
+            #expect(try await h.call(.get, "/v1/clans/k1", as: "erin").1["sequence"] as? Int == before, "nothing was recorded")
+            // ADMIN moderates: removes a member.
+            #expect(try await h.call(.delete, "/v1/clans/k1/members/bob", as: "root", role: "ADMIN").0 == .ok)
+        }
+    }
 }
