@@ -76,18 +76,14 @@ struct ClanReactions: EventConsumer {
         let decoder = JSONDecoder()
         for recorded in events where recorded.type == "clan.war_started" {
             let event = try decoder.decode(EventEnvelope<Clan.Event>.self, from: Data(recorded.payload.utf8)).event
+            let cause = Cause(stream: stream, seq: recorded.sequence)
             for reaction in Reactions.onClanEvent(event, clanID: key.id) {
-                do {
+                try await refusalLogged(cause, target: "clan:\(reaction.clanID)", logger: logger) {
                     _ = try await clans.send(
                         reaction.clanID,
                         reaction.command,
                         context: CommandContext(principal: .system, now: Timestamp(now())),
-                        cause: Cause(stream: stream, seq: recorded.sequence)
-                    )
-                } catch let error as DomainError {
-                    logger.warning(
-                        "reaction refused by its target",
-                        metadata: ["source": "\(stream)@\(recorded.sequence)", "target": "clan:\(reaction.clanID)", "code": "\(error.code)"]
+                        cause: cause
                     )
                 }
             }
@@ -96,17 +92,21 @@ struct ClanReactions: EventConsumer {
 }
 
 extension MatchReactions {
-    /// Runs a reaction; a rule's refusal (the target or its table does not exist) is logged, not
-    /// retried: retrying cannot help. Other errors propagate and the round is retried.
     private func refusalLogged(_ cause: Cause, target: String, _ body: () async throws -> Void) async rethrows {
-        do {
-            try await body()
-        } catch let error as DomainError {
-            logger.warning(
-                "reaction refused by its target",
-                metadata: ["source": "\(cause.stream)@\(cause.seq)", "target": "\(target)", "code": "\(error.code)"]
-            )
-        }
+        try await DojoRuntime.refusalLogged(cause, target: target, logger: logger, body)
+    }
+}
+
+/// Runs a reaction; a rule's refusal (the target or its table does not exist) is logged, not
+/// retried: retrying cannot help. Other errors propagate and the round is retried.
+func refusalLogged(_ cause: Cause, target: String, logger: Logger, _ body: () async throws -> Void) async rethrows {
+    do {
+        try await body()
+    } catch let error as DomainError {
+        logger.warning(
+            "reaction refused by its target",
+            metadata: ["source": "\(cause.stream)@\(cause.seq)", "target": "\(target)", "code": "\(error.code)"]
+        )
     }
 }
 

@@ -55,15 +55,7 @@ extension Storage {
             return try await db.select().columns("id", "stream", "command", "due_at", "attempts").from("timers")
                 .where("lease_owner", .equal, owner).where("lease_until", .equal, until).where("id", .in, due)
                 .orderBy("due_at").all()
-                .map { row in
-                    TimerRecord(
-                        id: try row.decode(column: "id", as: String.self),
-                        stream: try row.decode(column: "stream", as: String.self),
-                        command: try row.decode(column: "command", as: String.self),
-                        dueAt: try row.decode(column: "due_at", as: Int64.self),
-                        attempts: try row.decode(column: "attempts", as: Int.self)
-                    )
-                }
+                .map(TimerRecord.init(row:))
         }
     }
 
@@ -78,16 +70,20 @@ extension Storage {
             try await db.select().columns("id", "stream", "command", "due_at", "attempts").from("timers").where("stream", .equal, stream).orderBy(
                 "due_at"
             ).all()
-                .map { row in
-                    TimerRecord(
-                        id: try row.decode(column: "id", as: String.self),
-                        stream: try row.decode(column: "stream", as: String.self),
-                        command: try row.decode(column: "command", as: String.self),
-                        dueAt: try row.decode(column: "due_at", as: Int64.self),
-                        attempts: try row.decode(column: "attempts", as: Int.self)
-                    )
-                }
+                .map(TimerRecord.init(row:))
         }
+    }
+}
+
+extension TimerRecord {
+    fileprivate init(row: any SQLRow) throws {
+        self.init(
+            id: try row.decode(column: "id", as: String.self),
+            stream: try row.decode(column: "stream", as: String.self),
+            command: try row.decode(column: "command", as: String.self),
+            dueAt: try row.decode(column: "due_at", as: Int64.self),
+            attempts: try row.decode(column: "attempts", as: Int.self)
+        )
     }
 }
 
