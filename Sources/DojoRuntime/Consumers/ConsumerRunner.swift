@@ -20,9 +20,14 @@ public protocol EventConsumer: Sendable {
     /// Handles several streams at once (one transaction, say). If it throws, the runner handles
     /// each stream alone, so one bad stream does not hold back the others.
     func handle(batch: [(stream: String, events: [RecordedEvent])]) async throws
+    /// Streams of kinds with a lower order are handed over first in a round (a projection hands
+    /// over the rows others refer to first: venues before the matches at their tables).
+    func order(of kind: EntityKind) -> Int
 }
 
 extension EventConsumer {
+    public func order(of kind: EntityKind) -> Int { 0 }
+
     public func handle(batch: [(stream: String, events: [RecordedEvent])]) async throws {
         for (stream, events) in batch { try await handle(stream: stream, events: events) }
     }
@@ -148,6 +153,10 @@ final class ConsumerRunner: Sendable {
             }
         }
 
+        // In the consumer's order of kinds, so a batch boundary never puts a row before the row it
+        // refers to (a territory before its venue: a foreign key refused it until the next sweep).
+        func order(_ stream: String) -> Int { EntityKey(stream).map { consumer.order(of: $0.kind) } ?? Int.max }
+        ready = ready.enumerated().sorted { (order($0.element.stream), $0.offset) < (order($1.element.stream), $1.offset) }.map(\.element)
         var progress: [String: Int64] = [:]
         for start in stride(from: 0, to: ready.count, by: Self.maximumBatchStreams) {
             let batch = Array(ready[start..<min(start + Self.maximumBatchStreams, ready.count)])

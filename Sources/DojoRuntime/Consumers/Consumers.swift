@@ -116,6 +116,14 @@ struct RecordsProjection: EventConsumer {
     let name = "projection.records"
     let kinds = [EntityKind.match, .venue, .clan, .territory]
     let storage: any Storage
+
+    /// Venues and clans first: matches and territories refer to them.
+    func order(of kind: EntityKind) -> Int {
+        switch kind {
+        case .venue, .clan: 0
+        case .match, .territory, .table, .tournament, .user: 1
+        }
+    }
     let venues: EntityDirectory<Venue>
     let territories: EntityDirectory<Territory>
     let clans: EntityDirectory<Clan>
