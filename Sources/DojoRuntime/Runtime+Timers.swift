@@ -12,6 +12,16 @@ extension Runtime {
     public func scheduleTimer(id: String, for key: EntityKey, command: String, at due: Date) async throws {
         let timer = TimerRecord(id: id, stream: key.description, command: command, dueAt: Int64((due.timeIntervalSince1970 * 1000).rounded(.down)))
         try await environment.storage.scheduleTimer(timer, at: environment.now())
+        Counter(label: "dojo_timers_scheduled_total").increment()
+    }
+
+    /// Cancels a timer not yet delivered (a delivery already under way may still arrive: the
+    /// command must stay idempotent). Returns whether there was one.
+    @discardableResult
+    public func cancelTimer(id: String) async throws -> Bool {
+        let cancelled = try await environment.storage.cancelTimer(id)
+        if cancelled { Counter(label: "dojo_timers_cancelled_total").increment() }
+        return cancelled
     }
 
     /// Delivers every timer due at `now` (the timer loop calls it every
@@ -37,10 +47,13 @@ extension Runtime {
                     try? await storage.completeTimer(timer.id)
                     continue
                 }
+                // How late the delivery is (the loop's interval, the lease after a failure, a restart).
+                let late = max(0, Double(Int64((now.timeIntervalSince1970 * 1000).rounded(.down)) - timer.dueAt) / 1000)
                 do {
                     _ = try await registration.send(key.id, Data(timer.command.utf8), .system, "timer-\(timer.id)")
                     try await storage.completeTimer(timer.id)
                     delivered += 1
+                    Timer(label: "dojo_timers_late_seconds").recordSeconds(late)
                     Counter(label: "dojo_timers_fired_total", dimensions: [("result", "delivered")]).increment()
                 } catch let error as DomainError {
                     logger.warning("a timer's command was refused; dropped", metadata: ["timer": "\(timer.id)", "code": "\(error.code)"])

@@ -155,6 +155,16 @@ struct TerritoryRuntimeTests {
                 let before = try await runtime.clans.read("k1").sequence
                 #expect(await runtime.fireDueTimers(now: Date().addingTimeInterval(1)) == 1)
                 #expect(try await runtime.clans.read("k1").sequence == before)
+                // A cancelled timer is never delivered.
+                try await runtime.scheduleTimer(
+                    id: "cancelled",
+                    for: EntityKey(kind: .clan, id: "k1")!,
+                    command: #"{"type":"endWar","warId":"w1"}"#,
+                    at: Date()
+                )
+                #expect(try await runtime.cancelTimer(id: "cancelled") == true)
+                #expect(try await runtime.cancelTimer(id: "cancelled") == false)
+                #expect(await runtime.fireDueTimers(now: Date().addingTimeInterval(1)) == 0)
             }
             #expect(try await storage.timers(of: "clan:k1").isEmpty)
         }

@@ -59,6 +59,26 @@ extension Storage {
         }
     }
 
+    /// Cancels a timer that has not been delivered; true when there was one.
+    @discardableResult
+    public func cancelTimer(_ id: String) async throws -> Bool {
+        try await withSQL { db in
+            let found = try await db.select().column("id").from("timers").where("id", .equal, id).first() != nil
+            try await db.delete(from: "timers").where("id", .equal, id).run()
+            return found
+        }
+    }
+
+    /// Timers not delivered yet (a gauge).
+    public func pendingTimerCount() async throws -> Int {
+        try await withSQL { db in
+            try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("timers").first()?.decode(
+                column: "n",
+                as: Int.self
+            ) ?? 0
+        }
+    }
+
     /// Removes a delivered timer.
     public func completeTimer(_ id: String) async throws {
         try await withSQL { db in try await db.delete(from: "timers").where("id", .equal, id).run() }
