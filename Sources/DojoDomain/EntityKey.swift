@@ -7,6 +7,8 @@ public enum EntityKind: String, Sendable, Hashable, CaseIterable, Codable {
     case territory
     case tournament
     case user
+    /// A coin account of the ledger (private: no room, no generic REST route).
+    case account
 }
 
 /// The key of one live entity, written `kind:id` (`match:42`, `venue:9f1c…`).

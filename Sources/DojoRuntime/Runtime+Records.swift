@@ -13,6 +13,7 @@ extension Runtime {
         case .tournament: table = "tournaments"
         case .territory: table = "territories"
         case .user: table = "users"
+        case .account: return false  // private: no room
         case .clan: table = "clans"
         case .match: table = "matches"
         case .venue: table = "venues"

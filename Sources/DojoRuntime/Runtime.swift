@@ -14,6 +14,7 @@ public final class Runtime: Service {
     public let venues: EntityDirectory<Venue>
     public let clans: EntityDirectory<Clan>
     public let territories: EntityDirectory<Territory>
+    public let accounts: EntityDirectory<Account>
     public let configuration: RuntimeConfiguration
     private let runners: [ConsumerRunner]
     let logger: Logger
@@ -55,6 +56,7 @@ public final class Runtime: Service {
         let venues = EntityDirectory<Venue>(environment: environment)
         let clans = EntityDirectory<Clan>(environment: environment)
         let territories = EntityDirectory<Territory>(environment: environment)
+        let accounts = EntityDirectory<Account>(environment: environment)
         var consumers: [any EventConsumer] = []
         if reactions {
             consumers.append(
@@ -69,6 +71,7 @@ public final class Runtime: Service {
                 )
             )
             consumers.append(ClanReactions(clans: clans, logger: logger, now: now))
+            consumers.append(LedgerReactions(accounts: accounts, logger: logger, now: now))
         }
         if projections { consumers.append(RecordsProjection(storage: storage, venues: venues, territories: territories, clans: clans)) }
         consumers += extra
@@ -78,6 +81,7 @@ public final class Runtime: Service {
         self.venues = venues
         self.clans = clans
         self.territories = territories
+        self.accounts = accounts
         self.runners = runners
         self.fanOut = fanOut
         self.environment = environment
@@ -142,6 +146,7 @@ public final class Runtime: Service {
             try? await gracefulShutdown()
             logger.info("runtime stopping: snapshotting resident actors")
             for registration in registered { await registration.shutdown() }
+            await accounts.shutdown()  // private: not a registration
             // Hand what the last commands produced to the consumers before they stop.
             for runner in runners { await runner.round() }
             for runner in runners { runner.finish() }
@@ -172,6 +177,7 @@ public final class Runtime: Service {
     public func passivateIdle(olderThan idle: Duration = .zero) async -> Int {
         var passivated = 0
         for registration in registered { passivated += await registration.passivateIdle(idle) }
+        passivated += await accounts.passivateIdle(olderThan: idle)
         return passivated
     }
 }

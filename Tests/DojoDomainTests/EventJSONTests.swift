@@ -109,6 +109,25 @@ struct EventJSONTests {
         .contestAbandoned(matchID: "m1", at: at),
     ]
 
+    static let accountEvents: [Account.Event] = [
+        .debited(
+            Account.Transfer(id: "t1", from: "issuance", to: "user-a", amount: 5, type: .credit, reference: "grant:welcome"),
+            balance: -5,
+            at: at
+        ),
+        .credited(Account.Transfer(id: "t2", from: "user-b", to: "user-a", amount: 1_000_000_000, type: .prize), balance: 7, at: at),
+    ]
+
+    @Test("every account event: decodes back, and the same bytes as JSONEncoder with sorted keys", arguments: accountEvents)
+    func account(_ event: Account.Event) throws {
+        var writer = JSONWriter()
+        event.writeJSON(to: &writer)
+        #expect(try JSONDecoder().decode(Account.Event.self, from: Data(writer.bytes)) == event, "\(writer.text)")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(writer.text == String(decoding: try encoder.encode(event), as: UTF8.self))
+    }
+
     @Test("every territory event decodes back", arguments: territoryEvents)
     func territory(_ event: Territory.Event) throws {
         var writer = JSONWriter()

@@ -127,6 +127,7 @@ public func buildServer(
     CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
     ClanRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
     TerritoryRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
+    LedgerRoutes(runtime: runtime, storage: storage, authentication: authentication, audit: audit).register(on: router)
     RefereeRoutes(authentication: authentication).register(on: router)
     DeviceRoutes(
         runtime: runtime,

@@ -34,6 +34,6 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
     /// Paths whose answers carry tokens, refresh tokens, nonces or codes: every `/v1/auth/…`
     /// route and the device sign-in.
     static func carriesCredentials(_ path: String) -> Bool {
-        path.hasPrefix("/v1/auth/") || path == "/v1/devices/token" || path == "/v1/me"
+        path.hasPrefix("/v1/auth/") || path == "/v1/devices/token" || path == "/v1/me" || path.hasPrefix("/v1/me/")
     }
 }

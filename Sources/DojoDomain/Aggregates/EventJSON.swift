@@ -375,3 +375,37 @@ extension Territory.Event: JSONWritable {
         }
     }
 }
+
+extension TransactionType: JSONWritable {}
+
+extension Account.Transfer: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("amount", amount)
+        w.member("from", from)
+        w.member("id", id)
+        w.member("reference", reference)
+        w.member("to", to)
+        w.member("type", type)
+        w.endObject()
+    }
+}
+
+extension Account.Event: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        switch self {
+        case .debited(let transfer, let balance, let at):
+            w.enumCase("debited") { w in
+                w.member("_0", transfer)
+                w.member("at", at)
+                w.member("balance", balance)
+            }
+        case .credited(let transfer, let balance, let at):
+            w.enumCase("credited") { w in
+                w.member("_0", transfer)
+                w.member("at", at)
+                w.member("balance", balance)
+            }
+        }
+    }
+}

@@ -62,6 +62,34 @@ struct MatchReactions: EventConsumer {
     }
 }
 
+/// Credits the payee of every debit, once per debit event: the second leg of a transfer.
+struct LedgerReactions: EventConsumer {
+    let name = "reactions.ledger"
+    let kinds = [EntityKind.account]
+    let accounts: EntityDirectory<Account>
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    func handle(stream: String, events: [RecordedEvent]) async throws {
+        let decoder = JSONDecoder()
+        for recorded in events where recorded.type == "account.debited" {
+            guard case .debited(let transfer, _, _) = try decoder.decode(EventEnvelope<Account.Event>.self, from: Data(recorded.payload.utf8)).event
+            else {
+                continue
+            }
+            let cause = Cause(stream: stream, seq: recorded.sequence)
+            try await refusalLogged(cause, target: "account:\(transfer.to)", logger: logger) {
+                _ = try await accounts.send(
+                    transfer.to,
+                    .credit(transfer),
+                    context: CommandContext(principal: .system, now: Timestamp(now())),
+                    cause: cause
+                )
+            }
+        }
+    }
+}
+
 /// Tells the clan a war was declared on (the declaring clan's `clan.war_started`), once per
 /// source event.
 struct ClanReactions: EventConsumer {
@@ -114,14 +142,14 @@ func refusalLogged(_ cause: Cause, target: String, logger: Logger, _ body: () as
 /// `check_ins`, `clans`, `clan_members`, `territories`, `territory_events`) up to date from the log, so REST reads and reports see them.
 struct RecordsProjection: EventConsumer {
     let name = "projection.records"
-    let kinds = [EntityKind.match, .venue, .clan, .territory]
+    let kinds = [EntityKind.match, .venue, .clan, .territory, .account]
     let storage: any Storage
 
     /// Venues and clans first: matches and territories refer to them.
     func order(of kind: EntityKind) -> Int {
         switch kind {
         case .venue, .clan: 0
-        case .match, .territory, .table, .tournament, .user: 1
+        case .match, .territory, .table, .tournament, .user, .account: 1
         }
     }
     let venues: EntityDirectory<Venue>
@@ -152,7 +180,7 @@ struct RecordsProjection: EventConsumer {
             case .updateMatch, .updateMatchStatus, .updateMatchTable, .updateVenueTable: 5
             // In the order of the log: a clan's members after its row, a disbanding after both.
             case .updateClanDescription, .updateClanLeader, .deleteClan, .putClanMember, .updateClanMemberRole, .deleteClanMember: 5
-            case .updateTerritory, .insertTerritoryEvent, .setClanWarWins: 5
+            case .updateTerritory, .insertTerritoryEvent, .setClanWarWins, .insertTransaction: 5
             }
         }
         return changes.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
@@ -265,6 +293,37 @@ struct RecordsProjection: EventConsumer {
                         at: Date()
                     )
                 )
+            }
+        case .account:
+            // The seed's `transactions`: one row per user-side leg, signed (+ credit, − debit).
+            guard key.id.hasPrefix("user-") else { return [] }
+            let user = String(key.id.dropFirst("user-".count))
+            for recorded in events {
+                let event = try decoder.decode(EventEnvelope<Account.Event>.self, from: Data(recorded.payload.utf8)).event
+                switch event {
+                case .debited(let transfer, _, let at):
+                    changes.append(
+                        .insertTransaction(
+                            id: "\(key.id)-\(recorded.sequence)",
+                            userID: user,
+                            amount: -transfer.amount,
+                            type: transfer.type.rawValue,
+                            metadata: recorded.payload,
+                            at: at.date
+                        )
+                    )
+                case .credited(let transfer, _, let at):
+                    changes.append(
+                        .insertTransaction(
+                            id: "\(key.id)-\(recorded.sequence)",
+                            userID: user,
+                            amount: transfer.amount,
+                            type: transfer.type.rawValue,
+                            metadata: recorded.payload,
+                            at: at.date
+                        )
+                    )
+                }
             }
         case .table, .tournament, .user:
             return []

@@ -33,6 +33,8 @@ public enum RecordChange: Sendable, Equatable {
     case updateTerritory(id: String, ownerID: String?, clanID: String?, level: Int, defenseScore: Int, at: Date)
     /// A CLAIM, DEFEND, LOSE or UPGRADE row with the event as its metadata.
     case insertTerritoryEvent(id: String, territoryID: String, type: String, metadata: String, at: Date)
+    /// One user-side leg of a transfer (`amount` signed: + credit, − debit), the event as metadata.
+    case insertTransaction(id: String, userID: String, amount: Int64, type: String, metadata: String, at: Date)
 }
 
 extension Storage {
@@ -162,6 +164,12 @@ extension Storage {
                 .set("defense_score", to: defenseScore)
                 .set("updated_at", to: d.bind(at))
                 .where("id", .equal, id)
+                .run()
+        case .insertTransaction(let id, let userID, let amount, let type, let metadata, let at):
+            try await db.insert(into: "transactions")
+                .columns("id", "user_id", "amount", "currency", "type", "metadata", "created_at")
+                .values([SQLBind(id), SQLBind(userID), SQLBind(amount), SQLBind("DOJO"), SQLBind(type), d.bindJSON(metadata), d.bind(at)])
+                .ignoringConflicts(with: ["id"])
                 .run()
         case .insertTerritoryEvent(let id, let territoryID, let type, let metadata, let at):
             try await db.insert(into: "territory_events")

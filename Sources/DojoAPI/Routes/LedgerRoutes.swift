@@ -1,0 +1,124 @@
+import DojoDomain
+import DojoRuntime
+import DojoStorage
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The DOJO coin ledger for its users (docs/ledger.md): the signed-in user's balance and
+/// transactions, and an ADMIN's grants (coins from the issuance account, once per
+/// `Idempotency-Key`, audited).
+struct LedgerRoutes: Sendable {
+    let runtime: Runtime
+    let storage: any Storage
+    let authentication: Authentication
+    let audit: AuditTrail
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("/v1/me/balance") { request, _ in
+            let user = try await signedInUser(request)
+            let (available, escrowed) = try await runtime.balance(of: user)
+            return try Response.json(.ok, Balance(available: available, escrowed: escrowed, currency: "DOJO"))
+        }
+        router.get("/v1/me/transactions") { request, _ in
+            let user = try await signedInUser(request)
+            let limit = try Query.integer(request, "limit", default: 50, in: 1...200)
+            let offset = try Query.integer(request, "offset", default: 0, in: 0...100_000)
+            let rows = try await storage.transactions(of: user, offset: offset, limit: limit)
+            return try Response.json(
+                .ok,
+                TransactionPage(transactions: rows.map(TransactionView.init), next: rows.count == limit ? offset + limit : nil)
+            )
+        }
+        router.post("/v1/admin/grants") { request, context in
+            let admin = try await authentication.principal(request)
+            try AccessPolicy.check(admin, .administerPlatform)
+            guard let key = request.headers[CommandRoutes.idempotencyHeader] else {
+                throw APIError(.badRequest, code: "ledger.idempotency_key_required", message: "a grant needs an Idempotency-Key header")
+            }
+            do throws(DomainError) { try CommandID.validate(key) } catch {
+                throw APIError(.badRequest, code: error.code, message: error.message)
+            }
+            let body = try await JSONBody.decode(GrantBody.self, request, context)
+            guard let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines), (1...200).contains(reason.count) else {
+                throw DomainError(.invalid, "ledger.reason_required", "a grant gives its reason (1–200 characters)")
+            }
+            let result = try await runtime.grant(userID: body.userId, amount: body.amount, key: key, reference: "grant:\(reason)")
+            if !result.duplicate {
+                await audit.record(
+                    "ledger.granted",
+                    actor: admin.userID,
+                    target: body.userId,
+                    context,
+                    ["amount": String(body.amount), "reason": reason, "key": key]
+                )
+            }
+            let transfer = result.events.compactMap { event -> Account.Transfer? in
+                if case .debited(let transfer, _, _) = event { return transfer }
+                return nil
+            }.first
+            return try Response.json(result.duplicate ? .ok : .created, GrantView(duplicate: result.duplicate, transfer: transfer))
+        }
+    }
+
+    private func signedInUser(_ request: Request) async throws -> String {
+        guard let user = try await authentication.principal(request).userID else {
+            throw APIError(.unauthorized, code: "auth.required", message: "sign in to see your coins")
+        }
+        return user
+    }
+}
+
+struct GrantBody: Decodable {
+    var userId: String
+    /// Whole coins: a fraction, a string or a number past 64 bits is `invalid_json`.
+    var amount: Int64
+    var reason: String?
+}
+
+struct Balance: Encodable {
+    var available: Int64
+    var escrowed: Int64
+    var currency: String
+}
+
+struct GrantView: Encodable {
+    var duplicate: Bool
+    /// The transfer as the issuance account debited it (nil for a repeat past the actor's
+    /// window: the grant was made once, earlier). The user's credit follows within a consumer
+    /// round.
+    var transfer: Account.Transfer?
+}
+
+struct TransactionView: Encodable {
+    var id: String
+    var amount: Int64
+    var currency: String
+    var type: String
+    var transferId: String?
+    var reference: String?
+    var at: Date
+
+    init(_ record: TransactionRecord) {
+        id = record.id
+        amount = record.amount
+        currency = record.currency
+        type = record.type
+        at = record.createdAt
+        struct Payload: Decodable { var event: Account.Event }
+        let event = try? JSONDecoder().decode(Payload.self, from: Data(record.metadata.utf8)).event
+        switch event {
+        case .debited(let transfer, _, _), .credited(let transfer, _, _):
+            transferId = transfer.id
+            reference = transfer.reference
+        case nil:
+            transferId = nil
+            reference = nil
+        }
+    }
+}
+
+struct TransactionPage: Encodable {
+    var transactions: [TransactionView]
+    var next: Int?
+}

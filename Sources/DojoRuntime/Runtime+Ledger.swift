@@ -1,0 +1,41 @@
+public import DojoDomain
+import DojoStorage
+import Foundation
+
+extension Runtime {
+    /// Makes a transfer: the payer's account decides the debit (refused without the funds, or
+    /// when the transfer id was used), and the ledger reaction credits the payee once. Returns
+    /// the payer's account after the debit. A repeat of the same transfer id by the same caller
+    /// within the actor's window answers the first result (`duplicate`); later, a refusal.
+    public func transfer(_ transfer: Account.Transfer) async throws -> CommandResult<Account> {
+        try await accounts.send(
+            transfer.from,
+            .debit(transfer),
+            context: CommandContext(principal: .system, now: Timestamp(environment.now())),
+            commandID: "transfer-\(transfer.id)"
+        )
+    }
+
+    /// An ADMIN grants a user coins from the issuance account (a CREDIT), once per idempotency key.
+    public func grant(userID: String, amount: Int64, key: String, reference: String?) async throws -> CommandResult<Account> {
+        guard EntityKey.isValidID(userID), try await !environment.storage.existingIDs(in: "users", [userID]).isEmpty else {
+            throw DomainError(.invalid, "ledger.unknown_user", "user \(userID.prefix(64)) does not exist")
+        }
+        return try await transfer(
+            Account.Transfer(
+                id: "grant-\(key)",
+                from: Account.issuance,
+                to: Account.user(userID),
+                amount: amount,
+                type: .credit,
+                reference: reference
+            )
+        )
+    }
+
+    /// A user's coins: what they may spend, and what is held in escrow for their challenges (none
+    /// until challenges hold stakes).
+    public func balance(of userID: String) async throws -> (available: Int64, escrowed: Int64) {
+        (try await accounts.read(Account.user(userID)).state.balance, 0)
+    }
+}
