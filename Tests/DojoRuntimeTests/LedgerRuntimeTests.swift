@@ -88,7 +88,7 @@ struct LedgerRuntimeTests {
             }
             // The records: one row per user-side leg; per user they add up to the balance.
             for user in users {
-                let rows = try await storage.transactions(of: user, offset: 0, limit: 200)
+                let rows = try await storage.transactions(of: user, offset: 0, limit: 100_000)
                 #expect(rows.map(\.amount).reduce(0, +) == before[Account.user(user)], "\(user)")
             }
         }

@@ -32,6 +32,7 @@ import SystemPackage
 /// | `runtime.resident.max` | `DOJO_RUNTIME_RESIDENT_MAX` | `100000` | resident actors per kind (least recently used passivated past it) |
 /// | `runtime.snapshot.events` | `DOJO_RUNTIME_SNAPSHOT_EVENTS` | `100` | events between snapshots |
 /// | `runtime.snapshot.seconds` | `DOJO_RUNTIME_SNAPSHOT_SECONDS` | `60` | time between snapshots of a changed actor |
+/// | `runtime.timers.interval.ms` | `DOJO_RUNTIME_TIMERS_INTERVAL_MS` | `50` | how often due timers are looked for (their lateness) |
 /// | `runtime.commands.window` | `DOJO_RUNTIME_COMMANDS_WINDOW` | `64` | command ids remembered per actor (idempotent repeats) |
 /// | `auth.keys.path` | `DOJO_AUTH_KEYS_PATH` | `./data/keys.json` | the Ed25519 signing keys (created on first start, mode 0600) |
 /// | `auth.token.ttl.seconds` | `DOJO_AUTH_TOKEN_TTL_SECONDS` | `900` | access-token lifetime |
@@ -196,6 +197,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         runtime.maximumResidentActors = try Self.integer(reader, "runtime.resident.max", in: 1...10_000_000) ?? runtime.maximumResidentActors
         runtime.snapshotEveryEvents = try Self.integer(reader, "runtime.snapshot.events", in: 1...1_000_000) ?? runtime.snapshotEveryEvents
         if let seconds = try Self.integer(reader, "runtime.snapshot.seconds", in: 1...86_400) { runtime.snapshotInterval = .seconds(seconds) }
+        if let ms = try Self.integer(reader, "runtime.timers.interval.ms", in: 10...60_000) { runtime.timerInterval = .milliseconds(ms) }
         runtime.commandIDWindow = try Self.integer(reader, "runtime.commands.window", in: 1...100_000) ?? runtime.commandIDWindow
         keysPath = Self.text(reader, "auth.keys.path") ?? keysPath
         guard !keysPath.isEmpty else { throw ConfigurationError(key: "auth.keys.path", message: "must not be empty") }
