@@ -72,7 +72,9 @@ extension Runtime {
     func timerLoop() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: configuration.timerInterval) } catch { return }
-            await fireDueTimers()
+            // In a task of its own: the shutdown cancels this loop, and a storage call cancelled
+            // half-way (SQLite) could leave the shutdown waiting on it; a round always finishes.
+            _ = await Task { await self.fireDueTimers() }.value
         }
     }
 }

@@ -6,6 +6,8 @@ import ServiceLifecycle
 import UnixSignals
 
 /// `dojopool serve`: runs the server until SIGTERM or SIGINT, then shuts down gracefully (exit 0).
+/// The shutdown is bounded: what is still running after 25 s is cancelled, and after 5 s more
+/// the process ends regardless (a shutdown must never hang an orchestrator or a test).
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the server.")
 
@@ -15,7 +17,10 @@ struct Serve: AsyncParsableCommand {
         let configuration = try await options.load()
         let (logger, registry) = bootstrapObservability(configuration)
         let server = try await buildServer(configuration: configuration, logger: logger, registry: registry)
-        try await server.application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        var group = ServiceGroupConfiguration(services: [server.application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(25)
+        group.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: group).run()
         logger.notice("dojopool stopped")
     }
 }
