@@ -94,8 +94,11 @@ struct TerritoryRuntimeTests {
     func war(_ backend: Backend) async throws {
         try await withFreshStorage(backend) { storage, _ in
             try await seedUsers(["alice", "bob", "carol", "dave"], in: storage)
+            // Timers fire only when the test says so (the runtime's own loop would race it).
+            var quiet = RuntimeConfiguration()
+            quiet.timerInterval = .seconds(3_600)
             let (alice, bob, carol, dave) = (Principal.user("alice"), Principal.user("bob"), Principal.user("carol"), Principal.user("dave"))
-            try await withRuntime(storage, projections: true) { runtime in
+            try await withRuntime(storage, quiet, projections: true) { runtime in
                 _ = try await runtime.sendClan("k1", .create(name: "Breakers", description: nil), context: ctx(alice), commandID: nil)
                 _ = try await runtime.sendClan("k1", .invite(userID: "bob"), context: ctx(alice), commandID: nil)
                 _ = try await runtime.sendClan("k1", .accept(userID: "bob"), context: ctx(bob), commandID: nil)
@@ -138,7 +141,7 @@ struct TerritoryRuntimeTests {
                 #expect(await runtime.fireDueTimers(now: Date()) == 0)
             }
             // A new runtime (a restart) delivers the deadline, once per clan.
-            try await withRuntime(storage, projections: true) { runtime in
+            try await withRuntime(storage, quiet, projections: true) { runtime in
                 #expect(await runtime.fireDueTimers(now: Date().addingTimeInterval(25 * 3_600)) == 2)
                 #expect(await runtime.fireDueTimers(now: Date().addingTimeInterval(26 * 3_600)) == 0)
                 for clan in ["k1", "k2"] {
