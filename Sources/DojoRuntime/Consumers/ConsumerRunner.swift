@@ -51,10 +51,6 @@ final class ConsumerRunner: Sendable {
     private let logger: Logger
     private let configuration: RuntimeConfiguration
     private let state = Mutex(State())
-    /// One round at a time: an explicit `round()` (a drain in tests, the last round at shutdown)
-    /// waits for the loop's round, so no stream is handled by two rounds at once (two projection
-    /// transactions over the same rows deadlocked on Postgres).
-    private let roundLock = AsyncLock()
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
     private let handled: Counter
@@ -121,8 +117,6 @@ final class ConsumerRunner: Sendable {
 
     /// Handles everything pending now; returns when done (used by `run` and by tests).
     func round() async {
-        await roundLock.lock()
-        defer { roundLock.unlock() }
         let (work, behind) = state.withLock { state in
             let work = state.pending
             let behind = state.behind
@@ -275,39 +269,4 @@ final class ConsumerRunner: Sendable {
     }
 
     func finish() { wake.finish() }
-}
-
-/// A lock held across suspension points, handed to waiters in order.
-final class AsyncLock: Sendable {
-    private struct State {
-        var locked = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = Mutex(State())
-
-    func lock() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let acquired = state.withLock { state in
-                guard state.locked else {
-                    state.locked = true
-                    return true
-                }
-                state.waiters.append(continuation)
-                return false
-            }
-            if acquired { continuation.resume() }
-        }
-    }
-
-    func unlock() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard !state.waiters.isEmpty else {
-                state.locked = false
-                return nil
-            }
-            return state.waiters.removeFirst()
-        }
-        next?.resume()
-    }
 }

@@ -70,23 +70,6 @@ struct LedgerReactions: EventConsumer {
     let logger: Logger
     let now: @Sendable () -> Date
 
-    /// Streams of a round in parallel (64 at a time): credits to different accounts commute, and
-    /// each payer's debits stay in order. A failure falls back to the runner's stream-by-stream
-    /// handling, where credits already made are recognised by their cause.
-    func handle(batch: [(stream: String, events: [RecordedEvent])]) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var pending = batch.makeIterator()
-            var running = 0
-            while running < 64, let next = pending.next() {
-                group.addTask { try await handle(stream: next.stream, events: next.events) }
-                running += 1
-            }
-            while try await group.next() != nil {
-                if let next = pending.next() { group.addTask { try await handle(stream: next.stream, events: next.events) } }
-            }
-        }
-    }
-
     func handle(stream: String, events: [RecordedEvent]) async throws {
         let decoder = JSONDecoder()
         for recorded in events where recorded.type == "account.debited" {
