@@ -41,33 +41,11 @@ struct BenchClans: AsyncParsableCommand {
     var mapQueries = 1_000
 
     func run() async throws {
-        try await Bench.withDatabase(options) { configuration in try await run(configuration) }
-    }
-
-    private func run(_ configuration: ServerConfiguration) async throws {
-        let (logger, _) = bootstrapObservability(configuration)
-        let storage = try await openStorage(configuration, logger: logger)
-        let writer = EventLogWriter(storage: storage, configuration: configuration.writerConfiguration, logger: logger)
-        var runtimeConfiguration = configuration.runtime
-        runtimeConfiguration.idleTimeout = .seconds(3_600)
-        let runtime = Runtime(writer: writer, storage: storage, configuration: runtimeConfiguration, logger: logger)
-        let group = ServiceGroup(services: [storage, writer, runtime], logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            _ = try await storage.migrate(logger: logger)
-            runtime.storageReady()
-            let run = UUID().uuidString.prefix(6).lowercased()
-            print("backend: \(storage.backend.rawValue)")
-            do {
-                try await storm(runtime, storage, run)
-                try await contests(runtime, storage, run)
-                if idleClans > 0 { try await idle(runtime, storage, run) }
-                try await map(storage, run)
-            } catch {
-                print("bench-clans failed: \(error)")
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+        try await Bench.withRuntime(options, name: "bench-clans") { runtime, storage, run in
+            try await storm(runtime, storage, run)
+            try await contests(runtime, storage, run)
+            if idleClans > 0 { try await idle(runtime, storage, run) }
+            try await map(storage, run)
         }
     }
 

@@ -34,32 +34,10 @@ struct BenchLedger: AsyncParsableCommand {
     var timerSeconds = 10.0
 
     func run() async throws {
-        try await Bench.withDatabase(options) { configuration in try await run(configuration) }
-    }
-
-    private func run(_ configuration: ServerConfiguration) async throws {
-        let (logger, _) = bootstrapObservability(configuration)
-        let storage = try await openStorage(configuration, logger: logger)
-        let writer = EventLogWriter(storage: storage, configuration: configuration.writerConfiguration, logger: logger)
-        var runtimeConfiguration = configuration.runtime
-        runtimeConfiguration.idleTimeout = .seconds(3_600)
-        let runtime = Runtime(writer: writer, storage: storage, configuration: runtimeConfiguration, logger: logger)
-        let probe = Probe.register(runtime)
-        let group = ServiceGroup(services: [storage, writer, runtime], logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            _ = try await storage.migrate(logger: logger)
-            runtime.storageReady()
-            let run = UUID().uuidString.prefix(6).lowercased()
-            print("backend: \(storage.backend.rawValue)")
-            do {
-                try await transfers(runtime, storage, run)
-                try await timers(runtime, storage, probe, run)
-            } catch {
-                print("bench-ledger failed: \(error)")
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+        try await Bench.withRuntime(options, name: "bench-ledger") { runtime, storage, run in
+            let probe = Probe.register(runtime)
+            try await transfers(runtime, storage, run)
+            try await timers(runtime, storage, probe, run)
         }
     }
 

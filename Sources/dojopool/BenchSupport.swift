@@ -1,7 +1,10 @@
 import ArgumentParser
 import DojoAPI
+import DojoRuntime
+import DojoStorage
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// What both benchmark commands share.
 enum Bench {
@@ -55,5 +58,39 @@ extension Bench {
 
         @Flag(help: "Print one JSON object per run instead of a table.")
         var json = false
+    }
+}
+
+extension Bench {
+    /// Runs `body` against a running storage, event-log writer and runtime (reactions and
+    /// projections on, actors kept for an hour), with a short id for this run's entities; a
+    /// failure of `body` is printed, and the services are shut down gracefully either way.
+    static func withRuntime(
+        _ options: ConfigurationOptions,
+        name: String,
+        _ body: @escaping (Runtime, any Storage, String) async throws -> Void
+    ) async throws {
+        try await withDatabase(options) { configuration in
+            let (logger, _) = bootstrapObservability(configuration)
+            let storage = try await openStorage(configuration, logger: logger)
+            let writer = EventLogWriter(storage: storage, configuration: configuration.writerConfiguration, logger: logger)
+            var runtimeConfiguration = configuration.runtime
+            runtimeConfiguration.idleTimeout = .seconds(3_600)
+            let runtime = Runtime(writer: writer, storage: storage, configuration: runtimeConfiguration, logger: logger)
+            let group = ServiceGroup(services: [storage, writer, runtime], logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                _ = try await storage.migrate(logger: logger)
+                runtime.storageReady()
+                print("backend: \(storage.backend.rawValue)")
+                do {
+                    try await body(runtime, storage, String(UUID().uuidString.prefix(6).lowercased()))
+                } catch {
+                    print("\(name) failed: \(error)")
+                }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+        }
     }
 }

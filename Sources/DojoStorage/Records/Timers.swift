@@ -69,16 +69,6 @@ extension Storage {
         }
     }
 
-    /// Timers not delivered yet (a gauge).
-    public func pendingTimerCount() async throws -> Int {
-        try await withSQL { db in
-            try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("timers").first()?.decode(
-                column: "n",
-                as: Int.self
-            ) ?? 0
-        }
-    }
-
     /// Removes a delivered timer.
     public func completeTimer(_ id: String) async throws {
         try await withSQL { db in try await db.delete(from: "timers").where("id", .equal, id).run() }
