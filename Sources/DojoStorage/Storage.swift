@@ -51,5 +51,5 @@ public protocol Storage: Service {
     func checkReachable() async throws
 
     /// Runs `body` with an SQLKit database for the records tables (repositories, projections).
-    func withSQL<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+    func withSQL<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
 }

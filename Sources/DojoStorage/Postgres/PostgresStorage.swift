@@ -39,7 +39,7 @@ public final class PostgresStorage: Storage {
     }
 
     public func migrate(logger: Logger) async throws -> [Migration.Descriptor] {
-        try await mapErrors {
+        try await mapErrors(timeout: nil) { [self] in
             try await client.withConnection { connection in
                 try await Migrator.migrate(connection.sql(), dialect: SchemaDialect(backend: .postgres), logger: logger)
             }
@@ -47,7 +47,7 @@ public final class PostgresStorage: Storage {
     }
 
     public func appliedMigrations() async throws -> [Migration.Descriptor] {
-        try await mapErrors {
+        try await mapErrors { [self] in
             try await client.withConnection { connection in
                 try await Migrator.applied(connection.sql(), dialect: SchemaDialect(backend: .postgres))
             }
@@ -58,7 +58,7 @@ public final class PostgresStorage: Storage {
         try batch.validateBatch()
         let fresh = batch.filter { $0.expectedSequence == 0 }
         let existing = batch.filter { $0.expectedSequence > 0 }
-        return try await mapErrors {
+        return try await mapErrors { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 var claimed = Set<String>()
                 if !fresh.isEmpty {
@@ -138,7 +138,7 @@ public final class PostgresStorage: Storage {
     }
 
     public func readEvents(stream: String, after sequence: Int64, limit: Int) async throws -> [RecordedEvent] {
-        try await mapErrors {
+        try await mapErrors { [self] in
             let rows = try await client.query(
                 """
                 SELECT seq, type, payload::text, recorded_at FROM events
@@ -155,7 +155,7 @@ public final class PostgresStorage: Storage {
     }
 
     public func lastSequence(of stream: String) async throws -> Int64 {
-        try await mapErrors {
+        try await mapErrors { [self] in
             let rows = try await client.query("SELECT last_seq FROM event_streams WHERE stream = \(stream)", logger: logger)
             for try await head in rows.decode(Int64.self) { return head }
             return 0
@@ -163,7 +163,7 @@ public final class PostgresStorage: Storage {
     }
 
     public func saveSnapshot(_ snapshot: Snapshot) async throws {
-        try await mapErrors {
+        try await mapErrors { [self] in
             try await client.query(
                 """
                 INSERT INTO snapshots (stream, seq, format_version, state, taken_at)
@@ -178,7 +178,7 @@ public final class PostgresStorage: Storage {
     }
 
     public func loadSnapshot(stream: String) async throws -> Snapshot? {
-        try await mapErrors {
+        try await mapErrors { [self] in
             let rows = try await client.query(
                 "SELECT seq, format_version, state, taken_at FROM snapshots WHERE stream = \(stream)",
                 logger: logger
@@ -191,20 +191,34 @@ public final class PostgresStorage: Storage {
     }
 
     public func checkReachable() async throws {
-        try await mapErrors { try await client.query("SELECT 1", logger: logger) }
+        try await mapErrors { [self] in try await client.query("SELECT 1", logger: logger) }
     }
 
-    public func withSQL<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        try await mapErrors {
+    public func withSQL<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await mapErrors { [self] in
             try await client.withConnection { connection in try await body(connection.sql()) }
         }
     }
 
-    /// Maps driver errors to `StorageError.unavailable` (logged in full, returned without internals).
+    /// The longest any one operation may take (migrations excepted). A connection the network
+    /// half-closed can leave a query waiting for an answer that never comes; past this the caller
+    /// gets `unavailable` and the server's loops and shutdown go on (the stuck query is cancelled
+    /// and left to end with its connection).
+    static let operationTimeout: Duration = .seconds(30)
+
+    /// Maps driver errors to `StorageError.unavailable` (logged in full, returned without internals),
+    /// and bounds the operation by ``operationTimeout`` (nil: unbounded, for migrations).
     @discardableResult
-    private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+    private func mapErrors<T: Sendable>(
+        timeout: Duration? = PostgresStorage.operationTimeout,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         do {
+            if let timeout { return try await withTimeout(timeout, body) }
             return try await body()
+        } catch is TimeoutError {
+            logger.error("postgres operation timed out", metadata: ["timeout": "\(timeout ?? .zero)"])
+            throw StorageError(.unavailable, "the Postgres database did not answer in time")
         } catch let error as StorageError {
             throw error
         } catch let error as PSQLError {

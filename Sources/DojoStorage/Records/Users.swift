@@ -20,7 +20,7 @@ public struct UserRecord: Sendable, Equatable {
 
 extension Storage {
     /// Runs `body` in one transaction on one connection (`BEGIN IMMEDIATE` on SQLite).
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let postgres = backend == .postgres
         return try await withSQL { db in
             try await db.raw(SQLQueryString(postgres ? "BEGIN" : "BEGIN IMMEDIATE")).run()

@@ -213,7 +213,7 @@ public final class SQLiteStorage: Storage {
         try await mapErrors { _ = try await reader.query("SELECT 1") }
     }
 
-    public func withSQL<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+    public func withSQL<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         try await writeLock.withLock { try await body(writer.sql()) }
     }
 
