@@ -16,6 +16,8 @@ public enum AccessPolicy {
         case followUserRoom(userID: String)
         /// Follow a clan's room (its members or ADMIN).
         case followClanRoom(isMember: Bool)
+        /// Follow a challenge's room (its two players or ADMIN).
+        case followChallengeRoom(isPlayer: Bool)
         /// Put a match on one of a venue's tables: its staff, ADMIN, one of the match's players
         /// checked in at the venue (within ``Venue/checkInValidityMilliseconds``), or anyone when
         /// the venue opened its tables.
@@ -61,6 +63,9 @@ public enum AccessPolicy {
         case .followClanRoom(let isMember):
             allowed = principal.isAdmin || isMember
             message = "clan rooms are for the clan's members"
+        case .followChallengeRoom(let isPlayer):
+            allowed = principal.isAdmin || isPlayer
+            message = "a challenge's room is for its two players"
         case .useTable(let venue, let tableID, let players, let now):
             let player = principal.userID.map(players.contains) ?? false
             allowed =

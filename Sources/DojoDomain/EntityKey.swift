@@ -7,6 +7,8 @@ public enum EntityKind: String, Sendable, Hashable, CaseIterable, Codable {
     case territory
     case tournament
     case user
+    /// A challenge between two players (`challenge:{id}`), with its stakes in escrow.
+    case challenge
     /// A coin account of the ledger (private: no room, no generic REST route).
     case account
 }

@@ -33,6 +33,8 @@ extension Gateway {
             }
         case .clan:
             guard principal?.userID != nil else { return refuse("auth.required", "clan rooms are for members: send auth first") }
+        case .challenge:
+            guard principal?.userID != nil else { return refuse("auth.required", "a challenge's room is for its players: send auth first") }
         default:
             break
         }
@@ -64,6 +66,12 @@ extension Gateway {
             if room.kind == .clan, let principal {
                 let member = try await principal.userID.asyncMap { try await runtime.isClanMember(clan: room.id, user: $0) } ?? false
                 do throws(DomainError) { try AccessPolicy.check(principal, .followClanRoom(isMember: member)) } catch {
+                    return GatewayRefusal(code: error.code, message: error.message)
+                }
+            }
+            if room.kind == .challenge, let principal {
+                let player = try await principal.userID.asyncMap { try await runtime.isChallengePlayer(challenge: room.id, user: $0) } ?? false
+                do throws(DomainError) { try AccessPolicy.check(principal, .followChallengeRoom(isPlayer: player)) } catch {
                     return GatewayRefusal(code: error.code, message: error.message)
                 }
             }

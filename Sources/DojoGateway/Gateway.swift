@@ -84,6 +84,7 @@ public final class Gateway: Service, Sendable {
             guard let self, let room = RoomName(entity: key) else { return }
             for user in users { self.revokeAccess(room: room, user: user) }
         }
+        runtime.onNotice { [weak self] notice in self?.publishNotice(notice) }
     }
 
     /// A service so that a graceful shutdown closes every socket with 1001 (going away) and waits
@@ -168,8 +169,8 @@ public final class Gateway: Service, Sendable {
         case .reliable(nil):
             // Rooms numbered in memory are node-local (bench rooms): they never arrive by the bus.
             break
-        case .lossy:
-            room.publishLossy(message.frame, key: .frame, publishedAt: .now())
+        case .lossy(let key):
+            room.publishLossy(message.frame, key: key.hasPrefix("notice:") ? .notice(key) : .frame, publishedAt: .now())
         }
     }
 
@@ -267,6 +268,21 @@ public final class Gateway: Service, Sendable {
         } else {
             room.publishReliable(seq: nil, publishedAt: now) { seq in
                 Messages.event(room: room.nameText, seq: seq, epoch: room.epoch, eventType: nil, event: data)
+            }
+        }
+    }
+
+    /// Publishes an entity's state to rooms that are not its own (a challenge in its players'
+    /// `user:` rooms), on every node that follows them: newest state per entity for slow readers.
+    func publishNotice(_ notice: Notice) {
+        let entity = notice.entity.description
+        for room in notice.rooms {
+            bus.publish(room) {
+                RoomMessage(
+                    room: room,
+                    delivery: .lossy(key: "notice:" + entity),
+                    frame: Messages.notice(room: room, entity: entity, eventType: notice.eventType, view: notice.view)
+                )
             }
         }
     }

@@ -33,9 +33,13 @@ extension Runtime {
         )
     }
 
-    /// A user's coins: what they may spend, and what is held in escrow for their challenges (none
-    /// until challenges hold stakes).
+    /// A user's coins: what they may spend, and what is held in escrow for their challenges being
+    /// accepted or played (their stakes; the challenges are found in the records, each read from
+    /// its actor).
     public func balance(of userID: String) async throws -> (available: Int64, escrowed: Int64) {
-        (try await accounts.read(Account.user(userID)).state.balance, 0)
+        let available = try await accounts.read(Account.user(userID)).state.balance
+        let held = try await challenges(of: userID, side: .any, statuses: [.accepting, .accepted], offset: 0, limit: 1_000)
+        let escrowed = held.filter { [.accepting, .accepted].contains($0.status) }.reduce(Int64(0)) { $0 + ($1.terms?.stake ?? 0) }
+        return (available, escrowed)
     }
 }

@@ -14,6 +14,7 @@ extension Runtime {
         case .territory: table = "territories"
         case .user: table = "users"
         case .account: return false  // private: no room
+        case .challenge: table = "challenges"
         case .clan: table = "clans"
         case .match: table = "matches"
         case .venue: table = "venues"

@@ -15,6 +15,7 @@ public final class Runtime: Service {
     public let clans: EntityDirectory<Clan>
     public let territories: EntityDirectory<Territory>
     public let accounts: EntityDirectory<Account>
+    public let challenges: EntityDirectory<Challenge>
     public let configuration: RuntimeConfiguration
     private let runners: [ConsumerRunner]
     let logger: Logger
@@ -57,6 +58,9 @@ public final class Runtime: Service {
         let clans = EntityDirectory<Clan>(environment: environment)
         let territories = EntityDirectory<Territory>(environment: environment)
         let accounts = EntityDirectory<Account>(environment: environment)
+        let challenges = EntityDirectory<Challenge>(environment: environment)
+        let notices = NoticeListeners()
+        let slots = SlotReleaser()
         var consumers: [any EventConsumer] = []
         if reactions {
             consumers.append(
@@ -65,6 +69,7 @@ public final class Runtime: Service {
                     venues: venues,
                     territories: territories,
                     clans: clans,
+                    challenges: challenges,
                     clanOf: { user in try await Runtime.clan(of: user, storage: storage, clans: clans) },
                     logger: logger,
                     now: now
@@ -72,8 +77,25 @@ public final class Runtime: Service {
             )
             consumers.append(ClanReactions(clans: clans, logger: logger, now: now))
             consumers.append(LedgerReactions(accounts: accounts, logger: logger, now: now))
+            consumers.append(
+                ChallengeReactions(
+                    challenges: challenges,
+                    accounts: accounts,
+                    matches: matches,
+                    finished: { state in await slots.runtime?.releaseOpenSlot(state) },
+                    notice: { rooms, state, type in
+                        guard let notice = Notice(rooms: rooms, entity: EntityKey(kind: .challenge, id: state.id), eventType: type, view: state.view)
+                        else { return }
+                        notices.tell(notice)
+                    },
+                    logger: logger,
+                    now: now
+                )
+            )
         }
-        if projections { consumers.append(RecordsProjection(storage: storage, venues: venues, territories: territories, clans: clans)) }
+        if projections {
+            consumers.append(RecordsProjection(storage: storage, venues: venues, territories: territories, clans: clans, challenges: challenges))
+        }
         consumers += extra
         let runners = consumers.map { ConsumerRunner(consumer: $0, storage: storage, configuration: configuration, logger: logger) }
         fanOut.runners = runners
@@ -82,6 +104,8 @@ public final class Runtime: Service {
         self.clans = clans
         self.territories = territories
         self.accounts = accounts
+        self.challenges = challenges
+        self.noticeListeners = notices
         self.runners = runners
         self.fanOut = fanOut
         self.environment = environment
@@ -89,6 +113,8 @@ public final class Runtime: Service {
         register(EntityRegistration.venue(venues, runtime: self))
         register(EntityRegistration.clan(clans, runtime: self))
         register(EntityRegistration.territory(territories, runtime: self))
+        register(EntityRegistration.challenge(challenges, runtime: self))
+        slots.runtime = self
     }
 
     /// The actors of a new kind, sharing the runtime's writer, storage, clock and metrics: the
@@ -115,6 +141,14 @@ public final class Runtime: Service {
 
     private let fanOut: FanOut
     let accessListeners = Mutex<[@Sendable (EntityKey, [String]) -> Void]>([])
+    let noticeListeners: NoticeListeners
+
+    /// Registers a listener for notices: an entity's state for rooms that are not its own (a
+    /// challenge in its players' `user:` rooms). Called by the reactions after the events are
+    /// durable; at least once, newest state last.
+    public func onNotice(_ listener: @escaping @Sendable (Notice) -> Void) {
+        noticeListeners.add(listener)
+    }
 
     /// Registers a listener told when users lose access to an entity's private room (members who
     /// left or were removed from a clan, every member of a disbanded one): the gateway ends their

@@ -28,6 +28,17 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     public var timerInterval: Duration = .milliseconds(50)
     /// How long a node holds a timer it is delivering before another may take it.
     public var timerLease: Duration = .seconds(30)
+    /// Challenges (docs/challenges.md): the expiry when a challenge names none, and the bounds of
+    /// one it names (from now).
+    public var challengeDefaultExpiry: Duration = .seconds(86_400)
+    public var challengeMinimumExpiry: Duration = .seconds(60)
+    public var challengeMaximumExpiry: Duration = .seconds(7 * 86_400)
+    /// The house's fee on a settled pot, in basis points (100 = 1 %).
+    public var challengeFeeBasisPoints = 0
+    /// Challenges one player may have open (pending, being accepted or being played) as challenger.
+    public var challengeMaximumOpen = 10
+    /// How long an accept waits for its stakes to be escrowed before answering 202.
+    public var challengeAcceptWait: Duration = .seconds(5)
 
     public init() {}
 }

@@ -1,6 +1,7 @@
 public import DojoDomain
 public import DojoStorage
 import Foundation
+import Synchronization
 
 /// The runtime's own failures, as opposed to a ``DomainError`` (the command broke a rule).
 public struct RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -116,4 +117,41 @@ extension RecordedEvent {
     public func event<A: Aggregate>(of _: A.Type) throws -> A.Event {
         try JSONDecoder().decode(EventEnvelope<A.Event>.self, from: Data(payload.utf8)).event
     }
+}
+
+/// An entity's state told to rooms other than its own (``Runtime/onNotice(_:)``).
+public struct Notice: Sendable {
+    /// The rooms (`user:{id}`, `venue:{id}`).
+    public var rooms: [String]
+    /// The entity (`challenge:{id}`).
+    public var entity: EntityKey
+    /// The last event that changed it.
+    public var eventType: String
+    /// Its view, as JSON.
+    public var view: [UInt8]
+
+    init?(rooms: [String], entity: EntityKey?, eventType: String, view: some Encodable) {
+        guard let entity, let json = try? JSONEncoder.dojo().encode(view) else { return nil }
+        self.rooms = rooms
+        self.entity = entity
+        self.eventType = eventType
+        self.view = Array(json)
+    }
+}
+
+/// The listeners of notices.
+final class NoticeListeners: Sendable {
+    private let listeners = Mutex<[@Sendable (Notice) -> Void]>([])
+
+    func add(_ listener: @escaping @Sendable (Notice) -> Void) { listeners.withLock { $0.append(listener) } }
+
+    func tell(_ notice: Notice) {
+        for listener in listeners.withLock({ $0 }) { listener(notice) }
+    }
+}
+
+/// Lets a consumer built before the runtime reach it once it exists.
+final class SlotReleaser: @unchecked Sendable {
+    // Safe: written once in the runtime's init, before any consumer runs.
+    weak var runtime: Runtime?
 }

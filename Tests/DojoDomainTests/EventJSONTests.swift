@@ -118,6 +118,41 @@ struct EventJSONTests {
         .credited(Account.Transfer(id: "t2", from: "user-b", to: "user-a", amount: 1_000_000_000, type: .prize), balance: 7, at: at),
     ]
 
+    static let challengeEvents: [Challenge.Event] = [
+        .created(Challenge.Terms(challengerID: "a", defenderID: "b", expiresAt: at), at: at),
+        .created(
+            Challenge.Terms(
+                challengerID: "a",
+                defenderID: "b",
+                venueID: "v1",
+                tableID: "t1",
+                gameType: .nineBall,
+                raceTo: 5,
+                stake: 500_000_000,
+                feeBasisPoints: 250,
+                expiresAt: at
+            ),
+            at: at
+        ),
+        .acceptRequested(attempt: 2, matchID: "m1", at: at),
+        .acceptFailed(attempt: 1, failure: .init(code: "ledger.insufficient_funds", message: tricky, debited: [.challenger]), at: at),
+        .acceptFailed(attempt: 1, failure: .init(code: "x", message: "", debited: []), at: at),
+        .accepted(matchID: "m1", at: at),
+        .declined(at: at), .withdrawn(at: at), .expired(at: at),
+        .settled(matchID: "m1", winnerID: "b", prize: 975, fee: 25, at: at),
+        .refunded(matchID: "m1", at: at),
+    ]
+
+    @Test("every challenge event: decodes back, and the same bytes as JSONEncoder with sorted keys", arguments: challengeEvents)
+    func challenge(_ event: Challenge.Event) throws {
+        var writer = JSONWriter()
+        event.writeJSON(to: &writer)
+        #expect(try JSONDecoder().decode(Challenge.Event.self, from: Data(writer.bytes)) == event, "\(writer.text)")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(writer.text == String(decoding: try encoder.encode(event), as: UTF8.self))
+    }
+
     @Test("every account event: decodes back, and the same bytes as JSONEncoder with sorted keys", arguments: accountEvents)
     func account(_ event: Account.Event) throws {
         var writer = JSONWriter()

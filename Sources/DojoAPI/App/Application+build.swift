@@ -128,6 +128,7 @@ public func buildServer(
     ClanRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
     TerritoryRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
     LedgerRoutes(runtime: runtime, storage: storage, authentication: authentication, audit: audit).register(on: router)
+    ChallengeRoutes(runtime: runtime, authentication: authentication).register(on: router)
     RefereeRoutes(authentication: authentication).register(on: router)
     DeviceRoutes(
         runtime: runtime,

@@ -33,6 +33,10 @@ import SystemPackage
 /// | `runtime.snapshot.events` | `DOJO_RUNTIME_SNAPSHOT_EVENTS` | `100` | events between snapshots |
 /// | `runtime.snapshot.seconds` | `DOJO_RUNTIME_SNAPSHOT_SECONDS` | `60` | time between snapshots of a changed actor |
 /// | `runtime.timers.interval.ms` | `DOJO_RUNTIME_TIMERS_INTERVAL_MS` | `50` | how often due timers are looked for (their lateness) |
+/// | `challenges.expiry.default.seconds` | `DOJO_CHALLENGES_EXPIRY_DEFAULT_SECONDS` | `86400` | a challenge's expiry when it names none |
+/// | `challenges.expiry.min.seconds`, `….max.seconds` | `DOJO_CHALLENGES_EXPIRY_MIN_SECONDS`, `…_MAX_SECONDS` | `60`, `604800` | the bounds of an expiry a challenge names |
+/// | `challenges.fee.basis.points` | `DOJO_CHALLENGES_FEE_BASIS_POINTS` | `0` | the house's fee on a settled pot (100 = 1 %) |
+/// | `challenges.open.max` | `DOJO_CHALLENGES_OPEN_MAX` | `10` | open challenges per challenger |
 /// | `runtime.commands.window` | `DOJO_RUNTIME_COMMANDS_WINDOW` | `64` | command ids remembered per actor (idempotent repeats) |
 /// | `auth.keys.path` | `DOJO_AUTH_KEYS_PATH` | `./data/keys.json` | the Ed25519 signing keys (created on first start, mode 0600) |
 /// | `auth.token.ttl.seconds` | `DOJO_AUTH_TOKEN_TTL_SECONDS` | `900` | access-token lifetime |
@@ -199,6 +203,21 @@ public struct ServerConfiguration: Sendable, Equatable {
         if let seconds = try Self.integer(reader, "runtime.snapshot.seconds", in: 1...86_400) { runtime.snapshotInterval = .seconds(seconds) }
         if let ms = try Self.integer(reader, "runtime.timers.interval.ms", in: 10...60_000) { runtime.timerInterval = .milliseconds(ms) }
         runtime.commandIDWindow = try Self.integer(reader, "runtime.commands.window", in: 1...100_000) ?? runtime.commandIDWindow
+        if let seconds = try Self.integer(reader, "challenges.expiry.min.seconds", in: 1...31_536_000) {
+            runtime.challengeMinimumExpiry = .seconds(seconds)
+        }
+        if let seconds = try Self.integer(reader, "challenges.expiry.max.seconds", in: 1...31_536_000) {
+            runtime.challengeMaximumExpiry = .seconds(seconds)
+        }
+        if let seconds = try Self.integer(reader, "challenges.expiry.default.seconds", in: 1...31_536_000) {
+            runtime.challengeDefaultExpiry = .seconds(seconds)
+        }
+        guard runtime.challengeMinimumExpiry <= runtime.challengeDefaultExpiry, runtime.challengeDefaultExpiry <= runtime.challengeMaximumExpiry
+        else {
+            throw ConfigurationError(key: "challenges.expiry.default.seconds", message: "must lie within challenges.expiry.min/max.seconds")
+        }
+        runtime.challengeFeeBasisPoints = try Self.integer(reader, "challenges.fee.basis.points", in: 0...10_000) ?? runtime.challengeFeeBasisPoints
+        runtime.challengeMaximumOpen = try Self.integer(reader, "challenges.open.max", in: 1...1_000) ?? runtime.challengeMaximumOpen
         keysPath = Self.text(reader, "auth.keys.path") ?? keysPath
         guard !keysPath.isEmpty else { throw ConfigurationError(key: "auth.keys.path", message: "must not be empty") }
         if let seconds = try Self.integer(reader, "auth.token.ttl.seconds", in: 60...3_600) { tokenLifetime = .seconds(seconds) }

@@ -338,6 +338,7 @@ struct CommandView: Encodable {
     var venue: Venue.State.View?
     var clan: Clan.State.View?
     var territory: Territory.State.View?
+    var challenge: Challenge.State.View?
 
     struct TypedEvent: Encodable {
         var seq: Int64
@@ -351,7 +352,8 @@ struct CommandView: Encodable {
         match: Match.State.View? = nil,
         venue: Venue.State.View? = nil,
         clan: Clan.State.View? = nil,
-        territory: Territory.State.View? = nil
+        territory: Territory.State.View? = nil,
+        challenge: Challenge.State.View? = nil
     ) {
         sequence = result.sequence
         firstSequence = result.firstSequence
@@ -363,6 +365,7 @@ struct CommandView: Encodable {
         self.venue = venue
         self.clan = clan
         self.territory = territory
+        self.challenge = challenge
     }
 }
 

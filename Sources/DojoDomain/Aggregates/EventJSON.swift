@@ -10,6 +10,7 @@ extension Match.Terms: JSONWritable {
     public func writeJSON(to w: inout JSONWriter) {
         w.beginObject()
         w.member("breakRule", breakRule)
+        w.member("challengeID", challengeID)
         w.member("gameType", gameType)
         w.member("playerA", playerA)
         w.member("playerB", playerB)
@@ -405,6 +406,82 @@ extension Account.Event: JSONWritable {
                 w.member("_0", transfer)
                 w.member("at", at)
                 w.member("balance", balance)
+            }
+        }
+    }
+}
+
+extension ChallengeStatus: JSONWritable {}
+
+extension Challenge.Terms: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("challengerID", challengerID)
+        w.member("defenderID", defenderID)
+        w.member("expiresAt", expiresAt)
+        w.member("feeBasisPoints", feeBasisPoints)
+        w.member("gameType", gameType)
+        w.member("raceTo", raceTo)
+        w.member("stake", stake)
+        w.member("tableID", tableID)
+        w.member("venueID", venueID)
+        w.endObject()
+    }
+}
+
+extension Challenge.EscrowFailure: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("code", code)
+        w.member("debited", debited)
+        w.member("message", message)
+        w.endObject()
+    }
+}
+
+extension Challenge.Event: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        switch self {
+        case .created(let terms, let at):
+            w.enumCase("created") { w in
+                w.member("_0", terms)
+                w.member("at", at)
+            }
+        case .acceptRequested(let attempt, let matchID, let at):
+            w.enumCase("acceptRequested") { w in
+                w.member("at", at)
+                w.member("attempt", attempt)
+                w.member("matchID", matchID)
+            }
+        case .acceptFailed(let attempt, let failure, let at):
+            w.enumCase("acceptFailed") { w in
+                w.member("at", at)
+                w.member("attempt", attempt)
+                w.member("failure", failure)
+            }
+        case .accepted(let matchID, let at):
+            w.enumCase("accepted") { w in
+                w.member("at", at)
+                w.member("matchID", matchID)
+            }
+        case .declined(let at):
+            w.enumCase("declined") { $0.member("at", at) }
+        case .withdrawn(let at):
+            w.enumCase("withdrawn") { $0.member("at", at) }
+        case .expired(let at):
+            w.enumCase("expired") { $0.member("at", at) }
+        case .settled(let matchID, let winnerID, let prize, let fee, let at):
+            w.enumCase("settled") { w in
+                w.member("at", at)
+                w.member("fee", fee)
+                w.member("matchID", matchID)
+                w.member("prize", prize)
+                w.member("winnerID", winnerID)
+            }
+        case .refunded(let matchID, let at):
+            w.enumCase("refunded") { w in
+                w.member("at", at)
+                w.member("matchID", matchID)
             }
         }
     }

@@ -8,7 +8,7 @@ extension Match.State {
         let state: Match.State
 
         enum CodingKeys: String, CodingKey {
-            case id, exists, status, playerA, playerB, scorer, createdBy, gameType, raceTo, venueID, tableID, tournamentID, territoryID
+            case id, exists, status, playerA, playerB, scorer, createdBy, gameType, raceTo, venueID, tableID, tournamentID, territoryID, challengeID
             case scoreA, scoreB, racksPlayed, rack, nextBreaker, breakRule, referee, correctable, lastShotId
             case winner, cancelReason, createdAt, startedAt, endedAt
         }
@@ -28,6 +28,7 @@ extension Match.State {
             try c.encodeIfPresent(state.tableID, forKey: .tableID)
             try c.encodeIfPresent(state.tournamentID, forKey: .tournamentID)
             try c.encodeIfPresent(state.territoryID, forKey: .territoryID)
+            try c.encodeIfPresent(state.challengeID, forKey: .challengeID)
             try c.encode(state.scoreA, forKey: .scoreA)
             try c.encode(state.scoreB, forKey: .scoreB)
             try c.encode(state.racksPlayed, forKey: .racksPlayed)

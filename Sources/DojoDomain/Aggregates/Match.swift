@@ -46,6 +46,9 @@ public enum Match: Aggregate {
         /// The territory this match is played for (set by the runtime when a territory challenge is
         /// accepted, never by a client): its result claims or defends the territory.
         public var territoryID: String?
+        /// The challenge this match settles (set by the runtime when a challenge is accepted,
+        /// never by a client): its result pays the stakes.
+        public var challengeID: String?
 
         public init(
             playerA: String,
@@ -57,8 +60,10 @@ public enum Match: Aggregate {
             tournamentID: String? = nil,
             scorer: String? = nil,
             breakRule: BreakRule? = nil,
-            territoryID: String? = nil
+            territoryID: String? = nil,
+            challengeID: String? = nil
         ) {
+            self.challengeID = challengeID
             self.breakRule = breakRule
             self.territoryID = territoryID
             self.playerA = playerA
@@ -97,6 +102,8 @@ public enum Match: Aggregate {
         public var tournamentID: String?
         /// The territory the match is played for, if any.
         public var territoryID: String?
+        /// The challenge the match settles, if any.
+        public var challengeID: String?
         public var scoreA = 0
         public var scoreB = 0
         public var racksPlayed = 0
@@ -308,7 +315,7 @@ public enum Match: Aggregate {
         }
         let optionalIDs = [
             ("scorer", terms.scorer), ("venueId", terms.venueID), ("tableId", terms.tableID), ("tournamentId", terms.tournamentID),
-            ("territoryId", terms.territoryID),
+            ("territoryId", terms.territoryID), ("challengeId", terms.challengeID),
         ]
         for (field, id) in [("playerA", terms.playerA), ("playerB", terms.playerB)] + optionalIDs.compactMap({ field, id in id.map { (field, $0) } })
         {
@@ -385,6 +392,7 @@ public enum Match: Aggregate {
             state.tableID = terms.tableID
             state.tournamentID = terms.tournamentID
             state.territoryID = terms.territoryID
+            state.challengeID = terms.challengeID
             state.scorer = scorer
             state.createdBy = createdBy
             state.breakRule = terms.breakRule ?? .alternate

@@ -58,6 +58,19 @@ public enum Reactions {
         }
     }
 
+    /// A challenge's match ended: completed pays its winner, cancelled refunds both stakes.
+    public static func onChallengeMatchEvent(_ event: Match.Event, state: Match.State) -> (challengeID: String, command: Challenge.Command)? {
+        guard let challengeID = state.challengeID else { return nil }
+        switch event {
+        case .completed(let winner, _, _, _, _):
+            return (challengeID, .matchEnded(matchID: state.id, winnerID: state.player(winner)))
+        case .cancelled:
+            return (challengeID, .matchEnded(matchID: state.id, winnerID: nil))
+        default:
+            return nil
+        }
+    }
+
     /// A command for a clan, caused by another entity's event.
     public struct ClanCommand: Sendable, Equatable {
         public var clanID: String

@@ -68,6 +68,12 @@ public enum ChallengeStatus: String, Sendable, Codable, CaseIterable {
     case accepted = "ACCEPTED"
     case declined = "DECLINED"
     case expired = "EXPIRED"
+    // Beyond the seed (docs/challenges.md): the stakes being escrowed, the challenger withdrew,
+    // the winner was paid, the stakes went back (the match was cancelled).
+    case accepting = "ACCEPTING"
+    case withdrawn = "WITHDRAWN"
+    case settled = "SETTLED"
+    case refunded = "REFUNDED"
 }
 
 /// The kind of a ledger transaction.

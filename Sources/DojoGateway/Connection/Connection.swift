@@ -336,7 +336,12 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
             write(frame)
             return
         }
-        let slot = key == .frame ? room : "presence " + room
+        let slot =
+            switch key {
+            case .frame: room
+            case .presence: "presence " + room
+            case .notice(let entity): entity + " " + room
+            }
         if conflated.updateValue(frame, forKey: slot) != nil {
             gateway.metrics.conflatedDrop()
         } else {

@@ -108,6 +108,19 @@ enum Messages {
         }
     }
 
+    /// `{"type":"notice","room":…,"entity":"challenge:…","eventType":…,"view":{…}}`: an entity's
+    /// state in a room that is not its own.
+    static func notice(room: String, entity: String, eventType: String, view: [UInt8]) -> ByteBuffer {
+        frame { w in
+            w.member("type", "notice")
+            w.member("room", room)
+            w.member("entity", entity)
+            w.member("eventType", eventType)
+            w.key("view")
+            w.raw(view)
+        }
+    }
+
     static func presence(room: String, count: Int, anonymous: Int, joined: [String], left: [String]) -> ByteBuffer {
         frame { w in
             w.member("type", "presence")

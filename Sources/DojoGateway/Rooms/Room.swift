@@ -72,7 +72,12 @@ final class Room: Sendable {
         }
     }
 
-    enum LossyKey: Sendable { case frame, presence }
+    /// What a slow reader keeps only the newest of: the room's frames, its presence, each
+    /// entity's notices.
+    enum LossyKey: Sendable, Equatable {
+        case frame, presence
+        case notice(String)
+    }
 }
 
 /// A fixed-capacity ring of the room's last reliable messages.

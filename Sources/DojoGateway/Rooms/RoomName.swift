@@ -4,7 +4,7 @@ import DojoDomain
 /// sequence numbers; the others are kept in memory only.
 public struct RoomName: Hashable, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable, CaseIterable {
-        case match, venue, table, tournament, territory, clan, user
+        case match, venue, table, tournament, territory, clan, user, challenge
         /// Benchmark rooms (`gateway.bench.enabled`): anyone connected may publish to them.
         case bench
     }
@@ -40,6 +40,7 @@ public struct RoomName: Hashable, Sendable, CustomStringConvertible {
         case .territory: .territory
         case .clan: .clan
         case .user: .user
+        case .challenge: .challenge
         case .bench: nil
         }
     }
@@ -56,7 +57,7 @@ public struct RoomName: Hashable, Sendable, CustomStringConvertible {
     /// new kind must decide here (no `default:`).
     var admitsPerSubscriber: Bool {
         switch kind {
-        case .clan, .user: true
+        case .clan, .user, .challenge: true
         case .match, .venue, .table, .tournament, .territory, .bench: false
         }
     }

@@ -14,6 +14,7 @@ struct MatchReactions: EventConsumer {
     let venues: EntityDirectory<Venue>
     let territories: EntityDirectory<Territory>
     let clans: EntityDirectory<Clan>
+    let challenges: EntityDirectory<Challenge>
     /// The clan a player is in now (a capture counts for it, a win counts for its wars).
     let clanOf: @Sendable (String) async throws -> String?
     let logger: Logger
@@ -41,6 +42,11 @@ struct MatchReactions: EventConsumer {
                 }
                 try await refusalLogged(cause, target: "territory:\(reaction.territoryID)") {
                     _ = try await territories.send(reaction.territoryID, reaction.command, context: system, cause: cause)
+                }
+            }
+            if let (challengeID, command) = Reactions.onChallengeMatchEvent(event, state: state) {
+                try await refusalLogged(cause, target: "challenge:\(challengeID)") {
+                    _ = try await challenges.send(challengeID, command, context: system, cause: cause)
                 }
             }
             if case .completed = event {
@@ -142,19 +148,20 @@ func refusalLogged(_ cause: Cause, target: String, logger: Logger, _ body: () as
 /// `check_ins`, `clans`, `clan_members`, `territories`, `territory_events`) up to date from the log, so REST reads and reports see them.
 struct RecordsProjection: EventConsumer {
     let name = "projection.records"
-    let kinds = [EntityKind.match, .venue, .clan, .territory, .account]
+    let kinds = [EntityKind.match, .venue, .clan, .territory, .account, .challenge]
     let storage: any Storage
 
     /// Venues and clans first: matches and territories refer to them.
     func order(of kind: EntityKind) -> Int {
         switch kind {
         case .venue, .clan: 0
-        case .match, .territory, .table, .tournament, .user, .account: 1
+        case .match, .territory, .table, .tournament, .user, .account, .challenge: 1
         }
     }
     let venues: EntityDirectory<Venue>
     let territories: EntityDirectory<Territory>
     let clans: EntityDirectory<Clan>
+    let challenges: EntityDirectory<Challenge>
 
     func handle(stream: String, events: [RecordedEvent]) async throws {
         try await storage.apply(Self.ordered(try await changes(stream: stream, events: events)))
@@ -180,7 +187,7 @@ struct RecordsProjection: EventConsumer {
             case .updateMatch, .updateMatchStatus, .updateMatchTable, .updateVenueTable: 5
             // In the order of the log: a clan's members after its row, a disbanding after both.
             case .updateClanDescription, .updateClanLeader, .deleteClan, .putClanMember, .updateClanMemberRole, .deleteClanMember: 5
-            case .updateTerritory, .insertTerritoryEvent, .setClanWarWins, .insertTransaction: 5
+            case .updateTerritory, .insertTerritoryEvent, .setClanWarWins, .insertTransaction, .putChallenge: 5
             }
         }
         return changes.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
@@ -325,6 +332,10 @@ struct RecordsProjection: EventConsumer {
                     )
                 }
             }
+        case .challenge:
+            // The row as the challenge has it now (written whole: idempotent).
+            guard !events.isEmpty, let row = try await challenges.read(key.id).state.row else { return [] }
+            changes.append(.putChallenge(row))
         case .table, .tournament, .user:
             return []
         }

@@ -45,6 +45,7 @@ public struct Migration: Sendable {
         Migration(version: 7, name: "claims", apply: Schema.createClaims),
         Migration(version: 8, name: "territory_names", apply: Schema.addTerritoryNames),
         Migration(version: 9, name: "timers", apply: Schema.createTimers),
+        Migration(version: 10, name: "challenges", apply: Schema.createChallenges),
     ]
 }
 

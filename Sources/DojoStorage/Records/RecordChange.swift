@@ -35,6 +35,8 @@ public enum RecordChange: Sendable, Equatable {
     case insertTerritoryEvent(id: String, territoryID: String, type: String, metadata: String, at: Date)
     /// One user-side leg of a transfer (`amount` signed: + credit, − debit), the event as metadata.
     case insertTransaction(id: String, userID: String, amount: Int64, type: String, metadata: String, at: Date)
+    /// A challenge as its actor has it now.
+    case putChallenge(ChallengeRow)
 }
 
 extension Storage {
@@ -171,6 +173,8 @@ extension Storage {
                 .values([SQLBind(id), SQLBind(userID), SQLBind(amount), SQLBind("DOJO"), SQLBind(type), d.bindJSON(metadata), d.bind(at)])
                 .ignoringConflicts(with: ["id"])
                 .run()
+        case .putChallenge(let row):
+            try await put(row, on: db, d)
         case .insertTerritoryEvent(let id, let territoryID, let type, let metadata, let at):
             try await db.insert(into: "territory_events")
                 .columns("id", "territory_id", "type", "metadata", "created_at")
