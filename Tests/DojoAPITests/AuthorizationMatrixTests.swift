@@ -72,6 +72,7 @@ struct AuthorizationMatrixTests {
                 #"{"id":"mx","playerA":"alice","playerB":"carol","gameType":"9-ball","raceTo":3,"venueId":"v1","tableId":"t1"}"#
             )
             try await h.clan("k1", leader: "alice", members: ["carol"])
+            _ = try await h.call(.post, "/v1/challenges", as: "alice", ["id": "cx", "defenderId": "carol"])
             let camera = Camera()
             let id = try #require((try await h.register(camera).1["device"] as? [String: Any])?["id"] as? String)
             let token = try #require(try await h.deviceToken(camera, id: id).1["accessToken"] as? String)
@@ -90,6 +91,11 @@ struct AuthorizationMatrixTests {
             [.anonymous: "auth.required", .stranger: "forbidden", .member: "ack", .owner: "forbidden", .admin: "ack", .device: "auth.required"]
         ),
         ("clan:k1", [.anonymous: "auth.required", .stranger: "forbidden", .member: "ack", .owner: "ack", .admin: "ack", .device: "auth.required"]),
+        // A challenge's room is its two players' (alice challenged carol).
+        (
+            "challenge:cx",
+            [.anonymous: "auth.required", .stranger: "forbidden", .member: "ack", .owner: "ack", .admin: "ack", .device: "auth.required"]
+        ),
         (
             "match:nowhere",
             [
@@ -181,6 +187,12 @@ struct AuthorizationMatrixTests {
         (
             "POST", "/v1/territories", { #"{"id":"tx-\#($0.rawValue)","venueId":"v1"}"# },
             [.anonymous: 401, .stranger: 403, .member: 403, .owner: 201, .admin: 409, .device: 401]
+        ),
+        // Challenges: the defender (carol) declines; the challenger may not; the admin may moderate
+        // (409: already declined, past the check).
+        (
+            "POST", "/v1/challenges/cx/decline", { _ in "" },
+            [.anonymous: 401, .stranger: 403, .member: 200, .owner: 403, .admin: 409, .device: 401]
         ),
     ]
 

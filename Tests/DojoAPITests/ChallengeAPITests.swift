@@ -185,6 +185,34 @@ struct ChallengeAPITests {
         }
     }
 
+    @Test("the same commands over the socket: create, accept, refusals with their codes")
+    func overTheSocket() async throws {
+        try await withGateway { h in
+            try await h.grant("alice", 40)
+            try await h.grant("bob", 40)
+            let alice = try await h.socket(as: "alice")
+            let bob = try await h.socket(as: "bob")
+            let carol = try await h.socket(as: "carol")
+            func send(_ socket: TestWebSocket, _ command: [String: Any], id: Int) async throws -> [String: Any] {
+                try await socket.send(json: ["type": "command", "room": "challenge:cs", "command": command, "id": id])
+                while true {
+                    let message = try await socket.next()
+                    if message["id"] as? Int == id { return message }
+                }
+            }
+            let created = try await send(alice, ["type": "create", "defenderId": "bob", "stakeCoins": 25], id: 1)
+            #expect(created["type"] as? String == "ack" && created["sequence"] as? Int == 1, "\(created)")
+            #expect(try await send(carol, ["type": "withdraw"], id: 2)["code"] as? String == "forbidden")
+            #expect(try await send(alice, ["type": "create", "defenderId": "bob", "stakeCoins": 1.5], id: 3)["code"] as? String == "invalid_command")
+            #expect(try await send(bob, ["type": "expire"], id: 4)["code"] as? String == "forbidden")
+            let accepted = try await send(bob, ["type": "accept"], id: 5)
+            #expect(accepted["type"] as? String == "ack", "\(accepted)")
+            let (_, state) = try await h.call(.get, "/v1/challenges/cs", as: "bob")
+            #expect((state["challenge"] as? [String: Any])?["status"] as? String == "ACCEPTED")
+            #expect(try await h.balance("alice") == (15, 25))
+        }
+    }
+
     @Test("bad input and forbidden commands on every challenge route: a clear error, nothing changed")
     func badInput() async throws {
         try await withGateway({ $0.runtime.challengeMaximumOpen = 2 }) { h in

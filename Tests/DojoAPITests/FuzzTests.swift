@@ -231,6 +231,18 @@ struct FuzzTests {
         FuzzRoute(method: .get, path: "/v1/clans/fk/members", query: ["after", "limit"]),
         FuzzRoute(method: .get, path: "/v1/territories", query: ["bbox", "near", "radiusKm", "limit", "after"]),
         FuzzRoute(method: .get, path: "/v1/leaderboards/clans", query: ["offset", "limit"]),
+        // Alice holds no coins: a stake is refused; a friendly challenge is accepted (no reaction
+        // appends for it until it is answered).
+        FuzzRoute(
+            method: .post,
+            path: "/v1/challenges",
+            body: FuzzJSON([
+                "id": "fc2", "defenderId": "bob", "venueId": "v1", "tableId": "t1", "gameType": "9-ball", "raceTo": 3, "stakeCoins": 0,
+                "commandId": "ch1",
+            ])
+        ),
+        FuzzRoute(method: .post, path: "/v1/challenges/fc/decline", body: FuzzJSON(["commandId": "ch2"])),
+        FuzzRoute(method: .get, path: "/v1/challenges", query: ["role", "status", "limit", "offset"]),
     ]
 
     static let queryValues = [
@@ -263,6 +275,7 @@ struct FuzzTests {
             _ = try await h.rest("/v1/matches/m1/start", as: "alice")
             try await h.clan("fk", leader: "alice", members: ["bob"])
             _ = try await h.call(.post, "/v1/territories", as: "alice", ["id": "ft", "venueId": "v1"])
+            _ = try await h.call(.post, "/v1/challenges", as: "alice", ["id": "fc", "defenderId": "bob"])
             // The table is occupied by a reaction: wait for it, so no background append runs
             // while refusals are checked for appending nothing.
             for _ in 0..<250 {
