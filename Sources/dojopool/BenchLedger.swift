@@ -32,11 +32,16 @@ struct BenchLedger: AsyncParsableCommand {
     var timers = 1_000
     @Option(help: "Seconds over which the measured timers fall due.")
     var timerSeconds = 10.0
+    @Option(help: "Concurrent pairs of players running challenge cycles (create, accept, play, settle).")
+    var cycleDrivers = 64
+    @Option(help: "Seconds of challenge cycles measured (0: none).")
+    var cycleSeconds = 10.0
 
     func run() async throws {
         try await Bench.withRuntime(options, name: "bench-ledger") { runtime, storage, run in
             let probe = Probe.register(runtime)
             try await transfers(runtime, storage, run)
+            if cycleSeconds > 0 { try await challengeCycles(runtime, storage, run) }
             try await timers(runtime, storage, probe, run)
         }
     }
@@ -101,6 +106,70 @@ struct BenchLedger: AsyncParsableCommand {
                 Bench.percentile(latencies, 0.99),
                 caughtUp,
                 sum
+            )
+        )
+        await runtime.passivateIdle()
+    }
+
+    /// Whole challenges with a stake: created, accepted (both stakes escrowed by the saga), the
+    /// match created by reaction, played (race to 1) and the challenge settled (the prize paid).
+    /// Each driver is one pair of players, so the stakes never run out.
+    private func challengeCycles(_ runtime: Runtime, _ storage: any Storage, _ run: String) async throws {
+        let pairs = (0..<cycleDrivers).map { "c\(run)-\($0)" }
+        try await BenchClans.seedUsers(pairs.flatMap { ["\($0)-a", "\($0)-b"] }, storage)
+        _ = try await BenchClans.drive(drivers: 64, items: pairs.flatMap { ["\($0)-a", "\($0)-b"] }) { user in
+            _ = try await BenchClans.retry { try await runtime.grant(userID: user, amount: 1_000_000, key: "seed-\(user)", reference: nil) }
+        }
+        await runtime.drainConsumers()
+        let clock = ContinuousClock()
+        let accepts = Mutex<[Double]>([])
+        let counter = Mutex(0)
+        let start = clock.now
+        let latencies = try await BenchClans.drive(drivers: cycleDrivers, items: pairs, until: clock.now + .seconds(cycleSeconds)) { pair in
+            let index = counter.withLock { value -> Int in
+                value += 1
+                return value
+            }
+            let id = "x\(run)-\(index)"
+            let (challenger, defender) = ("\(pair)-a", "\(pair)-b")
+            let terms = Challenge.Terms(challengerID: challenger, defenderID: defender, raceTo: 1, stake: 10, expiresAt: Timestamp(millisecondsSince1970: 0))
+            let now = Timestamp(Date())
+            _ = try await BenchClans.retry {
+                try await runtime.sendChallenge(id, .create(terms), context: CommandContext(principal: .user(challenger), now: now), commandID: "create-\(id)")
+            }
+            let acceptStart = clock.now
+            let accepted = try await BenchClans.retry {
+                try await runtime.sendChallenge(
+                    id,
+                    .accept(matchID: "xm\(run)-\(index)"),
+                    context: CommandContext(principal: .user(defender), now: Timestamp(Date())),
+                    commandID: "accept-\(id)"
+                )
+            }
+            accepts.withLock { $0.append(Bench.milliseconds(clock.now - acceptStart)) }
+            guard let match = accepted.state.matchID else { return }
+            // The match is created by the challenge's reaction: wait for it, play it, await the payout.
+            let player = CommandContext(principal: .user(defender), now: Timestamp(Date()))
+            while try await !runtime.matches.read(match).state.exists { try await Task.sleep(for: .milliseconds(2)) }
+            _ = try await BenchClans.retry { try await runtime.matches.send(match, .start, context: player, commandID: "start") }
+            _ = try await BenchClans.retry {
+                try await runtime.matches.send(match, .recordRack(winner: .b, breaker: nil), context: player, commandID: "rack")
+            }
+            while try await runtime.challenges.read(id).state.status != .settled { try await Task.sleep(for: .milliseconds(2)) }
+        }
+        let elapsed = Bench.milliseconds(clock.now - start) / 1_000
+        let acceptLatencies = accepts.withLock { $0 }.sorted()
+        print(
+            String(
+                format:
+                    "challenge cycles (create, accept with both stakes escrowed, match created and played, settled), %d pairs: %.0f cycles/s over %.1f s; a cycle p50 %.1f ms, p99 %.1f ms; the accept (escrow included) p50 %.1f ms, p99 %.1f ms",
+                cycleDrivers,
+                Double(latencies.count) / elapsed,
+                elapsed,
+                Bench.percentile(latencies, 0.5),
+                Bench.percentile(latencies, 0.99),
+                Bench.percentile(acceptLatencies, 0.5),
+                Bench.percentile(acceptLatencies, 0.99)
             )
         )
         await runtime.passivateIdle()
