@@ -145,6 +145,9 @@ struct CrashClanTerritoryTests {
                 }
             }
         }
+        // The kill comes once the load is flowing (a busy machine starts the child slowly: a fixed
+        // time after the start once saw 4 acknowledged commands), then after the random delay.
+        for _ in 0..<300 where acks.withLock({ $0.count }) <= stormPlayers { try await Task.sleep(for: .milliseconds(100)) }
         try await Task.sleep(for: killAfter)
         server.kill9()
         await load.value
