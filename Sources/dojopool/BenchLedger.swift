@@ -132,10 +132,21 @@ struct BenchLedger: AsyncParsableCommand {
             }
             let id = "x\(run)-\(index)"
             let (challenger, defender) = ("\(pair)-a", "\(pair)-b")
-            let terms = Challenge.Terms(challengerID: challenger, defenderID: defender, raceTo: 1, stake: 10, expiresAt: Timestamp(millisecondsSince1970: 0))
+            let terms = Challenge.Terms(
+                challengerID: challenger,
+                defenderID: defender,
+                raceTo: 1,
+                stake: 10,
+                expiresAt: Timestamp(millisecondsSince1970: 0)
+            )
             let now = Timestamp(Date())
             _ = try await BenchClans.retry {
-                try await runtime.sendChallenge(id, .create(terms), context: CommandContext(principal: .user(challenger), now: now), commandID: "create-\(id)")
+                try await runtime.sendChallenge(
+                    id,
+                    .create(terms),
+                    context: CommandContext(principal: .user(challenger), now: now),
+                    commandID: "create-\(id)"
+                )
             }
             let acceptStart = clock.now
             let accepted = try await BenchClans.retry {

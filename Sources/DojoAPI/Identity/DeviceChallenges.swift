@@ -2,8 +2,9 @@ import CSodium
 import Foundation
 import Synchronization
 
-/// One-time challenges for device sign-in: a random nonce per request, valid 60 s, usable once,
-/// for the device that asked. At most `capacity` outstanding (the oldest expire first).
+/// One-time challenges for device sign-in (and, with their own context, for wallet proofs): a
+/// random nonce per request, valid 60 s, usable once, for the one that asked. At most `capacity`
+/// outstanding (the oldest expire first).
 final class DeviceChallenges: Sendable {
     static let lifetime: TimeInterval = 60
     /// What a device signs: this prefix and the nonce, so a signature made for anything else never
@@ -42,7 +43,7 @@ final class DeviceChallenges: Sendable {
     }
 
     /// Whether `signature` (64 bytes) is the device's Ed25519 signature of the challenge message.
-    static func verify(signature: Data, nonce: String, publicKey: Data) -> Bool {
+    static func verify(signature: Data, nonce: String, publicKey: Data, context: String = DeviceChallenges.context) -> Bool {
         guard signature.count == Int(crypto_sign_bytes()), publicKey.count == Int(crypto_sign_publickeybytes()) else { return false }
         let message = Array((context + nonce).utf8)
         return signature.withUnsafeBytes { sig in

@@ -46,6 +46,7 @@ public struct Migration: Sendable {
         Migration(version: 8, name: "territory_names", apply: Schema.addTerritoryNames),
         Migration(version: 9, name: "timers", apply: Schema.createTimers),
         Migration(version: 10, name: "challenges", apply: Schema.createChallenges),
+        Migration(version: 11, name: "wallet_proofs", apply: Schema.addWalletProofs),
     ]
 }
 
