@@ -159,7 +159,7 @@ public enum Challenge: Aggregate {
         case decline
         /// The challenger withdraws while it is PENDING.
         case withdraw
-        /// Timer: the expiry came (a PENDING challenge expires; otherwise nothing happens).
+        /// Timer (due at `expiresAt`): a PENDING challenge expires; otherwise nothing happens.
         case expire
         /// Ledger reaction: the stakes of accept `attempt` are escrowed (`failure` nil) or not.
         case escrowResult(attempt: Int, failure: EscrowFailure?)
@@ -246,8 +246,10 @@ public enum Challenge: Aggregate {
 
         case .expire:
             guard principal.isSystem else { throw DomainError(.forbidden, "forbidden", "challenges expire by themselves") }
-            // ACCEPTING: the escrow's outcome decides (a failed accept after the expiry expires it).
-            guard state.status == .pending, expired else { return [] }
+            // The timer is the clock (it is due at `expiresAt`; a node whose clock is behind must
+            // not turn it into a no-op). ACCEPTING: the escrow's outcome decides (a failed accept
+            // after the expiry expires it).
+            guard state.status == .pending else { return [] }
             return [.expired(at: now)]
 
         case .escrowResult(let attempt, let failure):
