@@ -38,6 +38,12 @@ struct ChallengeReactions: EventConsumer {
         var description: String { "escrow not credited yet for \(transfer); retried" }
     }
 
+    /// Challenges of a round 64 at a time: each challenge's events stay in order; the accounts and
+    /// matches they touch decide each command themselves.
+    func handle(batch: [(stream: String, events: [RecordedEvent])]) async throws {
+        try await handleConcurrently(batch, limit: 64)
+    }
+
     func handle(stream: String, events: [RecordedEvent]) async throws {
         guard let key = EntityKey(stream) else { return }
         let id = key.id

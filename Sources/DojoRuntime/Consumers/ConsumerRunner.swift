@@ -31,6 +31,24 @@ extension EventConsumer {
     public func handle(batch: [(stream: String, events: [RecordedEvent])]) async throws {
         for (stream, events) in batch { try await handle(stream: stream, events: events) }
     }
+
+    /// Handles the batch's streams `limit` at a time (each stream's events in order), for a
+    /// consumer whose streams are independent (reactions whose targets decide each command
+    /// themselves). A failure throws; the runner then handles each stream alone, and targets
+    /// recognise what was already applied by its cause.
+    func handleConcurrently(_ batch: [(stream: String, events: [RecordedEvent])], limit: Int) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var pending = batch.makeIterator()
+            var running = 0
+            while running < limit, let next = pending.next() {
+                group.addTask { try await handle(stream: next.stream, events: next.events) }
+                running += 1
+            }
+            while try await group.next() != nil {
+                if let next = pending.next() { group.addTask { try await handle(stream: next.stream, events: next.events) } }
+            }
+        }
+    }
 }
 
 /// Runs one consumer: takes committed events from the actors as they happen (no extra read), and

@@ -76,6 +76,12 @@ struct LedgerReactions: EventConsumer {
     let logger: Logger
     let now: @Sendable () -> Date
 
+    /// Payer streams of a round 64 at a time: credits to different accounts commute, and each
+    /// payer's debits stay in order.
+    func handle(batch: [(stream: String, events: [RecordedEvent])]) async throws {
+        try await handleConcurrently(batch, limit: 64)
+    }
+
     func handle(stream: String, events: [RecordedEvent]) async throws {
         let decoder = JSONDecoder()
         for recorded in events where recorded.type == "account.debited" {
