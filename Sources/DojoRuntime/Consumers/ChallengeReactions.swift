@@ -141,12 +141,18 @@ struct ChallengeReactions: EventConsumer {
             type: type,
             reference: "challenge:\(id)"
         )
-        do {
-            _ = try await accounts.send(transfer.from, .debit(transfer), context: system, commandID: "transfer-\(transfer.id)")
-        } catch let error as DomainError where error.code == "ledger.duplicate_transfer" {
-            return
-        } catch let error as DomainError where error.code == "ledger.insufficient_funds" {
-            throw EscrowNotCredited(transfer: transferID)
+        // The escrow's credits usually land within a round or two of the ledger reaction: wait for
+        // them here (up to about a second) rather than fail the round and wait for the sweep.
+        for attempt in 0..<20 {
+            do {
+                _ = try await accounts.send(transfer.from, .debit(transfer), context: system, commandID: "transfer-\(transfer.id)")
+                return
+            } catch let error as DomainError where error.code == "ledger.duplicate_transfer" {
+                return
+            } catch let error as DomainError where error.code == "ledger.insufficient_funds" {
+                if attempt == 19 { throw EscrowNotCredited(transfer: transferID) }
+                try await Task.sleep(for: .milliseconds(50))
+            }
         }
     }
 
