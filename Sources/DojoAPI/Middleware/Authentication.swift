@@ -32,6 +32,16 @@ struct Authentication: Sendable {
         return try servicePrincipal(credential, request)
     }
 
+    /// The id of the user a request is made by (a token, or a backend acting for a user): the
+    /// `/v1/me/…` resources. 401 `auth.required` for a principal with no user (`purpose`: what
+    /// signing in is needed for, for the message).
+    func userID(_ request: Request, to purpose: String) async throws -> String {
+        guard let user = try await principal(request).userID else {
+            throw APIError(.unauthorized, code: "auth.required", message: "sign in to \(purpose)")
+        }
+        return user
+    }
+
     /// A signed-in user (not a backend acting for one): for `/v1/me`.
     func user(_ request: Request) async throws -> Principal {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {

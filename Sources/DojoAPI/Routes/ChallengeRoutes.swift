@@ -32,7 +32,7 @@ struct ChallengeRoutes: Sendable {
         // Mine: `role=challenger|defender` (either when absent), `status=PENDING,ACCEPTED,…`, paged
         // by `offset`.
         challenges.get { request, _ in
-            let user = try await signedInUser(request)
+            let user = try await authentication.userID(request, to: "see your challenges")
             let side =
                 try request.uri.queryParameters["role"].map { text in
                     guard let side = ChallengeSide(rawValue: String(text)), side != .any else {
@@ -80,12 +80,6 @@ struct ChallengeRoutes: Sendable {
         return try Response.json(answered, CommandView(result: result, eventType: Challenge.eventType, challenge: result.state.view))
     }
 
-    private func signedInUser(_ request: Request) async throws -> String {
-        guard let user = try await authentication.principal(request).userID else {
-            throw APIError(.unauthorized, code: "auth.required", message: "sign in to see your challenges")
-        }
-        return user
-    }
 }
 
 /// `POST /v1/challenges`: the seed's field names. Amounts are whole coins (`Int64`): a fraction or

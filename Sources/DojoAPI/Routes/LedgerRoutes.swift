@@ -16,12 +16,12 @@ struct LedgerRoutes: Sendable {
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/v1/me/balance") { request, _ in
-            let user = try await signedInUser(request)
+            let user = try await authentication.userID(request, to: "see your coins")
             let (available, escrowed) = try await runtime.balance(of: user)
             return try Response.json(.ok, Balance(available: available, escrowed: escrowed, currency: "DOJO"))
         }
         router.get("/v1/me/transactions") { request, _ in
-            let user = try await signedInUser(request)
+            let user = try await authentication.userID(request, to: "see your coins")
             let limit = try Query.integer(request, "limit", default: 50, in: 1...200)
             let offset = try Query.integer(request, "offset", default: 0, in: 0...100_000)
             let rows = try await storage.transactions(of: user, offset: offset, limit: limit)
@@ -61,12 +61,6 @@ struct LedgerRoutes: Sendable {
         }
     }
 
-    private func signedInUser(_ request: Request) async throws -> String {
-        guard let user = try await authentication.principal(request).userID else {
-            throw APIError(.unauthorized, code: "auth.required", message: "sign in to see your coins")
-        }
-        return user
-    }
 }
 
 struct GrantBody: Decodable {

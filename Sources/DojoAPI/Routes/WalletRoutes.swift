@@ -23,19 +23,19 @@ struct WalletRoutes: Sendable {
     func register(on router: Router<AppRequestContext>) {
         let wallets = router.group("/v1/me/wallets")
         wallets.get { request, _ in
-            let user = try await signedInUser(request)
+            let user = try await authentication.userID(request, to: "manage your wallets")
             return try Response.json(.ok, WalletPage(wallets: try await storage.wallets(of: user)))
         }
         // A nonce to sign for one address (60 s, once).
         wallets.post("/nonce") { request, context in
-            let user = try await signedInUser(request)
+            let user = try await authentication.userID(request, to: "manage your wallets")
             let body = try await JSONBody.decode(WalletBody.self, request, context)
             let (chain, address) = try Self.validated(body)
             let nonce = nonces.issue(for: "\(user) \(chain) \(address)")
             return try Response.json(.ok, NonceView(nonce: nonce, message: Self.context + nonce, expiresIn: Int(DeviceChallenges.lifetime)))
         }
         wallets.post { request, context in
-            let user = try await signedInUser(request)
+            let user = try await authentication.userID(request, to: "manage your wallets")
             let body = try await JSONBody.decode(WalletBody.self, request, context)
             let (chain, address) = try Self.validated(body)
             var verified = false
@@ -72,7 +72,7 @@ struct WalletRoutes: Sendable {
             return try Response.json(.created, LinkedWallet(wallet: wallet, note: note))
         }
         wallets.delete("/:id") { request, context in
-            let user = try await signedInUser(request)
+            let user = try await authentication.userID(request, to: "manage your wallets")
             let id = try context.parameters.require("id")
             guard try await storage.deleteWallet(id: id, userID: user) else {
                 throw APIError(.notFound, code: "wallet.not_found", message: "you have no wallet \(id.prefix(64))")
@@ -105,12 +105,6 @@ struct WalletRoutes: Sendable {
         return (chain, address)
     }
 
-    private func signedInUser(_ request: Request) async throws -> String {
-        guard let user = try await authentication.principal(request).userID else {
-            throw APIError(.unauthorized, code: "auth.required", message: "sign in to manage your wallets")
-        }
-        return user
-    }
 }
 
 struct WalletBody: Decodable {
