@@ -15,7 +15,7 @@ struct DojoPoolCommand: AsyncParsableCommand {
         subcommands: [
             Serve.self, Migrate.self, BenchStorage.self, BenchRuntime.self, BenchClans.self, BenchLedger.self, BenchAuth.self, BenchReferee.self,
             Keys.self,
-            Device.self, Token.self,
+            Device.self, Token.self, Healthcheck.self,
         ]
     )
 }

@@ -30,6 +30,11 @@ struct ServeProcessTests {
         #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: data, as: UTF8.self))")
         // The embedded default: a SQLite file under ./data/ of the working directory.
         #expect(FileManager.default.fileExists(atPath: directory + "/data/dojopool.sqlite"))
+        // The container's HEALTHCHECK: 0 while it serves, 1 for a path that is not 200, 1 where
+        // nothing listens.
+        #expect(try await DojoPoolExecutable.run(["healthcheck", "--port", "\(listening)"]).status == 0)
+        #expect(try await DojoPoolExecutable.run(["healthcheck", "--port", "\(listening)", "--path", "/nowhere"]).status == 1)
+        #expect(try await DojoPoolExecutable.run(["healthcheck", "--port", "1"]).status == 1)
 
         child.signal(SIGTERM)
         #expect(await child.exitStatus() == 0)
