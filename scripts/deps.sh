@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the machine has what the build (and, with --services, the test suite) needs:
 #   build:    pkg-config, libhiredis-dev, libsodium-dev (the C libraries the server links)
-#   services: postgresql, redis-server (throw-away instances for the integration tests), curl
+#   services: postgresql, redis-server (throw-away instances for the integration tests), curl,
+#             chromium and Playwright for Python (the spectator pages in a real browser, from PyPI)
 # Missing Debian packages are installed with apt-get when this runs as root (or with sudo that
 # needs no password); otherwise the exact command is printed and the script exits with 2.
 set -euo pipefail
@@ -18,8 +19,19 @@ if [ "${1:-}" = "--services" ]; then
   ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
   command -v curl >/dev/null 2>&1 || need+=(curl)
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi
-[ ${#need[@]} -eq 0 ] && exit 0
+
+python_deps() {
+  if [ "${1:-}" = "--services" ] && ! python3 -c "import playwright" >/dev/null 2>&1; then
+    echo "deps: installing playwright (pip)" >&2
+    python3 -m pip install --quiet --disable-pip-version-check playwright >&2
+  fi
+}
+if [ ${#need[@]} -eq 0 ]; then
+  python_deps "${1:-}"
+  exit 0
+fi
 
 if [ "$(id -u)" = 0 ]; then
   sudo=()
@@ -34,3 +46,4 @@ echo "deps: installing ${need[*]} (apt-get)" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq >&2
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+python_deps "${1:-}"

@@ -18,7 +18,8 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
         next: (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
         var response = try await next(request, context)
-        response.headers[Self.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
+        response.headers[Self.contentSecurityPolicy] =
+            request.uri.path.hasPrefix("/watch") ? Self.pagePolicy(host: request.head.authority) : "default-src 'none'; frame-ancestors 'none'"
         response.headers[Self.contentTypeOptions] = "nosniff"
         response.headers[Self.referrerPolicy] = "no-referrer"
         if Self.carriesCredentials(request.uri.path) {
@@ -30,6 +31,18 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
     }
 
     static let pragma = HTTPField.Name("Pragma")!
+
+    /// The spectator pages' policy: scripts, styles and connections (the socket on this host) from
+    /// this origin only; nothing inline, no frames.
+    static func pagePolicy(host: String?) -> String {
+        // The Host header is the client's: only a plain host[:port] is written into the policy.
+        let plain = host.flatMap { host in
+            host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ".-:[]".contains($0)) } && host.count <= 255 ? host : nil
+        }
+        let sockets = plain.map { host in " ws://\(host) wss://\(host)" } ?? ""
+        return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'\(sockets); "
+            + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    }
 
     /// Paths whose answers carry tokens, refresh tokens, nonces or codes: every `/v1/auth/…`
     /// route and the device sign-in.

@@ -1,0 +1,230 @@
+/// The spectator pages' files, kept in the binary (one file to deploy; no build step).
+enum WatchAssets {
+    static let files: [String: (String, String)] = [
+        "watch.css": (css, "text/css; charset=utf-8"),
+        "index.js": (indexJS, "text/javascript; charset=utf-8"),
+        "match.js": (matchJS, "text/javascript; charset=utf-8"),
+        "icon.svg": (icon, "image/svg+xml"),
+    ]
+
+    /// An eight ball.
+    static let icon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="8" fill="#111"/>\
+        <circle cx="8" cy="8" r="4" fill="#fff"/><text x="8" y="10.5" font-size="6" text-anchor="middle">8</text></svg>
+        """
+
+    static let indexHTML = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>DojoPool — live</title>
+        <link rel="stylesheet" href="/watch/assets/watch.css">
+        <link rel="icon" href="/watch/assets/icon.svg">
+        <script defer src="/watch/assets/index.js"></script>
+        </head>
+        <body>
+        <header><h1>DojoPool live</h1></header>
+        <main>
+        <ul id="matches" aria-live="polite"><li class="muted">Loading…</li></ul>
+        </main>
+        </body>
+        </html>
+        """
+
+    static let matchHTML = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>DojoPool — match</title>
+        <link rel="stylesheet" href="/watch/assets/watch.css">
+        <link rel="icon" href="/watch/assets/icon.svg">
+        <script defer src="/watch/assets/match.js"></script>
+        </head>
+        <body>
+        <header><a href="/watch">← live</a> <span id="connection" class="badge">connecting…</span> <span id="spectators" class="muted"></span></header>
+        <main>
+        <section class="scoreboard">
+          <div class="player"><span id="playerA">…</span><strong id="scoreA">0</strong></div>
+          <div class="meta"><span id="status">…</span><span id="race"></span></div>
+          <div class="player"><strong id="scoreB">0</strong><span id="playerB">…</span></div>
+        </section>
+        <canvas id="table" width="800" height="400" aria-label="the table, drawn from the camera"></canvas>
+        <h2>Play</h2>
+        <ol id="log" reversed></ol>
+        </main>
+        </body>
+        </html>
+        """
+
+    static let css = """
+        :root { color-scheme: dark; font-family: system-ui, sans-serif; background: #0d1b14; color: #eef; }
+        body { margin: 0 auto; max-width: 60rem; padding: 1rem; font-size: clamp(16px, 2vw, 28px); }
+        a { color: #9cf; }
+        .muted { color: #9aa; }
+        .badge { padding: 0.1em 0.5em; border-radius: 0.5em; background: #553; }
+        .badge.live { background: #264; }
+        .scoreboard { display: grid; grid-template-columns: 1fr auto 1fr; gap: 1rem; align-items: center; margin: 1rem 0; }
+        .player { display: flex; gap: 1rem; align-items: center; justify-content: space-between; font-size: 1.4em; }
+        .player strong { font-size: 2em; }
+        .meta { display: flex; flex-direction: column; text-align: center; }
+        canvas { width: 100%; background: #1e5a34; border: 0.6rem solid #5a3a1e; border-radius: 0.4rem; }
+        #log li { margin: 0.2em 0; }
+        #matches li { margin: 0.5em 0; }
+        """
+
+    static let indexJS = """
+        'use strict';
+        async function load() {
+          const list = document.getElementById('matches');
+          try {
+            const response = await fetch('/v1/matches?status=LIVE,SCHEDULED&limit=100');
+            const body = await response.json();
+            list.replaceChildren();
+            if (!body.matches || body.matches.length === 0) {
+              const item = document.createElement('li');
+              item.className = 'muted';
+              item.textContent = 'No match right now.';
+              list.append(item);
+            }
+            for (const match of body.matches || []) {
+              const item = document.createElement('li');
+              const link = document.createElement('a');
+              link.href = '/watch/match/' + encodeURIComponent(match.id);
+              link.textContent = match.playerA + ' ' + match.scoreA + ' – ' + match.scoreB + ' ' + match.playerB;
+              item.append(link, ' ', match.status === 'LIVE' ? '● live' : 'scheduled');
+              list.append(item);
+            }
+          } catch (error) {
+            list.textContent = 'The list could not be loaded; retrying.';
+          }
+        }
+        load();
+        setInterval(load, 5000);
+        """
+
+    static let matchJS = """
+        'use strict';
+        const id = decodeURIComponent(location.pathname.split('/').pop());
+        const $ = (name) => document.getElementById(name);
+        let since = null;
+        let tableRoom = null;
+        let retry = 500;
+
+        function render(state) {
+          $('playerA').textContent = state.playerA;
+          $('playerB').textContent = state.playerB;
+          $('scoreA').textContent = state.scoreA;
+          $('scoreB').textContent = state.scoreB;
+          $('status').textContent = state.status;
+          $('race').textContent = 'race to ' + state.raceTo;
+          if (state.tableID && !tableRoom) tableRoom = 'table:' + state.tableID;
+        }
+
+        function line(text) {
+          const item = document.createElement('li');
+          item.textContent = text;
+          $('log').prepend(item);
+          while ($('log').children.length > 200) $('log').lastChild.remove();
+        }
+
+        function describe(type, event) {
+          const body = Object.values(event)[0] || {};
+          switch (type) {
+            case 'match.started': return 'The match started.';
+            case 'match.rack_ended': return 'Rack ' + body.rack + ' to ' + body.winner + ': ' + body.scoreA + ' – ' + body.scoreB;
+            case 'match.completed': return 'The match is over.';
+            case 'match.cancelled': return 'The match was cancelled.';
+            case 'match.shot': case 'match.foul': {
+              const ruling = body.ruling || {};
+              const foul = ruling.foul ? ' — foul: ' + (ruling.foul.kind || ruling.foul) + (ruling.foul.rule ? ' (' + ruling.foul.rule + ')' : '') : '';
+              return 'Shot by ' + (body.shooter || body.by || '?') + foul;
+            }
+            case 'match.commentary': return '🎙 ' + (body.text || body._0 || '');
+            default: return type;
+          }
+        }
+
+        function apply(message) {
+          const event = message.event || {};
+          const body = Object.values(event)[0] || {};
+          if (message.eventType === 'match.rack_ended') {
+            $('scoreA').textContent = body.scoreA;
+            $('scoreB').textContent = body.scoreB;
+          }
+          if (message.eventType === 'match.started') $('status').textContent = 'LIVE';
+          if (message.eventType === 'match.completed') $('status').textContent = 'COMPLETED';
+          if (message.eventType === 'match.cancelled') $('status').textContent = 'CANCELLED';
+          line(describe(message.eventType, event));
+        }
+
+        function draw(frame) {
+          const canvas = $('table');
+          const context = canvas.getContext('2d');
+          context.clearRect(0, 0, canvas.width, canvas.height);
+          for (const [n, x, y] of frame.balls || []) {
+            context.beginPath();
+            context.arc(x / 2 * canvas.width, y * canvas.height, 12, 0, 2 * Math.PI);
+            context.fillStyle = n === 0 ? '#fff' : n === 8 ? '#111' : 'hsl(' + (n * 40) + ',70%,50%)';
+            context.fill();
+          }
+        }
+
+        function connect() {
+          const socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/ws');
+          socket.onmessage = (raw) => {
+            const message = JSON.parse(raw.data);
+            switch (message.type) {
+              case 'hello': {
+                const subscribe = { type: 'subscribe', room: 'match:' + id, id: 'match' };
+                if (since) subscribe.since = since;
+                socket.send(JSON.stringify(subscribe));
+                break;
+              }
+              case 'ack':
+                if (message.id === 'match') {
+                  $('connection').textContent = 'live';
+                  $('connection').className = 'badge live';
+                  retry = 500;
+                  if (tableRoom) socket.send(JSON.stringify({ type: 'subscribe', room: tableRoom, id: 'table' }));
+                }
+                break;
+              case 'snapshot':
+                if (message.room === 'match:' + id) {
+                  render(message.state);
+                  since = { seq: message.seq, epoch: message.epoch };
+                  if (tableRoom && !message.recovered) socket.send(JSON.stringify({ type: 'subscribe', room: tableRoom, id: 'table' }));
+                }
+                break;
+              case 'event':
+                if (message.room === 'match:' + id) {
+                  apply(message);
+                  since = { seq: message.seq, epoch: message.epoch };
+                }
+                break;
+              case 'frame': draw(message.data); break;
+              case 'presence':
+                if (message.room === 'match:' + id) $('spectators').textContent = message.count + ' watching';
+                break;
+              case 'error':
+                if (message.id === 'match') { $('connection').textContent = message.code; }
+                break;
+            }
+          };
+          socket.onclose = () => {
+            $('connection').textContent = 'reconnecting…';
+            $('connection').className = 'badge';
+            setTimeout(connect, retry);
+            retry = Math.min(retry * 2, 10000);
+          };
+        }
+
+        fetch('/v1/matches/' + encodeURIComponent(id))
+          .then((response) => response.ok ? response.json() : Promise.reject(response.status))
+          .then((body) => { render(body.match); connect(); })
+          .catch(() => { $('connection').textContent = 'no such match'; });
+        """
+}

@@ -1,0 +1,85 @@
+import DojoDomain
+import DojoRuntime
+import DojoTesting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import DojoAPI
+
+/// The spectator pages: their own CSP and files, and the match page in a real browser
+/// (`scripts/watch-check.py`: Debian's chromium driven by Playwright, installed by
+/// `scripts/deps.sh --services`). In CI a missing browser is a failure, not a skip.
+@Suite("Spectator pages")
+struct WatchPageTests {
+    @Test("the pages and their files: HTML, scripts and styles from this origin only under the pages' CSP; the API keeps its own")
+    func pagesAndPolicy() async throws {
+        try await withGateway { h in
+            let page = try await h.client.execute(uri: "/watch/match/m1", method: .get) { $0 }
+            #expect(page.status == .ok && page.headers[.contentType]?.hasPrefix("text/html") == true)
+            let policy = page.headers[HTTPField.Name("Content-Security-Policy")!] ?? ""
+            #expect(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline") && policy.contains("frame-ancestors 'none'"))
+            let html = String(buffer: page.body)
+            #expect(html.contains(#"<script defer src="/watch/assets/match.js"></script>"#) && !html.contains("<script>"))
+            for asset in ["match.js", "index.js", "watch.css"] {
+                #expect(try await h.client.execute(uri: "/watch/assets/\(asset)", method: .get) { $0.status } == .ok)
+            }
+            #expect(try await h.client.execute(uri: "/watch/assets/../../etc/passwd", method: .get) { $0.status } == .notFound)
+            // A Host header cannot write into the policy.
+            #expect(!SecurityHeadersMiddleware.pagePolicy(host: "evil; script-src *").contains("evil"))
+            #expect(
+                SecurityHeadersMiddleware.pagePolicy(host: "127.0.0.1:8080").contains("connect-src 'self' ws://127.0.0.1:8080 wss://127.0.0.1:8080")
+            )
+            let api = try await h.client.execute(uri: "/v1/matches/m1", method: .get) { $0 }
+            #expect(api.headers[HTTPField.Name("Content-Security-Policy")!] == "default-src 'none'; frame-ancestors 'none'")
+            // The index's data.
+            await h.server.runtime.drainConsumers()
+            let (status, list) = try await h.call(.get, "/v1/matches?status=SCHEDULED,LIVE", as: "bob")
+            #expect(status == .ok && (list["matches"] as? [[String: Any]])?.first?["id"] as? String == "m1")
+            #expect(try await h.call(.get, "/v1/matches?status=LOST", as: "bob").0 == .badRequest)
+        }
+    }
+
+    @Test("in a real browser: the match page goes live, follows a rack recorded by the scorer, and the index lists the match")
+    func inChromium() async throws {
+        let chromium = ProcessInfo.processInfo.environment["CHROMIUM"] ?? "/usr/bin/chromium"
+        guard FileManager.default.isExecutableFile(atPath: chromium) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" {
+                Issue.record("no browser at \(chromium): scripts/deps.sh --services installs it")
+            }
+            return
+        }
+        try await withGateway { h in
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("scripts/watch-check.py").path
+            let (status, output) = try await Self.run(
+                "/usr/bin/env",
+                [
+                    "python3", script, "--url", "http://127.0.0.1:\(h.port)", "--match", "m1", "--key", "ws-test-service-key-0123456789abcdef0",
+                    "--scorer", "alice",
+                ]
+            )
+            #expect(status == 0, "\(output)")
+        }
+    }
+
+    /// Runs a program to its end; its status and what it wrote (both streams, to a file).
+    static func run(_ program: String, _ arguments: [String]) async throws -> (Int32, String) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("watch-check-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        process.standardOutput = handle
+        process.standardError = handle
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        try handle.close()
+        return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+}
