@@ -1,14 +1,14 @@
 public import DojoDomain
 public import DojoStorage
-import Foundation
+public import Foundation
 
 extension Runtime {
     /// Creates a challenge for the signed-in player: checks what the challenge cannot know (the
     /// defender, venue and table exist, the challenger can cover the stake now, and has a free place
     /// among their ``RuntimeConfiguration/challengeMaximumOpen`` open challenges), fixes the fee and
     /// the expiry within the configured bounds, and schedules the expiry timer.
-    /// `requested` is the client's terms: the challenger is the sender, the fee the server's, and
-    /// an `expiresAt` of 0 stands for the default expiry.
+    /// `requested` is the client's terms (``command(for:challenger:now:)`` filled the default
+    /// expiry): the challenger is the sender and the fee the server's.
     public func createChallenge(
         _ id: String,
         _ requested: Challenge.Terms,
@@ -19,9 +19,7 @@ extension Runtime {
             throw DomainError(.forbidden, "forbidden", "a player challenges for themselves")
         }
         let now = context.now.date
-        let expiry =
-            requested.expiresAt.millisecondsSince1970 == 0
-            ? now.addingTimeInterval(configuration.challengeDefaultExpiry.seconds) : requested.expiresAt.date
+        let expiry = requested.expiresAt.date
         let earliest = now.addingTimeInterval(configuration.challengeMinimumExpiry.seconds)
         let latest = now.addingTimeInterval(configuration.challengeMaximumExpiry.seconds)
         guard expiry >= earliest.addingTimeInterval(-1), expiry <= latest.addingTimeInterval(1) else {
@@ -180,9 +178,10 @@ extension EntityRegistration {
             collection: "challenges",
             exists: { $0.exists },
             view: { $0.view },
-            decode: { body, principal in
+            decode: { [weak runtime] body, principal in
+                guard let runtime else { throw RuntimeError(.shuttingDown, "the runtime is gone") }
                 let decoded = try JSONDecoder().decode(ChallengeCommandBody.self, from: body)
-                return (try decoded.request().command(challenger: principal.userID), decoded.commandId)
+                return (runtime.command(for: try decoded.request(), challenger: principal.userID), decoded.commandId)
             },
             deliver: { [weak runtime] id, command, context, commandID in
                 guard let runtime else { throw RuntimeError(.shuttingDown, "the runtime is gone") }
@@ -192,11 +191,12 @@ extension EntityRegistration {
     }
 }
 
-extension ChallengeCommandBody.Request {
-    /// The challenge command for this request, before the runtime fills in the rest (the fee, the
-    /// expiry when none is given: 0 here); an accept gets a new match id.
-    public func command(challenger: String?) -> Challenge.Command {
-        switch self {
+extension Runtime {
+    /// The challenge command for a client's request, before the runtime checks the rest: a create
+    /// without `expiresAt` expires after ``RuntimeConfiguration/challengeDefaultExpiry``; an accept
+    /// gets a new match id.
+    public func command(for request: ChallengeCommandBody.Request, challenger: String?, now: Date = Date()) -> Challenge.Command {
+        switch request {
         case .create(let defender, let venueID, let tableID, let gameType, let raceTo, let stake, let expiresAt):
             .create(
                 Challenge.Terms(
@@ -207,7 +207,7 @@ extension ChallengeCommandBody.Request {
                     gameType: gameType,
                     raceTo: raceTo,
                     stake: stake,
-                    expiresAt: expiresAt ?? Timestamp(millisecondsSince1970: 0)
+                    expiresAt: expiresAt ?? Timestamp(now.addingTimeInterval(configuration.challengeDefaultExpiry.seconds))
                 )
             )
         case .accept: .accept(matchID: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))

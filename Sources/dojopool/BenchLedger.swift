@@ -137,7 +137,7 @@ struct BenchLedger: AsyncParsableCommand {
                 defenderID: defender,
                 raceTo: 1,
                 stake: 10,
-                expiresAt: Timestamp(millisecondsSince1970: 0)
+                expiresAt: Timestamp(Date().addingTimeInterval(86_400))
             )
             let now = Timestamp(Date())
             _ = try await BenchClans.retry {

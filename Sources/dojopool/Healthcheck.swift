@@ -17,6 +17,14 @@ struct Healthcheck: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the answer.")
     var timeout = 3
 
+    func validate() throws {
+        guard (1...65_535).contains(port) else { throw ValidationError("--port is 1–65535") }
+        guard (1...60).contains(timeout) else { throw ValidationError("--timeout is 1–60 seconds") }
+        guard path.hasPrefix("/"), path.utf8.count <= 256, !path.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+            throw ValidationError("--path is an absolute path without spaces, at most 256 characters")
+        }
+    }
+
     func run() async throws {
         guard let status = Self.status(port: port, path: path, timeout: timeout), status == 200 else {
             throw ExitCode(1)

@@ -231,6 +231,13 @@ struct ChallengeAPITests {
                 (.post, "/v1/challenges", "alice", ["defenderId": "bob", "venueId": "nowhere"], .unprocessableContent, "challenge.unknown_venue"),
                 (.post, "/v1/challenges", "alice", ["defenderId": "bob", "tableId": "t1"], .unprocessableContent, "challenge.table_without_venue"),
                 (.post, "/v1/challenges", "alice", [:], .badRequest, "invalid_json"),
+                (.post, "/v1/challenges", "alice", ["id": "a b", "defenderId": "bob"], .unprocessableContent, "challenge.invalid_id"),
+                (
+                    .post, "/v1/challenges", "alice", ["id": String(repeating: "c", count: 58), "defenderId": "bob"], .unprocessableContent,
+                    "challenge.invalid_id"
+                ),
+                (.post, "/v1/challenges", "alice", ["defenderId": "bob", "expiresAt": 0], .unprocessableContent, "challenge.invalid_expiry"),
+                (.post, "/v1/challenges", "alice", ["defenderId": "bob", "expiresAt": Int64.max], .unprocessableContent, "challenge.invalid_expiry"),
                 (.post, "/v1/challenges/c1/accept", "alice", nil, .forbidden, "forbidden"),
                 (.post, "/v1/challenges/c1/accept", "carol", nil, .forbidden, "forbidden"),
                 (.post, "/v1/challenges/c1/withdraw", "bob", nil, .forbidden, "forbidden"),

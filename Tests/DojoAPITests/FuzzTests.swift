@@ -243,6 +243,13 @@ struct FuzzTests {
         ),
         FuzzRoute(method: .post, path: "/v1/challenges/fc/decline", body: FuzzJSON(["commandId": "ch2"])),
         FuzzRoute(method: .get, path: "/v1/challenges", query: ["role", "status", "limit", "offset"]),
+        FuzzRoute(method: .get, path: "/v1/matches", query: ["status", "venueId", "after", "limit"]),
+        FuzzRoute(method: .post, path: "/v1/me/wallets/nonce", body: FuzzJSON(["chain": "solana", "address": "11111111111111111111111111111111"])),
+        FuzzRoute(
+            method: .post,
+            path: "/v1/me/wallets",
+            body: FuzzJSON(["chain": "ethereum", "address": "0x" + String(repeating: "ab", count: 20), "nonce": "n", "signature": "s"])
+        ),
     ]
 
     static let queryValues = [

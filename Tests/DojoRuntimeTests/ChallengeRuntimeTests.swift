@@ -18,7 +18,7 @@ struct ChallengeRuntimeTests {
     )
         async throws
     {
-        let expiresAt = expiresIn.map { Timestamp(Date().addingTimeInterval($0)) } ?? Timestamp(millisecondsSince1970: 0)
+        let expiresAt = expiresIn.map { Timestamp(Date().addingTimeInterval($0)) } ?? Timestamp(Date().addingTimeInterval(86_400))
         let terms = Challenge.Terms(challengerID: challenger, defenderID: defender, raceTo: 1, stake: stake, expiresAt: expiresAt)
         _ = try await runtime.sendChallenge(id, .create(terms), context: ctx(.user(challenger)), commandID: nil)
     }

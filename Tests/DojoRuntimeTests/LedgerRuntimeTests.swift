@@ -87,7 +87,7 @@ struct LedgerRuntimeTests {
                                     defenderID: defender,
                                     raceTo: 1,
                                     stake: Int64(rng.next() % 30) + 1,
-                                    expiresAt: Timestamp(millisecondsSince1970: 0)
+                                    expiresAt: Timestamp(Date().addingTimeInterval(86_400))
                                 )
                                 do {
                                     _ = try await runtime.sendChallenge(id, .create(terms), context: ctx(.user(challenger)), commandID: nil)

@@ -18,6 +18,9 @@ struct ChallengeRoutes: Sendable {
         challenges.post { request, context in
             let body = try await JSONBody.decode(NewChallengeBody.self, request, context)
             let id = body.id ?? CommandRoutes.newID()
+            guard EntityKey.isValidID(id), id.utf8.count <= Challenge.maximumIDLength else {
+                throw DomainError(.invalid, "challenge.invalid_id", "a challenge id is 1–\(Challenge.maximumIDLength) characters of A–Z a–z 0–9 - _")
+            }
             let command = ChallengeCommandBody.Request.create(
                 defenderID: body.defenderId,
                 venueID: body.venueId,
@@ -71,7 +74,7 @@ struct ChallengeRoutes: Sendable {
         guard EntityKey.isValidID(id) else { throw APIError(.notFound, code: "challenge.not_found", message: "no such challenge") }
         let result = try await runtime.sendChallenge(
             id,
-            request.command(challenger: principal.userID),
+            runtime.command(for: request, challenger: principal.userID),
             context: CommandContext(principal: principal, now: Timestamp(Date())),
             commandID: try CommandRoutes.commandID(http, body: commandID)
         )

@@ -13,52 +13,54 @@ enum WatchAssets {
         <circle cx="8" cy="8" r="4" fill="#fff"/><text x="8" y="10.5" font-size="6" text-anchor="middle">8</text></svg>
         """
 
-    static let indexHTML = """
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>DojoPool — live</title>
-        <link rel="stylesheet" href="/watch/assets/watch.css">
-        <link rel="icon" href="/watch/assets/icon.svg">
-        <script defer src="/watch/assets/index.js"></script>
-        </head>
-        <body>
-        <header><h1>DojoPool live</h1></header>
-        <main>
-        <ul id="matches" aria-live="polite"><li class="muted">Loading…</li></ul>
-        </main>
-        </body>
-        </html>
-        """
+    static let indexHTML = page(
+        title: "DojoPool — live",
+        script: "index.js",
+        body: """
+            <header><h1>DojoPool live</h1></header>
+            <main>
+            <ul id="matches" aria-live="polite"><li class="muted">Loading…</li></ul>
+            </main>
+            """
+    )
 
-    static let matchHTML = """
+    static let matchHTML = page(
+        title: "DojoPool — match",
+        script: "match.js",
+        body: """
+            <header><a href="/watch">← live</a> <span id="connection" class="badge">connecting…</span> <span id="spectators" class="muted"></span></header>
+            <main>
+            <section class="scoreboard">
+              <div class="player"><span id="playerA">…</span><strong id="scoreA">0</strong></div>
+              <div class="meta"><span id="status">…</span><span id="race"></span></div>
+              <div class="player"><strong id="scoreB">0</strong><span id="playerB">…</span></div>
+            </section>
+            <canvas id="table" width="800" height="400" aria-label="the table, drawn from the camera"></canvas>
+            <h2>Play</h2>
+            <ol id="log" reversed></ol>
+            </main>
+            """
+    )
+
+    /// A page: the shared head (styles, icon, its one script, deferred), then `body`.
+    static func page(title: String, script: String, body: String) -> String {
+        """
         <!doctype html>
         <html lang="en">
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>DojoPool — match</title>
+        <title>\(title)</title>
         <link rel="stylesheet" href="/watch/assets/watch.css">
         <link rel="icon" href="/watch/assets/icon.svg">
-        <script defer src="/watch/assets/match.js"></script>
+        <script defer src="/watch/assets/\(script)"></script>
         </head>
         <body>
-        <header><a href="/watch">← live</a> <span id="connection" class="badge">connecting…</span> <span id="spectators" class="muted"></span></header>
-        <main>
-        <section class="scoreboard">
-          <div class="player"><span id="playerA">…</span><strong id="scoreA">0</strong></div>
-          <div class="meta"><span id="status">…</span><span id="race"></span></div>
-          <div class="player"><strong id="scoreB">0</strong><span id="playerB">…</span></div>
-        </section>
-        <canvas id="table" width="800" height="400" aria-label="the table, drawn from the camera"></canvas>
-        <h2>Play</h2>
-        <ol id="log" reversed></ol>
-        </main>
+        \(body)
         </body>
         </html>
         """
+    }
 
     static let css = """
         :root { color-scheme: dark; font-family: system-ui, sans-serif; background: #0d1b14; color: #eef; }
