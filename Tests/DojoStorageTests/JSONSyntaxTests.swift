@@ -1,3 +1,4 @@
+import DojoDomain
 import DojoTesting
 import Foundation
 import Testing

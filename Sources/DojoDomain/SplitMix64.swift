@@ -1,5 +1,6 @@
-/// A small deterministic generator for the randomized and fuzz tests: the same seed gives the
-/// same cases on every machine, so a failure found in CI replays locally.
+/// A small deterministic generator: the random seeding of a tournament (recorded with its start, so
+/// a replay draws the same bracket) and the randomized and fuzz tests (the same seed gives the same
+/// cases on every machine, so a failure found in CI replays locally).
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     public var state: UInt64
 
