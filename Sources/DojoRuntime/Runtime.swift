@@ -16,6 +16,7 @@ public final class Runtime: Service {
     public let territories: EntityDirectory<Territory>
     public let accounts: EntityDirectory<Account>
     public let challenges: EntityDirectory<Challenge>
+    public let tournaments: EntityDirectory<Tournament>
     public let configuration: RuntimeConfiguration
     private let runners: [ConsumerRunner]
     let logger: Logger
@@ -59,6 +60,7 @@ public final class Runtime: Service {
         let territories = EntityDirectory<Territory>(environment: environment)
         let accounts = EntityDirectory<Account>(environment: environment)
         let challenges = EntityDirectory<Challenge>(environment: environment)
+        let tournaments = EntityDirectory<Tournament>(environment: environment)
         let notices = NoticeListeners()
         let slots = SlotReleaser()
         var consumers: [any EventConsumer] = []
@@ -70,6 +72,7 @@ public final class Runtime: Service {
                     territories: territories,
                     clans: clans,
                     challenges: challenges,
+                    tournaments: tournaments,
                     clanOf: { user in try await Runtime.clan(of: user, storage: storage, clans: clans) },
                     logger: logger,
                     now: now
@@ -92,9 +95,32 @@ public final class Runtime: Service {
                     now: now
                 )
             )
+            consumers.append(
+                TournamentReactions(
+                    tournaments: tournaments,
+                    accounts: accounts,
+                    matches: matches,
+                    notice: { rooms, state, type in
+                        guard let notice = Notice(rooms: rooms, entity: EntityKey(kind: .tournament, id: state.id), eventType: type, view: state.view)
+                        else { return }
+                        notices.tell(notice)
+                    },
+                    logger: logger,
+                    now: now
+                )
+            )
         }
         if projections {
-            consumers.append(RecordsProjection(storage: storage, venues: venues, territories: territories, clans: clans, challenges: challenges))
+            consumers.append(
+                RecordsProjection(
+                    storage: storage,
+                    venues: venues,
+                    territories: territories,
+                    clans: clans,
+                    challenges: challenges,
+                    tournaments: tournaments
+                )
+            )
         }
         consumers += extra
         let runners = consumers.map { ConsumerRunner(consumer: $0, storage: storage, configuration: configuration, logger: logger) }
@@ -105,6 +131,7 @@ public final class Runtime: Service {
         self.territories = territories
         self.accounts = accounts
         self.challenges = challenges
+        self.tournaments = tournaments
         self.noticeListeners = notices
         self.runners = runners
         self.fanOut = fanOut
@@ -114,6 +141,7 @@ public final class Runtime: Service {
         register(EntityRegistration.clan(clans, runtime: self))
         register(EntityRegistration.territory(territories, runtime: self))
         register(EntityRegistration.challenge(challenges, runtime: self))
+        register(EntityRegistration.tournament(tournaments, runtime: self))
         slots.runtime = self
     }
 

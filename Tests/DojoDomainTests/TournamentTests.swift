@@ -114,6 +114,52 @@ struct TournamentTests {
         #expect(Tournament.replay(run.events, from: Tournament.initialState(id: "t1")) == run.state)
     }
 
+    @Test("every format, 2–24 players, random results and prize splits: one champion, prizes within the pot, replay equals live")
+    func property() throws {
+        var random = SplitMix64(seed: 17)
+        for format in Bracket.Format.allCases {
+            for n in 2...24 {
+                let places = Int(random.next() % 17)
+                let split = (0..<places).map { _ in Int(random.next() % UInt64(10_000 / max(places, 1) + 1)) }
+                var t = terms(format, tables: n % 3 == 0 ? [] : ["t-1", "t-2"], fee: 7, split: split)
+                t.maxParticipants = 64
+                var run = Run()
+                try run.send(.create(t, staff: true))
+                for index in 1...n {
+                    try run.send(.register(userID: "p\(index)", staff: false), as: .user("p\(index)"))
+                    try run.send(.entryResult(userID: "p\(index)", attempt: 1, paid: true), as: system)
+                }
+                try run.send(.start(order: nil, ratings: [:], randomSeed: random.next(), staff: false))
+                #expect(run.state.pot == Int64(7 * n))
+                var guardCount = 0
+                while run.state.status == .live, guardCount < 10_000 {
+                    guardCount += 1
+                    let live = run.state.assignments.filter(\.live)
+                    let pick = live[Int(random.next() % UInt64(live.count))]
+                    let winner = random.next().isMultiple(of: 2) ? pick.playerA : pick.playerB
+                    if random.next() % 20 == 0 {
+                        try run.send(.matchEnded(matchID: pick.matchID, winnerID: nil, scoreA: 0, scoreB: 0), as: system)
+                    } else {
+                        try run.send(
+                            .matchEnded(
+                                matchID: pick.matchID,
+                                winnerID: winner,
+                                scoreA: winner == pick.playerA ? 3 : 1,
+                                scoreB: winner == pick.playerA ? 1 : 3
+                            ),
+                            as: system
+                        )
+                    }
+                    #expect(run.state.assignments.filter(\.live).count <= (t.tables.isEmpty ? Int.max : t.tables.count))
+                }
+                #expect(run.state.status == .completed, "\(format) \(n)")
+                #expect(run.state.placings?.flatMap { $0 }.count == n)
+                #expect(run.state.prizes.reduce(0) { $0 + $1.amount } <= run.state.pot)
+                #expect(Tournament.replay(run.events, from: Tournament.initialState(id: "t1")) == run.state)
+            }
+        }
+    }
+
     @Test("a cancelled match is replaced by a new one for the same slot")
     func replacedMatch() throws {
         var run = try started()
@@ -183,6 +229,8 @@ struct TournamentTests {
             Tournament.prizes([["a"], ["b"], ["c", "d"]], pot: 1_000, split: [5_000, 3_000, 1_000, 1_000]).map(\.amount) == [500, 300, 100, 100]
         )
         #expect(Tournament.prizes([["a"], ["b"], ["c", "d"]], pot: 1_000, split: [6_000, 3_000, 1_000]).map(\.amount) == [600, 300, 50, 50])
+        // More places than the split pays: the rest get nothing (and nothing traps).
+        #expect(Tournament.prizes([["a"], ["b"], ["c"], ["d", "e"], ["f"]], pot: 1_000, split: [6_000, 3_000]).map(\.amount) == [600, 300])
     }
 
     @Test("check-in: those who did not check in are removed at the start")

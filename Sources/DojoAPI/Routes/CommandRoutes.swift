@@ -339,6 +339,7 @@ struct CommandView: Encodable {
     var clan: Clan.State.View?
     var territory: Territory.State.View?
     var challenge: Challenge.State.View?
+    var tournament: Tournament.State.View?
 
     struct TypedEvent: Encodable {
         var seq: Int64
@@ -353,7 +354,8 @@ struct CommandView: Encodable {
         venue: Venue.State.View? = nil,
         clan: Clan.State.View? = nil,
         territory: Territory.State.View? = nil,
-        challenge: Challenge.State.View? = nil
+        challenge: Challenge.State.View? = nil,
+        tournament: Tournament.State.View? = nil
     ) {
         sequence = result.sequence
         firstSequence = result.firstSequence
@@ -366,6 +368,7 @@ struct CommandView: Encodable {
         self.clan = clan
         self.territory = territory
         self.challenge = challenge
+        self.tournament = tournament
     }
 }
 

@@ -71,6 +71,22 @@ public enum Reactions {
         }
     }
 
+    /// A tournament's match ended (completed: its result; cancelled: the slot gets a new match) or
+    /// a rack of it ended (the live score on the bracket).
+    public static func onTournamentMatchEvent(_ event: Match.Event, state: Match.State) -> (tournamentID: String, command: Tournament.Command)? {
+        guard let tournamentID = state.tournamentID else { return nil }
+        switch event {
+        case .completed(let winner, let scoreA, let scoreB, _, _):
+            return (tournamentID, .matchEnded(matchID: state.id, winnerID: state.player(winner), scoreA: scoreA, scoreB: scoreB))
+        case .cancelled:
+            return (tournamentID, .matchEnded(matchID: state.id, winnerID: nil, scoreA: state.scoreA, scoreB: state.scoreB))
+        case .rackEnded(_, _, let scoreA, let scoreB, _):
+            return (tournamentID, .score(matchID: state.id, scoreA: scoreA, scoreB: scoreB))
+        default:
+            return nil
+        }
+    }
+
     /// A command for a clan, caused by another entity's event.
     public struct ClanCommand: Sendable, Equatable {
         public var clanID: String

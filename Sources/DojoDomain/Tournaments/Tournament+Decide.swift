@@ -316,8 +316,9 @@ extension Tournament {
         var prizes: [Prize] = []
         var place = 0
         for group in placings {
-            let places = place..<min(place + group.count, split.count)
-            if !places.isEmpty {
+            let end = min(place + group.count, split.count)
+            if place < end {
+                let places = place..<end
                 let share = Int64(split[places].reduce(0, +)) * pot / 10_000 / Int64(group.count)
                 if share > 0 { prizes += group.map { Prize(userID: $0, place: place + 1, amount: share) } }
             }

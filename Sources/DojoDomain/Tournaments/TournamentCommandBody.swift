@@ -4,7 +4,8 @@
 /// `register`, `unregister`, `checkIn`, `start`, `report`, `walkover`, `disqualify`, `cancel`.
 /// Field names follow the seed (`venueId`, `userId`, `gameType`, `raceTo`, `startsAt`).
 public struct TournamentCommandBody: Decodable, Sendable {
-    public var type: String
+    /// Required on the generic command route and the socket; the shaped routes set it.
+    public var type: String?
     public var commandId: String?
     public var name: String?
     public var venueId: String?
@@ -34,14 +35,17 @@ public struct TournamentCommandBody: Decodable, Sendable {
     public var scoreB: Int?
     public var reason: String?
 
+    /// An empty command of `type` (the shaped routes fill it).
+    public init(type: String) { self.type = type }
+
     /// The command as the client asked; the runtime fills `staff`, the venue's tables, the ratings
     /// and the random seed. `sender`: the signed-in user (the default `userId`).
     public func command(sender: String?) throws(DomainError) -> Tournament.Command {
         func require<T>(_ value: T?, _ field: String) throws(DomainError) -> T {
-            guard let value else { throw DomainError(.invalid, "invalid_command", "\(type) needs \(field)") }
+            guard let value else { throw DomainError(.invalid, "invalid_command", "\(type ?? "a command") needs \(field)") }
             return value
         }
-        switch type {
+        switch try require(type, "a type") {
         case "create":
             let defaults = Bracket.Options()
             return .create(
@@ -87,7 +91,7 @@ public struct TournamentCommandBody: Decodable, Sendable {
             throw DomainError(
                 .invalid,
                 "invalid_command",
-                "unknown tournament command type \(type.prefix(40)); use create, register, unregister, checkIn, start, report, walkover, disqualify or cancel"
+                "unknown tournament command type \((type ?? "").prefix(40)); use create, register, unregister, checkIn, start, report, walkover, disqualify or cancel"
             )
         }
     }

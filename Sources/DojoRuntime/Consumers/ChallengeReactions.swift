@@ -15,7 +15,7 @@ import Logging
 /// - `settled`: the prize to the winner, the fee to the house. `refunded`: both stakes back.
 ///
 /// Payouts come from the escrow account, whose credits are delivered by the ledger's own reaction:
-/// a payout that finds the escrow not yet credited is retried (``EscrowNotCredited``).
+/// a payout that finds the escrow not yet credited is retried (``Escrow/NotCredited``).
 /// After each stream's events the players hear the challenge's state in their `user:` rooms (and
 /// a venue's room hears of a challenge accepted there).
 struct ChallengeReactions: EventConsumer {
@@ -30,13 +30,6 @@ struct ChallengeReactions: EventConsumer {
     let notice: @Sendable (_ rooms: [String], _ state: Challenge.State, _ eventType: String) -> Void
     let logger: Logger
     let now: @Sendable () -> Date
-
-    /// A payout found the escrow short: its stakes' credits are not delivered yet. The round is
-    /// retried.
-    struct EscrowNotCredited: Error, CustomStringConvertible {
-        var transfer: String
-        var description: String { "escrow not credited yet for \(transfer); retried" }
-    }
 
     /// Challenges of a round 64 at a time: each challenge's events stay in order; the accounts and
     /// matches they touch decide each command themselves.
@@ -100,6 +93,7 @@ struct ChallengeReactions: EventConsumer {
     }
 
     private var system: CommandContext { CommandContext(principal: .system, now: Timestamp(now())) }
+    private var escrow: Escrow { Escrow(accounts: accounts, now: now) }
 
     /// Moves both stakes into escrow; nil when both are there, else why not and whose moved.
     private func escrowStakes(_ id: String, _ terms: Challenge.Terms, attempt: Int) async throws -> Challenge.EscrowFailure? {
@@ -113,11 +107,7 @@ struct ChallengeReactions: EventConsumer {
                 type: .debit,
                 reference: "challenge:\(id)"
             )
-            do {
-                _ = try await accounts.send(transfer.from, .debit(transfer), context: system, commandID: "transfer-\(transfer.id)")
-            } catch let error as DomainError where error.code == "ledger.duplicate_transfer" {
-                // Moved by an earlier delivery of this event.
-            } catch let error as DomainError {
+            if let error = try await escrow.collect(transfer) {
                 let who = role == .challenger ? "the challenger (\(terms.challengerID))" : "the defender (\(terms.defenderID))"
                 return Challenge.EscrowFailure(
                     code: error.code,
@@ -132,28 +122,7 @@ struct ChallengeReactions: EventConsumer {
 
     /// Pays `amount` out of the challenge's escrow, once (by `transferID`).
     private func payOut(_ id: String, _ transferID: String, to account: String, _ amount: Int64, _ type: TransactionType) async throws {
-        guard amount > 0 else { return }
-        let transfer = Account.Transfer(
-            id: transferID,
-            from: Challenge.escrowAccount(id),
-            to: account,
-            amount: amount,
-            type: type,
-            reference: "challenge:\(id)"
-        )
-        // The escrow's credits usually land within a round or two of the ledger reaction: wait for
-        // them here (up to about a second) rather than fail the round and wait for the sweep.
-        for attempt in 0..<20 {
-            do {
-                _ = try await accounts.send(transfer.from, .debit(transfer), context: system, commandID: "transfer-\(transfer.id)")
-                return
-            } catch let error as DomainError where error.code == "ledger.duplicate_transfer" {
-                return
-            } catch let error as DomainError where error.code == "ledger.insufficient_funds" {
-                if attempt == 19 { throw EscrowNotCredited(transfer: transferID) }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
+        try await escrow.pay(transferID, from: Challenge.escrowAccount(id), to: account, amount, type, reference: "challenge:\(id)")
     }
 
     /// The accepted challenge's match, created as its defender (the accepting player), once.

@@ -8,6 +8,7 @@ import Logging
 /// defends it). Each command carries its source event as its cause, so its target applies it once
 /// however often it is delivered.
 struct MatchReactions: EventConsumer {
+    static let relevant: Set<String> = ["match.started", "match.completed", "match.cancelled", "match.table_moved", "match.rack_ended"]
     let name = "reactions.match"
     let kinds = [EntityKind.match]
     let matches: EntityDirectory<Match>
@@ -15,13 +16,14 @@ struct MatchReactions: EventConsumer {
     let territories: EntityDirectory<Territory>
     let clans: EntityDirectory<Clan>
     let challenges: EntityDirectory<Challenge>
+    let tournaments: EntityDirectory<Tournament>
     /// The clan a player is in now (a capture counts for it, a win counts for its wars).
     let clanOf: @Sendable (String) async throws -> String?
     let logger: Logger
     let now: @Sendable () -> Date
 
     func handle(stream: String, events: [RecordedEvent]) async throws {
-        let relevant = events.filter { ["match.started", "match.completed", "match.cancelled", "match.table_moved"].contains($0.type) }
+        let relevant = events.filter { Self.relevant.contains($0.type) }
         guard !relevant.isEmpty, let key = EntityKey(stream) else { return }
         // The venue never changes after creation; the table may (a move by the staff): the state
         // now tells the current one, and a move's event names both tables.
@@ -47,6 +49,11 @@ struct MatchReactions: EventConsumer {
             if let (challengeID, command) = Reactions.onChallengeMatchEvent(event, state: state) {
                 try await refusalLogged(cause, target: "challenge:\(challengeID)") {
                     _ = try await challenges.send(challengeID, command, context: system, cause: cause)
+                }
+            }
+            if let (tournamentID, command) = Reactions.onTournamentMatchEvent(event, state: state) {
+                try await refusalLogged(cause, target: "tournament:\(tournamentID)") {
+                    _ = try await tournaments.send(tournamentID, command, context: system, cause: cause)
                 }
             }
             if case .completed = event {
@@ -151,23 +158,26 @@ func refusalLogged(_ cause: Cause, target: String, logger: Logger, _ body: () as
 }
 
 /// Keeps the seed's records tables (`matches`, `match_events`, `venues`, `venue_tables`,
-/// `check_ins`, `clans`, `clan_members`, `territories`, `territory_events`) up to date from the log, so REST reads and reports see them.
+/// `check_ins`, `clans`, `clan_members`, `territories`, `territory_events`, `transactions`,
+/// `challenges`, `tournaments`, `tournament_participants`) up to date from the log, so REST reads and
+/// reports see them.
 struct RecordsProjection: EventConsumer {
     let name = "projection.records"
-    let kinds = [EntityKind.match, .venue, .clan, .territory, .account, .challenge]
+    let kinds = [EntityKind.match, .venue, .clan, .territory, .account, .challenge, .tournament]
     let storage: any Storage
 
-    /// Venues and clans first: matches and territories refer to them.
+    /// Venues, clans and tournaments first: matches and territories refer to them.
     func order(of kind: EntityKind) -> Int {
         switch kind {
-        case .venue, .clan: 0
-        case .match, .territory, .table, .tournament, .user, .account, .challenge: 1
+        case .venue, .clan, .tournament: 0
+        case .match, .territory, .table, .user, .account, .challenge: 1
         }
     }
     let venues: EntityDirectory<Venue>
     let territories: EntityDirectory<Territory>
     let clans: EntityDirectory<Clan>
     let challenges: EntityDirectory<Challenge>
+    let tournaments: EntityDirectory<Tournament>
 
     func handle(stream: String, events: [RecordedEvent]) async throws {
         try await storage.apply(Self.ordered(try await changes(stream: stream, events: events)))
@@ -186,7 +196,7 @@ struct RecordsProjection: EventConsumer {
         func rank(_ change: RecordChange) -> Int {
             switch change {
             case .insertVenue: 0
-            case .insertVenueTable, .insertClan, .insertTerritory: 1
+            case .insertVenueTable, .insertClan, .insertTerritory, .putTournament: 1
             case .insertMatch: 2
             case .insertMatchEvent: 3
             case .insertCheckIn: 4
@@ -342,7 +352,11 @@ struct RecordsProjection: EventConsumer {
             // The row as the challenge has it now (written whole: idempotent).
             guard !events.isEmpty, let row = try await challenges.read(key.id).state.row else { return [] }
             changes.append(.putChallenge(row))
-        case .table, .tournament, .user:
+        case .tournament:
+            // The row and its participants as the tournament has them now (written whole).
+            guard !events.isEmpty, let row = try await tournaments.read(key.id).state.row else { return [] }
+            changes.append(.putTournament(row))
+        case .table, .user:
             return []
         }
         return changes

@@ -37,6 +37,8 @@ public enum RecordChange: Sendable, Equatable {
     case insertTransaction(id: String, userID: String, amount: Int64, type: String, metadata: String, at: Date)
     /// A challenge as its actor has it now.
     case putChallenge(ChallengeRow)
+    /// A tournament and its participants as its actor has them now.
+    case putTournament(TournamentRow)
 }
 
 extension Storage {
@@ -91,8 +93,10 @@ extension Storage {
                     "updated_at"
                 )
                 .values([
-                    SQLBind(id), SQLBind(tournamentID), SQLBind(venueID), SQLBind(tableID), SQLBind(playerA), SQLBind(playerB),
-                    SQLBind("SCHEDULED"), SQLBind(0), SQLBind(0), d.bind(at), d.bind(at),
+                    // A tournament whose row is not projected yet is written as null (the projection
+                    // puts tournaments first in a round, so this is for a row deleted since).
+                    SQLBind(id), SQLQueryString("(SELECT id FROM tournaments WHERE id = \(bind: tournamentID))"), SQLBind(venueID),
+                    SQLBind(tableID), SQLBind(playerA), SQLBind(playerB), SQLBind("SCHEDULED"), SQLBind(0), SQLBind(0), d.bind(at), d.bind(at),
                 ])
                 .ignoringConflicts(with: ["id"])
                 .run()
@@ -174,6 +178,8 @@ extension Storage {
                 .ignoringConflicts(with: ["id"])
                 .run()
         case .putChallenge(let row):
+            try await put(row, on: db, d)
+        case .putTournament(let row):
             try await put(row, on: db, d)
         case .insertTerritoryEvent(let id, let territoryID, let type, let metadata, let at):
             try await db.insert(into: "territory_events")
