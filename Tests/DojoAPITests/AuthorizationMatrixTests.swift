@@ -73,6 +73,7 @@ struct AuthorizationMatrixTests {
             )
             try await h.clan("k1", leader: "alice", members: ["carol"])
             _ = try await h.call(.post, "/v1/challenges", as: "alice", ["id": "cx", "defenderId": "carol"])
+            _ = try await h.call(.post, "/v1/tournaments", as: "alice", ["id": "tx", "name": "Cup", "venueId": "v1", "format": "single_elimination"])
             let camera = Camera()
             let id = try #require((try await h.register(camera).1["device"] as? [String: Any])?["id"] as? String)
             let token = try #require(try await h.deviceToken(camera, id: id).1["accessToken"] as? String)
@@ -193,6 +194,11 @@ struct AuthorizationMatrixTests {
         (
             "POST", "/v1/challenges/cx/decline", { _ in "" },
             [.anonymous: 401, .stranger: 403, .member: 200, .owner: 403, .admin: 409, .device: 401]
+        ),
+        // The director (alice, the venue's owner) cancels; the admin finds it cancelled.
+        (
+            "POST", "/v1/tournaments/tx/cancel", { _ in "" },
+            [.anonymous: 401, .stranger: 403, .member: 403, .owner: 200, .admin: 409, .device: 401]
         ),
     ]
 

@@ -244,6 +244,18 @@ struct FuzzTests {
         FuzzRoute(method: .post, path: "/v1/challenges/fc/decline", body: FuzzJSON(["commandId": "ch2"])),
         FuzzRoute(method: .get, path: "/v1/challenges", query: ["role", "status", "limit", "offset"]),
         FuzzRoute(method: .get, path: "/v1/matches", query: ["status", "venueId", "after", "limit"]),
+        FuzzRoute(
+            method: .post,
+            path: "/v1/tournaments",
+            body: FuzzJSON([
+                "id": "ftn2", "name": "Cup", "venueId": "v1", "format": "double_elimination", "raceTo": 3, "finalRaceTo": 5,
+                "maxParticipants": 8, "entryFee": 0, "prizeSplit": [6_000, 4_000], "checkInMinutes": 0, "seeding": "random",
+                "tables": ["t1"], "rewards": ["trophy": "cup"], "commandId": "tn1",
+            ])
+        ),
+        FuzzRoute(method: .post, path: "/v1/tournaments/ftn/registrations", body: FuzzJSON(["userId": "bob", "commandId": "tn2"])),
+        FuzzRoute(method: .post, path: "/v1/tournaments/ftn/results", body: FuzzJSON(["slot": 0, "winnerId": "bob", "scoreA": 3, "scoreB": 1])),
+        FuzzRoute(method: .get, path: "/v1/tournaments", query: ["venueId", "status", "limit", "offset"]),
         FuzzRoute(method: .post, path: "/v1/me/wallets/nonce", body: FuzzJSON(["chain": "solana", "address": "11111111111111111111111111111111"])),
         FuzzRoute(
             method: .post,
@@ -283,6 +295,12 @@ struct FuzzTests {
             try await h.clan("fk", leader: "alice", members: ["bob"])
             _ = try await h.call(.post, "/v1/territories", as: "alice", ["id": "ft", "venueId": "v1"])
             _ = try await h.call(.post, "/v1/challenges", as: "alice", ["id": "fc", "defenderId": "bob"])
+            _ = try await h.call(
+                .post,
+                "/v1/tournaments",
+                as: "alice",
+                ["id": "ftn", "name": "Cup", "venueId": "v1", "format": "single_elimination"]
+            )
             // The table is occupied by a reaction: wait for it, so no background append runs
             // while refusals are checked for appending nothing.
             for _ in 0..<250 {

@@ -56,6 +56,14 @@ extension Bracket {
     public func resolve() -> [Resolved] {
         var resolved: [Resolved] = []
         resolved.reserveCapacity(slots.count)
+        // One pass for the groups: their slots, and which are complete.
+        var groupSlots: [Int: [Int]] = [:]
+        var incomplete = Set<Int>()
+        for slot in slots {
+            guard let group = slot.group else { continue }
+            groupSlots[group, default: []].append(slot.id)
+            if results[slot.id] == nil { incomplete.insert(group) }
+        }
         var groupOrder: [Int: [String]] = [:]
         func entrant(_ source: Source) -> Entrant {
             switch source {
@@ -64,7 +72,9 @@ extension Bracket {
             case .winner(let slot): return resolved[slot].winner
             case .loser(let slot): return resolved[slot].loser
             case .groupPlace(let group, let place):
-                if groupOrder[group] == nil, isGroupComplete(group) { groupOrder[group] = standings(group: group).map(\.player) }
+                if groupOrder[group] == nil, !incomplete.contains(group) {
+                    groupOrder[group] = standings(group: group, slotIDs: groupSlots[group] ?? []).map(\.player)
+                }
                 guard let order = groupOrder[group] else { return .pending }
                 return place <= order.count ? .player(order[place - 1]) : .nobody
             }
@@ -102,11 +112,15 @@ extension Bracket {
     /// A group's standings, best first. Ties on wins are broken, in order, by the wins among the
     /// tied players (head-to-head), the rack difference, the racks won, and the seed.
     public func standings(group: Int) -> [Standing] {
+        standings(group: group, slotIDs: slots.filter { $0.group == group }.map(\.id))
+    }
+
+    private func standings(group: Int, slotIDs: [Int]) -> [Standing] {
         guard groups.indices.contains(group) else { return [] }
         var table: [String: Standing] = [:]
         for seed in groups[group] { table[seeds[seed]] = Standing(player: seeds[seed]) }
         var games: [(winner: String, loser: String)] = []
-        for slot in slots where slot.group == group {
+        for slot in slotIDs.map({ slots[$0] }) {
             guard let result = results[slot.id], case .seed(let a) = slot.a, case .seed(let b) = slot.b else { continue }
             let (playerA, playerB) = (seeds[a], seeds[b])
             let (winner, loser) = result.winner == .a ? (playerA, playerB) : (playerB, playerA)
@@ -119,7 +133,7 @@ extension Bracket {
                 table[player]?.racksLost += lost
             }
         }
-        let seedOf = Dictionary(uniqueKeysWithValues: seeds.enumerated().map { ($1, $0) })
+        let seedOf = Dictionary(uniqueKeysWithValues: groups[group].map { (seeds[$0], $0) })
         let byWins = table.values.sorted { ($0.wins, seedOf[$1.player]!) > ($1.wins, seedOf[$0.player]!) }
         var ordered: [Standing] = []
         var index = 0
