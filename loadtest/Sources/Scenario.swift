@@ -3,7 +3,7 @@ import NIOCore
 
 /// The shape of a run; parent and workers derive the same rooms from it.
 struct Plan: Codable, Sendable {
-    enum Kind: String, Codable, Sendable { case fanout, rooms, venues }
+    enum Kind: String, Codable, Sendable { case fanout, rooms, venues, tournament }
 
     var kind: Kind
     var host = "127.0.0.1"
@@ -25,8 +25,12 @@ struct Plan: Codable, Sendable {
         case .fanout: subscribers
         case .rooms: rooms * subscribers
         case .venues: venues * tables * spectators + venues * watchers
+        case .tournament: subscribers
         }
     }
+
+    /// tournament: the tournament every subscriber follows.
+    var tournamentID: String { "\(runID)cup" }
 
     func venueID(_ v: Int) -> String { "\(runID)v\(v)" }
     func tableID(_ v: Int, _ t: Int) -> String { "\(runID)v\(v)t\(t)" }
@@ -47,6 +51,7 @@ struct Plan: Codable, Sendable {
                 return ["match:\(matchID(v, t))", cameraRoom(v, t)]
             }
             return ["venue:\(venueID((k - perMatch) / max(watchers, 1)))"]
+        case .tournament: return ["tournament:\(tournamentID)"]
         }
     }
 
@@ -90,9 +95,13 @@ final class Subscriber {
             } else {
                 lastSeq[room] = seq
             }
+            // A tournament event carries the time it was decided (`"at"`, ms): commit to delivery.
             let t =
                 scan.after(Keys.benchRoom) != nil
-                ? scan.integer(after: Keys.t) : (scan.integer(after: Keys.probe) ?? scan.integer(after: Keys.shotProbe))
+                ? scan.integer(after: Keys.t)
+                : scan.after(Keys.tournamentRoom) != nil
+                    ? scan.integer(after: Keys.at).map { $0 * 1_000_000 }
+                    : (scan.integer(after: Keys.probe) ?? scan.integer(after: Keys.shotProbe))
             stats.event(publishedAt: t, now: now, gap: gap, outOfOrder: outOfOrder)
         case .frame:
             stats.frame(publishedAt: scan.integer(after: Keys.t), now: now)

@@ -257,6 +257,8 @@ enum Keys {
     static let seq = Array(#""seq":"#.utf8)
     static let room = Array(#""room":""#.utf8)
     static let benchRoom = Array(#""room":"bench:"#.utf8)
+    static let tournamentRoom = Array(#""room":"tournament:"#.utf8)
+    static let at = Array(#""at":"#.utf8)
     static let t = Array(#""t":"#.utf8)
     static let probe = Array(#""text":"lt "#.utf8)
     static let shotProbe = Array(#""shotId":"lt-"#.utf8)
