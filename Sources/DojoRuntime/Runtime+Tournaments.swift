@@ -51,6 +51,15 @@ extension Runtime {
                 throw DomainError(.invalid, "tournament.unknown_user", "user \(player.prefix(64)) does not exist")
             }
         case .start(let order, _, _, _) where state.status == .upcoming:
+            // The venue's tables as they are now (the venue reaction keeps them current after).
+            if let venueID = state.terms?.venueID {
+                let unavailable = TournamentTableReactions.unavailable(try await venues.read(venueID).state, for: state)
+                _ = try await tournaments.send(
+                    id,
+                    .tablesChanged(unavailable: unavailable),
+                    context: CommandContext(principal: .system, now: context.now)
+                )
+            }
             let ratings = try await storage.skillRatings(of: state.participants.map(\.userID))
             command = .start(order: order, ratings: ratings, randomSeed: UInt64.random(in: 1...UInt64.max), staff: staff)
         default:

@@ -95,6 +95,7 @@ public final class Runtime: Service {
                     now: now
                 )
             )
+            consumers.append(TournamentTableReactions(venues: venues, tournaments: tournaments, storage: storage, logger: logger, now: now))
             consumers.append(
                 TournamentReactions(
                     tournaments: tournaments,

@@ -131,8 +131,10 @@ struct GatewayTests {
 
             try await alice.send(json: ["type": "command", "room": "match:m1", "command": ["type": "explode"], "id": 5])
             #expect(try await alice.next(type: "error")["code"] as? String == "invalid_command")
-            try await alice.send(json: ["type": "command", "room": "tournament:t1", "command": ["type": "start"], "id": 6])
+            try await alice.send(json: ["type": "command", "room": "table:t1", "command": ["type": "start"], "id": 6])
             #expect(try await alice.next(type: "error")["code"] as? String == "command.unsupported_room")
+            try await alice.send(json: ["type": "command", "room": "tournament:t1", "command": ["type": "start"], "id": 7])
+            #expect(try await alice.next(type: "error")["code"] as? String == "tournament.not_found")
 
             let state = try await h.rest("/v1/matches/m1", .get)
             #expect(state["sequence"] as? Int == 2, "the refused commands appended nothing")

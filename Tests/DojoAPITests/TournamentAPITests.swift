@@ -142,6 +142,42 @@ struct TournamentAPITests {
         }
     }
 
+    @Test("a walk-in match on a table keeps the tournament off it until it ends; then the waiting match takes it")
+    func walkInTable() async throws {
+        try await withGateway { h in
+            try await seedUsers(["p1", "p2", "p3", "p4"], in: h.server.storage)
+            try await h.venueWithTables()
+            // A walk-in match live on t1.
+            _ = try await h.rest(
+                "/v1/matches",
+                as: "alice",
+                #"{"id":"walkin","playerA":"alice","playerB":"bob","gameType":"8-ball","raceTo":1,"venueId":"v1","tableId":"t1"}"#
+            )
+            _ = try await h.rest("/v1/matches/walkin/start", as: "alice")
+            let (created, body) = try await h.call(
+                .post,
+                "/v1/tournaments",
+                as: "alice",
+                ["id": "wk", "name": "Walk-ins", "venueId": "v1", "format": "single_elimination", "raceTo": 1, "seeding": "manual"]
+            )
+            #expect(created == .created, "\(body)")
+            for player in ["p1", "p2", "p3", "p4"] { _ = try await h.call(.post, "/v1/tournaments/wk/registrations", as: player, [:]) }
+            await h.server.runtime.drainConsumers()
+            #expect(try await h.call(.post, "/v1/tournaments/wk/start", as: "alice", [:]).0 == .ok)
+            var tournament = try await h.tournament("wk")
+            var slots = ((tournament["bracket"] as? [String: Any])?["rounds"] as? [[String: Any]])?.first?["slots"] as? [[String: Any]] ?? []
+            #expect(slots.map { $0["status"] as? String ?? "" } == ["live", "queued"], "\(slots)")
+            #expect(slots.first?["tableId"] as? String == "t2" && tournament["unavailableTables"] as? [String] == ["t1"])
+            // The walk-in ends: t1 is released, the venue tells the tournament, the queued match goes there.
+            _ = try await h.rest("/v1/matches/walkin/racks", as: "alice", #"{"winner":"A"}"#)
+            await h.server.runtime.drainConsumers()
+            tournament = try await h.tournament("wk")
+            slots = ((tournament["bracket"] as? [String: Any])?["rounds"] as? [[String: Any]])?.first?["slots"] as? [[String: Any]] ?? []
+            #expect(slots.map { $0["status"] as? String ?? "" } == ["live", "live"], "\(slots)")
+            #expect(slots.last?["tableId"] as? String == "t1")
+        }
+    }
+
     @Test("a start time starts it by itself; a cancellation refunds the fees and stops its matches")
     func timerAndCancel() async throws {
         try await withGateway { h in

@@ -160,6 +160,26 @@ struct TournamentTests {
         }
     }
 
+    @Test("tables the venue has taken (another match, maintenance) are skipped until they free up")
+    func venueTables() throws {
+        var run = Run()
+        try run.send(.create(terms(.singleElimination, tables: ["t-1", "t-2"]), staff: true))
+        for index in 1...4 { try run.send(.register(userID: "p\(index)", staff: false), as: .user("p\(index)")) }
+        try run.send(.tablesChanged(unavailable: ["t-1", "elsewhere"]), as: system)
+        #expect(run.state.unavailableTables == ["t-1"])
+        try run.send(.start(order: nil, ratings: [:], randomSeed: 0, staff: false))
+        #expect(run.state.assignments.map(\.tableID) == ["t-2"])
+        // The same news again changes nothing; t-1 freed: the waiting match takes it.
+        #expect(try run.send(.tablesChanged(unavailable: ["t-1"]), as: system).isEmpty)
+        let freed = try run.send(.tablesChanged(unavailable: []), as: system)
+        guard case .matchAssigned(let assignment, _) = freed.last else {
+            Issue.record("no match for the freed table: \(freed)")
+            return
+        }
+        #expect(assignment.tableID == "t-1" && assignment.slot == 1)
+        #expect(run.refusal(.tablesChanged(unavailable: []), as: director) == "forbidden")
+    }
+
     @Test("a cancelled match is replaced by a new one for the same slot")
     func replacedMatch() throws {
         var run = try started()

@@ -156,6 +156,14 @@ extension Tournament {
             else { return [] }
             return [.scoreChanged(slot: assignment.slot, scoreA: scoreA, scoreB: scoreB, at: now)]
 
+        case .tablesChanged(let unavailable):
+            guard principal.isSystem else { throw DomainError(.forbidden, "forbidden", "only the venue reports its tables") }
+            let mine = unavailable.filter { terms.tables.contains($0) }.sorted()
+            guard mine != state.unavailableTables, state.status == .upcoming || state.status == .live else { return [] }
+            var events: [Event] = [.tablesChanged(unavailable: mine, at: now)]
+            events += followUps(replay(events, from: state), at: now)
+            return events
+
         case .report(let slot, let winnerID, let scoreA, let scoreB, let staff):
             try director(staff)
             return try record(state, slot: slot, winnerID: winnerID, scoreA: scoreA, scoreB: scoreB, walkover: false, by: principal, at: now)
@@ -428,6 +436,9 @@ extension Tournament {
             state.updatedAt = at
         case .matchAssigned(let assignment, let at):
             state.assignments.append(assignment)
+            state.updatedAt = at
+        case .tablesChanged(let unavailable, let at):
+            state.unavailableTables = unavailable
             state.updatedAt = at
         case .scoreChanged(let slot, let scoreA, let scoreB, let at):
             if let index = state.assignments.lastIndex(where: { $0.slot == slot && $0.live }) {

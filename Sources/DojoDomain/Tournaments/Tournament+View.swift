@@ -27,6 +27,7 @@ extension Tournament.State {
             advancePerGroup: terms?.format == .groupsThenSingleElimination ? terms?.options.advancePerGroup : nil,
             bracketReset: terms?.format == .doubleElimination ? terms?.options.bracketReset : nil,
             tables: terms?.tables ?? [],
+            unavailableTables: unavailableTables,
             rewards: terms?.rewards,
             directorId: directorID,
             participants: participants.map { participant in
@@ -135,6 +136,8 @@ extension Tournament.State {
         public var advancePerGroup: Int?
         public var bracketReset: Bool?
         public var tables: [String]
+        /// Tables the venue has taken by other matches or in maintenance.
+        public var unavailableTables: [String]
         public var rewards: JSONValue?
         public var directorId: String?
         public var participants: [ParticipantView]

@@ -152,6 +152,9 @@ public enum Tournament: Aggregate {
         public var randomSeed: UInt64?
         public var assignments: [Assignment] = []
         public var disqualified: [String] = []
+        /// The tournament's tables the venue says are taken by other matches or in maintenance (as
+        /// the venue reaction last told): no match of the tournament is put there.
+        public var unavailableTables: [String] = []
         public var placings: [[String]]?
         public var prizes: [Prize] = []
         public var cancelReason: String?
@@ -167,9 +170,10 @@ public enum Tournament: Aggregate {
         public func liveAssignment(slot: Int) -> Assignment? { assignments.last { $0.slot == slot && $0.live } }
         /// The pot: every seeded player's entry fee.
         public var pot: Int64 { (terms?.entryFee ?? 0) * Int64(bracket?.seeds.count ?? 0) }
-        /// The tables no live match of the tournament holds, in the tournament's order.
+        /// The tables no live match of the tournament holds and the venue has free, in the
+        /// tournament's order.
         public var freeTables: [String] {
-            let busy = Set(assignments.filter(\.live).compactMap(\.tableID))
+            let busy = Set(assignments.filter(\.live).compactMap(\.tableID)).union(unavailableTables)
             return (terms?.tables ?? []).filter { !busy.contains($0) }
         }
         /// May `principal` direct it (`staff`: the transport found them on the venue's staff)?
@@ -196,6 +200,9 @@ public enum Tournament: Aggregate {
         case matchEnded(matchID: String, winnerID: String?, scoreA: Int, scoreB: Int)
         /// Match reaction: a rack of a live match ended.
         case score(matchID: String, scoreA: Int, scoreB: Int)
+        /// Venue reaction (and the start): which of the venue's tables other matches hold or
+        /// maintenance keeps.
+        case tablesChanged(unavailable: [String])
         /// The director reports a slot's result, or overrides one while nothing that follows from
         /// it has started.
         case report(slot: Int, winnerID: String, scoreA: Int, scoreB: Int, staff: Bool)
@@ -219,6 +226,7 @@ public enum Tournament: Aggregate {
         case started(seeds: [String], removed: [String], seeding: Seeding, randomSeed: UInt64?, at: Timestamp)
         case matchAssigned(Assignment, at: Timestamp)
         case scoreChanged(slot: Int, scoreA: Int, scoreB: Int, at: Timestamp)
+        case tablesChanged(unavailable: [String], at: Timestamp)
         /// `by`: the director who reported it (nil: the match's own result); `override`: it replaced
         /// an earlier result.
         case resultRecorded(
@@ -254,6 +262,7 @@ public enum Tournament: Aggregate {
         case .started: "tournament.started"
         case .matchAssigned: "tournament.match_assigned"
         case .scoreChanged: "tournament.score_changed"
+        case .tablesChanged: "tournament.tables_changed"
         case .resultRecorded: "tournament.result_recorded"
         case .matchReplaced: "tournament.match_replaced"
         case .disqualified: "tournament.disqualified"

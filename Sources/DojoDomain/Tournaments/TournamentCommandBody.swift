@@ -110,7 +110,7 @@ extension Tournament.Command {
         case .walkover(let slot, let winnerID, _): .walkover(slot: slot, winnerID: winnerID, staff: staff)
         case .disqualify(let userID, _): .disqualify(userID: userID, staff: staff)
         case .cancel(let reason, _): .cancel(reason: reason, staff: staff)
-        case .checkIn, .entryResult, .matchEnded, .score: self
+        case .checkIn, .entryResult, .matchEnded, .score, .tablesChanged: self
         }
     }
 }

@@ -93,7 +93,7 @@ struct TournamentReactions: EventConsumer {
                 let rest = state.pot - prizes.reduce(0) { $0 + $1.amount }
                 try await escrow.pay("tournament-\(id)-house", from: pool, to: Account.house, rest, .fee, reference: "tournament:\(id)")
                 notice(state.placings?.flatMap { $0 }.map { "user:\($0)" } ?? [], state, recorded.type)
-            case .created, .checkedIn, .entryPaid, .entryFailed, .started, .scoreChanged, .matchReplaced, .disqualified:
+            case .created, .checkedIn, .entryPaid, .entryFailed, .started, .scoreChanged, .tablesChanged, .matchReplaced, .disqualified:
                 break
             }
         }
@@ -145,5 +145,50 @@ struct TournamentReactions: EventConsumer {
         } catch is DomainError {
             // Finished already (or never created): nothing to stop.
         }
+    }
+}
+
+/// Tells a venue's tournaments (UPCOMING or LIVE, as the records list them) which of its tables
+/// other matches hold or maintenance keeps, after every change of a table's state: a tournament puts
+/// its next match only on a table that is free.
+struct TournamentTableReactions: EventConsumer {
+    static let relevant: Set<String> = ["venue.table_occupied", "venue.table_released", "venue.maintenance_changed"]
+    let name = "reactions.tournament_tables"
+    let kinds = [EntityKind.venue]
+    let venues: EntityDirectory<Venue>
+    let tournaments: EntityDirectory<Tournament>
+    let storage: any Storage
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    func handle(stream: String, events: [RecordedEvent]) async throws {
+        guard let last = events.last(where: { Self.relevant.contains($0.type) }), let key = EntityKey(stream) else { return }
+        let ids = try await storage.tournamentIDs(
+            venueID: key.id,
+            statuses: [TournamentStatus.upcoming.rawValue, TournamentStatus.live.rawValue],
+            offset: 0,
+            limit: 100
+        )
+        guard !ids.isEmpty else { return }
+        let venue = try await venues.read(key.id).state
+        let cause = Cause(stream: stream, seq: last.sequence)
+        for id in ids {
+            let unavailable = Self.unavailable(venue, for: try await tournaments.read(id).state)
+            try await refusalLogged(cause, target: "tournament:\(id)", logger: logger) {
+                _ = try await tournaments.send(
+                    id,
+                    .tablesChanged(unavailable: unavailable),
+                    context: CommandContext(principal: .system, now: Timestamp(now())),
+                    cause: cause
+                )
+            }
+        }
+    }
+
+    /// The venue's tables a tournament may not use now: in maintenance, or holding a live match
+    /// that is not one of the tournament's.
+    static func unavailable(_ venue: Venue.State, for tournament: Tournament.State) -> [String] {
+        let own = Set(tournament.assignments.map(\.matchID))
+        return venue.tables.filter { table in table.maintenance || table.liveMatches.contains { !own.contains($0) } }.map(\.id)
     }
 }
