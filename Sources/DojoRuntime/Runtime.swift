@@ -122,6 +122,7 @@ public final class Runtime: Service {
                     tournaments: tournaments
                 )
             )
+            consumers.append(RatingsProjection(matches: matches, storage: storage))
         }
         consumers += extra
         let runners = consumers.map { ConsumerRunner(consumer: $0, storage: storage, configuration: configuration, logger: logger) }

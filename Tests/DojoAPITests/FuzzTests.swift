@@ -256,6 +256,7 @@ struct FuzzTests {
         FuzzRoute(method: .post, path: "/v1/tournaments/ftn/registrations", body: FuzzJSON(["userId": "bob", "commandId": "tn2"])),
         FuzzRoute(method: .post, path: "/v1/tournaments/ftn/results", body: FuzzJSON(["slot": 0, "winnerId": "bob", "scoreA": 3, "scoreB": 1])),
         FuzzRoute(method: .get, path: "/v1/tournaments", query: ["venueId", "status", "limit", "offset"]),
+        FuzzRoute(method: .get, path: "/v1/users/bob/rating", query: ["limit"]),
         FuzzRoute(method: .post, path: "/v1/me/wallets/nonce", body: FuzzJSON(["chain": "solana", "address": "11111111111111111111111111111111"])),
         FuzzRoute(
             method: .post,

@@ -130,6 +130,7 @@ public func buildServer(
     LedgerRoutes(runtime: runtime, storage: storage, authentication: authentication, audit: audit).register(on: router)
     ChallengeRoutes(runtime: runtime, authentication: authentication).register(on: router)
     TournamentRoutes(runtime: runtime, authentication: authentication).register(on: router)
+    RatingRoutes(storage: storage).register(on: router)
     WatchRoutes(storage: storage).register(on: router)
     WalletRoutes(storage: storage, authentication: authentication, audit: audit, nonces: DeviceChallenges()).register(on: router)
     RefereeRoutes(authentication: authentication).register(on: router)

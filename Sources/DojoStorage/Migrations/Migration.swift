@@ -48,6 +48,7 @@ public struct Migration: Sendable {
         Migration(version: 10, name: "challenges", apply: Schema.createChallenges),
         Migration(version: 11, name: "wallet_proofs", apply: Schema.addWalletProofs),
         Migration(version: 12, name: "tournament_index", apply: Schema.indexTournaments),
+        Migration(version: 13, name: "ratings", apply: Schema.createRatings),
     ]
 }
 

@@ -1,3 +1,4 @@
+import DojoDomain
 public import Foundation
 import SQLKit
 
@@ -63,14 +64,15 @@ extension Storage {
         }
     }
 
-    /// The skill rating of each of `users` that has a profile (`profiles.skill_rating`).
+    /// The rating of each of `users`, rounded (docs/ratings.md); a player not rated yet has the
+    /// new player's 1500.
     public func skillRatings(of users: [String]) async throws -> [String: Int] {
         guard !users.isEmpty else { return [:] }
         return try await withSQL { db in
-            var ratings: [String: Int] = [:]
+            var ratings = Dictionary(uniqueKeysWithValues: users.map { ($0, Int(Glicko2.Rating.initial.rating)) })
             for chunk in stride(from: 0, to: users.count, by: 500).map({ Array(users[$0..<min($0 + 500, users.count)]) }) {
-                for row in try await db.select().columns("user_id", "skill_rating").from("profiles").where("user_id", .in, chunk).all() {
-                    ratings[try row.decode(column: "user_id", as: String.self)] = try row.decode(column: "skill_rating", as: Int.self)
+                for row in try await db.select().columns("user_id", "rating").from("ratings").where("user_id", .in, chunk).all() {
+                    ratings[try row.decode(column: "user_id", as: String.self)] = Int(try row.decode(column: "rating", as: Double.self).rounded())
                 }
             }
             return ratings

@@ -1,0 +1,32 @@
+import DojoDomain
+import DojoRuntime
+import DojoTesting
+import Foundation
+import HTTPTypes
+import Testing
+
+@testable import DojoAPI
+
+@Suite("Ratings through the real server")
+struct RatingAPITests {
+    @Test("GET /v1/users/{id}/rating: new players at 1500 ± 350 (provisional); a completed match moves both, with its history; unknown users are 404")
+    func rating() async throws {
+        try await withGateway { h in
+            var (status, body) = try await h.call(.get, "/v1/users/bob/rating", as: "carol")
+            #expect(status == .ok && body["rating"] as? Double == 1_500 && body["deviation"] as? Double == 350)
+            #expect(body["games"] as? Int == 0 && body["provisional"] as? Bool == true && (body["history"] as? [Any])?.isEmpty == true)
+            // m1 (alice v bob, race to 5, from the harness): alice wins it.
+            _ = try await h.rest("/v1/matches/m1/start")
+            for _ in 0..<5 { _ = try await h.rest("/v1/matches/m1/racks", as: "alice", #"{"winner":"A"}"#) }
+            await h.server.runtime.drainConsumers()
+            (status, body) = try await h.call(.get, "/v1/users/alice/rating", as: "carol")
+            #expect(status == .ok && (body["rating"] as? Double ?? 0) > 1_500 && body["games"] as? Int == 1, "\(body)")
+            let entry = (body["history"] as? [[String: Any]])?.first
+            #expect(entry?["matchId"] as? String == "m1" && entry?["opponentId"] as? String == "bob" && entry?["result"] as? String == "WIN")
+            (status, body) = try await h.call(.get, "/v1/users/bob/rating", as: "carol")
+            #expect((body["rating"] as? Double ?? 2_000) < 1_500 && (body["history"] as? [[String: Any]])?.first?["result"] as? String == "LOSS")
+            #expect(try await h.call(.get, "/v1/users/ghost/rating", as: "carol").0 == .notFound)
+            #expect(try await h.call(.get, "/v1/users/bob/rating?limit=0", as: "carol").0 == .badRequest)
+        }
+    }
+}
