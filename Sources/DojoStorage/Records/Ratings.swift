@@ -102,16 +102,7 @@ extension Storage {
                 let count =
                     try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("rating_history")
                     .where("user_id", .equal, player).first()?.decode(column: "n", as: Int.self) ?? 0
-                current[player] = (
-                    try last.map {
-                        Glicko2.Rating(
-                            rating: try $0.decode(column: "rating_after", as: Double.self),
-                            deviation: try $0.decode(column: "deviation_after", as: Double.self),
-                            volatility: try $0.decode(column: "volatility_after", as: Double.self)
-                        )
-                    } ?? .initial,
-                    count
-                )
+                current[player] = (try last.map { try Self.rating($0, "_after") } ?? .initial, count)
             }
             for game in pending {
                 let a = current[game.playerA]!.rating
@@ -180,11 +171,7 @@ extension Storage {
             else { return nil }
             return PlayerRating(
                 userID: userID,
-                rating: Glicko2.Rating(
-                    rating: try row.decode(column: "rating", as: Double.self),
-                    deviation: try row.decode(column: "deviation", as: Double.self),
-                    volatility: try row.decode(column: "volatility", as: Double.self)
-                ),
+                rating: try Self.rating(row, ""),
                 games: try row.decode(column: "games", as: Int.self),
                 updatedAt: try Self.date(row, "updated_at", d)
             )
@@ -214,20 +201,21 @@ extension Storage {
                         matchID: try row.decode(column: "match_id", as: String.self),
                         opponentID: try row.decode(column: "opponent_id", as: String.self),
                         score: try row.decode(column: "score", as: Double.self),
-                        before: Glicko2.Rating(
-                            rating: try row.decode(column: "rating_before", as: Double.self),
-                            deviation: try row.decode(column: "deviation_before", as: Double.self),
-                            volatility: try row.decode(column: "volatility_before", as: Double.self)
-                        ),
-                        after: Glicko2.Rating(
-                            rating: try row.decode(column: "rating_after", as: Double.self),
-                            deviation: try row.decode(column: "deviation_after", as: Double.self),
-                            volatility: try row.decode(column: "volatility_after", as: Double.self)
-                        ),
+                        before: try Self.rating(row, "_before"),
+                        after: try Self.rating(row, "_after"),
                         at: try Self.date(row, "created_at", d)
                     )
                 }
         }
+    }
+
+    /// The rating in the columns `rating{suffix}`, `deviation{suffix}`, `volatility{suffix}`.
+    static func rating(_ row: any SQLRow, _ suffix: String) throws -> Glicko2.Rating {
+        Glicko2.Rating(
+            rating: try row.decode(column: "rating\(suffix)", as: Double.self),
+            deviation: try row.decode(column: "deviation\(suffix)", as: Double.self),
+            volatility: try row.decode(column: "volatility\(suffix)", as: Double.self)
+        )
     }
 
     /// A timestamp column on either backend (SQLite keeps ISO-8601 text).
