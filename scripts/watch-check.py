@@ -3,11 +3,17 @@
 running server and checks that they work as a spectator sees them: the match page connects over
 the public WebSocket protocol, shows the score, and updates live when the scorer records a rack
 (sent here over REST with the service key); the index lists the match; no script or policy
-error appears in the console. Run by WatchPageTests (the suite); exits non-zero on failure."""
+error appears in the console. With --tournament, the tournament page too: the bracket goes live, a
+match's result marks its slot done, and the final takes the two winners when its match is assigned
+(matches played here over REST as the director). Run by WatchPageTests (the suite); exits non-zero
+on failure."""
 import argparse
+import re
 import json
 import os
 import sys
+import time
+import urllib.error
 import urllib.request
 
 from playwright.sync_api import expect, sync_playwright
@@ -24,12 +30,48 @@ def post(base, path, key, user, body):
         return response.status
 
 
+def play(args, match):
+    """The director plays a race to 1: start, then the deciding rack for side A. The match is
+    created by the tournament's reaction just after the slot shows it: a 404 is tried again."""
+    for attempt in range(50):
+        try:
+            assert post(args.url, "/v1/matches/%s/start" % match, args.key, args.director, {}) == 200
+            break
+        except urllib.error.HTTPError as error:
+            if error.code != 404 or attempt == 49:
+                raise
+            time.sleep(0.1)
+    assert post(args.url, "/v1/matches/%s/racks" % match, args.key, args.director, {"winner": "A"}) == 200
+
+
+def check_tournament(page, args):
+    page.wait_for_selector("a[href='/watch/tournament/%s']" % args.tournament, timeout=10000)
+    page.goto(args.url + "/watch/tournament/" + args.tournament)
+    expect(page.locator("#connection")).to_have_text("live", timeout=15000)
+    expect(page.locator("#slot-0")).to_have_class(re.compile(r"\blive\b"), timeout=10000)
+    expect(page.locator("#slot-1")).to_have_class(re.compile(r"\blive\b"), timeout=10000)
+    final = page.locator("#slot-2")
+    expect(final).to_contain_text("winner of 0")
+    play(args, args.tournament + "-m0")
+    expect(page.locator("#slot-0")).to_have_class(re.compile(r"\bdone\b"), timeout=10000)
+    play(args, args.tournament + "-m1")
+    expect(page.locator("#slot-1")).to_have_class(re.compile(r"\bdone\b"), timeout=10000)
+    # The final's match is assigned by the tournament's reaction: its slot shows both winners.
+    expect(final).to_have_class(re.compile(r"\blive\b"), timeout=10000)
+    expect(final).not_to_contain_text("winner of", timeout=10000)
+    play(args, args.tournament + "-m2")
+    expect(page.locator("#champion")).not_to_be_empty(timeout=10000)
+    expect(page.locator("#status")).to_have_text("COMPLETED", timeout=10000)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
     parser.add_argument("--match", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--scorer", required=True)
+    parser.add_argument("--tournament")
+    parser.add_argument("--director")
     args = parser.parse_args()
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     problems = []
@@ -51,11 +93,14 @@ def main():
         assert page.text_content("#status") == "LIVE", page.text_content("#status")
         page.goto(args.url + "/watch")
         page.wait_for_selector("a[href='/watch/match/%s']" % args.match, timeout=10000)
+        if args.tournament:
+            check_tournament(page, args)
         browser.close()
     if problems:
         print("console errors: %s" % problems)
         return 1
-    print("watch-check: the match page went live, followed a rack, and the index lists the match")
+    print("watch-check: the match page went live, followed a rack, and the index lists the match"
+          + ("; the tournament page followed its bracket to the champion" if args.tournament else ""))
     return 0
 
 

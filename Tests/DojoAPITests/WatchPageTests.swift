@@ -23,7 +23,8 @@ struct WatchPageTests {
             #expect(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline") && policy.contains("frame-ancestors 'none'"))
             let html = String(buffer: page.body)
             #expect(html.contains(#"<script defer src="/watch/assets/match.js"></script>"#) && !html.contains("<script>"))
-            for asset in ["match.js", "index.js", "watch.css"] {
+            #expect(try await h.client.execute(uri: "/watch/tournament/t1", method: .get) { $0.status } == .ok)
+            for asset in ["match.js", "index.js", "tournament.js", "watch.css"] {
                 #expect(try await h.client.execute(uri: "/watch/assets/\(asset)", method: .get) { $0.status } == .ok)
             }
             #expect(try await h.client.execute(uri: "/watch/assets/../../etc/passwd", method: .get) { $0.status } == .notFound)
@@ -42,7 +43,9 @@ struct WatchPageTests {
         }
     }
 
-    @Test("in a real browser: the match page goes live, follows a rack recorded by the scorer, and the index lists the match")
+    @Test(
+        "in a real browser: the match page goes live, follows a rack recorded by the scorer, the index lists the match and the tournament, and the tournament page follows its bracket to the champion"
+    )
     func inChromium() async throws {
         let chromium = ProcessInfo.processInfo.environment["CHROMIUM"] ?? "/usr/bin/chromium"
         guard FileManager.default.isExecutableFile(atPath: chromium) else {
@@ -52,13 +55,26 @@ struct WatchPageTests {
             return
         }
         try await withGateway { h in
+            // A 4-player single elimination, live: its page follows the bracket to the champion.
+            try await seedUsers(["w1", "w2", "w3", "w4"], in: h.server.storage)
+            let (created, body) = try await h.call(
+                .post,
+                "/v1/tournaments",
+                as: "alice",
+                role: "ADMIN",
+                ["id": "wt", "name": "Big screen cup", "format": "single_elimination", "raceTo": 1, "seeding": "manual"]
+            )
+            #expect(created == .created, "\(body)")
+            for player in ["w1", "w2", "w3", "w4"] { _ = try await h.call(.post, "/v1/tournaments/wt/registrations", as: player, [:]) }
+            #expect(try await h.call(.post, "/v1/tournaments/wt/start", as: "alice", role: "ADMIN", [:]).0 == .ok)
+            await h.server.runtime.drainConsumers()
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("scripts/watch-check.py").path
             let (status, output) = try await Self.run(
                 "/usr/bin/env",
                 [
                     "python3", script, "--url", "http://127.0.0.1:\(h.port)", "--match", "m1", "--key", "ws-test-service-key-0123456789abcdef0",
-                    "--scorer", "alice",
+                    "--scorer", "alice", "--tournament", "wt", "--director", "alice",
                 ]
             )
             #expect(status == 0, "\(output)")

@@ -4,6 +4,7 @@ enum WatchAssets {
         "watch.css": (css, "text/css; charset=utf-8"),
         "index.js": (indexJS, "text/javascript; charset=utf-8"),
         "match.js": (matchJS, "text/javascript; charset=utf-8"),
+        "tournament.js": (tournamentJS, "text/javascript; charset=utf-8"),
         "icon.svg": (icon, "image/svg+xml"),
     ]
 
@@ -20,6 +21,8 @@ enum WatchAssets {
             <header><h1>DojoPool live</h1></header>
             <main>
             <ul id="matches" aria-live="polite"><li class="muted">Loading…</li></ul>
+            <h2>Tournaments</h2>
+            <ul id="tournaments"><li class="muted">Loading…</li></ul>
             </main>
             """
     )
@@ -38,6 +41,21 @@ enum WatchAssets {
             <canvas id="table" width="800" height="400" aria-label="the table, drawn from the camera"></canvas>
             <h2>Play</h2>
             <ol id="log" reversed></ol>
+            </main>
+            """
+    )
+
+    static let tournamentHTML = page(
+        title: "DojoPool — tournament",
+        script: "tournament.js",
+        body: """
+            <header><a href="/watch">← live</a> <span id="connection" class="badge">connecting…</span></header>
+            <main>
+            <h1 id="name">…</h1>
+            <p><span id="status" class="badge">…</span> <span id="format" class="muted"></span> <strong id="champion"></strong></p>
+            <p id="players" class="muted"></p>
+            <div id="bracket" class="bracket" aria-live="polite"></div>
+            <div id="standings"></div>
             </main>
             """
     )
@@ -75,7 +93,17 @@ enum WatchAssets {
         .meta { display: flex; flex-direction: column; text-align: center; }
         canvas { width: 100%; background: #1e5a34; border: 0.6rem solid #5a3a1e; border-radius: 0.4rem; }
         #log li { margin: 0.2em 0; }
-        #matches li { margin: 0.5em 0; }
+        #matches li, #tournaments li { margin: 0.5em 0; }
+        .bracket { display: flex; gap: 1rem; overflow-x: auto; align-items: flex-start; }
+        .round { min-width: 11rem; display: flex; flex-direction: column; gap: 0.5rem; }
+        .round h3 { font-size: 0.8em; margin: 0; color: #9aa; }
+        .slot { border: 1px solid #355; border-radius: 0.3rem; padding: 0.3rem 0.5rem; font-size: 0.75em; }
+        .slot.live { border-color: #4c8; box-shadow: 0 0 0.4rem #4c8; }
+        .slot.done { opacity: 0.85; }
+        .side { display: flex; justify-content: space-between; gap: 0.5rem; }
+        .side.won { font-weight: bold; color: #fff; }
+        .side .source { color: #9aa; font-style: italic; }
+        table.standings td, table.standings th { padding: 0 0.5em; text-align: right; }
         """
 
     static let indexJS = """
@@ -104,8 +132,33 @@ enum WatchAssets {
             list.textContent = 'The list could not be loaded; retrying.';
           }
         }
+        async function loadTournaments() {
+          const list = document.getElementById('tournaments');
+          try {
+            const response = await fetch('/v1/tournaments?status=LIVE,UPCOMING&limit=50');
+            const body = await response.json();
+            list.replaceChildren();
+            if (!body.tournaments || body.tournaments.length === 0) {
+              const item = document.createElement('li');
+              item.className = 'muted';
+              item.textContent = 'No tournament right now.';
+              list.append(item);
+            }
+            for (const tournament of body.tournaments || []) {
+              const item = document.createElement('li');
+              const link = document.createElement('a');
+              link.href = '/watch/tournament/' + encodeURIComponent(tournament.id);
+              link.textContent = tournament.name;
+              item.append(link, ' ', tournament.status === 'LIVE' ? '● live' : 'upcoming', ' · ', tournament.participants.length + ' players');
+              list.append(item);
+            }
+          } catch (error) {
+            list.textContent = 'The list could not be loaded; retrying.';
+          }
+        }
         load();
-        setInterval(load, 5000);
+        loadTournaments();
+        setInterval(() => { load(); loadTournaments(); }, 5000);
         """
 
     static let matchJS = """
@@ -228,5 +281,185 @@ enum WatchAssets {
           .then((response) => response.ok ? response.json() : Promise.reject(response.status))
           .then((body) => { render(body.match); connect(); })
           .catch(() => { $('connection').textContent = 'no such match'; });
+        """
+
+    static let tournamentJS = """
+        'use strict';
+        const id = decodeURIComponent(location.pathname.split('/').pop());
+        const $ = (name) => document.getElementById(name);
+        let view = null;
+        let since = null;
+        let retry = 500;
+
+        const partNames = { winners: 'Round', losers: 'Losers round', grand_final: 'Grand final', reset: 'Reset', group: 'Group' };
+        const slots = () => (view && view.bracket ? view.bracket.rounds.flatMap((round) => round.slots) : []);
+        const findSlot = (n) => slots().find((slot) => slot.id === n);
+
+        function side(player, source, score, winner) {
+          const row = document.createElement('div');
+          row.className = 'side' + (winner && winner === player ? ' won' : '');
+          const name = document.createElement('span');
+          if (player) { name.textContent = player; } else { name.textContent = source; name.className = 'source'; }
+          const points = document.createElement('span');
+          points.textContent = score === null || score === undefined ? '' : String(score);
+          row.append(name, points);
+          return row;
+        }
+
+        function render() {
+          if (!view) return;
+          $('name').textContent = view.name;
+          $('status').textContent = view.status;
+          $('status').className = 'badge' + (view.status === 'LIVE' ? ' live' : '');
+          $('format').textContent = view.format.replace(/_/g, ' ') + ' · race to ' + view.raceTo;
+          $('champion').textContent = view.champion ? '🏆 ' + view.champion : '';
+          $('players').textContent = view.participants.length + ' players';
+          const bracket = $('bracket');
+          bracket.replaceChildren();
+          for (const round of (view.bracket ? view.bracket.rounds : [])) {
+            const column = document.createElement('section');
+            column.className = 'round';
+            const title = document.createElement('h3');
+            title.textContent = round.part === 'group' ? 'Group ' + round.group + ' · round ' + round.round
+              : (partNames[round.part] || round.part) + (round.part === 'winners' || round.part === 'losers' ? ' ' + round.round : '');
+            column.append(title);
+            for (const slot of round.slots) {
+              if (slot.status === 'bye') continue;
+              const box = document.createElement('div');
+              box.className = 'slot ' + slot.status;
+              box.id = 'slot-' + slot.id;
+              box.append(side(slot.playerA, slot.sourceA, slot.scoreA, slot.winnerId), side(slot.playerB, slot.sourceB, slot.scoreB, slot.winnerId));
+              const meta = document.createElement('small');
+              meta.className = 'muted';
+              meta.textContent = slot.status === 'live' ? '● live' + (slot.tableId ? ' · table ' + slot.tableId : '') : slot.walkover ? 'walkover' : slot.status;
+              box.append(meta);
+              column.append(box);
+            }
+            bracket.append(column);
+          }
+          const standings = $('standings');
+          standings.replaceChildren();
+          (view.standings || []).forEach((group, index) => {
+            if (group.length === 0) return;
+            const table = document.createElement('table');
+            table.className = 'standings';
+            const caption = document.createElement('caption');
+            caption.textContent = 'Group ' + (index + 1);
+            table.append(caption);
+            for (const row of group) {
+              const line = document.createElement('tr');
+              for (const value of [row.player, row.wins + '–' + row.losses, (row.rackDifference > 0 ? '+' : '') + row.rackDifference]) {
+                const cell = document.createElement('td');
+                cell.textContent = value;
+                line.append(cell);
+              }
+              table.append(line);
+            }
+            standings.append(table);
+          });
+        }
+
+        async function refresh() {
+          try {
+            const response = await fetch('/v1/tournaments/' + encodeURIComponent(id));
+            if (!response.ok) { $('connection').textContent = 'no such tournament'; return false; }
+            view = (await response.json()).tournament;
+            render();
+            return true;
+          } catch (error) {
+            return false;
+          }
+        }
+
+        function apply(message) {
+          const body = Object.values(message.event || {})[0] || {};
+          switch (message.eventType) {
+            case 'tournament.match_assigned': {
+              const assignment = body._0 || {};
+              const slot = findSlot(assignment.slot);
+              if (slot) Object.assign(slot, { status: 'live', matchId: assignment.matchID, tableId: assignment.tableID || null,
+                playerA: assignment.playerA, playerB: assignment.playerB, scoreA: 0, scoreB: 0, raceTo: assignment.raceTo });
+              break;
+            }
+            case 'tournament.score_changed': {
+              const slot = findSlot(body.slot);
+              if (slot) Object.assign(slot, { scoreA: body.scoreA, scoreB: body.scoreB });
+              break;
+            }
+            case 'tournament.result_recorded': {
+              const slot = findSlot(body.slot);
+              if (slot) Object.assign(slot, { status: 'done', scoreA: body.scoreA, scoreB: body.scoreB, winnerId: body.winnerID,
+                tableId: null, walkover: body.walkover });
+              break;
+            }
+            case 'tournament.match_replaced': {
+              const slot = findSlot(body.slot);
+              if (slot) Object.assign(slot, { status: 'queued', tableId: null });
+              break;
+            }
+            case 'tournament.completed':
+              view.status = 'COMPLETED';
+              view.placings = body.placings;
+              view.champion = body.placings && body.placings[0] ? body.placings[0][0] : null;
+              break;
+            case 'tournament.cancelled':
+              view.status = 'CANCELLED';
+              break;
+            default:
+              // Registrations, the start, standings: read the whole view again (rare events).
+              refresh();
+              return;
+          }
+          render();
+        }
+
+        function connect() {
+          const socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/ws');
+          socket.onmessage = (raw) => {
+            const message = JSON.parse(raw.data);
+            switch (message.type) {
+              case 'hello': {
+                const subscribe = { type: 'subscribe', room: 'tournament:' + id, id: 'tournament' };
+                if (since) subscribe.since = since;
+                socket.send(JSON.stringify(subscribe));
+                break;
+              }
+              case 'ack':
+                if (message.id === 'tournament') {
+                  $('connection').textContent = 'live';
+                  $('connection').className = 'badge live';
+                  retry = 500;
+                }
+                break;
+              case 'snapshot':
+                if (message.room === 'tournament:' + id) {
+                  view = message.state;
+                  since = { seq: message.seq, epoch: message.epoch };
+                  render();
+                }
+                break;
+              case 'event':
+                if (message.room === 'tournament:' + id && view) {
+                  apply(message);
+                  since = { seq: message.seq, epoch: message.epoch };
+                }
+                break;
+              case 'error':
+                if (message.id === 'tournament') $('connection').textContent = message.code;
+                break;
+            }
+          };
+          socket.onclose = () => {
+            $('connection').textContent = 'reconnecting…';
+            $('connection').className = 'badge';
+            setTimeout(connect, retry);
+            retry = Math.min(retry * 2, 10000);
+          };
+        }
+
+        // What the events do not carry (the players of a slot still waiting for a table): the
+        // whole view again now and then.
+        setInterval(refresh, 30000);
+        refresh().then((found) => { if (found) connect(); });
         """
 }

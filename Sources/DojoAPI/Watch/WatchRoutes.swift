@@ -6,8 +6,9 @@ import Hummingbird
 import NIOCore
 
 /// Pages for spectators, served by the server itself (no build step, no CDN): `/watch` (the live
-/// matches) and `/watch/match/{id}` (one match, live over the public WebSocket protocol, with a
-/// reconnect that resumes by `since`). Scripts and styles are files of their own: the pages' CSP
+/// matches and tournaments), `/watch/match/{id}` (one match, live over the public WebSocket
+/// protocol, with a reconnect that resumes by `since`) and `/watch/tournament/{id}` (the bracket
+/// for a big screen, live from the tournament's room). Scripts and styles are files of their own: the pages' CSP
 /// allows only this origin (`SecurityHeadersMiddleware.pagePolicy`).
 struct WatchRoutes: Sendable {
     let storage: any Storage
@@ -18,6 +19,11 @@ struct WatchRoutes: Sendable {
             let id = try context.parameters.require("id")
             guard EntityKey.isValidID(id) else { throw APIError(.notFound, code: "match.not_found", message: "no such match") }
             return Self.page(WatchAssets.matchHTML)
+        }
+        router.get("/watch/tournament/:id") { _, context in
+            let id = try context.parameters.require("id")
+            guard EntityKey.isValidID(id) else { throw APIError(.notFound, code: "tournament.not_found", message: "no such tournament") }
+            return Self.page(WatchAssets.tournamentHTML)
         }
         router.get("/watch/assets/:name") { _, context in
             let name = try context.parameters.require("name")
