@@ -158,3 +158,22 @@ extension EntityRegistration {
         )
     }
 }
+
+extension Runtime {
+    /// Takes a player out of their clan before their account is deleted: a member leaves; a leader
+    /// alone disbands; a leader with members is refused (`account.clan_leader`: hand the leadership
+    /// over first).
+    public func leaveClanForDeletion(_ user: String, now: Timestamp) async throws {
+        guard let clan = try await Runtime.clan(of: user, storage: environment.storage, clans: clans) else { return }
+        let state = try await clans.read(clan).state
+        let context = CommandContext(principal: .user(user), now: now)
+        if state.leaderID == user {
+            guard state.members.count <= 1 else {
+                throw DomainError(.conflict, "account.clan_leader", "you lead clan \(state.name): hand the leadership over (or disband it) first")
+            }
+            _ = try await sendClan(clan, .disband, context: context, commandID: "delete-account-\(user)")
+        } else {
+            _ = try await sendClan(clan, .leave, context: context, commandID: "delete-account-\(user)")
+        }
+    }
+}

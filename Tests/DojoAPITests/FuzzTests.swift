@@ -257,6 +257,17 @@ struct FuzzTests {
         FuzzRoute(method: .post, path: "/v1/tournaments/ftn/results", body: FuzzJSON(["slot": 0, "winnerId": "bob", "scoreA": 3, "scoreB": 1])),
         FuzzRoute(method: .get, path: "/v1/tournaments", query: ["venueId", "status", "limit", "offset"]),
         FuzzRoute(method: .get, path: "/v1/users/bob/rating", query: ["limit"]),
+        FuzzRoute(
+            method: .patch,
+            path: "/v1/me/profile",
+            body: FuzzJSON(["displayName": "Alice", "bio": "b", "avatarUrl": "https://i.example/a.png", "location": "Leeds"])
+        ),
+        FuzzRoute(
+            method: .patch,
+            path: "/v1/me/settings",
+            body: FuzzJSON(["notifications": ["email": true, "push": false], "language": "en-GB", "timezone": "Europe/London", "privacy": "public"])
+        ),
+        FuzzRoute(method: .get, path: "/v1/users", query: ["q", "limit"]),
         FuzzRoute(method: .post, path: "/v1/me/wallets/nonce", body: FuzzJSON(["chain": "solana", "address": "11111111111111111111111111111111"])),
         FuzzRoute(
             method: .post,

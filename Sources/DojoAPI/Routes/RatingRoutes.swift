@@ -4,9 +4,11 @@ import Foundation
 import Hummingbird
 
 /// `GET /v1/users/{id}/rating`: a player's Glicko-2 rating, whether it is still provisional, and
-/// the latest rated games (docs/ratings.md). Public, like the matches it comes from.
+/// the latest rated games (docs/ratings.md). Public, like the matches it comes from, unless the
+/// player made their profile private (then only they and admins read it).
 struct RatingRoutes: Sendable {
     let storage: any Storage
+    let authentication: Authentication
     /// Games before a rating stops being provisional.
     static let provisionalGames = 10
 
@@ -15,6 +17,12 @@ struct RatingRoutes: Sendable {
             let id = try context.parameters.require("id")
             guard EntityKey.isValidID(id), try await !storage.existingIDs(in: "users", [id]).isEmpty else {
                 throw APIError(.notFound, code: "user.not_found", message: "no such user")
+            }
+            if try await storage.settings(of: id).privacy == "private" {
+                let principal = try? await authentication.principal(request)
+                guard principal?.userID == id || principal?.isAdmin == true else {
+                    throw APIError(.forbidden, code: "user.private", message: "this player's profile is private")
+                }
             }
             let limit = try Query.integer(request, "limit", default: 20, in: 1...100)
             let rating = try await storage.rating(of: id)

@@ -1,0 +1,34 @@
+import DojoStorage
+import DojoTesting
+import Foundation
+import SQLKit
+import Testing
+
+@Suite("Profile and settings records")
+struct ProfileRecordsTests {
+    @Test("profiles, settings, privacy and the prefix search, on both backends", arguments: Backend.allCases)
+    func records(_ backend: Backend) async throws {
+        try await withFreshStorage(backend) { storage, _ in
+            try await seedUsers(["ann", "annie", "bo_b", "bob"], in: storage)
+            let now = Date(timeIntervalSince1970: 1_800_000_000)
+            try await storage.updateProfile(of: "ann", ProfileChanges(displayName: .some("Ann Breaker"), bio: .some("hi")), at: now)
+            try await storage.updateProfile(of: "ann", ProfileChanges(bio: .some(nil)), at: now)
+            let ann = try #require(try await storage.profile(of: "ann"))
+            #expect(ann.displayName == "Ann Breaker" && ann.bio == nil && ann.isPrivate == false && ann.username == "ann")
+            #expect(try await storage.profile(of: "nobody") == nil)
+
+            #expect(try await storage.settings(of: "ann") == SettingsRecord())
+            let changed = SettingsRecord(emailNotifications: false, language: "de-CH", timezone: "Europe/Zurich", privacy: "private")
+            try await storage.saveSettings(of: "ann", changed, at: now)
+            #expect(try await storage.settings(of: "ann") == changed)
+            #expect(try await storage.profile(of: "ann")?.isPrivate == true)
+
+            #expect(try await storage.searchProfiles(prefix: "an", limit: 10).map(\.userID) == ["ann", "annie"])
+            #expect(try await storage.searchProfiles(prefix: "ANN B", limit: 10).map(\.userID) == ["ann"])
+            // `_` and `%` are literal: "bo_" finds bo_b, not bob.
+            #expect(try await storage.searchProfiles(prefix: "bo_", limit: 10).map(\.userID) == ["bo_b"])
+            #expect(try await storage.searchProfiles(prefix: "%", limit: 10).isEmpty)
+            #expect(try await storage.searchProfiles(prefix: "b", limit: 1).count == 1)
+        }
+    }
+}
