@@ -29,4 +29,30 @@ struct RatingAPITests {
             #expect(try await h.call(.get, "/v1/users/bob/rating?limit=0", as: "carol").0 == .badRequest)
         }
     }
+
+    @Test("GET /v1/users/{id}/stats and /head-to-head/{opponent}: totals per game type from completed matches; private players are theirs alone")
+    func stats() async throws {
+        try await withGateway { h in
+            var (status, body) = try await h.call(.get, "/v1/users/alice/stats", as: "carol")
+            #expect(status == .ok && (body["byGameType"] as? [Any])?.isEmpty == true)
+            _ = try await h.rest("/v1/matches/m1/start")
+            for winner in ["A", "B", "A", "A", "A", "A"] { _ = try await h.rest("/v1/matches/m1/racks", as: "alice", #"{"winner":"\#(winner)"}"#) }
+            await h.server.runtime.drainConsumers()
+            (status, body) = try await h.call(.get, "/v1/users/alice/stats", as: "carol")
+            let line = (body["byGameType"] as? [[String: Any]])?.first
+            #expect(
+                status == .ok && line?["gameType"] as? String == "8-ball" && line?["matches"] as? Int == 1 && line?["wins"] as? Int == 1,
+                "\(body)"
+            )
+            #expect(line?["racksWon"] as? Int == 5 && line?["racksLost"] as? Int == 1 && line?["winRate"] as? Double == 1)
+            (status, body) = try await h.call(.get, "/v1/users/bob/head-to-head/alice", as: "carol")
+            let totals = body["totals"] as? [String: Any]
+            #expect(status == .ok && totals?["matches"] as? Int == 1 && totals?["losses"] as? Int == 1 && totals?["racksWon"] as? Int == 1)
+            #expect(try await h.call(.get, "/v1/users/bob/head-to-head/ghost", as: "carol").0 == .notFound)
+            _ = try await h.call(.patch, "/v1/me/settings", as: "bob", ["privacy": "private"])
+            #expect(try await h.call(.get, "/v1/users/bob/stats", as: "carol").0 == .forbidden)
+            #expect(try await h.call(.get, "/v1/users/alice/head-to-head/bob", as: "carol").0 == .forbidden)
+            #expect(try await h.call(.get, "/v1/users/bob/stats", as: "bob").0 == .ok)
+        }
+    }
 }

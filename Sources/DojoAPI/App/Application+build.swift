@@ -130,7 +130,7 @@ public func buildServer(
     LedgerRoutes(runtime: runtime, storage: storage, authentication: authentication, audit: audit).register(on: router)
     ChallengeRoutes(runtime: runtime, authentication: authentication).register(on: router)
     TournamentRoutes(runtime: runtime, authentication: authentication).register(on: router)
-    RatingRoutes(storage: storage, authentication: authentication).register(on: router)
+    PlayerRecordRoutes(storage: storage, authentication: authentication).register(on: router)
     ProfileRoutes(storage: storage, runtime: runtime, authentication: authentication, audit: audit).register(on: router)
     WatchRoutes(storage: storage).register(on: router)
     WalletRoutes(storage: storage, authentication: authentication, audit: audit, nonces: DeviceChallenges()).register(on: router)

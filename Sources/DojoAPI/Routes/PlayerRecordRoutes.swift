@@ -1,0 +1,141 @@
+import DojoDomain
+import DojoStorage
+import Foundation
+import Hummingbird
+
+/// A player's record from play, public like the matches it comes from unless the player made their
+/// profile private (then only they and admins read it):
+/// - `GET /v1/users/{id}/rating`: the Glicko-2 rating, whether it is still provisional, and the
+///   latest rated games (docs/ratings.md);
+/// - `GET /v1/users/{id}/stats`: totals per game type (docs/statistics.md);
+/// - `GET /v1/users/{id}/head-to-head/{opponentId}`: the totals of their matches against one player.
+struct PlayerRecordRoutes: Sendable {
+    let storage: any Storage
+    let authentication: Authentication
+    /// Games before a rating stops being provisional.
+    static let provisionalGames = 10
+
+    /// The user id when the user exists and the sender may see their record.
+    private func visibleUser(_ id: String, _ request: Request) async throws -> String {
+        guard EntityKey.isValidID(id), try await !storage.existingIDs(in: "users", [id]).isEmpty else {
+            throw APIError(.notFound, code: "user.not_found", message: "no such user")
+        }
+        if try await storage.settings(of: id).privacy == "private" {
+            let principal = try? await authentication.principal(request)
+            guard principal?.userID == id || principal?.isAdmin == true else {
+                throw APIError(.forbidden, code: "user.private", message: "this player's profile is private")
+            }
+        }
+        return id
+    }
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("/v1/users/:id/stats") { request, context in
+            let id = try await visibleUser(try context.parameters.require("id"), request)
+            let totals = try await storage.statsTotals(of: id)
+            return try Response.json(.ok, StatsView(userId: id, byGameType: totals.map(StatsView.Line.init)))
+        }
+        router.get("/v1/users/:id/head-to-head/:opponent") { request, context in
+            let id = try await visibleUser(try context.parameters.require("id"), request)
+            let opponent = try await visibleUser(try context.parameters.require("opponent"), request)
+            let totals = try await storage.statsTotals(of: id, against: opponent).first ?? StatsTotals()
+            return try Response.json(.ok, HeadToHeadView(userId: id, opponentId: opponent, totals: StatsView.Line(totals)))
+        }
+
+        router.get("/v1/users/:id/rating") { request, context in
+            let id = try await visibleUser(try context.parameters.require("id"), request)
+            let limit = try Query.integer(request, "limit", default: 20, in: 1...100)
+            let rating = try await storage.rating(of: id)
+            let history = try await storage.ratingHistory(of: id, limit: limit)
+            let current = rating?.rating ?? .initial
+            return try Response.json(
+                .ok,
+                RatingView(
+                    userId: id,
+                    rating: current.rating,
+                    deviation: current.deviation,
+                    volatility: current.volatility,
+                    games: rating?.games ?? 0,
+                    provisional: (rating?.games ?? 0) < Self.provisionalGames,
+                    history: history.map {
+                        RatingView.Entry(
+                            matchId: $0.matchID,
+                            opponentId: $0.opponentID,
+                            result: $0.score > 0.5 ? "WIN" : $0.score < 0.5 ? "LOSS" : "DRAW",
+                            ratingBefore: $0.before.rating,
+                            rating: $0.after.rating,
+                            deviation: $0.after.deviation,
+                            at: Timestamp($0.at)
+                        )
+                    }
+                )
+            )
+        }
+    }
+}
+
+struct RatingView: Encodable {
+    struct Entry: Encodable {
+        var matchId: String
+        var opponentId: String
+        var result: String
+        var ratingBefore: Double
+        var rating: Double
+        var deviation: Double
+        var at: Timestamp
+    }
+
+    var userId: String
+    var rating: Double
+    var deviation: Double
+    var volatility: Double
+    var games: Int
+    var provisional: Bool
+    /// Newest first.
+    var history: [Entry]
+}
+
+struct StatsView: Encodable {
+    struct Line: Encodable {
+        var gameType: String?
+        var matches: Int
+        var wins: Int
+        var losses: Int
+        var winRate: Double
+        var racksWon: Int
+        var racksLost: Int
+        var breaks: Int
+        var breakAndRuns: Int
+        var goldenBreaks: Int
+        var fouls: Int
+        var foulsPerRack: Double
+        /// Balls pocketed per visit to the table (judged shots only).
+        var averageRun: Double
+
+        init(_ t: StatsTotals) {
+            func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : (Double(a) / Double(b) * 1_000).rounded() / 1_000 }
+            gameType = t.gameType
+            matches = t.matches
+            wins = t.wins
+            losses = t.matches - t.wins
+            winRate = ratio(t.wins, t.matches)
+            racksWon = t.racksWon
+            racksLost = t.racksLost
+            breaks = t.breaks
+            breakAndRuns = t.breakAndRuns
+            goldenBreaks = t.goldenBreaks
+            fouls = t.fouls
+            foulsPerRack = ratio(t.fouls, t.racksWon + t.racksLost)
+            averageRun = ratio(t.ballsInVisits, t.visits)
+        }
+    }
+
+    var userId: String
+    var byGameType: [Line]
+}
+
+struct HeadToHeadView: Encodable {
+    var userId: String
+    var opponentId: String
+    var totals: StatsView.Line
+}

@@ -1,0 +1,51 @@
+import DojoDomain
+import DojoStorage
+import Foundation
+
+/// Every completed match's line per player (docs/statistics.md): read from the match's whole log
+/// when it completes, counted by ``MatchPlayerStats/of(_:)``, written whole (so a redelivery or a
+/// rebuild writes the same rows, in any order).
+struct StatsProjection: EventConsumer {
+    let name = "projection.stats"
+    let kinds = [EntityKind.match]
+    let matches: EntityDirectory<Match>
+    let storage: any Storage
+
+    func handle(stream: String, events: [RecordedEvent]) async throws {
+        try await storage.putMatchStats(try await rows(stream: stream, events: events))
+    }
+
+    func handle(batch: [(stream: String, events: [RecordedEvent])]) async throws {
+        var rows: [MatchStatsRow] = []
+        for (stream, events) in batch { rows += try await self.rows(stream: stream, events: events) }
+        try await storage.putMatchStats(rows)
+    }
+
+    private func rows(stream: String, events: [RecordedEvent]) async throws -> [MatchStatsRow] {
+        guard let completed = events.first(where: { $0.type == "match.completed" }), let key = EntityKey(stream) else { return [] }
+        let decoder = JSONDecoder()
+        let log = try await storage.readEvents(stream: stream, after: 0, limit: 1_000_000)
+        let history = try log.map { try decoder.decode(EventEnvelope<Match.Event>.self, from: Data($0.payload.utf8)).event }
+        guard let (a, b) = MatchPlayerStats.of(history) else { return [] }
+        let state = try await matches.read(key.id).state
+        let game = state.gameType.rawValue
+        return [
+            MatchStatsRow(
+                matchID: key.id,
+                userID: state.playerA,
+                opponentID: state.playerB,
+                gameType: game,
+                stats: a,
+                completedAt: completed.recordedAt
+            ),
+            MatchStatsRow(
+                matchID: key.id,
+                userID: state.playerB,
+                opponentID: state.playerA,
+                gameType: game,
+                stats: b,
+                completedAt: completed.recordedAt
+            ),
+        ]
+    }
+}
