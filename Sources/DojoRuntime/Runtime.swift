@@ -124,6 +124,7 @@ public final class Runtime: Service {
             )
             consumers.append(RatingsProjection(matches: matches, storage: storage))
             consumers.append(StatsProjection(matches: matches, storage: storage))
+            consumers.append(AchievementsProjection(clans: clans, storage: storage))
         }
         consumers += extra
         let runners = consumers.map { ConsumerRunner(consumer: $0, storage: storage, configuration: configuration, logger: logger) }

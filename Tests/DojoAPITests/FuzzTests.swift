@@ -270,6 +270,7 @@ struct FuzzTests {
         FuzzRoute(method: .get, path: "/v1/users", query: ["q", "limit"]),
         FuzzRoute(method: .get, path: "/v1/users/alice/stats"),
         FuzzRoute(method: .get, path: "/v1/users/alice/head-to-head/bob"),
+        FuzzRoute(method: .get, path: "/v1/users/alice/achievements"),
         FuzzRoute(method: .post, path: "/v1/me/wallets/nonce", body: FuzzJSON(["chain": "solana", "address": "11111111111111111111111111111111"])),
         FuzzRoute(
             method: .post,

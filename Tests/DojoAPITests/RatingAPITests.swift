@@ -55,4 +55,21 @@ struct RatingAPITests {
             #expect(try await h.call(.get, "/v1/users/bob/stats", as: "bob").0 == .ok)
         }
     }
+
+    @Test("achievements: the catalog, and a player's earned ones with their points once a match is won")
+    func achievements() async throws {
+        try await withGateway { h in
+            var (status, body) = try await h.call(.get, "/v1/achievements", as: "carol")
+            #expect(status == .ok && (body["achievements"] as? [[String: Any]])?.count == Achievement.allCases.count)
+            _ = try await h.rest("/v1/matches/m1/start")
+            for _ in 0..<5 { _ = try await h.rest("/v1/matches/m1/racks", as: "alice", #"{"winner":"A"}"#) }
+            await h.server.runtime.drainConsumers()
+            (status, body) = try await h.call(.get, "/v1/users/alice/achievements", as: "carol")
+            let earned = body["achievements"] as? [[String: Any]]
+            #expect(status == .ok && earned?.map { $0["key"] as? String } == ["first_win"] && body["points"] as? Int == 10, "\(body)")
+            #expect(earned?.first?["earnedAt"] is Int)
+            #expect((try await h.call(.get, "/v1/users/bob/achievements", as: "carol").1["achievements"] as? [Any])?.isEmpty == true)
+            #expect(try await h.call(.get, "/v1/users/ghost/achievements", as: "carol").0 == .notFound)
+        }
+    }
 }

@@ -56,13 +56,52 @@ struct StatsRuntimeTests {
             #expect(b.first?.breakAndRuns == 1 && b.first?.fouls == 1 && b.first?.wins == 0 && b.first?.racksWon == 1)
             #expect(try await storage.statsTotals(of: "sa", against: "sb").first?.matches == 1)
             #expect(try await storage.statsTotals(of: "sa", against: "nobody").first?.matches == 0)
+            // Achievements: sa's first win and golden break, sb's break-and-run.
+            let earned = try await storage.achievements(of: "sa")
+            #expect(earned.map(\.achievement) == [.firstWin, .goldenBreak] || earned.map(\.achievement) == [.goldenBreak, .firstWin])
+            #expect(try await storage.achievements(of: "sb").map(\.achievement) == [.breakAndRun])
+            // A tournament's champion.
+            try await withRuntime(storage, projections: true) { runtime in
+                let boss = Principal.user("sa", role: .admin)
+                _ = try await runtime.sendTournament(
+                    "cup",
+                    .create(Tournament.Terms(name: "Cup", format: .singleElimination, raceTo: 1), staff: false),
+                    context: ctx(boss),
+                    commandID: nil
+                )
+                for player in ["sa", "sb"] {
+                    _ = try await runtime.sendTournament("cup", .register(userID: player, staff: false), context: ctx(.user(player)), commandID: nil)
+                }
+                _ = try await runtime.sendTournament(
+                    "cup",
+                    .start(order: ["sa", "sb"], ratings: [:], randomSeed: 0, staff: false),
+                    context: ctx(boss),
+                    commandID: nil
+                )
+                await runtime.drainConsumers()
+                _ = try await runtime.matches.send("cup-m0", .start, context: ctx(boss))
+                _ = try await runtime.matches.send("cup-m0", .recordRack(winner: .b, breaker: nil), context: ctx(boss))
+                await runtime.drainConsumers()
+                await runtime.drainConsumers()
+            }
+            #expect(try await storage.achievements(of: "sb").map(\.achievement).contains(.tournamentWon))
+            let before = try await storage.achievements(of: "sb")
+            let totalsA = try await storage.statsTotals(of: "sa")
+            let totalsB = try await storage.statsTotals(of: "sb")
+            #expect(totalsA.count == 2 && totalsA.first?.gameType == "8-ball")
             try await storage.withSQL { db in
                 try await db.delete(from: "match_player_stats").run()
-                try await db.delete(from: "consumer_positions").where("consumer", .equal, "projection.stats").run()
+                try await db.delete(from: "consumer_positions").where("consumer", .in, ["projection.stats", "projection.achievements"]).run()
             }
             try await withRuntime(storage, projections: true) { runtime in await runtime.drainConsumers() }
-            #expect(try await storage.statsTotals(of: "sa") == expected)
-            #expect(try await storage.statsTotals(of: "sb") == b)
+            #expect(try await storage.statsTotals(of: "sa") == totalsA)
+            #expect(try await storage.statsTotals(of: "sb") == totalsB)
+            // Redelivered from the log: every achievement still once, earned when it was.
+            #expect(try await storage.achievements(of: "sb") == before)
+            let rows = try await storage.withSQL { db in
+                try await db.raw("SELECT COUNT(*) AS n FROM user_achievements").first()?.decode(column: "n", as: Int.self) ?? -1
+            }
+            #expect(rows == 5)  // sa: first win, golden break; sb: break-and-run, first win, the tournament
         }
     }
 }

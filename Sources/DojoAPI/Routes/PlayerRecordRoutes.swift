@@ -8,7 +8,8 @@ import Hummingbird
 /// - `GET /v1/users/{id}/rating`: the Glicko-2 rating, whether it is still provisional, and the
 ///   latest rated games (docs/ratings.md);
 /// - `GET /v1/users/{id}/stats`: totals per game type (docs/statistics.md);
-/// - `GET /v1/users/{id}/head-to-head/{opponentId}`: the totals of their matches against one player.
+/// - `GET /v1/users/{id}/head-to-head/{opponentId}`: the totals of their matches against one player;
+/// - `GET /v1/users/{id}/achievements` (and the catalog, `GET /v1/achievements`; docs/achievements.md).
 struct PlayerRecordRoutes: Sendable {
     let storage: any Storage
     let authentication: Authentication
@@ -30,6 +31,24 @@ struct PlayerRecordRoutes: Sendable {
     }
 
     func register(on router: Router<AppRequestContext>) {
+        router.get("/v1/achievements") { _, _ in
+            try Response.json(
+                .ok,
+                AchievementsView(userId: nil, points: nil, achievements: Achievement.allCases.map { AchievementsView.Entry($0, at: nil) })
+            )
+        }
+        router.get("/v1/users/:id/achievements") { request, context in
+            let id = try await visibleUser(try context.parameters.require("id"), request)
+            let earned = try await storage.achievements(of: id)
+            return try Response.json(
+                .ok,
+                AchievementsView(
+                    userId: id,
+                    points: earned.reduce(0) { $0 + $1.achievement.points },
+                    achievements: earned.map { AchievementsView.Entry($0.achievement, at: Timestamp($0.earnedAt)) }
+                )
+            )
+        }
         router.get("/v1/users/:id/stats") { request, context in
             let id = try await visibleUser(try context.parameters.require("id"), request)
             let totals = try await storage.statsTotals(of: id)
@@ -138,4 +157,27 @@ struct HeadToHeadView: Encodable {
     var userId: String
     var opponentId: String
     var totals: StatsView.Line
+}
+
+struct AchievementsView: Encodable {
+    struct Entry: Encodable {
+        var key: String
+        var name: String
+        var description: String
+        var points: Int
+        var earnedAt: Timestamp?
+
+        init(_ achievement: Achievement, at: Timestamp?) {
+            key = achievement.rawValue
+            name = achievement.name
+            description = achievement.description
+            points = achievement.points
+            earnedAt = at
+        }
+    }
+
+    var userId: String?
+    /// The sum of the earned achievements' points.
+    var points: Int?
+    var achievements: [Entry]
 }

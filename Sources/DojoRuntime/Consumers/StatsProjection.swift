@@ -4,7 +4,8 @@ import Foundation
 
 /// Every completed match's line per player (docs/statistics.md): read from the match's whole log
 /// when it completes, counted by ``MatchPlayerStats/of(_:)``, written whole (so a redelivery or a
-/// rebuild writes the same rows, in any order).
+/// rebuild writes the same rows, in any order); then the achievements the match earns its players
+/// (``Achievement/earned(by:matches:recent:)``, awarded once each; docs/achievements.md).
 struct StatsProjection: EventConsumer {
     let name = "projection.stats"
     let kinds = [EntityKind.match]
@@ -12,13 +13,23 @@ struct StatsProjection: EventConsumer {
     let storage: any Storage
 
     func handle(stream: String, events: [RecordedEvent]) async throws {
-        try await storage.putMatchStats(try await rows(stream: stream, events: events))
+        try await record(try await rows(stream: stream, events: events))
     }
 
     func handle(batch: [(stream: String, events: [RecordedEvent])]) async throws {
         var rows: [MatchStatsRow] = []
         for (stream, events) in batch { rows += try await self.rows(stream: stream, events: events) }
+        try await record(rows)
+    }
+
+    private func record(_ rows: [MatchStatsRow]) async throws {
         try await storage.putMatchStats(rows)
+        for row in rows {
+            let (matches, recent) = try await storage.matchRecord(of: row.userID, limit: 10)
+            for achievement in Achievement.earned(by: row.stats, matches: matches, recent: recent) {
+                try await storage.award(achievement, to: row.userID, at: row.completedAt)
+            }
+        }
     }
 
     private func rows(stream: String, events: [RecordedEvent]) async throws -> [MatchStatsRow] {

@@ -50,6 +50,7 @@ public struct Migration: Sendable {
         Migration(version: 12, name: "tournament_index", apply: Schema.indexTournaments),
         Migration(version: 13, name: "ratings", apply: Schema.createRatings),
         Migration(version: 14, name: "match_player_stats", apply: Schema.createMatchPlayerStats),
+        Migration(version: 15, name: "achievements_catalog", apply: Schema.seedAchievements),
     ]
 }
 
