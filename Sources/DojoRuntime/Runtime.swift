@@ -123,8 +123,25 @@ public final class Runtime: Service {
                 )
             )
             consumers.append(RatingsProjection(matches: matches, storage: storage))
-            consumers.append(StatsProjection(matches: matches, storage: storage))
-            consumers.append(AchievementsProjection(clans: clans, storage: storage))
+            let sink = NotificationSink(storage: storage) { records in
+                for record in records {
+                    let view = NotificationView(record)
+                    guard
+                        let notice = Notice(
+                            rooms: ["user:\(record.userID)"],
+                            entity: EntityKey(kind: .user, id: record.userID),
+                            eventType: record.type,
+                            view: view
+                        )
+                    else { continue }
+                    notices.tell(notice)
+                }
+            }
+            consumers.append(StatsProjection(matches: matches, storage: storage, notifications: sink))
+            consumers.append(AchievementsProjection(clans: clans, storage: storage, notifications: sink))
+            consumers.append(
+                NotificationsProjection(challenges: challenges, tournaments: tournaments, territories: territories, sink: sink)
+            )
         }
         consumers += extra
         let runners = consumers.map { ConsumerRunner(consumer: $0, storage: storage, configuration: configuration, logger: logger) }

@@ -271,6 +271,8 @@ struct FuzzTests {
         FuzzRoute(method: .get, path: "/v1/users/alice/stats"),
         FuzzRoute(method: .get, path: "/v1/users/alice/head-to-head/bob"),
         FuzzRoute(method: .get, path: "/v1/users/alice/achievements"),
+        FuzzRoute(method: .get, path: "/v1/me/notifications", query: ["offset", "limit"]),
+        FuzzRoute(method: .post, path: "/v1/me/notifications/none/read"),
         FuzzRoute(method: .post, path: "/v1/me/wallets/nonce", body: FuzzJSON(["chain": "solana", "address": "11111111111111111111111111111111"])),
         FuzzRoute(
             method: .post,

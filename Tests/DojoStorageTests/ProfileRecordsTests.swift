@@ -31,4 +31,31 @@ struct ProfileRecordsTests {
             #expect(try await storage.searchProfiles(prefix: "b", limit: 1).count == 1)
         }
     }
+
+    @Test("notifications: stored once by id, newest first with the unread count, read one and all, on both backends", arguments: Backend.allCases)
+    func notifications(_ backend: Backend) async throws {
+        try await withFreshStorage(backend) { storage, _ in
+            try await seedUsers(["nu"], in: storage)
+            let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+            let records = (0..<3).map { index in
+                NotificationRecord(
+                    id: "s@\(index):nu:t",
+                    userID: "nu",
+                    type: "t\(index)",
+                    payload: ["n": "\(index)"],
+                    createdAt: t0.addingTimeInterval(Double(index))
+                )
+            }
+            #expect(try await storage.insertNotifications(records).count == 3)
+            #expect(try await storage.insertNotifications(records).isEmpty)
+            var (page, unread) = try await storage.notifications(of: "nu", offset: 0, limit: 2)
+            #expect(page.map(\.type) == ["t2", "t1"] && unread == 3 && page.first?.payload == ["n": "2"])
+            #expect(try await storage.markNotificationsRead(of: "nu", id: "s@1:nu:t") == 1)
+            #expect(try await storage.markNotificationsRead(of: "nu", id: "nope") == 0)
+            (page, unread) = try await storage.notifications(of: "nu", offset: 0, limit: 10)
+            #expect(unread == 2 && page.first { $0.type == "t1" }?.read == true)
+            try await storage.markNotificationsRead(of: "nu", id: nil)
+            #expect(try await storage.notifications(of: "nu", offset: 0, limit: 10).unread == 0)
+        }
+    }
 }

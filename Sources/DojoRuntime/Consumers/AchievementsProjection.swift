@@ -11,6 +11,12 @@ struct AchievementsProjection: EventConsumer {
     let kinds = [EntityKind.territory, .clan, .tournament]
     let clans: EntityDirectory<Clan>
     let storage: any Storage
+    let notifications: NotificationSink
+
+    private func award(_ achievement: Achievement, to user: String, at: Date) async throws {
+        guard try await storage.award(achievement, to: user, at: at) else { return }
+        try await notifications.deliver([NotificationRules.onAchievement(achievement, userID: user)], source: "achievement", at: at)
+    }
 
     func handle(stream: String, events: [RecordedEvent]) async throws {
         guard let key = EntityKey(stream) else { return }
@@ -22,19 +28,19 @@ struct AchievementsProjection: EventConsumer {
                 guard case .claimed(let owner, _, _, _, _) = try decoder.decode(EventEnvelope<Territory.Event>.self, from: payload).event else {
                     continue
                 }
-                try await storage.award(.firstTerritory, to: owner, at: recorded.recordedAt)
+                try await award(.firstTerritory, to: owner, at: recorded.recordedAt)
             case .clan:
                 guard case .warEnded(_, let result, _, _, _, _) = try decoder.decode(EventEnvelope<Clan.Event>.self, from: payload).event,
                     result == .won
                 else { continue }
                 for member in try await clans.read(key.id).state.members.keys.sorted() {
-                    try await storage.award(.clanWarWon, to: member, at: recorded.recordedAt)
+                    try await award(.clanWarWon, to: member, at: recorded.recordedAt)
                 }
             case .tournament:
                 guard case .completed(let placings, _, _) = try decoder.decode(EventEnvelope<Tournament.Event>.self, from: payload).event,
                     let champion = placings.first?.first
                 else { continue }
-                try await storage.award(.tournamentWon, to: champion, at: recorded.recordedAt)
+                try await award(.tournamentWon, to: champion, at: recorded.recordedAt)
             case .match, .venue, .table, .user, .challenge, .account:
                 continue
             }

@@ -11,6 +11,7 @@ struct StatsProjection: EventConsumer {
     let kinds = [EntityKind.match]
     let matches: EntityDirectory<Match>
     let storage: any Storage
+    let notifications: NotificationSink
 
     func handle(stream: String, events: [RecordedEvent]) async throws {
         try await record(try await rows(stream: stream, events: events))
@@ -27,7 +28,13 @@ struct StatsProjection: EventConsumer {
         for row in rows {
             let (matches, recent) = try await storage.matchRecord(of: row.userID, limit: 10)
             for achievement in Achievement.earned(by: row.stats, matches: matches, recent: recent) {
-                try await storage.award(achievement, to: row.userID, at: row.completedAt)
+                if try await storage.award(achievement, to: row.userID, at: row.completedAt) {
+                    try await notifications.deliver(
+                        [NotificationRules.onAchievement(achievement, userID: row.userID)],
+                        source: "achievement",
+                        at: row.completedAt
+                    )
+                }
             }
         }
     }

@@ -1,0 +1,77 @@
+public import DojoDomain
+public import DojoStorage
+import Foundation
+
+/// Stores notifications and tells their players' `user:` rooms (docs/notifications.md). A
+/// notification's id is derived from what caused it, so a redelivery stores and tells nothing new.
+struct NotificationSink: Sendable {
+    let storage: any Storage
+    /// Tells the `user:` rooms (the runtime's notices).
+    let notify: @Sendable ([NotificationRecord]) -> Void
+
+    func deliver(_ drafts: [NotificationDraft], source: String, at: Date) async throws {
+        let records = drafts.map { draft in
+            NotificationRecord(
+                id: "\(source):\(draft.userID):\(draft.type)",
+                userID: draft.userID,
+                type: draft.type,
+                payload: draft.payload,
+                createdAt: at
+            )
+        }
+        let stored = try await storage.insertNotifications(records)
+        if !stored.isEmpty { notify(stored) }
+    }
+}
+
+/// The notifications that follow from challenges, tournaments and territories
+/// (``NotificationRules``), at the time of their event.
+struct NotificationsProjection: EventConsumer {
+    let name = "projection.notifications"
+    let kinds = [EntityKind.challenge, .tournament, .territory]
+    let challenges: EntityDirectory<Challenge>
+    let tournaments: EntityDirectory<Tournament>
+    let territories: EntityDirectory<Territory>
+    let sink: NotificationSink
+
+    func handle(stream: String, events: [RecordedEvent]) async throws {
+        guard let key = EntityKey(stream) else { return }
+        let decoder = JSONDecoder()
+        for recorded in events {
+            let payload = Data(recorded.payload.utf8)
+            let drafts: [NotificationDraft]
+            switch key.kind {
+            case .challenge:
+                let event = try decoder.decode(EventEnvelope<Challenge.Event>.self, from: payload).event
+                drafts = NotificationRules.onChallenge(event, state: try await challenges.read(key.id).state)
+            case .tournament:
+                guard ["tournament.match_assigned", "tournament.completed"].contains(recorded.type) else { continue }
+                let event = try decoder.decode(EventEnvelope<Tournament.Event>.self, from: payload).event
+                drafts = NotificationRules.onTournament(event, state: try await tournaments.read(key.id).state)
+            case .territory:
+                let event = try decoder.decode(EventEnvelope<Territory.Event>.self, from: payload).event
+                drafts = NotificationRules.onTerritory(event, territoryID: key.id, name: try await territories.read(key.id).state.name)
+            case .match, .venue, .table, .clan, .user, .account:
+                continue
+            }
+            try await sink.deliver(drafts, source: "\(stream)@\(recorded.sequence)", at: recorded.recordedAt)
+        }
+    }
+}
+
+/// What clients see of a notification (REST and the `notice` in `user:` rooms).
+public struct NotificationView: Sendable, Encodable {
+    public var id: String
+    public var type: String
+    public var payload: [String: String]
+    public var read: Bool
+    public var createdAt: Timestamp
+
+    public init(_ record: NotificationRecord) {
+        id = record.id
+        type = record.type
+        payload = record.payload
+        read = record.read
+        createdAt = Timestamp(record.createdAt)
+    }
+}
