@@ -138,7 +138,7 @@ public final class Runtime: Service {
                 }
             }
             consumers.append(StatsProjection(matches: matches, storage: storage, notifications: sink))
-            consumers.append(AchievementsProjection(clans: clans, storage: storage, notifications: sink))
+            consumers.append(AchievementsProjection(clans: clans, tournaments: tournaments, storage: storage, notifications: sink))
             consumers.append(
                 NotificationsProjection(challenges: challenges, tournaments: tournaments, territories: territories, sink: sink)
             )

@@ -273,6 +273,9 @@ struct FuzzTests {
         FuzzRoute(method: .get, path: "/v1/users/alice/achievements"),
         FuzzRoute(method: .get, path: "/v1/me/notifications", query: ["offset", "limit"]),
         FuzzRoute(method: .post, path: "/v1/me/notifications/none/read"),
+        FuzzRoute(method: .get, path: "/v1/collectibles"),
+        FuzzRoute(method: .post, path: "/v1/collectibles/none/purchase"),
+        FuzzRoute(method: .get, path: "/v1/users/alice/collectibles"),
         FuzzRoute(method: .post, path: "/v1/me/wallets/nonce", body: FuzzJSON(["chain": "solana", "address": "11111111111111111111111111111111"])),
         FuzzRoute(
             method: .post,

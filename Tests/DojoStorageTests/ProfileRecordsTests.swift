@@ -1,3 +1,4 @@
+import DojoDomain
 import DojoStorage
 import DojoTesting
 import Foundation
@@ -56,6 +57,35 @@ struct ProfileRecordsTests {
             #expect(unread == 2 && page.first { $0.type == "t1" }?.read == true)
             try await storage.markNotificationsRead(of: "nu", id: nil)
             #expect(try await storage.notifications(of: "nu", offset: 0, limit: 10).unread == 0)
+        }
+    }
+
+    @Test("collectibles: the catalog (id and token unique), given once, listed per player, on both backends", arguments: Backend.allCases)
+    func collectibles(_ backend: Backend) async throws {
+        try await withFreshStorage(backend) { storage, _ in
+            try await seedUsers(["cu"], in: storage)
+            let now = Date(timeIntervalSince1970: 1_800_000_000)
+            let cue = Collectible(
+                id: "c1",
+                contract: "0x1",
+                tokenID: "1",
+                chain: "solana",
+                name: "Cue",
+                imageURL: "https://i/c.png",
+                rarity: .rare,
+                price: 5
+            )
+            #expect(try await storage.insertCollectible(cue, at: now))
+            #expect(try await !storage.insertCollectible(cue, at: now))
+            var clone = cue
+            clone.id = "c2"
+            #expect(try await !storage.insertCollectible(clone, at: now))
+            #expect(try await storage.collectible("c1") == cue)
+            #expect(try await storage.collectibles() == [cue])
+            #expect(try await storage.giveCollectible("c1", to: "cu", at: now))
+            #expect(try await !storage.giveCollectible("c1", to: "cu", at: now))
+            let owned = try await storage.collectibles(of: "cu")
+            #expect(owned.map(\.collectible) == [cue] && owned.first?.acquiredAt == now)
         }
     }
 }

@@ -133,6 +133,7 @@ public func buildServer(
     PlayerRecordRoutes(storage: storage, authentication: authentication).register(on: router)
     ProfileRoutes(storage: storage, runtime: runtime, authentication: authentication, audit: audit).register(on: router)
     NotificationRoutes(storage: storage, authentication: authentication).register(on: router)
+    CollectibleRoutes(storage: storage, runtime: runtime, authentication: authentication, audit: audit).register(on: router)
     WatchRoutes(storage: storage).register(on: router)
     WalletRoutes(storage: storage, authentication: authentication, audit: audit, nonces: DeviceChallenges()).register(on: router)
     RefereeRoutes(authentication: authentication).register(on: router)

@@ -49,6 +49,11 @@ struct PlayerRecordRoutes: Sendable {
                 )
             )
         }
+        router.get("/v1/users/:id/collectibles") { request, context in
+            let id = try await visibleUser(try context.parameters.require("id"), request)
+            let owned = try await storage.collectibles(of: id)
+            return try Response.json(.ok, CollectiblePage(collectibles: owned.map { CollectibleView($0.collectible, acquiredAt: $0.acquiredAt) }))
+        }
         router.get("/v1/users/:id/stats") { request, context in
             let id = try await visibleUser(try context.parameters.require("id"), request)
             let totals = try await storage.statsTotals(of: id)

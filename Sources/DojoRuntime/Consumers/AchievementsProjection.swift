@@ -4,12 +4,14 @@ import Foundation
 
 /// The achievements earned outside a match's own play (docs/achievements.md): a territory claimed
 /// (its new holder), a clan war won (the clan's members when the war ends), a tournament won (its
-/// champion). Each is awarded once (``Storage/award(_:to:at:)``), at the time of its event.
+/// champion, who also receives the collectible its `rewards` name as `collectibleId`). Each is
+/// awarded once (``Storage/award(_:to:at:)``), at the time of its event.
 struct AchievementsProjection: EventConsumer {
     static let relevant: Set<String> = ["territory.claimed", "clan.war_ended", "tournament.completed"]
     let name = "projection.achievements"
     let kinds = [EntityKind.territory, .clan, .tournament]
     let clans: EntityDirectory<Clan>
+    let tournaments: EntityDirectory<Tournament>
     let storage: any Storage
     let notifications: NotificationSink
 
@@ -41,6 +43,17 @@ struct AchievementsProjection: EventConsumer {
                     let champion = placings.first?.first
                 else { continue }
                 try await award(.tournamentWon, to: champion, at: recorded.recordedAt)
+                if case .object(let rewards) = try await tournaments.read(key.id).state.terms?.rewards,
+                    case .string(let id) = rewards["collectibleId"],
+                    EntityKey.isValidID(id), try await storage.collectible(id) != nil,
+                    try await storage.giveCollectible(id, to: champion, at: recorded.recordedAt)
+                {
+                    try await notifications.deliver(
+                        [NotificationDraft(userID: champion, type: "collectible.received", payload: ["collectibleId": id, "tournamentId": key.id])],
+                        source: "collectible-\(id)",
+                        at: recorded.recordedAt
+                    )
+                }
             case .match, .venue, .table, .user, .challenge, .account:
                 continue
             }
