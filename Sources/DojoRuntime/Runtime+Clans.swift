@@ -108,7 +108,19 @@ extension Runtime {
     ) async throws -> Bool {
         let storage = environment.storage
         let now = environment.now()
-        let holder = try await storage.claim(scope, key, owner: owner, at: now)
+        // A claim released between the storage's insert and its read answers `conflict`: the
+        // insert is tried again (the ledger's property test found a challenge's place freed and
+        // taken at that moment).
+        var attempt = 0
+        var holder: ClaimHolder
+        while true {
+            do {
+                holder = try await storage.claim(scope, key, owner: owner, at: now)
+                break
+            } catch let error as StorageError where error.code == .conflict && attempt < 5 {
+                attempt += 1
+            }
+        }
         if holder.owner == owner { return holder.taken }
         let age = Int64((now.timeIntervalSince1970 * 1000).rounded(.down)) - holder.claimedAt
         guard age >= Self.claimGrace, try await !stillOwned(holder.owner) else {
