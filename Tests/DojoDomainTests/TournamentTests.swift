@@ -303,6 +303,10 @@ struct TournamentTests {
         let events = try run.send(.cancel(reason: "power cut", staff: false))
         #expect(events == [.cancelled(reason: "power cut", refunds: [], liveMatches: ["t1-m0"], at: now)])
         #expect(run.refusal(.cancel(reason: nil, staff: false)) == "tournament.finished")
+        var other = try started(terms(.singleElimination), players: 4)
+        #expect(other.refusal(.cancel(reason: "bad\nline", staff: false)) == "tournament.invalid_reason")
+        #expect(other.refusal(.cancel(reason: "", staff: false)) == "tournament.invalid_reason")
+        try other.send(.cancel(reason: nil, staff: false))
     }
 
     @Test("permissions and bad input")
@@ -321,11 +325,21 @@ struct TournamentTests {
         #expect(run.refusal(.create(bad, staff: true)) == "tournament.invalid_max_participants")
         bad = terms(split: [6_000, 6_000])
         #expect(run.refusal(.create(bad, staff: true)) == "tournament.invalid_prize_split")
+        // Shares that would overflow the sum are refused, not summed.
+        bad = terms(split: [Int.max, 1])
+        #expect(run.refusal(.create(bad, staff: true)) == "tournament.invalid_prize_split")
+        bad = terms(split: [-1, Int.min])
+        #expect(run.refusal(.create(bad, staff: true)) == "tournament.invalid_prize_split")
+        bad = terms()
+        bad.name = "Cup\u{0007}"
+        #expect(run.refusal(.create(bad, staff: true)) == "tournament.invalid_name")
         bad = terms()
         bad.rewards = .array(Array(repeating: .string(String(repeating: "x", count: 100)), count: 100))
         #expect(run.refusal(.create(bad, staff: true)) == "tournament.invalid_rewards")
         bad = terms()
         bad.startsAt = now
+        #expect(run.refusal(.create(bad, staff: true)) == "tournament.invalid_start")
+        bad.startsAt = Timestamp(millisecondsSince1970: .max)
         #expect(run.refusal(.create(bad, staff: true)) == "tournament.invalid_start")
         #expect(
             Run(state: Tournament.initialState(id: String(repeating: "t", count: 60))).refusal(.create(terms(), staff: true))

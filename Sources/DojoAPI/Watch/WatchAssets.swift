@@ -108,57 +108,47 @@ enum WatchAssets {
 
     static let indexJS = """
         'use strict';
-        async function load() {
-          const list = document.getElementById('matches');
+        // Fills a list from a page of the API: one link per entry, or `empty` when there is none.
+        async function fill(listId, url, key, empty, entry) {
+          const list = document.getElementById(listId);
           try {
-            const response = await fetch('/v1/matches?status=LIVE,SCHEDULED&limit=100');
+            const response = await fetch(url);
             const body = await response.json();
+            const entries = body[key] || [];
             list.replaceChildren();
-            if (!body.matches || body.matches.length === 0) {
+            if (entries.length === 0) {
               const item = document.createElement('li');
               item.className = 'muted';
-              item.textContent = 'No match right now.';
+              item.textContent = empty;
               list.append(item);
             }
-            for (const match of body.matches || []) {
+            for (const value of entries) {
+              const [href, text, after] = entry(value);
               const item = document.createElement('li');
               const link = document.createElement('a');
-              link.href = '/watch/match/' + encodeURIComponent(match.id);
-              link.textContent = match.playerA + ' ' + match.scoreA + ' – ' + match.scoreB + ' ' + match.playerB;
-              item.append(link, ' ', match.status === 'LIVE' ? '● live' : 'scheduled');
+              link.href = href;
+              link.textContent = text;
+              item.append(link, ' ', after);
               list.append(item);
             }
           } catch (error) {
             list.textContent = 'The list could not be loaded; retrying.';
           }
         }
-        async function loadTournaments() {
-          const list = document.getElementById('tournaments');
-          try {
-            const response = await fetch('/v1/tournaments?status=LIVE,UPCOMING&limit=50');
-            const body = await response.json();
-            list.replaceChildren();
-            if (!body.tournaments || body.tournaments.length === 0) {
-              const item = document.createElement('li');
-              item.className = 'muted';
-              item.textContent = 'No tournament right now.';
-              list.append(item);
-            }
-            for (const tournament of body.tournaments || []) {
-              const item = document.createElement('li');
-              const link = document.createElement('a');
-              link.href = '/watch/tournament/' + encodeURIComponent(tournament.id);
-              link.textContent = tournament.name;
-              item.append(link, ' ', tournament.status === 'LIVE' ? '● live' : 'upcoming', ' · ', tournament.participants.length + ' players');
-              list.append(item);
-            }
-          } catch (error) {
-            list.textContent = 'The list could not be loaded; retrying.';
-          }
+        function load() {
+          fill('matches', '/v1/matches?status=LIVE,SCHEDULED&limit=100', 'matches', 'No match right now.', (match) => [
+            '/watch/match/' + encodeURIComponent(match.id),
+            match.playerA + ' ' + match.scoreA + ' – ' + match.scoreB + ' ' + match.playerB,
+            match.status === 'LIVE' ? '● live' : 'scheduled',
+          ]);
+          fill('tournaments', '/v1/tournaments?status=LIVE,UPCOMING&limit=50', 'tournaments', 'No tournament right now.', (tournament) => [
+            '/watch/tournament/' + encodeURIComponent(tournament.id),
+            tournament.name,
+            (tournament.status === 'LIVE' ? '● live' : 'upcoming') + ' · ' + tournament.participants.length + ' players',
+          ]);
         }
         load();
-        loadTournaments();
-        setInterval(() => { load(); loadTournaments(); }, 5000);
+        setInterval(load, 5000);
         """
 
     static let matchJS = """
@@ -405,9 +395,27 @@ enum WatchAssets {
             case 'tournament.cancelled':
               view.status = 'CANCELLED';
               break;
+            case 'tournament.registered':
+              view.participants.push({ userId: body.userID, checkedIn: false, paid: body.paid, disqualified: false });
+              break;
+            case 'tournament.unregistered': case 'tournament.entry_failed':
+              view.participants = view.participants.filter((p) => p.userId !== body.userID);
+              break;
+            case 'tournament.checked_in': case 'tournament.entry_paid': case 'tournament.disqualified': {
+              const participant = view.participants.find((p) => p.userId === body.userID);
+              const field = { 'tournament.checked_in': 'checkedIn', 'tournament.entry_paid': 'paid', 'tournament.disqualified': 'disqualified' };
+              if (participant) participant[field[message.eventType]] = true;
+              break;
+            }
+            case 'tournament.tables_changed':
+              view.unavailableTables = body.unavailable || [];
+              break;
+            case 'tournament.started':
+              // The bracket is drawn by the server: read the view once, spread over a few seconds
+              // so a full room does not ask all at once.
+              setTimeout(refresh, Math.random() * 3000);
+              return;
             default:
-              // Registrations, the start, standings: read the whole view again (rare events).
-              refresh();
               return;
           }
           render();
@@ -457,9 +465,9 @@ enum WatchAssets {
           };
         }
 
-        // What the events do not carry (the players of a slot still waiting for a table): the
-        // whole view again now and then.
-        setInterval(refresh, 30000);
+        // What the events do not carry (the players of a slot still waiting for a table, the
+        // standings): the whole view again now and then, each screen at its own moment.
+        setInterval(refresh, 25000 + Math.random() * 10000);
         refresh().then((found) => { if (found) connect(); });
         """
 }

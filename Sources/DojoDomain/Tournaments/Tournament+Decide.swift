@@ -188,8 +188,12 @@ extension Tournament {
             guard state.status == .upcoming || state.status == .live else {
                 throw DomainError(.conflict, "tournament.finished", "tournament \(state.id) is \(state.status.rawValue) already")
             }
-            if let reason, reason.count > Match.maximumTextLength {
-                throw DomainError(.invalid, "tournament.invalid_reason", "a reason is at most \(Match.maximumTextLength) characters")
+            if let reason, reason.isEmpty || reason.count > Match.maximumTextLength || hasControlCharacters(reason) {
+                throw DomainError(
+                    .invalid,
+                    "tournament.invalid_reason",
+                    "a reason is 1–\(Match.maximumTextLength) characters without control characters"
+                )
             }
             return [cancellation(state, reason: reason, at: now)]
         }
@@ -335,12 +339,16 @@ extension Tournament {
         return prizes
     }
 
+    private static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
+
     private static func validate(_ terms: Terms, id: String, now: Timestamp) throws(DomainError) {
         guard EntityKey.isValidID(id), id.utf8.count <= maximumIDLength else {
             throw DomainError(.invalid, "tournament.invalid_id", "a tournament id is 1–\(maximumIDLength) characters of A–Z a–z 0–9 - _")
         }
         let name = terms.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= maximumNameLength, name == terms.name else {
+        guard !name.isEmpty, name.count <= maximumNameLength, name == terms.name, !hasControlCharacters(name) else {
             throw DomainError(
                 .invalid,
                 "tournament.invalid_name",
@@ -377,7 +385,10 @@ extension Tournament {
                 "entryFee is 0–\(Account.maximumAmount / Int64(terms.maxParticipants)) coins for \(terms.maxParticipants) players"
             )
         }
-        guard terms.prizeSplit.count <= maximumPrizePlaces, terms.prizeSplit.allSatisfy({ $0 >= 0 }), terms.prizeSplit.reduce(0, +) <= 10_000 else {
+        // Each share bounded before the sum: a client's `Int.max` must not overflow it.
+        guard terms.prizeSplit.count <= maximumPrizePlaces, terms.prizeSplit.allSatisfy({ (0...10_000).contains($0) }),
+            terms.prizeSplit.reduce(0, +) <= 10_000
+        else {
             throw DomainError(
                 .invalid,
                 "tournament.invalid_prize_split",
@@ -387,8 +398,10 @@ extension Tournament {
         guard (0...maximumCheckInMinutes).contains(terms.checkInMinutes) else {
             throw DomainError(.invalid, "tournament.invalid_check_in", "checkInMinutes is 0–\(maximumCheckInMinutes)")
         }
-        if let startsAt = terms.startsAt, startsAt <= now {
-            throw DomainError(.invalid, "tournament.invalid_start", "startsAt must be in the future")
+        if let startsAt = terms.startsAt,
+            startsAt <= now || startsAt.millisecondsSince1970 - now.millisecondsSince1970 > maximumStartAheadMilliseconds
+        {
+            throw DomainError(.invalid, "tournament.invalid_start", "startsAt is in the future, at most 366 days ahead")
         }
         if let rewards = terms.rewards, rewards.depth > maximumRewardsDepth || rewards.approximateSize > maximumRewardsSize {
             throw DomainError(

@@ -22,6 +22,8 @@ public enum Tournament: Aggregate {
     public static let maximumRewardsDepth = 8
     /// The longest check-in window before the start, in minutes.
     public static let maximumCheckInMinutes = 24 * 60
+    /// How far ahead a start may be set (its timer's due time stays a sane instant).
+    public static let maximumStartAheadMilliseconds: Int64 = 366 * 86_400_000
     /// The most tables a tournament plays on.
     public static let maximumTables = Venue.maximumTables
 
