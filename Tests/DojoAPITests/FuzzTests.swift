@@ -125,6 +125,10 @@ private struct FuzzRoute: Sendable {
 /// Found by the fuzzer (or the outside review) and kept as regressions: each ran the server into
 /// a trap or a 5xx once.
 private let corpus: [(HTTPRequest.Method, String, String?)] = [
+    // The tournaments' review: a prize split summing past Int.max, and a start so far ahead that
+    // its timer's due time trapped.
+    (.post, "/v1/tournaments", #"{"name":"Cup","venueId":"v1","format":"round_robin","prizeSplit":[9223372036854775807,1]}"#),
+    (.post, "/v1/tournaments", #"{"name":"Cup","venueId":"v1","format":"round_robin","startsAt":9223372036854775807}"#),
     // The outside review: shots + 1 trapped.
     (
         .post, "/v1/referee/rulings",
