@@ -220,7 +220,7 @@ extension Runtime {
 
 extension Duration {
     /// The duration in seconds.
-    var seconds: TimeInterval {
+    public var seconds: TimeInterval {
         let (seconds, attoseconds) = components
         return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }

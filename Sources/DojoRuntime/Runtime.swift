@@ -123,7 +123,7 @@ public final class Runtime: Service {
                 )
             )
             consumers.append(RatingsProjection(matches: matches, storage: storage))
-            let sink = NotificationSink(storage: storage) { records in
+            let sink = NotificationSink(storage: storage, channels: configuration.notificationChannels, now: now) { records in
                 for record in records {
                     let view = NotificationView(record)
                     guard

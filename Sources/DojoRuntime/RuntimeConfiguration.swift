@@ -40,5 +40,9 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     /// How long an accept waits for its stakes to be escrowed before answering 202.
     public var challengeAcceptWait: Duration = .seconds(5)
 
+    /// The channels besides the app that notifications are queued on (`email`, `push`): those the
+    /// server can send on (the composition root sets them from the mail and push configuration).
+    public var notificationChannels: [String] = []
+
     public init() {}
 }

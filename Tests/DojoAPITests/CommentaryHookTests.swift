@@ -11,7 +11,8 @@ import Testing
 
 @testable import DojoAPI
 
-/// A stand-in for an external commentary service: records what it is sent, answers as told.
+/// A stand-in for an external service the server posts to (the commentary service, a push
+/// gateway): records what it is sent, answers as told.
 final class CommentaryReceiver: Sendable {
     struct Received: Sendable {
         var body: Data
@@ -23,10 +24,13 @@ final class CommentaryReceiver: Sendable {
     let received = Mutex<[Received]>([])
     /// Statuses to answer, first to last; then 200.
     let answers = Mutex<[HTTPResponse.Status]>([])
+    let path: String
+
+    init(path: String = "/commentary") { self.path = path }
 
     func application() -> some ApplicationProtocol {
         let router = Router()
-        router.post("/commentary") { request, context -> HTTPResponse.Status in
+        router.post(RouterPath(path)) { request, context -> HTTPResponse.Status in
             var request = request
             let body = try await request.collectBody(upTo: 65_536)
             self.received.withLock {
@@ -85,10 +89,10 @@ struct CommentaryHookTests {
                 // The signature is the HMAC-SHA256 of "<timestamp>.<body>" under the shared secret.
                 let timestamp = try #require(got.timestamp.flatMap(Int.init))
                 #expect(abs(timestamp - Int(Date().timeIntervalSince1970)) < 60)
-                #expect(got.signature == CommentaryHook.signature(secret: Self.secret, timestamp: timestamp, body: got.body))
+                #expect(got.signature == SignedRequest.signature(secret: Self.secret, timestamp: timestamp, body: got.body))
                 var forged = got.body
                 forged.append(0x20)
-                #expect(got.signature != CommentaryHook.signature(secret: Self.secret, timestamp: timestamp, body: forged))
+                #expect(got.signature != SignedRequest.signature(secret: Self.secret, timestamp: timestamp, body: forged))
 
                 // The service fails twice (503, then 500): the third attempt delivers.
                 receiver.answers.withLock { $0 = [.serviceUnavailable, .internalServerError] }

@@ -64,13 +64,14 @@ struct GatewayHarness: Sendable {
 
 func withGateway(
     _ configure: (inout ServerConfiguration) -> Void = { _ in },
+    mail: (any MailSender)? = nil,
     _ test: @Sendable (GatewayHarness) async throws -> Void
 ) async throws {
     var configuration = try testConfiguration()
     configuration.serviceKey = key
     configuration.gateway.presenceIntervalMilliseconds = 50
     configure(&configuration)
-    let server = try await makeServer(configuration)
+    let server = try await buildServer(configuration: configuration, logger: apiLogger, registry: sharedRegistry, mailSender: mail)
     try await server.application.test(.live) { client in
         try await seedUsers(["alice", "bob", "carol"], in: server.storage)
         let harness = GatewayHarness(server: server, client: client)

@@ -46,7 +46,7 @@ public func loadOrCreateSigningKeys(_ configuration: ServerConfiguration, logger
 /// The composition root, used by `dojopool serve` and by the tests.
 ///
 /// Services run in this order and stop in the reverse one: storage, event-log writer, actor runtime,
-/// WebSocket gateway, HTTP server.
+/// notification delivery (email and push), WebSocket gateway, HTTP server.
 /// On SIGTERM/SIGINT the server stops accepting and finishes in-flight requests, the gateway closes
 /// every socket with 1001 and waits for the clients (up to 3 s), then the writer
 /// flushes its queue, then the storage closes.
@@ -71,7 +71,17 @@ public func buildServer(
         logger: logger
     )
     let hooks: [any EventConsumer] = configuration.commentaryHook.map { [CommentaryHook(configuration: $0, logger: logger)] } ?? []
-    let runtime = Runtime(writer: eventLog, storage: storage, configuration: configuration.runtime, logger: logger, consumers: hooks)
+    let mail = mailSender ?? configuration.mailTransport.sender(logger: logger)
+    let delivery = NotificationDelivery(
+        storage: storage,
+        configuration: configuration.notifications,
+        mail: mail,
+        push: configuration.notifications.push.map { WebhookPushSender(configuration: $0) },
+        logger: logger
+    )
+    var runtimeConfiguration = configuration.runtime
+    runtimeConfiguration.notificationChannels = delivery.channels
+    let runtime = Runtime(writer: eventLog, storage: storage, configuration: runtimeConfiguration, logger: logger, consumers: hooks)
     let redis = try configuration.redisURL.map { RedisConnection(endpoint: try RedisEndpoint(url: $0)) }
 
     let router = Router(context: AppRequestContext.self)
@@ -113,7 +123,7 @@ public func buildServer(
         limiter: SharedRateLimiter(limit: configuration.authRequestsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:auth:", logger: logger),
         backoff: loginBackoff,
         audit: audit,
-        mail: mailSender ?? configuration.mailTransport.sender(logger: logger),
+        mail: mail,
         oidc: OIDCProviders(
             configuration.oidc.map { name, provider in
                 OIDCProviders.Provider(name: name, issuers: OIDCProviders.issuers[name] ?? [], audience: provider.audience, jwks: provider.jwks)
@@ -179,7 +189,7 @@ public func buildServer(
             )
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dojopool"),
-        services: [storage, eventLog, runtime, gateway],
+        services: [storage, eventLog, runtime, delivery, gateway],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.notice(

@@ -65,6 +65,15 @@ import SystemPackage
 /// | `commentary.hook.url` | `DOJO_COMMENTARY_HOOK_URL` | none (off) | an external commentary service: every COMMENTARY line is POSTed to it, signed |
 /// | `commentary.hook.secret` | `DOJO_COMMENTARY_HOOK_SECRET` | none | the HMAC-SHA256 key of those requests (secret, ≥ 32 characters; required with the URL) |
 /// | `commentary.hook.timeout.ms` | `DOJO_COMMENTARY_HOOK_TIMEOUT_MS` | `2000` | time one attempt may take |
+/// | `notifications.email.per.window` | `DOJO_NOTIFICATIONS_EMAIL_PER_WINDOW` | `4` | emails per player in any window; more wait and go out as one digest |
+/// | `notifications.push.per.window` | `DOJO_NOTIFICATIONS_PUSH_PER_WINDOW` | `20` | push messages per player in any window, likewise |
+/// | `notifications.window.seconds` | `DOJO_NOTIFICATIONS_WINDOW_SECONDS` | `3600` | the window of those limits |
+/// | `notifications.push.url` | `DOJO_NOTIFICATIONS_PUSH_URL` | none (no push) | the push gateway messages are POSTed to, signed |
+/// | `notifications.push.secret` | `DOJO_NOTIFICATIONS_PUSH_SECRET` | none | the HMAC-SHA256 key of those requests (secret, ≥ 32 characters; required with the URL) |
+/// | `notifications.push.timeout.ms` | `DOJO_NOTIFICATIONS_PUSH_TIMEOUT_MS` | `5000` | time one attempt may take |
+/// | `notifications.delivery.interval.ms` | `DOJO_NOTIFICATIONS_DELIVERY_INTERVAL_MS` | `2000` | how often the outbox of email and push is read |
+/// | `notifications.delivery.retry.ms` | `DOJO_NOTIFICATIONS_DELIVERY_RETRY_MS` | `5000` | pause after a failed attempt, doubled after each next one (at most an hour) |
+/// | `notifications.delivery.attempts` | `DOJO_NOTIFICATIONS_DELIVERY_ATTEMPTS` | `8` | attempts before a message is given up |
 /// | `server.environment` | `DOJO_SERVER_ENVIRONMENT` | `development` | `development` or `production` (production refuses development-only options) |
 /// | `mail.transport` | `DOJO_MAIL_TRANSPORT` | `none` | `none` (email codes answer 503) or `log` (development: mail written to the log, refused in production) |
 /// | `http.timeout.header.seconds` | `DOJO_HTTP_TIMEOUT_HEADER_SECONDS` | `10` | time a client has to send a request's line and headers |
@@ -140,6 +149,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var oidc: [String: OIDCProviderConfiguration] = [:]
     /// The external commentary service; nil: off.
     public var commentaryHook: CommentaryHookConfiguration?
+    /// Email and push delivery of notifications.
+    public var notifications = NotificationDeliveryConfiguration()
 
     /// The defaults.
     public init() {}
@@ -258,19 +269,18 @@ public struct ServerConfiguration: Sendable, Equatable {
                 throw ConfigurationError(key: "auth.oidc.\(provider)", message: "set both audience and jwks (a URL or a file), or neither")
             }
         }
-        if let url = Self.text(reader, "commentary.hook.url").flatMap({ $0.isEmpty ? nil : $0 }) {
-            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
-                throw ConfigurationError(key: "commentary.hook.url", message: "must be an http:// or https:// URL")
-            }
-            guard let secret = Self.text(reader, "commentary.hook.secret", isSecret: true), secret.utf8.count >= 32 else {
-                throw ConfigurationError(
-                    key: "commentary.hook.secret",
-                    message: "the hook needs a secret of at least 32 characters (openssl rand -hex 32)"
-                )
-            }
-            let timeout = try Self.integer(reader, "commentary.hook.timeout.ms", in: 100...60_000) ?? 2_000
-            commentaryHook = CommentaryHookConfiguration(url: parsed, secret: secret, timeout: .milliseconds(timeout))
+        commentaryHook = try Self.signedEndpoint(reader, "commentary.hook", defaultTimeoutMilliseconds: 2_000)
+        notifications.push = try Self.signedEndpoint(reader, "notifications.push", defaultTimeoutMilliseconds: 5_000)
+        notifications.emailLimit = try Self.integer(reader, "notifications.email.per.window", in: 1...1_000) ?? notifications.emailLimit
+        notifications.pushLimit = try Self.integer(reader, "notifications.push.per.window", in: 1...1_000) ?? notifications.pushLimit
+        if let seconds = try Self.integer(reader, "notifications.window.seconds", in: 1...604_800) { notifications.window = .seconds(seconds) }
+        if let milliseconds = try Self.integer(reader, "notifications.delivery.interval.ms", in: 10...60_000) {
+            notifications.interval = .milliseconds(milliseconds)
         }
+        if let milliseconds = try Self.integer(reader, "notifications.delivery.retry.ms", in: 10...3_600_000) {
+            notifications.retryBase = .milliseconds(milliseconds)
+        }
+        notifications.attempts = try Self.integer(reader, "notifications.delivery.attempts", in: 1...100) ?? notifications.attempts
         if let text = Self.text(reader, "server.environment") {
             guard let parsed = Environment(rawValue: text.lowercased()) else {
                 throw ConfigurationError(key: "server.environment", message: "must be development or production, not \(text)")
@@ -307,6 +317,26 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     // Every value is read as text first and parsed here, so that a bad value in a higher-precedence
     // source is reported with its key instead of silently falling back to a lower one.
+
+    /// An outgoing hook's `<prefix>.url`, `<prefix>.secret` (≥ 32 characters, required with the
+    /// URL) and `<prefix>.timeout.ms`; nil when no URL is set.
+    private static func signedEndpoint(
+        _ reader: ConfigReader,
+        _ prefix: String,
+        defaultTimeoutMilliseconds: Int
+    ) throws(ConfigurationError)
+        -> HookEndpoint?
+    {
+        guard let url = Self.text(reader, "\(prefix).url").flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+            throw ConfigurationError(key: "\(prefix).url", message: "must be an http:// or https:// URL")
+        }
+        guard let secret = Self.text(reader, "\(prefix).secret", isSecret: true), secret.utf8.count >= 32 else {
+            throw ConfigurationError(key: "\(prefix).secret", message: "the hook needs a secret of at least 32 characters (openssl rand -hex 32)")
+        }
+        let timeout = try Self.integer(reader, "\(prefix).timeout.ms", in: 100...60_000) ?? defaultTimeoutMilliseconds
+        return HookEndpoint(url: parsed, secret: secret, timeout: .milliseconds(timeout))
+    }
 
     private static func integer(_ reader: ConfigReader, _ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let text = text(reader, key) else { return nil }

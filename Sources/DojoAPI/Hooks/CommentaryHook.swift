@@ -1,8 +1,7 @@
-import Crypto
 import DojoDomain
 import DojoRuntime
 import DojoStorage
-public import Foundation
+import Foundation
 import Logging
 import Metrics
 
@@ -11,20 +10,7 @@ import FoundationNetworking
 #endif
 
 /// Where commentary goes besides the match room (`commentary.hook.*`; off when no URL is set).
-public struct CommentaryHookConfiguration: Sendable, Equatable {
-    /// The external service's endpoint (`https://…`, or `http://` inside a private network).
-    public var url: URL
-    /// The HMAC-SHA256 key the requests are signed with (≥ 32 characters).
-    public var secret: String
-    /// How long one attempt may take.
-    public var timeout: Duration
-
-    public init(url: URL, secret: String, timeout: Duration = .seconds(2)) {
-        self.url = url
-        self.secret = secret
-        self.timeout = timeout
-    }
-}
+public typealias CommentaryHookConfiguration = HookEndpoint
 
 /// Sends every COMMENTARY line of every match to an external commentary service: one HTTP POST per
 /// line, signed, following the event log like the other consumers (so a line is sent after it is
@@ -51,11 +37,7 @@ struct CommentaryHook: EventConsumer {
 
     init(configuration: CommentaryHookConfiguration, logger: Logger) {
         self.configuration = configuration
-        let timeout = Double(configuration.timeout.components.seconds) + Double(configuration.timeout.components.attoseconds) / 1e18
-        let sessionConfiguration = URLSessionConfiguration.ephemeral
-        sessionConfiguration.timeoutIntervalForRequest = timeout
-        sessionConfiguration.timeoutIntervalForResource = timeout
-        session = URLSession(configuration: sessionConfiguration)
+        session = SignedRequest.session(timeout: configuration.timeout)
         self.logger = logger
     }
 
@@ -75,26 +57,11 @@ struct CommentaryHook: EventConsumer {
         }
     }
 
-    /// The signature header's value for a body sent at `timestamp`.
-    static func signature(secret: String, timestamp: Int, body: Data) -> String {
-        var message = Data("\(timestamp).".utf8)
-        message.append(body)
-        let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
-    }
-
     private func send(_ body: Data, delivery: String) async {
         var lastProblem = ""
         for attempt in 0...Self.retryDelays.count {
             if attempt > 0 { try? await Task.sleep(for: Self.retryDelays[attempt - 1]) }
-            let timestamp = Int(Date().timeIntervalSince1970)
-            var request = URLRequest(url: configuration.url)
-            request.httpMethod = "POST"
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue(delivery, forHTTPHeaderField: "X-Dojo-Delivery")
-            request.setValue(String(timestamp), forHTTPHeaderField: "X-Dojo-Timestamp")
-            request.setValue(Self.signature(secret: configuration.secret, timestamp: timestamp, body: body), forHTTPHeaderField: "X-Dojo-Signature")
+            let request = SignedRequest.post(configuration.url, body: body, delivery: delivery, secret: configuration.secret)
             do {
                 let (_, response) = try await session.data(for: request)
                 let status = (response as? HTTPURLResponse)?.statusCode ?? 0
@@ -103,7 +70,7 @@ struct CommentaryHook: EventConsumer {
                     return
                 }
                 lastProblem = "HTTP \(status)"
-                guard status == 408 || status == 429 || status >= 500 else { break }
+                guard SignedRequest.isRetryable(status) else { break }
             } catch {
                 lastProblem = "\(error)"
             }

@@ -6,6 +6,9 @@ import Foundation
 /// notification's id is derived from what caused it, so a redelivery stores and tells nothing new.
 struct NotificationSink: Sendable {
     let storage: any Storage
+    /// The channels each new notification is queued on besides the app (`email`, `push`).
+    let channels: [String]
+    let now: @Sendable () -> Date
     /// Tells the `user:` rooms (the runtime's notices).
     let notify: @Sendable ([NotificationRecord]) -> Void
 
@@ -19,7 +22,7 @@ struct NotificationSink: Sendable {
                 createdAt: at
             )
         }
-        let stored = try await storage.insertNotifications(records)
+        let stored = try await storage.insertNotifications(records, channels: channels, due: now())
         if !stored.isEmpty { notify(stored) }
     }
 }

@@ -22,8 +22,16 @@ public struct NotificationRecord: Sendable, Equatable {
 
 extension Storage {
     /// Stores notifications whose ids are not stored yet (an id is derived from its source: a
-    /// redelivery stores nothing twice). Returns the ones stored now.
-    public func insertNotifications(_ notifications: [NotificationRecord]) async throws -> [NotificationRecord] {
+    /// redelivery stores nothing twice). Returns the ones stored now. Each one stored is queued on
+    /// every channel of `channels` (`email`, `push`) in the same transaction, due at `due`: the
+    /// outbox the delivery service sends from (docs/notifications.md).
+    public func insertNotifications(
+        _ notifications: [NotificationRecord],
+        channels: [String] = [],
+        due: Date = Date()
+    ) async throws
+        -> [NotificationRecord]
+    {
         guard !notifications.isEmpty else { return [] }
         let d = SchemaDialect(backend: backend)
         return try await transaction { db in
@@ -40,6 +48,11 @@ extension Storage {
                         SQLBind(false), d.bind(notification.createdAt),
                     ])
                     .ignoringConflicts(with: ["id"]).run()
+                for channel in channels {
+                    try await db.insert(into: "notification_deliveries").columns("notification_id", "channel", "user_id", "state", "due_at")
+                        .values([SQLBind(notification.id), SQLBind(channel), SQLBind(notification.userID), SQLBind("pending"), SQLBind(due.millis)])
+                        .ignoringConflicts(with: ["notification_id", "channel"]).run()
+                }
                 stored.append(notification)
             }
             return stored

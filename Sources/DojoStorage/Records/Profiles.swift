@@ -198,7 +198,7 @@ extension Storage {
 extension Storage {
     /// Removes a user's personal data (docs/profiles.md, "Deleting an account"): the email and
     /// username become `deleted-{id}…`, the password can no longer match, the profile's fields,
-    /// settings, refresh tokens, pending email codes, wallets, check-ins and notifications go. The
+    /// settings, refresh tokens, pending email codes, wallets, check-ins, notifications and their pending emails and pushes go. The
     /// user's id stays, so matches, ratings, ledger rows and the event log keep their history
     /// without a name. One transaction; returns false when there is no such user.
     public func anonymizeUser(_ userID: String, at now: Date) async throws -> Bool {
@@ -216,7 +216,7 @@ extension Storage {
                 .set("display_name", to: SQLLiteral.null).set("bio", to: SQLLiteral.null).set("avatar_url", to: SQLLiteral.null)
                 .set("location", to: SQLLiteral.null).set("clan_title", to: SQLLiteral.null).set("updated_at", to: d.bind(now))
                 .where("user_id", .equal, userID).run()
-            for table in ["user_settings", "refresh_tokens", "wallets", "check_ins", "notifications"] {
+            for table in ["user_settings", "refresh_tokens", "wallets", "check_ins", "notification_deliveries", "notifications"] {
                 try await db.delete(from: table).where("user_id", .equal, userID).run()
             }
             try await db.delete(from: "login_codes").where("email", .equal, email).run()

@@ -98,5 +98,5 @@ extension TimerRecord {
 }
 
 extension Date {
-    fileprivate var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+    var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
 }
