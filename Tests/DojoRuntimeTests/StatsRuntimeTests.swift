@@ -60,6 +60,9 @@ struct StatsRuntimeTests {
             let earned = try await storage.achievements(of: "sa")
             #expect(earned.map(\.achievement) == [.firstWin, .goldenBreak] || earned.map(\.achievement) == [.goldenBreak, .firstWin])
             #expect(try await storage.achievements(of: "sb").map(\.achievement) == [.breakAndRun])
+            // Each achievement is its own notification (two for sa, from one match).
+            let told = try await storage.notifications(of: "sa", offset: 0, limit: 10).page.filter { $0.type == "achievement.earned" }
+            #expect(Set(told.compactMap { $0.payload["achievement"] }) == ["first_win", "golden_break"])
             // A tournament's champion.
             try await withRuntime(storage, projections: true) { runtime in
                 let boss = Principal.user("sa", role: .admin)

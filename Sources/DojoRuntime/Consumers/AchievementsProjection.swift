@@ -17,7 +17,11 @@ struct AchievementsProjection: EventConsumer {
 
     private func award(_ achievement: Achievement, to user: String, at: Date) async throws {
         guard try await storage.award(achievement, to: user, at: at) else { return }
-        try await notifications.deliver([NotificationRules.onAchievement(achievement, userID: user)], source: "achievement", at: at)
+        try await notifications.deliver(
+            [NotificationRules.onAchievement(achievement, userID: user)],
+            source: "achievement-\(achievement.rawValue)",
+            at: at
+        )
     }
 
     func handle(stream: String, events: [RecordedEvent]) async throws {

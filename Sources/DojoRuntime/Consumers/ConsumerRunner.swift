@@ -154,7 +154,9 @@ final class ConsumerRunner: Sendable {
             var running = 0
             func addNext() -> Bool {
                 guard let stream = iterator.next() else { return false }
-                let buffered = work[stream] ?? []
+                // A stream found behind lost notifications (dropped while it was behind): its
+                // buffer may look contiguous and still miss the newest events, so read the log.
+                let buffered = behind.contains(stream) ? [] : work[stream] ?? []
                 group.addTask { (stream, await self.events(stream: stream, buffered: buffered)) }
                 return true
             }

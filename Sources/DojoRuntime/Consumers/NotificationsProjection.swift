@@ -13,7 +13,12 @@ struct NotificationSink: Sendable {
     let notify: @Sendable ([NotificationRecord]) -> Void
 
     func deliver(_ drafts: [NotificationDraft], source: String, at: Date) async throws {
-        let records = drafts.map { draft in
+        try await deliver(drafts.map { ($0, source, at) })
+    }
+
+    /// Drafts of several sources and times, stored in one transaction.
+    func deliver(_ drafts: [(draft: NotificationDraft, source: String, at: Date)]) async throws {
+        let records = drafts.map { draft, source, at in
             NotificationRecord(
                 id: "\(source):\(draft.userID):\(draft.type)",
                 userID: draft.userID,

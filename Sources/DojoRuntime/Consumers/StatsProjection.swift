@@ -23,20 +23,23 @@ struct StatsProjection: EventConsumer {
         try await record(rows)
     }
 
+    /// The round's rows in one transaction, then the achievements they earn in another, then
+    /// their notifications (a few statements per round, not per match: docs/benchmarks.md).
     private func record(_ rows: [MatchStatsRow]) async throws {
+        guard !rows.isEmpty else { return }
         try await storage.putMatchStats(rows)
+        var candidates: [AchievementAward] = []
+        let records = try await storage.matchRecords(of: rows.map(\.userID), limit: 10)
         for row in rows {
-            let (matches, recent) = try await storage.matchRecord(of: row.userID, limit: 10)
+            let (matches, recent) = records[row.userID] ?? (0, [])
             for achievement in Achievement.earned(by: row.stats, matches: matches, recent: recent) {
-                if try await storage.award(achievement, to: row.userID, at: row.completedAt) {
-                    try await notifications.deliver(
-                        [NotificationRules.onAchievement(achievement, userID: row.userID)],
-                        source: "achievement",
-                        at: row.completedAt
-                    )
-                }
+                candidates.append(AchievementAward(userID: row.userID, achievement: achievement, at: row.completedAt))
             }
         }
+        let awarded = try await storage.award(candidates)
+        try await notifications.deliver(
+            awarded.map { (NotificationRules.onAchievement($0.achievement, userID: $0.userID), "achievement-\($0.achievement.rawValue)", $0.at) }
+        )
     }
 
     private func rows(stream: String, events: [RecordedEvent]) async throws -> [MatchStatsRow] {
