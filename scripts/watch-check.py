@@ -3,7 +3,8 @@
 running server and checks that they work as a spectator sees them: the match page connects over
 the public WebSocket protocol, shows the score, and updates live when the scorer records a rack
 (sent here over REST with the service key); the index lists the match; no script or policy
-error appears in the console. With --tournament, the tournament page too: the bracket goes live, a
+error appears in the console. With --venue, the venue page: a match put on its table shows on the
+table's card with its players, and its score moves when a rack is recorded. With --tournament, the tournament page too: the bracket goes live, a
 match's result marks its slot done, and the final takes the two winners when its match is assigned
 (matches played here over REST as the director). Run by WatchPageTests (the suite); exits non-zero
 on failure."""
@@ -62,6 +63,37 @@ def check_tournament(page, args):
     play(args, args.tournament + "-m2")
     expect(page.locator("#champion")).not_to_be_empty(timeout=10000)
     expect(page.locator("#status")).to_have_text("COMPLETED", timeout=10000)
+    shoot(page, args, "tournament")
+
+
+def shoot(page, args, name):
+    """Screenshots of the page as it is, at a phone's size and a venue TV's (with --screenshots)."""
+    if not args.screenshots:
+        return
+    size = page.viewport_size
+    for label, width, height in (("phone", 390, 844), ("tv", 1920, 1080)):
+        page.set_viewport_size({"width": width, "height": height})
+        time.sleep(0.3)
+        page.screenshot(path=os.path.join(args.screenshots, "%s-%s.png" % (name, label)))
+    page.set_viewport_size(size)
+
+
+def check_venue(page, args):
+    page.goto(args.url + "/watch/venue/" + args.venue)
+    expect(page.locator("#connection")).to_have_text("live", timeout=15000)
+    card = page.locator("#table-t1")
+    expect(card).to_contain_text("free", timeout=10000)
+    match = "wv-" + str(int(time.time() * 1000))
+    body = {"id": match, "playerA": args.scorer, "playerB": "bob", "gameType": "9-ball", "raceTo": 3, "venueId": args.venue, "tableId": "t1"}
+    assert post(args.url, "/v1/matches", args.key, args.scorer, body) == 201
+    assert post(args.url, "/v1/matches/%s/start" % match, args.key, args.scorer, {}) == 200
+    expect(card).to_have_class(re.compile(r"\boccupied\b"), timeout=10000)
+    expect(card).to_contain_text(args.scorer + " 0 – 0 bob", timeout=10000)
+    assert post(args.url, "/v1/matches/%s/racks" % match, args.key, args.scorer, {"winner": "A"}) == 200
+    expect(card).to_contain_text(args.scorer + " 1 – 0 bob", timeout=10000)
+    shoot(page, args, "venue")
+    assert post(args.url, "/v1/matches/%s/end" % match, args.key, args.scorer, {"winner": "A"}) == 200
+    expect(card).to_contain_text("free", timeout=10000)
 
 
 def main():
@@ -72,6 +104,8 @@ def main():
     parser.add_argument("--scorer", required=True)
     parser.add_argument("--tournament")
     parser.add_argument("--director")
+    parser.add_argument("--venue")
+    parser.add_argument("--screenshots", help="a directory to write the pages' screenshots to")
     args = parser.parse_args()
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     problems = []
@@ -91,15 +125,19 @@ def main():
         expect(page.locator("#scoreA")).to_have_text("1", timeout=10000)
         expect(page.locator("#log")).to_contain_text("Rack 1", timeout=10000)
         assert page.text_content("#status") == "LIVE", page.text_content("#status")
+        shoot(page, args, "match")
         page.goto(args.url + "/watch")
         page.wait_for_selector("a[href='/watch/match/%s']" % args.match, timeout=10000)
         if args.tournament:
             check_tournament(page, args)
+        if args.venue:
+            check_venue(page, args)
         browser.close()
     if problems:
         print("console errors: %s" % problems)
         return 1
     print("watch-check: the match page went live, followed a rack, and the index lists the match"
+          + ("; the venue page followed a match on its table" if args.venue else "")
           + ("; the tournament page followed its bracket to the champion" if args.tournament else ""))
     return 0
 

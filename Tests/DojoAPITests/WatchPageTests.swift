@@ -24,7 +24,8 @@ struct WatchPageTests {
             let html = String(buffer: page.body)
             #expect(html.contains(#"<script defer src="/watch/assets/match.js"></script>"#) && !html.contains("<script>"))
             #expect(try await h.client.execute(uri: "/watch/tournament/t1", method: .get) { $0.status } == .ok)
-            for asset in ["match.js", "index.js", "tournament.js", "watch.css"] {
+            #expect(try await h.client.execute(uri: "/watch/venue/v1", method: .get) { $0.status } == .ok)
+            for asset in ["match.js", "index.js", "tournament.js", "venue.js", "watch.css"] {
                 #expect(try await h.client.execute(uri: "/watch/assets/\(asset)", method: .get) { $0.status } == .ok)
             }
             #expect(try await h.client.execute(uri: "/watch/assets/../../etc/passwd", method: .get) { $0.status } == .notFound)
@@ -44,7 +45,7 @@ struct WatchPageTests {
     }
 
     @Test(
-        "in a real browser: the match page goes live, follows a rack recorded by the scorer, the index lists the match and the tournament, and the tournament page follows its bracket to the champion"
+        "in a real browser: the match page goes live, follows a rack recorded by the scorer, the index lists the match and the tournament, the venue page follows a match on its table, and the tournament page follows its bracket to the champion"
     )
     func inChromium() async throws {
         let chromium = ProcessInfo.processInfo.environment["CHROMIUM"] ?? "/usr/bin/chromium"
@@ -55,6 +56,7 @@ struct WatchPageTests {
             return
         }
         try await withGateway { h in
+            try await h.venueWithTables()
             // A 4-player single elimination, live: its page follows the bracket to the champion.
             try await seedUsers(["w1", "w2", "w3", "w4"], in: h.server.storage)
             let (created, body) = try await h.call(
@@ -70,12 +72,14 @@ struct WatchPageTests {
             await h.server.runtime.drainConsumers()
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("scripts/watch-check.py").path
+            // DOJO_WATCH_SCREENSHOTS=docs/screenshots refreshes the pages' pictures in the docs.
+            let screenshots = ProcessInfo.processInfo.environment["DOJO_WATCH_SCREENSHOTS"].map { ["--screenshots", $0] } ?? []
             let (status, output) = try await Self.run(
                 "/usr/bin/env",
                 [
                     "python3", script, "--url", "http://127.0.0.1:\(h.port)", "--match", "m1", "--key", "ws-test-service-key-0123456789abcdef0",
-                    "--scorer", "alice", "--tournament", "wt", "--director", "alice",
-                ]
+                    "--scorer", "alice", "--tournament", "wt", "--director", "alice", "--venue", "v1",
+                ] + screenshots
             )
             #expect(status == 0, "\(output)")
         }

@@ -5,6 +5,7 @@ enum WatchAssets {
         "index.js": (indexJS, "text/javascript; charset=utf-8"),
         "match.js": (matchJS, "text/javascript; charset=utf-8"),
         "tournament.js": (tournamentJS, "text/javascript; charset=utf-8"),
+        "venue.js": (venueJS, "text/javascript; charset=utf-8"),
         "icon.svg": (icon, "image/svg+xml"),
     ]
 
@@ -60,6 +61,19 @@ enum WatchAssets {
             """
     )
 
+    static let venueHTML = page(
+        title: "DojoPool — venue",
+        script: "venue.js",
+        body: """
+            <header><a href="/watch">← live</a> <span id="connection" class="badge">connecting…</span> <span id="spectators" class="muted"></span></header>
+            <main>
+            <h1 id="name">…</h1>
+            <p id="address" class="muted"></p>
+            <div id="tables" class="tables" aria-live="polite"></div>
+            </main>
+            """
+    )
+
     /// A page: the shared head (styles, icon, its one script, deferred), then `body`.
     static func page(title: String, script: String, body: String) -> String {
         """
@@ -91,7 +105,7 @@ enum WatchAssets {
         .player { display: flex; gap: 1rem; align-items: center; justify-content: space-between; font-size: 1.4em; }
         .player strong { font-size: 2em; }
         .meta { display: flex; flex-direction: column; text-align: center; }
-        canvas { width: 100%; background: #1e5a34; border: 0.6rem solid #5a3a1e; border-radius: 0.4rem; }
+        canvas { box-sizing: border-box; width: 100%; background: #1e5a34; border: 0.6rem solid #5a3a1e; border-radius: 0.4rem; }
         #log li { margin: 0.2em 0; }
         #matches li, #tournaments li { margin: 0.5em 0; }
         .bracket { display: flex; gap: 1rem; overflow-x: auto; align-items: flex-start; }
@@ -104,6 +118,12 @@ enum WatchAssets {
         .side.won { font-weight: bold; color: #fff; }
         .side .source { color: #9aa; font-style: italic; }
         table.standings td, table.standings th { padding: 0 0.5em; text-align: right; }
+        .tables { display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: 1rem; }
+        .card { border: 1px solid #355; border-radius: 0.4rem; padding: 0.6rem 0.8rem; background: #12281d; }
+        .card h2 { font-size: 1em; margin: 0 0 0.4rem; display: flex; justify-content: space-between; gap: 0.5rem; }
+        .card.occupied { border-color: #4c8; }
+        .card.maintenance { opacity: 0.7; }
+        .card .score { font-size: 1.3em; display: block; margin: 0.3rem 0; }
         """
 
     static let indexJS = """
@@ -180,6 +200,7 @@ enum WatchAssets {
           const body = Object.values(event)[0] || {};
           switch (type) {
             case 'match.started': return 'The match started.';
+            case 'match.rack_started': return 'Rack ' + (body.rack || '') + ' started.';
             case 'match.rack_ended': return 'Rack ' + body.rack + ' to ' + body.winner + ': ' + body.scoreA + ' – ' + body.scoreB;
             case 'match.completed': return 'The match is over.';
             case 'match.cancelled': return 'The match was cancelled.';
@@ -188,7 +209,7 @@ enum WatchAssets {
               const foul = ruling.foul ? ' — foul: ' + (ruling.foul.kind || ruling.foul) + (ruling.foul.rule ? ' (' + ruling.foul.rule + ')' : '') : '';
               return 'Shot by ' + (body.shooter || body.by || '?') + foul;
             }
-            case 'match.commentary': return '🎙 ' + (body.text || body._0 || '');
+            case 'match.commentary': return 'Commentary: ' + (body.text || body._0 || '');
             default: return type;
           }
         }
@@ -302,7 +323,7 @@ enum WatchAssets {
           $('status').textContent = view.status;
           $('status').className = 'badge' + (view.status === 'LIVE' ? ' live' : '');
           $('format').textContent = view.format.replace(/_/g, ' ') + ' · race to ' + view.raceTo;
-          $('champion').textContent = view.champion ? '🏆 ' + view.champion : '';
+          $('champion').textContent = view.champion ? 'Champion: ' + view.champion : '';
           $('players').textContent = view.participants.length + ' players';
           const bracket = $('bracket');
           bracket.replaceChildren();
@@ -469,5 +490,178 @@ enum WatchAssets {
         // standings): the whole view again now and then, each screen at its own moment.
         setInterval(refresh, 25000 + Math.random() * 10000);
         refresh().then((found) => { if (found) connect(); });
+        """
+
+    static let venueJS = """
+        'use strict';
+        const id = decodeURIComponent(location.pathname.split('/').pop());
+        const $ = (name) => document.getElementById(name);
+        let view = null;
+        let since = null;
+        let socket = null;
+        let retry = 500;
+        // The live matches shown, by id: their players and score, from their own rooms.
+        const matches = new Map();
+        const followed = new Set();
+        const statusNames = { available: 'free', occupied: 'in play', maintenance: 'maintenance' };
+
+        const status = (table) => table.liveMatches && table.liveMatches.length > 0 ? 'occupied' : table.maintenance ? 'maintenance' : 'available';
+
+        function render() {
+          if (!view) return;
+          $('name').textContent = view.name;
+          $('address').textContent = view.address || '';
+          const grid = $('tables');
+          grid.replaceChildren();
+          if (view.tables.length === 0) {
+            const none = document.createElement('p');
+            none.className = 'muted';
+            none.textContent = 'No tables yet.';
+            grid.append(none);
+          }
+          for (const table of view.tables) {
+            const card = document.createElement('section');
+            const state = status(table);
+            card.className = 'card ' + state;
+            card.id = 'table-' + table.id;
+            const title = document.createElement('h2');
+            const name = document.createElement('span');
+            name.textContent = table.name;
+            const badge = document.createElement('span');
+            badge.className = 'badge' + (state === 'occupied' ? ' live' : '');
+            badge.textContent = statusNames[state];
+            title.append(name, badge);
+            card.append(title);
+            for (const matchId of table.liveMatches || []) {
+              const match = matches.get(matchId);
+              const link = document.createElement('a');
+              link.href = '/watch/match/' + encodeURIComponent(matchId);
+              link.className = 'score';
+              link.textContent = match ? match.playerA + ' ' + match.scoreA + ' – ' + match.scoreB + ' ' + match.playerB : 'match ' + matchId;
+              card.append(link);
+              if (match) {
+                const meta = document.createElement('small');
+                meta.className = 'muted';
+                meta.textContent = 'race to ' + match.raceTo + ' · ' + match.status;
+                card.append(meta);
+              }
+            }
+            grid.append(card);
+          }
+        }
+
+        // Follows the rooms of the matches on the tables, and leaves the others.
+        function follow() {
+          if (!socket || socket.readyState !== WebSocket.OPEN || !view) return;
+          const live = new Set(view.tables.flatMap((table) => table.liveMatches || []));
+          for (const matchId of live) {
+            if (followed.has(matchId)) continue;
+            followed.add(matchId);
+            socket.send(JSON.stringify({ type: 'subscribe', room: 'match:' + matchId, id: 'match:' + matchId }));
+          }
+          for (const matchId of [...followed]) {
+            if (live.has(matchId)) continue;
+            followed.delete(matchId);
+            matches.delete(matchId);
+            socket.send(JSON.stringify({ type: 'unsubscribe', room: 'match:' + matchId }));
+          }
+        }
+
+        function applyVenue(message) {
+          const body = Object.values(message.event || {})[0] || {};
+          const table = view.tables.find((t) => t.id === body.tableID);
+          switch (message.eventType) {
+            case 'venue.table_added':
+              view.tables.push({ id: body.tableID, name: body.name, maintenance: false, liveMatches: [] });
+              break;
+            case 'venue.maintenance_changed':
+              if (table) table.maintenance = body.on;
+              break;
+            case 'venue.table_occupied':
+              if (table && !table.liveMatches.includes(body.matchID)) table.liveMatches.push(body.matchID);
+              break;
+            case 'venue.table_released':
+              if (table) table.liveMatches = table.liveMatches.filter((m) => m !== body.matchID);
+              break;
+            default:
+              return;
+          }
+          follow();
+          render();
+        }
+
+        function applyMatch(matchId, message) {
+          const match = matches.get(matchId);
+          if (!match) return;
+          const body = Object.values(message.event || {})[0] || {};
+          if (message.eventType === 'match.rack_ended') { match.scoreA = body.scoreA; match.scoreB = body.scoreB; }
+          if (message.eventType === 'match.started') match.status = 'LIVE';
+          if (message.eventType === 'match.completed') match.status = 'COMPLETED';
+          if (message.eventType === 'match.cancelled') match.status = 'CANCELLED';
+          render();
+        }
+
+        function connect() {
+          socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/ws');
+          followed.clear();
+          socket.onmessage = (raw) => {
+            const message = JSON.parse(raw.data);
+            const matchId = message.room && message.room.startsWith('match:') ? message.room.slice(6) : null;
+            switch (message.type) {
+              case 'hello': {
+                const subscribe = { type: 'subscribe', room: 'venue:' + id, id: 'venue' };
+                if (since) subscribe.since = since;
+                socket.send(JSON.stringify(subscribe));
+                break;
+              }
+              case 'ack':
+                if (message.id === 'venue') {
+                  $('connection').textContent = 'live';
+                  $('connection').className = 'badge live';
+                  retry = 500;
+                  follow();
+                }
+                break;
+              case 'snapshot':
+                if (message.room === 'venue:' + id) {
+                  view = message.state;
+                  since = { seq: message.seq, epoch: message.epoch };
+                  follow();
+                  render();
+                } else if (matchId && followed.has(matchId)) {
+                  const state = message.state;
+                  matches.set(matchId, { playerA: state.playerA, playerB: state.playerB, scoreA: state.scoreA, scoreB: state.scoreB,
+                    raceTo: state.raceTo, status: state.status });
+                  render();
+                }
+                break;
+              case 'event':
+                if (message.room === 'venue:' + id && view) {
+                  applyVenue(message);
+                  since = { seq: message.seq, epoch: message.epoch };
+                } else if (matchId) {
+                  applyMatch(matchId, message);
+                }
+                break;
+              case 'presence':
+                if (message.room === 'venue:' + id) $('spectators').textContent = message.count + ' watching';
+                break;
+              case 'error':
+                if (message.id === 'venue') $('connection').textContent = message.code;
+                break;
+            }
+          };
+          socket.onclose = () => {
+            $('connection').textContent = 'reconnecting…';
+            $('connection').className = 'badge';
+            setTimeout(connect, retry);
+            retry = Math.min(retry * 2, 10000);
+          };
+        }
+
+        fetch('/v1/venues/' + encodeURIComponent(id))
+          .then((response) => response.ok ? response.json() : Promise.reject(response.status))
+          .then((body) => { view = body.venue; render(); connect(); })
+          .catch(() => { $('connection').textContent = 'no such venue'; });
         """
 }

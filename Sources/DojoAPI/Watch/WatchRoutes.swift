@@ -7,8 +7,9 @@ import NIOCore
 
 /// Pages for spectators, served by the server itself (no build step, no CDN): `/watch` (the live
 /// matches and tournaments), `/watch/match/{id}` (one match, live over the public WebSocket
-/// protocol, with a reconnect that resumes by `since`) and `/watch/tournament/{id}` (the bracket
-/// for a big screen, live from the tournament's room). Scripts and styles are files of their own: the pages' CSP
+/// protocol, with a reconnect that resumes by `since`), `/watch/venue/{id}` (the venue's tables
+/// with their status and the live scores, from the venue's room and its matches' rooms) and
+/// `/watch/tournament/{id}` (the bracket for a big screen, live from the tournament's room). Scripts and styles are files of their own: the pages' CSP
 /// allows only this origin (`SecurityHeadersMiddleware.pagePolicy`).
 struct WatchRoutes: Sendable {
     let storage: any Storage
@@ -24,6 +25,11 @@ struct WatchRoutes: Sendable {
             let id = try context.parameters.require("id")
             guard EntityKey.isValidID(id) else { throw APIError(.notFound, code: "tournament.not_found", message: "no such tournament") }
             return Self.page(WatchAssets.tournamentHTML)
+        }
+        router.get("/watch/venue/:id") { _, context in
+            let id = try context.parameters.require("id")
+            guard EntityKey.isValidID(id) else { throw APIError(.notFound, code: "venue.not_found", message: "no such venue") }
+            return Self.page(WatchAssets.venueHTML)
         }
         router.get("/watch/assets/:name") { _, context in
             let name = try context.parameters.require("name")
