@@ -13,7 +13,8 @@ struct DojoPoolCommand: AsyncParsableCommand {
         abstract: "The DojoPool realtime game-state server.",
         version: DojoPoolVersion.current,
         subcommands: [
-            Serve.self, Migrate.self, BenchStorage.self, BenchRuntime.self, BenchClans.self, BenchLedger.self, BenchAuth.self, BenchReferee.self,
+            Serve.self, Migrate.self, Export.self, Import.self, Copy.self, BenchStorage.self, BenchRuntime.self, BenchClans.self, BenchLedger.self,
+            BenchAuth.self, BenchReferee.self,
             BenchTournaments.self, BenchPlayers.self,
             Keys.self,
             Device.self, Token.self, Healthcheck.self,

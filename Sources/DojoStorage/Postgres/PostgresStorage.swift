@@ -221,6 +221,8 @@ public final class PostgresStorage: Storage {
             throw StorageError(.unavailable, "the Postgres database did not answer in time")
         } catch let error as StorageError {
             throw error
+        } catch let error as TransferError {
+            throw error  // an import's own refusal, not the database's
         } catch let error as PSQLError {
             logger.error("postgres operation failed", metadata: ["error": "\(String(reflecting: error))"])
             let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
