@@ -25,7 +25,7 @@ struct WatchPageTests {
             #expect(html.contains(#"<script defer src="/watch/assets/match.js"></script>"#) && !html.contains("<script>"))
             #expect(try await h.client.execute(uri: "/watch/tournament/t1", method: .get) { $0.status } == .ok)
             #expect(try await h.client.execute(uri: "/watch/venue/v1", method: .get) { $0.status } == .ok)
-            for asset in ["match.js", "index.js", "tournament.js", "venue.js", "watch.css"] {
+            for asset in ["match.js", "index.js", "tournament.js", "venue.js", "live.js", "watch.css"] {
                 #expect(try await h.client.execute(uri: "/watch/assets/\(asset)", method: .get) { $0.status } == .ok)
             }
             #expect(try await h.client.execute(uri: "/watch/assets/../../etc/passwd", method: .get) { $0.status } == .notFound)

@@ -6,6 +6,7 @@ enum WatchAssets {
         "match.js": (matchJS, "text/javascript; charset=utf-8"),
         "tournament.js": (tournamentJS, "text/javascript; charset=utf-8"),
         "venue.js": (venueJS, "text/javascript; charset=utf-8"),
+        "live.js": (liveJS, "text/javascript; charset=utf-8"),
         "icon.svg": (icon, "image/svg+xml"),
     ]
 
@@ -74,24 +75,26 @@ enum WatchAssets {
             """
     )
 
-    /// A page: the shared head (styles, icon, its one script, deferred), then `body`.
+    /// A page: the shared head (styles, icon, the shared connection script for the live pages,
+    /// its own script, deferred), then `body`.
     static func page(title: String, script: String, body: String) -> String {
-        """
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(title)</title>
-        <link rel="stylesheet" href="/watch/assets/watch.css">
-        <link rel="icon" href="/watch/assets/icon.svg">
-        <script defer src="/watch/assets/\(script)"></script>
-        </head>
-        <body>
-        \(body)
-        </body>
-        </html>
-        """
+        let shared = script == "index.js" ? "" : "<script defer src=\"/watch/assets/live.js\"></script>\n"
+        return """
+            <!doctype html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(title)</title>
+            <link rel="stylesheet" href="/watch/assets/watch.css">
+            <link rel="icon" href="/watch/assets/icon.svg">
+            \(shared)<script defer src="/watch/assets/\(script)"></script>
+            </head>
+            <body>
+            \(body)
+            </body>
+            </html>
+            """
     }
 
     static let css = """
@@ -124,6 +127,55 @@ enum WatchAssets {
         .card.occupied { border-color: #4c8; }
         .card.maintenance { opacity: 0.7; }
         .card .score { font-size: 1.3em; display: block; margin: 0.3rem 0; }
+        """
+
+    /// The live pages' connection (match, venue, tournament): the public WebSocket protocol, one
+    /// room followed and recovered by `since` after a reconnect, a visible reconnecting state.
+    static let liveJS = """
+        'use strict';
+        // Follows `room` on /v1/ws: `on.snapshot(message, socket)` and `on.event(message)` for the room,
+        // `on.live(socket)` once subscribed, `on.other(message, socket)` for everything else (other
+        // rooms, frames, presence). Reconnects by itself (0.5 s, doubling to 10 s) and resumes by `since`.
+        function followRoom(room, on) {
+          const badge = document.getElementById('connection');
+          let since = null;
+          let retry = 500;
+          function connect() {
+            const socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/ws');
+            socket.onmessage = (raw) => {
+              const message = JSON.parse(raw.data);
+              const mine = message.room === room;
+              if (message.type === 'hello') {
+                const subscribe = { type: 'subscribe', room: room, id: 'room' };
+                if (since) subscribe.since = since;
+                socket.send(JSON.stringify(subscribe));
+              } else if (message.type === 'ack' && message.id === 'room') {
+                badge.textContent = 'live';
+                badge.className = 'badge live';
+                retry = 500;
+                if (on.live) on.live(socket);
+              } else if (message.type === 'snapshot' && mine) {
+                since = { seq: message.seq, epoch: message.epoch };
+                on.snapshot(message, socket);
+              } else if (message.type === 'event' && mine) {
+                on.event(message);
+                since = { seq: message.seq, epoch: message.epoch };
+              } else if (message.type === 'error' && message.id === 'room') {
+                badge.textContent = message.code;
+              } else if (on.other) {
+                on.other(message, socket);
+              }
+            };
+            socket.onclose = () => {
+              badge.textContent = 'reconnecting…';
+              badge.className = 'badge';
+              if (on.closed) on.closed();
+              setTimeout(connect, retry);
+              retry = Math.min(retry * 2, 10000);
+            };
+          }
+          connect();
+        }
         """
 
     static let indexJS = """
@@ -175,9 +227,7 @@ enum WatchAssets {
         'use strict';
         const id = decodeURIComponent(location.pathname.split('/').pop());
         const $ = (name) => document.getElementById(name);
-        let since = null;
         let tableRoom = null;
-        let retry = 500;
 
         function render(state) {
           $('playerA').textContent = state.playerA;
@@ -240,52 +290,18 @@ enum WatchAssets {
         }
 
         function connect() {
-          const socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/ws');
-          socket.onmessage = (raw) => {
-            const message = JSON.parse(raw.data);
-            switch (message.type) {
-              case 'hello': {
-                const subscribe = { type: 'subscribe', room: 'match:' + id, id: 'match' };
-                if (since) subscribe.since = since;
-                socket.send(JSON.stringify(subscribe));
-                break;
-              }
-              case 'ack':
-                if (message.id === 'match') {
-                  $('connection').textContent = 'live';
-                  $('connection').className = 'badge live';
-                  retry = 500;
-                  if (tableRoom) socket.send(JSON.stringify({ type: 'subscribe', room: tableRoom, id: 'table' }));
-                }
-                break;
-              case 'snapshot':
-                if (message.room === 'match:' + id) {
-                  render(message.state);
-                  since = { seq: message.seq, epoch: message.epoch };
-                  if (tableRoom && !message.recovered) socket.send(JSON.stringify({ type: 'subscribe', room: tableRoom, id: 'table' }));
-                }
-                break;
-              case 'event':
-                if (message.room === 'match:' + id) {
-                  apply(message);
-                  since = { seq: message.seq, epoch: message.epoch };
-                }
-                break;
-              case 'frame': draw(message.data); break;
-              case 'presence':
-                if (message.room === 'match:' + id) $('spectators').textContent = message.count + ' watching';
-                break;
-              case 'error':
-                if (message.id === 'match') { $('connection').textContent = message.code; }
-                break;
-            }
-          };
-          socket.onclose = () => {
-            $('connection').textContent = 'reconnecting…';
-            $('connection').className = 'badge';
-            setTimeout(connect, retry);
-            retry = Math.min(retry * 2, 10000);
-          };
+          followRoom('match:' + id, {
+            live: (socket) => { if (tableRoom) socket.send(JSON.stringify({ type: 'subscribe', room: tableRoom, id: 'table' })); },
+            snapshot: (message, socket) => {
+              render(message.state);
+              if (tableRoom && !message.recovered) socket.send(JSON.stringify({ type: 'subscribe', room: tableRoom, id: 'table' }));
+            },
+            event: apply,
+            other: (message) => {
+              if (message.type === 'frame') draw(message.data);
+              if (message.type === 'presence' && message.room === 'match:' + id) $('spectators').textContent = message.count + ' watching';
+            },
+          });
         }
 
         fetch('/v1/matches/' + encodeURIComponent(id))
@@ -299,8 +315,6 @@ enum WatchAssets {
         const id = decodeURIComponent(location.pathname.split('/').pop());
         const $ = (name) => document.getElementById(name);
         let view = null;
-        let since = null;
-        let retry = 500;
 
         const partNames = { winners: 'Round', losers: 'Losers round', grand_final: 'Grand final', reset: 'Reset', group: 'Group' };
         const slots = () => (view && view.bracket ? view.bracket.rounds.flatMap((round) => round.slots) : []);
@@ -443,47 +457,10 @@ enum WatchAssets {
         }
 
         function connect() {
-          const socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/ws');
-          socket.onmessage = (raw) => {
-            const message = JSON.parse(raw.data);
-            switch (message.type) {
-              case 'hello': {
-                const subscribe = { type: 'subscribe', room: 'tournament:' + id, id: 'tournament' };
-                if (since) subscribe.since = since;
-                socket.send(JSON.stringify(subscribe));
-                break;
-              }
-              case 'ack':
-                if (message.id === 'tournament') {
-                  $('connection').textContent = 'live';
-                  $('connection').className = 'badge live';
-                  retry = 500;
-                }
-                break;
-              case 'snapshot':
-                if (message.room === 'tournament:' + id) {
-                  view = message.state;
-                  since = { seq: message.seq, epoch: message.epoch };
-                  render();
-                }
-                break;
-              case 'event':
-                if (message.room === 'tournament:' + id && view) {
-                  apply(message);
-                  since = { seq: message.seq, epoch: message.epoch };
-                }
-                break;
-              case 'error':
-                if (message.id === 'tournament') $('connection').textContent = message.code;
-                break;
-            }
-          };
-          socket.onclose = () => {
-            $('connection').textContent = 'reconnecting…';
-            $('connection').className = 'badge';
-            setTimeout(connect, retry);
-            retry = Math.min(retry * 2, 10000);
-          };
+          followRoom('tournament:' + id, {
+            snapshot: (message) => { view = message.state; render(); },
+            event: (message) => { if (view) apply(message); },
+          });
         }
 
         // What the events do not carry (the players of a slot still waiting for a table, the
@@ -497,9 +474,7 @@ enum WatchAssets {
         const id = decodeURIComponent(location.pathname.split('/').pop());
         const $ = (name) => document.getElementById(name);
         let view = null;
-        let since = null;
         let socket = null;
-        let retry = 500;
         // The live matches shown, by id: their players and score, from their own rooms.
         const matches = new Map();
         const followed = new Set();
@@ -602,61 +577,25 @@ enum WatchAssets {
         }
 
         function connect() {
-          socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/ws');
-          followed.clear();
-          socket.onmessage = (raw) => {
-            const message = JSON.parse(raw.data);
-            const matchId = message.room && message.room.startsWith('match:') ? message.room.slice(6) : null;
-            switch (message.type) {
-              case 'hello': {
-                const subscribe = { type: 'subscribe', room: 'venue:' + id, id: 'venue' };
-                if (since) subscribe.since = since;
-                socket.send(JSON.stringify(subscribe));
-                break;
+          followRoom('venue:' + id, {
+            live: (opened) => { socket = opened; followed.clear(); follow(); },
+            snapshot: (message, opened) => { socket = opened; view = message.state; follow(); render(); },
+            event: (message) => { if (view) applyVenue(message); },
+            other: (message) => {
+              const matchId = message.room && message.room.startsWith('match:') ? message.room.slice(6) : null;
+              if (message.type === 'snapshot' && matchId && followed.has(matchId)) {
+                const state = message.state;
+                matches.set(matchId, { playerA: state.playerA, playerB: state.playerB, scoreA: state.scoreA, scoreB: state.scoreB,
+                  raceTo: state.raceTo, status: state.status });
+                render();
+              } else if (message.type === 'event' && matchId) {
+                applyMatch(matchId, message);
+              } else if (message.type === 'presence' && message.room === 'venue:' + id) {
+                $('spectators').textContent = message.count + ' watching';
               }
-              case 'ack':
-                if (message.id === 'venue') {
-                  $('connection').textContent = 'live';
-                  $('connection').className = 'badge live';
-                  retry = 500;
-                  follow();
-                }
-                break;
-              case 'snapshot':
-                if (message.room === 'venue:' + id) {
-                  view = message.state;
-                  since = { seq: message.seq, epoch: message.epoch };
-                  follow();
-                  render();
-                } else if (matchId && followed.has(matchId)) {
-                  const state = message.state;
-                  matches.set(matchId, { playerA: state.playerA, playerB: state.playerB, scoreA: state.scoreA, scoreB: state.scoreB,
-                    raceTo: state.raceTo, status: state.status });
-                  render();
-                }
-                break;
-              case 'event':
-                if (message.room === 'venue:' + id && view) {
-                  applyVenue(message);
-                  since = { seq: message.seq, epoch: message.epoch };
-                } else if (matchId) {
-                  applyMatch(matchId, message);
-                }
-                break;
-              case 'presence':
-                if (message.room === 'venue:' + id) $('spectators').textContent = message.count + ' watching';
-                break;
-              case 'error':
-                if (message.id === 'venue') $('connection').textContent = message.code;
-                break;
-            }
-          };
-          socket.onclose = () => {
-            $('connection').textContent = 'reconnecting…';
-            $('connection').className = 'badge';
-            setTimeout(connect, retry);
-            retry = Math.min(retry * 2, 10000);
-          };
+            },
+            closed: () => { socket = null; },
+          });
         }
 
         fetch('/v1/venues/' + encodeURIComponent(id))
