@@ -215,6 +215,15 @@ struct FuzzTests {
         FuzzRoute(method: .post, path: "/v1/admin/users/bob/role", body: FuzzJSON(["role": "VENUE_ADMIN"])),
         FuzzRoute(method: .get, path: "/v1/matches/m1/events", query: ["after", "limit"]),
         FuzzRoute(method: .get, path: "/v1/admin/audit", query: ["limit", "before", "action"]),
+        FuzzRoute(
+            method: .post,
+            path: "/v1/admin/partners",
+            body: FuzzJSON([
+                "id": "fz", "name": "Fuzz", "url": "https://fuzz.example/hooks", "secret": "fuzz-secret-0123456789abcdef0123456",
+                "events": ["match.completed"],
+            ])
+        ),
+        FuzzRoute(method: .get, path: "/v1/admin/partners/fz/deliveries", query: ["state", "limit"]),
         FuzzRoute(method: .post, path: "/v1/clans", body: FuzzJSON(["id": "fz", "name": "Fuzzers", "description": "d", "commandId": "cl1"])),
         FuzzRoute(
             method: .post,

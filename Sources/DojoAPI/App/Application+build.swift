@@ -46,7 +46,7 @@ public func loadOrCreateSigningKeys(_ configuration: ServerConfiguration, logger
 /// The composition root, used by `dojopool serve` and by the tests.
 ///
 /// Services run in this order and stop in the reverse one: storage, event-log writer, actor runtime,
-/// notification delivery (email and push), WebSocket gateway, HTTP server.
+/// notification delivery (email and push), partner webhooks, WebSocket gateway, HTTP server.
 /// On SIGTERM/SIGINT the server stops accepting and finishes in-flight requests, the gateway closes
 /// every socket with 1001 and waits for the clients (up to 3 s), then the writer
 /// flushes its queue, then the storage closes.
@@ -70,7 +70,9 @@ public func buildServer(
         configuration: configuration.writerConfiguration,
         logger: logger
     )
-    let hooks: [any EventConsumer] = configuration.commentaryHook.map { [CommentaryHook(configuration: $0, logger: logger)] } ?? []
+    let hooks: [any EventConsumer] =
+        (configuration.commentaryHook.map { [CommentaryHook(configuration: $0, logger: logger)] } ?? []) + [PartnerFeed(storage: storage)]
+    let webhooks = PartnerWebhooks(storage: storage, configuration: configuration.partners, logger: logger)
     let mail = mailSender ?? configuration.mailTransport.sender(logger: logger)
     let delivery = NotificationDelivery(
         storage: storage,
@@ -131,6 +133,8 @@ public func buildServer(
         )
     ).register(on: router)
     AdminRoutes(storage: storage, authentication: authentication, audit: audit).register(on: router)
+    PartnerRoutes(storage: storage, authentication: authentication, audit: audit, allowHTTP: configuration.environment == .development)
+        .register(on: router)
     // Kinds beyond the built-in ones register before the routes are laid out (docs/adding-an-entity.md).
     registerKinds(runtime)
     EntityRoutes(runtime: runtime, authentication: authentication).register(on: router)
@@ -189,7 +193,7 @@ public func buildServer(
             )
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dojopool"),
-        services: [storage, eventLog, runtime, delivery, gateway],
+        services: [storage, eventLog, runtime, delivery, webhooks, gateway],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.notice(

@@ -74,6 +74,10 @@ import SystemPackage
 /// | `notifications.delivery.interval.ms` | `DOJO_NOTIFICATIONS_DELIVERY_INTERVAL_MS` | `2000` | how often the outbox of email and push is read |
 /// | `notifications.delivery.retry.ms` | `DOJO_NOTIFICATIONS_DELIVERY_RETRY_MS` | `5000` | pause after a failed attempt, doubled after each next one (at most an hour) |
 /// | `notifications.delivery.attempts` | `DOJO_NOTIFICATIONS_DELIVERY_ATTEMPTS` | `8` | attempts before a message is given up |
+/// | `partners.delivery.interval.ms` | `DOJO_PARTNERS_DELIVERY_INTERVAL_MS` | `500` | how often the partners' webhook outbox is read |
+/// | `partners.delivery.retry.ms` | `DOJO_PARTNERS_DELIVERY_RETRY_MS` | `1000` | pause after a failed webhook, doubled after each next one (at most an hour) |
+/// | `partners.delivery.attempts` | `DOJO_PARTNERS_DELIVERY_ATTEMPTS` | `10` | attempts before a webhook is dead-lettered |
+/// | `partners.delivery.timeout.ms` | `DOJO_PARTNERS_DELIVERY_TIMEOUT_MS` | `5000` | time one webhook attempt may take |
 /// | `server.environment` | `DOJO_SERVER_ENVIRONMENT` | `development` | `development` or `production` (production refuses development-only options) |
 /// | `mail.transport` | `DOJO_MAIL_TRANSPORT` | `none` | `none` (email codes answer 503) or `log` (development: mail written to the log, refused in production) |
 /// | `http.timeout.header.seconds` | `DOJO_HTTP_TIMEOUT_HEADER_SECONDS` | `10` | time a client has to send a request's line and headers |
@@ -151,6 +155,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var commentaryHook: CommentaryHookConfiguration?
     /// Email and push delivery of notifications.
     public var notifications = NotificationDeliveryConfiguration()
+    /// Partner webhooks' delivery.
+    public var partners = PartnerWebhookConfiguration()
 
     /// The defaults.
     public init() {}
@@ -281,6 +287,16 @@ public struct ServerConfiguration: Sendable, Equatable {
             notifications.retryBase = .milliseconds(milliseconds)
         }
         notifications.attempts = try Self.integer(reader, "notifications.delivery.attempts", in: 1...100) ?? notifications.attempts
+        if let milliseconds = try Self.integer(reader, "partners.delivery.interval.ms", in: 10...60_000) {
+            partners.interval = .milliseconds(milliseconds)
+        }
+        if let milliseconds = try Self.integer(reader, "partners.delivery.retry.ms", in: 10...3_600_000) {
+            partners.retryBase = .milliseconds(milliseconds)
+        }
+        if let milliseconds = try Self.integer(reader, "partners.delivery.timeout.ms", in: 100...60_000) {
+            partners.timeout = .milliseconds(milliseconds)
+        }
+        partners.attempts = try Self.integer(reader, "partners.delivery.attempts", in: 1...100) ?? partners.attempts
         if let text = Self.text(reader, "server.environment") {
             guard let parsed = Environment(rawValue: text.lowercased()) else {
                 throw ConfigurationError(key: "server.environment", message: "must be development or production, not \(text)")

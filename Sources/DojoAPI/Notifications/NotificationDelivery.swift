@@ -64,21 +64,14 @@ public struct NotificationDelivery: Service {
     }
 
     public func run() async throws {
-        // A service that returns ends the group: with nothing to send, wait for the shutdown.
-        guard !channels.isEmpty else { return try await gracefulShutdown() }
-        await cancelWhenGracefulShutdown {
-            var failing = false
-            while !Task.isCancelled {
-                try? await Task.sleep(for: configuration.interval)
-                do {
-                    try await round()
-                    failing = false
-                } catch  where !Task.isCancelled {
-                    // Before the migrations or while storage is away: said once, tried again.
-                    if !failing { logger.warning("notification delivery: the outbox cannot be read", metadata: ["error": "\(error)"]) }
-                    failing = true
-                } catch {}
-            }
+        // A service that returns ends the group: with nothing to send, wait for the shutdown (and
+        // end quietly when cancelled: a service that throws leaves the group hanging in tests).
+        guard !channels.isEmpty else {
+            try? await gracefulShutdown()
+            return
+        }
+        await pollUntilShutdown(every: configuration.interval, logger: logger, problem: "notification delivery: the outbox cannot be read") {
+            try await round()
         }
     }
 

@@ -52,6 +52,7 @@ public struct Migration: Sendable {
         Migration(version: 14, name: "match_player_stats", apply: Schema.createMatchPlayerStats),
         Migration(version: 15, name: "achievements_catalog", apply: Schema.seedAchievements),
         Migration(version: 16, name: "notification_deliveries", apply: Schema.createNotificationDeliveries),
+        Migration(version: 17, name: "partners", apply: Schema.createPartners),
     ]
 }
 
