@@ -247,5 +247,13 @@ extension Schema {
             .primaryKey("partner_id", "stream", "seq")
             .run()
         try await db.create(index: "idx_partner_deliveries_due").on("partner_deliveries").column("state").column("due_at").run()
+        // No partner existed before this migration: the feed starts at the log's head instead of
+        // reading the whole log once after an upgrade.
+        try await db.raw(
+            """
+            INSERT INTO consumer_positions (consumer, stream, position, updated_at)
+            SELECT 'hook.partners', stream, last_seq, \(d.now) FROM event_streams
+            """
+        ).run()
     }
 }
