@@ -218,6 +218,7 @@ struct NotificationDeliveryTests {
             (["DOJO_NOTIFICATIONS_EMAIL_PER_WINDOW": "0"], "notifications.email.per.window"),
             (["DOJO_NOTIFICATIONS_WINDOW_SECONDS": "-1"], "notifications.window.seconds"),
             (["DOJO_NOTIFICATIONS_DELIVERY_ATTEMPTS": "1000"], "notifications.delivery.attempts"),
+            (["DOJO_NOTIFICATIONS_WINDOW_SECONDS": "7200", "DOJO_NOTIFICATIONS_RETENTION_HOURS": "1"], "notifications.retention.hours"),
             (["DOJO_NOTIFICATIONS_PUSH_URL": "https://push.example/send"], "notifications.push.secret"),
             (["DOJO_NOTIFICATIONS_PUSH_URL": "mailto:x@example.test", "DOJO_NOTIFICATIONS_PUSH_SECRET": Self.secret], "notifications.push.url"),
         ] {

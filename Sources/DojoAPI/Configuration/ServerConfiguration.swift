@@ -78,6 +78,8 @@ import SystemPackage
 /// | `partners.delivery.retry.ms` | `DOJO_PARTNERS_DELIVERY_RETRY_MS` | `1000` | pause after a failed webhook, doubled after each next one (at most an hour) |
 /// | `partners.delivery.attempts` | `DOJO_PARTNERS_DELIVERY_ATTEMPTS` | `10` | attempts before a webhook is dead-lettered |
 /// | `partners.delivery.timeout.ms` | `DOJO_PARTNERS_DELIVERY_TIMEOUT_MS` | `5000` | time one webhook attempt may take |
+/// | `partners.retention.hours` | `DOJO_PARTNERS_RETENTION_HOURS` | `168` | how long delivered webhooks are kept (dead ones stay for a replay) |
+/// | `notifications.retention.hours` | `DOJO_NOTIFICATIONS_RETENTION_HOURS` | `168` | how long sent, skipped and failed emails and pushes are kept (at least the window) |
 /// | `server.environment` | `DOJO_SERVER_ENVIRONMENT` | `development` | `development` or `production` (production refuses development-only options) |
 /// | `mail.transport` | `DOJO_MAIL_TRANSPORT` | `none` | `none` (email codes answer 503) or `log` (development: mail written to the log, refused in production) |
 /// | `http.timeout.header.seconds` | `DOJO_HTTP_TIMEOUT_HEADER_SECONDS` | `10` | time a client has to send a request's line and headers |
@@ -297,6 +299,14 @@ public struct ServerConfiguration: Sendable, Equatable {
             partners.timeout = .milliseconds(milliseconds)
         }
         partners.attempts = try Self.integer(reader, "partners.delivery.attempts", in: 1...100) ?? partners.attempts
+        if let hours = try Self.integer(reader, "partners.retention.hours", in: 1...8_760) { partners.retention = .seconds(hours * 3_600) }
+        if let hours = try Self.integer(reader, "notifications.retention.hours", in: 1...8_760) { notifications.retention = .seconds(hours * 3_600) }
+        if notifications.retention < notifications.window {
+            throw ConfigurationError(
+                key: "notifications.retention.hours",
+                message: "must keep at least notifications.window.seconds: the limit counts the messages sent in the window"
+            )
+        }
         if let text = Self.text(reader, "server.environment") {
             guard let parsed = Environment(rawValue: text.lowercased()) else {
                 throw ConfigurationError(key: "server.environment", message: "must be development or production, not \(text)")

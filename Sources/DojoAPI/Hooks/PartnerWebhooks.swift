@@ -21,6 +21,8 @@ public struct PartnerWebhookConfiguration: Sendable, Equatable {
     public var attempts = 10
     /// How long one attempt may take (`partners.delivery.timeout.ms`).
     public var timeout: Duration = .seconds(5)
+    /// How long delivered rows are kept (`partners.retention.hours`); dead ones stay for a replay.
+    public var retention: Duration = .seconds(7 * 86_400)
 
     public init() {}
 }
@@ -94,6 +96,7 @@ public struct PartnerWebhooks: Service {
     let logger: Logger
     let session: URLSession
     let owner = UUID().uuidString
+    let pruning = AtMostEvery(.seconds(600))
 
     public init(storage: any Storage, configuration: PartnerWebhookConfiguration, logger: Logger) {
         self.storage = storage
@@ -110,6 +113,10 @@ public struct PartnerWebhooks: Service {
 
     /// Sends what is due now (the loop's step).
     func round() async throws {
+        if pruning.due() {
+            let pruned = try await storage.prunePartnerDeliveries(deliveredBefore: Date().addingTimeInterval(-configuration.retention.seconds))
+            if pruned > 0 { logger.info("partner webhooks: delivered rows pruned", metadata: ["rows": "\(pruned)"]) }
+        }
         let due = try await storage.duePartnerStreams(now: Date(), limit: 200)
         guard !due.isEmpty else { return }
         let partners = Dictionary(uniqueKeysWithValues: try await storage.partners(active: true).map { ($0.id, $0) })

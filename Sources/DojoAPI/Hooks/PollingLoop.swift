@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The loop of a service that sends from an outbox (notification delivery, partner webhooks):
 /// every `interval` one `round`, until graceful shutdown. A failing round (before the migrations,
@@ -16,6 +17,23 @@ func pollUntilShutdown(every interval: Duration, logger: Logger, problem: String
                 if !failing { logger.warning("\(problem)", metadata: ["error": "\(error)"]) }
                 failing = true
             } catch {}
+        }
+    }
+}
+
+/// Says yes at most once per `interval` (housekeeping inside a polling loop: pruning old rows).
+final class AtMostEvery: Sendable {
+    private let interval: Duration
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(_ interval: Duration) { self.interval = interval }
+
+    func due() -> Bool {
+        last.withLock { last in
+            let now = ContinuousClock.now
+            if let previous = last, now - previous < interval { return false }
+            last = now
+            return true
         }
     }
 }

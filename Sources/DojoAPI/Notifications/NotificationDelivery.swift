@@ -24,6 +24,8 @@ public struct NotificationDeliveryConfiguration: Sendable, Equatable {
     public var attempts = 8
     /// The push gateway; nil: no push (the default).
     public var push: PushGatewayConfiguration?
+    /// How long settled deliveries are kept (`notifications.retention.hours`; at least the window).
+    public var retention: Duration = .seconds(7 * 86_400)
 
     public init() {}
 }
@@ -43,6 +45,7 @@ public struct NotificationDelivery: Service {
     let now: @Sendable () -> Date
     /// Claims this node's (a dead node's claims lapse after a minute).
     let owner = UUID().uuidString
+    let pruning = AtMostEvery(.seconds(600))
 
     /// The channels that can send: what new notifications are queued on.
     public var channels: [String] { (mail == nil ? [] : ["email"]) + (push == nil ? [] : ["push"]) }
@@ -77,6 +80,11 @@ public struct NotificationDelivery: Service {
 
     /// Sends what is due now (the loop's step; tests call it).
     public func round() async throws {
+        if pruning.due() {
+            // Kept at least a window (and the claim's minute): the limit counts the messages sent in it.
+            let keep = max(configuration.retention.seconds, configuration.window.seconds + 60)
+            try await storage.pruneNotificationDeliveries(settledBefore: now().addingTimeInterval(-keep))
+        }
         for group in try await storage.dueDeliveryGroups(now: now(), limit: 100) {
             try await deliver(userID: group.userID, channel: group.channel)
         }

@@ -155,6 +155,19 @@ extension Storage {
         }
     }
 
+    /// Removes settled deliveries (sent, skipped, failed) due before `before`; the pending stay.
+    /// Returns how many.
+    @discardableResult
+    public func pruneNotificationDeliveries(settledBefore before: Date) async throws -> Int {
+        try await withSQL { db in
+            let count =
+                try await db.select().column(SQLRaw("COUNT(*)"), as: "n").from("notification_deliveries").where("state", .notEqual, "pending")
+                .where("due_at", .lessThan, before.millis).first()?.decode(column: "n", as: Int.self) ?? 0
+            try await db.delete(from: "notification_deliveries").where("state", .notEqual, "pending").where("due_at", .lessThan, before.millis).run()
+            return count
+        }
+    }
+
     /// How many deliveries wait (the `dojo_notification_deliveries_pending` gauge).
     public func pendingDeliveryCount() async throws -> Int {
         try await withSQL { db in

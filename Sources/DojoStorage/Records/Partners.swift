@@ -207,6 +207,18 @@ extension Storage {
         }
     }
 
+    /// Removes deliveries delivered before `before` (dead ones stay, for a replay). Returns how many.
+    @discardableResult
+    public func prunePartnerDeliveries(deliveredBefore before: Date) async throws -> Int {
+        try await withSQL { db in
+            let count =
+                try await db.select().column(SQLRaw("COUNT(*)"), as: "n").from("partner_deliveries").where("state", .equal, "delivered")
+                .where("delivered_at", .lessThan, before.millis).first()?.decode(column: "n", as: Int.self) ?? 0
+            try await db.delete(from: "partner_deliveries").where("state", .equal, "delivered").where("delivered_at", .lessThan, before.millis).run()
+            return count
+        }
+    }
+
     /// Sends a partner's dead deliveries again (pending, attempts from zero, due now). Returns how many.
     public func replayPartnerDeliveries(of partnerID: String, at now: Date) async throws -> Int {
         try await transaction { db in
