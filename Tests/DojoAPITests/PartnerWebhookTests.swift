@@ -86,6 +86,11 @@ struct PartnerWebhookTests {
                 await h.server.runtime.drainConsumers()
                 try await Task.sleep(for: .milliseconds(300))
                 #expect(receiver.received.withLock { $0.count } == 7)
+                #expect(code(try await h.call(.get, "/v1/admin/partners/nobody/deliveries", as: "alice", role: "ADMIN").1) == "partner.not_found")
+                #expect(code(try await h.call(.post, "/v1/admin/partners/nobody/replay", as: "alice", role: "ADMIN", [:]).1) == "partner.not_found")
+                #expect(try await h.call(.get, "/v1/admin/partners/league/deliveries?state=lost", as: "alice", role: "ADMIN").0 == .badRequest)
+                #expect(try await h.call(.get, "/v1/admin/partners/league/deliveries?limit=100000", as: "alice", role: "ADMIN").0 == .badRequest)
+                #expect(try await h.call(.get, "/v1/admin/partners", as: "bob").0 == .forbidden)
                 (_, body) = try await h.call(.get, "/v1/admin/partners", as: "alice", role: "ADMIN")
                 #expect((body["partners"] as? [[String: Any]])?.first?["disabled"] as? Bool == true)
             }

@@ -21,6 +21,13 @@ struct Authentication: Sendable {
     static let userHeader = HTTPField.Name("X-Dojo-User")!
     static let roleHeader = HTTPField.Name("X-Dojo-Role")!
 
+    /// The request's principal when it is an ADMIN (401 without credentials, 403 otherwise).
+    func admin(_ request: Request) async throws -> Principal {
+        let principal = try await principal(request)
+        try AccessPolicy.check(principal, .administerPlatform)
+        return principal
+    }
+
     func principal(_ request: Request) async throws -> Principal {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw APIError(.unauthorized, code: "auth.missing_token", message: "send Authorization: Bearer <access token>")

@@ -17,7 +17,7 @@ struct AdminRoutes: Sendable {
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/v1/admin/audit") { request, context in
-            _ = try await requireAdmin(request)
+            _ = try await authentication.admin(request)
             let query = request.uri.queryParameters
             let limit =
                 try query["limit"].map { text -> Int in
@@ -55,7 +55,7 @@ struct AdminRoutes: Sendable {
             return Response.json(.ok, body)
         }
         router.post("/v1/admin/users/:id/role") { request, context in
-            let admin = try await requireAdmin(request)
+            let admin = try await authentication.admin(request)
             let id = try context.parameters.require("id")
             let body = try await JSONBody.decode(RoleBody.self, request, context)
             let (found, previous) = try await storage.setRole(userID: id, role: body.role.rawValue)
@@ -63,12 +63,6 @@ struct AdminRoutes: Sendable {
             await audit.record("user.role_changed", actor: admin.userID, target: id, context, ["from": previous ?? "", "to": body.role.rawValue])
             return Response.json(.ok, ["user": id, "role": body.role.rawValue, "previousRole": previous ?? ""])
         }
-    }
-
-    private func requireAdmin(_ request: Request) async throws -> Principal {
-        let principal = try await authentication.principal(request)
-        try AccessPolicy.check(principal, .administerPlatform)
-        return principal
     }
 
     struct RoleBody: Decodable {

@@ -18,8 +18,7 @@ struct CollectibleRoutes: Sendable {
             try Response.json(.ok, CollectiblePage(collectibles: try await storage.collectibles().map { CollectibleView($0) }))
         }
         router.post("/v1/admin/collectibles") { request, context in
-            let principal = try await authentication.principal(request)
-            try AccessPolicy.check(principal, .administerPlatform)
+            let principal = try await authentication.admin(request)
             let body = try await JSONBody.decode(NewCollectibleBody.self, request, context)
             let collectible = Collectible(
                 id: body.id ?? CommandRoutes.newID(),
@@ -39,8 +38,7 @@ struct CollectibleRoutes: Sendable {
             return try Response.json(.created, CollectibleView(collectible))
         }
         router.post("/v1/admin/collectibles/:id/awards") { request, context in
-            let principal = try await authentication.principal(request)
-            try AccessPolicy.check(principal, .administerPlatform)
+            let principal = try await authentication.admin(request)
             let collectible = try await existing(try context.parameters.require("id"))
             let body = try await JSONBody.decode(AwardBody.self, request, context)
             guard EntityKey.isValidID(body.userId), try await !storage.existingIDs(in: "users", [body.userId]).isEmpty else {

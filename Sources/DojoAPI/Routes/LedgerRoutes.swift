@@ -31,8 +31,7 @@ struct LedgerRoutes: Sendable {
             )
         }
         router.post("/v1/admin/grants") { request, context in
-            let admin = try await authentication.principal(request)
-            try AccessPolicy.check(admin, .administerPlatform)
+            let admin = try await authentication.admin(request)
             guard let key = request.headers[CommandRoutes.idempotencyHeader] else {
                 throw APIError(.badRequest, code: "ledger.idempotency_key_required", message: "a grant needs an Idempotency-Key header")
             }

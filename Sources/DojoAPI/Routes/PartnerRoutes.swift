@@ -21,7 +21,7 @@ struct PartnerRoutes: Sendable {
 
     func register(on router: Router<AppRequestContext>) {
         router.post("/v1/admin/partners") { request, context in
-            let admin = try await requireAdmin(request)
+            let admin = try await authentication.admin(request)
             let body = try await JSONBody.decode(PartnerBody.self, request, context)
             let partner = try body.validated(allowHTTP: allowHTTP, now: Date())
             guard try await storage.insertPartner(partner) else {
@@ -31,43 +31,43 @@ struct PartnerRoutes: Sendable {
             return try Response.json(.created, OnePartner(partner: PartnerView(partner)))
         }
         router.get("/v1/admin/partners") { request, _ in
-            _ = try await requireAdmin(request)
+            _ = try await authentication.admin(request)
             return try Response.json(.ok, PartnerList(partners: try await storage.partners(active: false).map(PartnerView.init)))
         }
         router.delete("/v1/admin/partners/:id") { request, context in
-            let admin = try await requireAdmin(request)
+            let admin = try await authentication.admin(request)
             let id = try context.parameters.require("id")
             guard try await storage.disablePartner(id) else { throw DomainError(.notFound, "partner.not_found", "no partner \(id)") }
             await audit.record("partner.disabled", actor: admin.userID, target: id, context)
             return Response(status: .noContent)
         }
         router.get("/v1/admin/partners/:id/deliveries") { request, context in
-            _ = try await requireAdmin(request)
+            _ = try await authentication.admin(request)
             let id = try context.parameters.require("id")
             let state = request.uri.queryParameters["state"].map(String.init)
             if let state, !["pending", "delivered", "dead"].contains(state) {
                 throw APIError(.badRequest, code: "invalid_query", message: "state is pending, delivered or dead")
             }
             let limit = try Query.integer(request, "limit", default: 50, in: 1...500)
+            try await requireExisting(id)
             let deliveries = try await storage.partnerDeliveries(of: id, state: state, limit: limit)
             return try Response.json(.ok, DeliveryList(deliveries: deliveries.map(DeliveryView.init)))
         }
         router.post("/v1/admin/partners/:id/replay") { request, context in
-            let admin = try await requireAdmin(request)
+            let admin = try await authentication.admin(request)
             let id = try context.parameters.require("id")
-            guard try await storage.partners(active: false).contains(where: { $0.id == id }) else {
-                throw DomainError(.notFound, "partner.not_found", "no partner \(id)")
-            }
+            try await requireExisting(id)
             let replayed = try await storage.replayPartnerDeliveries(of: id, at: Date())
             await audit.record("partner.replayed", actor: admin.userID, target: id, context, ["deliveries": String(replayed)])
             return Response.json(.ok, ["replayed": replayed])
         }
     }
 
-    private func requireAdmin(_ request: Request) async throws -> Principal {
-        let principal = try await authentication.principal(request)
-        try AccessPolicy.check(principal, .administerPlatform)
-        return principal
+    /// 404 `partner.not_found` unless a partner `id` is registered (disabled ones too).
+    private func requireExisting(_ id: String) async throws {
+        guard try await storage.partners(active: false).contains(where: { $0.id == id }) else {
+            throw DomainError(.notFound, "partner.not_found", "no partner \(id)")
+        }
     }
 
     struct PartnerBody: Decodable {
