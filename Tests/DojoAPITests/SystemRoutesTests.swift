@@ -189,33 +189,33 @@ struct SystemRoutesTests {
             configuration.databaseURL = url
             let server = try await makeServer(configuration)
             try await server.application.test(.live) { client in
-                func status() async throws -> HTTPResponse.Status {
-                    try await client.execute(uri: "/readyz", method: .get) { $0.status }
-                }
-                #expect(try await status() == .ok)
-                proxy.cut()
-                // The cut reaches the pool's connections within moments (a loaded machine may need
-                // a few checks): wait for the 503, then read its reason.
-                var message: String?
-                for _ in 0..<40 where message == nil {
-                    try await client.execute(uri: "/readyz", method: .get) { response in
-                        guard response.status == .serviceUnavailable else { return }
-                        let error = try jsonObject(response.body.readableBytesView)["error"] as? [String: Any]
-                        message = error?["message"] as? String ?? ""
+                // Polls /readyz until `wanted` (a loaded machine, with the whole suite on one
+                // Postgres, may need a few checks either way) and gives the last answer's reason.
+                func poll(until wanted: HTTPResponse.Status) async throws -> (reached: Bool, reason: String) {
+                    var reason = ""
+                    for attempt in 0..<40 {
+                        if attempt > 0 { try await Task.sleep(for: .milliseconds(250)) }
+                        let status = try await client.execute(uri: "/readyz", method: .get) { response in
+                            let body = try? jsonObject(response.body.readableBytesView)
+                            let error = body?["error"] as? [String: Any]
+                            reason = error?["message"] as? String ?? "\(response.status.code)"
+                            return response.status
+                        }
+                        if status == wanted { return (true, reason) }
                     }
-                    if message == nil { try await Task.sleep(for: .milliseconds(250)) }
+                    return (false, reason)
                 }
+                let ready = try await poll(until: .ok)
+                #expect(ready.reached, "readyz never answered 200 before the cut: \(ready.reason)")
+                proxy.cut()
+                let cut = try await poll(until: .serviceUnavailable)
                 #expect(
-                    message?.hasPrefix("storage") == true,
-                    "readyz did not turn 503 with the storage check after the cut: \(message ?? "still 200")"
+                    cut.reached && cut.reason.hasPrefix("storage"),
+                    "readyz did not turn 503 with the storage check after the cut: \(cut.reason)"
                 )
                 proxy.restore()
-                var recovered = false
-                for _ in 0..<40 where !recovered {
-                    recovered = try await status() == .ok
-                    if !recovered { try await Task.sleep(for: .milliseconds(250)) }
-                }
-                #expect(recovered, "readyz did not return to 200 after Postgres came back")
+                let back = try await poll(until: .ok)
+                #expect(back.reached, "readyz did not return to 200 after Postgres came back: \(back.reason)")
             }
         }
     }
