@@ -190,6 +190,7 @@ let package = Package(
         .target(
             name: "DojoTesting",
             dependencies: [
+                "DojoDomain",
                 "DojoStorage",
                 "DojoCluster",
                 .product(name: "Logging", package: "swift-log"),

@@ -14,7 +14,7 @@ struct DojoPoolCommand: AsyncParsableCommand {
         version: DojoPoolVersion.current,
         subcommands: [
             Serve.self, Migrate.self, Export.self, Import.self, Copy.self, BenchStorage.self, BenchRuntime.self, BenchClans.self, BenchLedger.self,
-            BenchAuth.self, BenchReferee.self,
+            BenchAuth.self, BenchReferee.self, BenchDetector.self,
             BenchTournaments.self, BenchPlayers.self,
             Keys.self,
             Device.self, Token.self, Healthcheck.self,

@@ -65,6 +65,11 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    public mutating func null() {
+        separate()
+        bytes.append(contentsOf: "null".utf8)
+    }
+
     public mutating func bool(_ value: Bool) {
         separate()
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
@@ -85,6 +90,11 @@ public struct JSONWriter: Sendable {
     public mutating func member(_ name: String, _ value: Int64) {
         key(name)
         int(value)
+    }
+
+    public mutating func member(_ name: String, _ value: Double) {
+        key(name)
+        double(value)
     }
 
     public mutating func member(_ name: String, _ value: Bool) {
