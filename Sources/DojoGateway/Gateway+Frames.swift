@@ -22,7 +22,8 @@ extension Gateway {
     }
 
     /// A camera's frame: `{"type":"frame","t":…,"balls":[[n,x,y],…]}` in table coordinates
-    /// (0 ≤ x ≤ 2, 0 ≤ y ≤ 1, ball 0 = cue … 15), `t` moving forward. Published to the device's
+    /// (0 ≤ x ≤ 2, 0 ≤ y ≤ 1 to the cushions, up to 0.1 beyond them in a pocket's mouth; ball 0 =
+    /// cue … 15), `t` moving forward. Published to the device's
     /// `table:{id}` room as a lossy stream (the newest frame for a slow reader), never logged.
     func frame(_ fields: [String: ArraySlice<UInt8>], from connection: Connection, requestID: [UInt8]?) {
         func refuse(_ code: String, _ message: String) {
@@ -48,8 +49,11 @@ extension Gateway {
             guard ball.count == 3, let number = Int(exactly: ball[0]), (0...15).contains(number), seen.insert(number).inserted else {
                 return refuse("frame.invalid", "each ball is [n, x, y] with a distinct n from 0 (cue) to 15")
             }
-            guard (0...2).contains(ball[1]), (0...1).contains(ball[2]) else {
-                return refuse("frame.invalid", "ball \(number) is off the table: 0 ≤ x ≤ 2, 0 ≤ y ≤ 1")
+            guard TableGeometry.nineFoot.accepts(x: ball[1], y: ball[2]) else {
+                return refuse(
+                    "frame.invalid",
+                    "ball \(number) is off the table: −0.1 ≤ x ≤ 2.1, −0.1 ≤ y ≤ 1.1 (a pocket's mouth is past the cushion line)"
+                )
             }
         }
         connection.lastFrameTime = t

@@ -63,7 +63,8 @@ extension GatewayHarness {
     }
 }
 
-private func errorCode(_ body: [String: Any]) -> String? { (body["error"] as? [String: Any])?["code"] as? String }
+/// The `error.code` of a JSON answer.
+func errorCode(_ body: [String: Any]) -> String? { (body["error"] as? [String: Any])?["code"] as? String }
 
 @Suite("Camera devices")
 struct DeviceTests {
@@ -167,7 +168,7 @@ struct DeviceTests {
                 (#"{"type":"frame","t":1000,"balls":[]}"#, "frame.invalid"),  // t did not move forward
                 (#"{"type":"frame","t":1001,"balls":[[16,0.5,0.5]]}"#, "frame.invalid"),
                 (#"{"type":"frame","t":1002,"balls":[[1,2.5,0.5]]}"#, "frame.invalid"),
-                (#"{"type":"frame","t":1003,"balls":[[1,0.5,-0.1]]}"#, "frame.invalid"),
+                (#"{"type":"frame","t":1003,"balls":[[1,0.5,-0.2]]}"#, "frame.invalid"),
                 (#"{"type":"frame","t":1004,"balls":[[1,0.5,0.5],[1,0.6,0.6]]}"#, "frame.invalid"),
                 (#"{"type":"frame","t":1005,"balls":"none"}"#, "frame.invalid"),
                 (#"{"type":"frame","balls":[]}"#, "frame.invalid"),
@@ -183,8 +184,9 @@ struct DeviceTests {
             let alice = try await h.socket(as: "alice")
             try await alice.send(#"{"type":"frame","t":1,"balls":[]}"#)
             #expect(try await alice.next(type: "error")["code"] as? String == "forbidden")
-            // The spectator got no frame from the refused ones: the next it sees is the next valid one.
-            try await node.send(#"{"type":"frame","t":2000,"balls":[[0,1,1]]}"#)
+            // The spectator got no frame from the refused ones: the next it sees is the next valid
+            // one, with a ball in a pocket's mouth just past the cushion line.
+            try await node.send(#"{"type":"frame","t":2000,"balls":[[0,1,1],[3,2.004,-0.003]]}"#)
             let next = try await spectator.next(type: "frame")
             #expect((next["data"] as? [String: Any])?["t"] as? Int == 2000)
         }

@@ -204,6 +204,17 @@ struct FuzzTests {
                 "shot": ["firstContact": 1, "pocketed": [["ball": 2, "pocket": 1]]],
             ])
         ),
+        FuzzRoute(
+            method: .post,
+            path: "/v1/referee/detections",
+            body: FuzzJSON([
+                "frames": [
+                    ["t": 0, "balls": [[0, 0.5, 0.5], [1, 1.5, 0.5]]], ["t": 33, "balls": [[0, 0.6, 0.5], [1, 1.5, 0.5]]],
+                    ["t": 66, "balls": [[0, 0.7, 0.5]]],
+                ],
+                "ballRadius": 0.0225, "threshold": 0.8,
+            ])
+        ),
         FuzzRoute(method: .post, path: "/v1/venues", body: FuzzJSON(["id": "fv", "name": "Hall", "lat": 1.5, "lng": 2.5, "address": "1 Main St"])),
         FuzzRoute(method: .post, path: "/v1/venues/v1/tables", body: FuzzJSON(["id": "ft", "name": "Table"])),
         FuzzRoute(method: .post, path: "/v1/venues/v1/tables/t1/maintenance", body: FuzzJSON(["on": true])),

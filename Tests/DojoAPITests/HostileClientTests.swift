@@ -43,8 +43,6 @@ final class CapturedLog: Sendable {
     }
 }
 
-private func errorCode(_ body: [String: Any]) -> String? { (body["error"] as? [String: Any])?["code"] as? String }
-
 @Suite("Hostile clients: the findings of the outside review, each as a regression")
 struct HostileClientTests {
     // MARK: 1. Rooms keep their rules

@@ -10,8 +10,6 @@ import Testing
 
 @testable import DojoAPI
 
-private func errorCode(_ body: [String: Any]) -> String? { (body["error"] as? [String: Any])?["code"] as? String }
-
 extension GatewayHarness {
     /// Match `id` at venue v1's table t1 (9-ball, race to `raceTo`), started, with the table occupied.
     func liveMatchAtTable(_ id: String, raceTo: Int = 1) async throws {
