@@ -1,5 +1,7 @@
 import DojoDomain
+import DojoRuntime
 import Foundation
+import Logging
 import NIOCore
 
 extension Gateway {
@@ -65,5 +67,54 @@ extension Gateway {
         data.endObject()
         publishFrame(room: room, data: data.bytes)
         if requestID != nil { connection.sendNow(Messages.ack(requestID: requestID)) }
+        detect(TableFrame(t: t, balls: balls.map { .init(ball: Int($0[0]), x: $0[1], y: $0[2]) }), from: connection, device: device)
+    }
+
+    /// Feeds the frame to the device's shot detector; a shot it finds goes to the match live at the
+    /// table, which judges it if it is in `auto` mode (or opens a review), as the camera's own.
+    private func detect(_ frame: TableFrame, from connection: Connection, device: DeviceBinding) {
+        var detector = connection.detector ?? ShotDetector()
+        let before = detector.counters
+        let found = detector.feed(frame)
+        DetectorMetrics.record(detector.counters, since: before, source: "live")
+        connection.detector = detector
+        guard let found else { return }
+        var shot = found.observation
+        // The frames' start names the shot: the same frames give the same id, so a replay is harmless.
+        let shotID = "vision-\(device.id)-\(found.from)"
+        shot.shotId = shotID
+        func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+        let detection = Match.Detection(
+            deviceID: device.id,
+            from: found.from,
+            to: found.to,
+            confidence: rounded(found.confidence(onBreak: false)),
+            doubts: found.doubts
+        )
+        let threshold = configuration.visionThreshold
+        let judgeable = Match.Judgeable(
+            inPlay: found.judgeable(threshold: threshold, onBreak: false),
+            onBreak: found.judgeable(threshold: threshold, onBreak: true)
+        )
+        let runtime = self.runtime
+        let logger = self.logger
+        let context = CommandContext(principal: Principal(userID: "device:\(device.id)", role: .user), now: Timestamp(Date()))
+        Task {
+            do {
+                let match = try await runtime.liveMatch(venueID: device.venueID, tableID: device.tableID, named: nil)
+                let command = Match.Command.visionShot(shot, detection: detection, judgeable: judgeable, tableID: device.tableID)
+                let result = try await runtime.matches.send(match, command, context: context, commandID: shotID)
+                let opened = result.events.contains { if case .reviewOpened = $0 { true } else { false } }
+                DetectorMetrics.outcome(result.duplicate ? "duplicate" : opened ? "review" : "judged")
+            } catch let error as DomainError where error.code == "referee.no_live_match" || error.code == "match.not_auto" {
+                DetectorMetrics.outcome(error.code == "match.not_auto" ? "manual" : "no_live_match")
+            } catch {
+                DetectorMetrics.outcome("refused")
+                logger.warning(
+                    "a shot read from frames was refused",
+                    metadata: ["device.id": "\(device.id)", "shot.id": "\(shotID)", "error": "\(WireError(error).code)"]
+                )
+            }
+        }
     }
 }

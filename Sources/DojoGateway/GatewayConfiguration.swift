@@ -23,6 +23,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var presenceIntervalMilliseconds = 1_000
     /// Benchmark rooms (`bench:*`), to which any connection may publish. Off in production.
     public var benchRooms = false
+    /// The shot detector's confidence at or above which a shot read from a table's frames is
+    /// judged without review (matches in `auto` mode).
+    public var visionThreshold = 0.8
 
     public init() {}
 }

@@ -68,6 +68,7 @@ struct ConfigurationTests {
             ("DOJO_STORAGE_BATCH_TIMEOUT_MS", "5", "storage.batch.timeout.ms"),
             ("DOJO_STORAGE_BATCH_CONCURRENCY", "0", "storage.batch.concurrency"),
             ("DOJO_READINESS_TIMEOUT_MS", "1", "readiness.timeout.ms"),
+            ("DOJO_REFEREE_VISION_THRESHOLD_PERCENT", "101", "referee.vision.threshold.percent"),
         ]
     )
     func badValue(_ variable: String, _ value: String, _ key: String) async throws {

@@ -11,12 +11,14 @@ import Testing
 @testable import DojoAPI
 
 extension GatewayHarness {
-    /// Match `id` at venue v1's table t1 (9-ball, race to `raceTo`), started, with the table occupied.
-    func liveMatchAtTable(_ id: String, raceTo: Int = 1) async throws {
+    /// Match `id` at venue v1's table t1 (9-ball, race to `raceTo`, `mode` if given), started, with
+    /// the table occupied.
+    func liveMatchAtTable(_ id: String, raceTo: Int = 1, mode: String? = nil) async throws {
+        let modeMember = mode.map { #","mode":"\#($0)""# } ?? ""
         _ = try await rest(
             "/v1/matches",
             as: "alice",
-            #"{"id":"\#(id)","playerA":"alice","playerB":"bob","gameType":"9-ball","raceTo":\#(raceTo),"venueId":"v1","tableId":"t1"}"#
+            #"{"id":"\#(id)","playerA":"alice","playerB":"bob","gameType":"9-ball","raceTo":\#(raceTo),"venueId":"v1","tableId":"t1"\#(modeMember)}"#
         )
         _ = try await rest("/v1/matches/\(id)/start", as: "alice")
         // The table is occupied by a reaction to the match going live: wait for it.

@@ -43,12 +43,40 @@ struct EventJSONTests {
         .completed(winner: .b, scoreA: 1, scoreB: 3, reason: tricky, at: at),
         .cancelled(reason: nil, at: Timestamp(millisecondsSince1970: -1)),
         .cancelled(reason: "rain", at: at),
+        .created(terms: .init(playerA: "a", playerB: "b", gameType: .nineBall, raceTo: 3, mode: .auto), scorer: "a", createdBy: "a", at: at),
+        .modeSet(mode: .auto, at: at),
+        .modeSet(mode: .manual, at: at),
+        .declared(declaration: .init(called: .init(ball: 3, pocket: 6), safety: false, pushOut: false), by: "a", at: at),
+        .declared(declaration: .init(pushOut: true), by: nil, at: at),
+        .reviewOpened(
+            review: .init(
+                shot: Referee.Shot(shotId: "vision-c1-500", firstContact: 2, pocketed: [.init(ball: 2, pocket: 3)]),
+                detection: detection,
+                reason: tricky,
+                openedAt: at
+            ),
+            at: at
+        ),
+        .reviewResolved(shotID: "vision-c1-500", edited: true, by: "s", at: at),
+        .reviewResolved(shotID: nil, edited: false, by: nil, at: at),
+        ruled(Referee.Shot(shotId: "vision-c1-900", firstContact: 1, railAfterContact: true), detection: detection),
     ]
 
-    static func ruled(_ shot: Referee.Shot) -> Match.Event {
+    static let detection = Match.Detection(deviceID: "c1", from: 500, to: 3_467, confidence: 0.62, doubts: [tricky, "ball 3 vanished"])
+
+    static func ruled(_ shot: Referee.Shot, detection: Match.Detection? = nil) -> Match.Event {
         let rack = Referee.Rack(game: .nineBall, breaker: .a)
         let (ruling, after) = try! Referee.judge(rack, shot)
-        return .shotRuled(rack: 1, shooter: .a, shot: shot, ruling: ruling, after: after, source: "camera:c1", at: at)
+        return .shotRuled(
+            rack: 1,
+            shooter: .a,
+            shot: shot,
+            ruling: ruling,
+            after: after,
+            source: detection == nil ? "camera:c1" : "vision:c1",
+            detection: detection,
+            at: at
+        )
     }
 
     static let venueEvents: [Venue.Event] = [

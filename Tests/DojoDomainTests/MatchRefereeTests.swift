@@ -74,7 +74,7 @@ struct MatchRefereeTests {
         var table = try Table()
         let events = try table.shot(Shot(firstContact: 1, cueBallPocketed: true, objectBallsToRail: 5))
         #expect(events.map(\.seedType) == [.rackStart, .foul])
-        guard case .shotRuled(_, let shooter, _, let ruling, let after, let source, _) = events[1] else {
+        guard case .shotRuled(_, let shooter, _, let ruling, let after, let source, _, _) = events[1] else {
             Issue.record("no ruling")
             return
         }

@@ -55,6 +55,7 @@ import SystemPackage
 /// | `gateway.heartbeat.seconds` | `DOJO_GATEWAY_HEARTBEAT_SECONDS` | `20` | ping interval; silent for two intervals: closed (4000) |
 /// | `gateway.presence.interval.ms` | `DOJO_GATEWAY_PRESENCE_INTERVAL_MS` | `1000` | least time between two presence updates of a room |
 /// | `gateway.bench.enabled` | `DOJO_GATEWAY_BENCH_ENABLED` | `false` | `bench:` rooms any client may publish to (load tests only) |
+/// | `referee.vision.threshold.percent` | `DOJO_REFEREE_VISION_THRESHOLD_PERCENT` | `80` | the shot detector's confidence from which a shot read from frames is judged without review (`auto` matches) |
 /// | `auth.oidc.google.audience`, `auth.oidc.google.jwks` | `DOJO_AUTH_OIDC_GOOGLE_AUDIENCE`, `…_JWKS` | none | sign in with Google: the app's client id, and the JWKS URL or file (both set: enabled) |
 /// | `auth.oidc.apple.audience`, `auth.oidc.apple.jwks` | `DOJO_AUTH_OIDC_APPLE_AUDIENCE`, `…_JWKS` | none | sign in with Apple, likewise |
 /// | `http.cors.origins` | `DOJO_HTTP_CORS_ORIGINS` | none | origins allowed to call the API from a browser, comma-separated (`https://app.example`) |
@@ -266,6 +267,9 @@ public struct ServerConfiguration: Sendable, Equatable {
         gateway.presenceIntervalMilliseconds =
             try Self.integer(reader, "gateway.presence.interval.ms", in: 10...60_000) ?? gateway.presenceIntervalMilliseconds
         gateway.benchRooms = try Self.boolean(reader, "gateway.bench.enabled") ?? gateway.benchRooms
+        if let percent = try Self.integer(reader, "referee.vision.threshold.percent", in: 0...100) {
+            gateway.visionThreshold = Double(percent) / 100
+        }
         for provider in ["google", "apple"] {
             let audience = Self.text(reader, "auth.oidc.\(provider).audience")
             let jwks = Self.text(reader, "auth.oidc.\(provider).jwks")

@@ -132,7 +132,8 @@ struct CommandRoutes: Sendable {
             tableID: body.tableId,
             tournamentID: body.tournamentId,
             scorer: body.scorer,
-            breakRule: body.breakRule
+            breakRule: body.breakRule,
+            mode: body.mode
         )
         // Validate the terms first (pure), then the references (records), then create.
         _ = try Match.decide(Match.initialState(id: id), .create(terms), CommandContext(principal: principal, now: Timestamp(Date())))
@@ -258,6 +259,8 @@ struct CreateMatchBody: Decodable {
     var tournamentId: String?
     var scorer: String?
     var breakRule: Match.BreakRule?
+    /// `auto`: shots are also read from the table's camera frames (docs/referee.md).
+    var mode: Match.Mode?
     var commandId: String?
 }
 

@@ -1,4 +1,5 @@
 import DojoDomain
+import DojoGateway
 import Foundation
 import Hummingbird
 

@@ -4,6 +4,40 @@
 extension Match.Side: JSONWritable {}
 extension Match.GameType: JSONWritable {}
 extension Match.BreakRule: JSONWritable {}
+extension Match.Mode: JSONWritable {}
+
+extension Match.Detection: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("confidence", confidence)
+        w.member("deviceID", deviceID)
+        w.member("doubts", doubts)
+        w.member("from", from)
+        w.member("to", to)
+        w.endObject()
+    }
+}
+
+extension Match.Declaration: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("called", called)
+        w.member("pushOut", pushOut)
+        w.member("safety", safety)
+        w.endObject()
+    }
+}
+
+extension Match.Review: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("detection", detection)
+        w.member("openedAt", openedAt)
+        w.member("reason", reason)
+        w.member("shot", shot)
+        w.endObject()
+    }
+}
 extension CheckInMethod: JSONWritable {}
 
 extension Match.Terms: JSONWritable {
@@ -12,6 +46,7 @@ extension Match.Terms: JSONWritable {
         w.member("breakRule", breakRule)
         w.member("challengeID", challengeID)
         w.member("gameType", gameType)
+        w.member("mode", mode)
         w.member("playerA", playerA)
         w.member("playerB", playerB)
         w.member("raceTo", raceTo)
@@ -49,10 +84,11 @@ extension Match.Event: JSONWritable {
                 w.member("rack", rack)
                 w.member("shooter", shooter)
             }
-        case .shotRuled(let rack, let shooter, let shot, let ruling, let after, let source, let at):
+        case .shotRuled(let rack, let shooter, let shot, let ruling, let after, let source, let detection, let at):
             w.enumCase("shotRuled") { w in
                 w.member("after", after)
                 w.member("at", at)
+                w.member("detection", detection)
                 w.member("rack", rack)
                 w.member("ruling", ruling)
                 w.member("shooter", shooter)
@@ -107,6 +143,29 @@ extension Match.Event: JSONWritable {
                 w.member("at", at)
                 w.member("from", from)
                 w.member("to", to)
+            }
+        case .modeSet(let mode, let at):
+            w.enumCase("modeSet") { w in
+                w.member("at", at)
+                w.member("mode", mode)
+            }
+        case .declared(let declaration, let by, let at):
+            w.enumCase("declared") { w in
+                w.member("at", at)
+                w.member("by", by)
+                w.member("declaration", declaration)
+            }
+        case .reviewOpened(let review, let at):
+            w.enumCase("reviewOpened") { w in
+                w.member("at", at)
+                w.member("review", review)
+            }
+        case .reviewResolved(let shotID, let edited, let by, let at):
+            w.enumCase("reviewResolved") { w in
+                w.member("at", at)
+                w.member("by", by)
+                w.member("edited", edited)
+                w.member("shotID", shotID)
             }
         }
     }

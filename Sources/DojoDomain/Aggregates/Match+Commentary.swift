@@ -85,7 +85,7 @@ extension Match {
                 if before.raceTo > 1, before.scoreA == before.raceTo - 1, before.scoreB == before.raceTo - 1 {
                     say(.hillHill, rack: number, ["A": before.playerA, "B": before.playerB, "sa": "\(before.scoreA)", "sb": "\(before.scoreB)"])
                 }
-            case .shotRuled(let number, let shooter, _, let ruling, let rackAfter, _, _):
+            case .shotRuled(let number, let shooter, _, let ruling, let rackAfter, _, _, _):
                 let who = ["W": name(shooter.other), "L": name(shooter)]
                 if let result = ruling.result {
                     switch result.reason {

@@ -9,12 +9,20 @@ extension Match {
         case scorer
         /// A camera device signed in for `tableID`.
         case camera(deviceID: String, tableID: String)
+        /// The shot detector, from the frames of a camera at `tableID`.
+        case vision(Detection, tableID: String)
 
         public var name: String {
             switch self {
             case .scorer: "scorer"
             case .camera(let deviceID, _): "camera:\(deviceID)"
+            case .vision(let detection, _): "vision:\(detection.deviceID)"
             }
+        }
+
+        /// How the frames showed the shot, for a shot read from them.
+        public var detection: Detection? {
+            if case .vision(let detection, _) = self { detection } else { nil }
         }
     }
 
@@ -46,7 +54,7 @@ extension Match {
         switch source {
         case .scorer:
             try requireScorer(state, context)
-        case .camera(_, let tableID):
+        case .camera(_, let tableID), .vision(_, let tableID):
             guard state.tableID == tableID else {
                 throw DomainError(.forbidden, "match.wrong_table", "this camera watches table \(tableID), not the match's table")
             }
@@ -69,7 +77,16 @@ extension Match {
         }
         let (ruling, after) = try Referee.judge(referee, shot)
         record(
-            .shotRuled(rack: rack.number, shooter: referee.shooter, shot: shot, ruling: ruling, after: after, source: source.name, at: context.now)
+            .shotRuled(
+                rack: rack.number,
+                shooter: referee.shooter,
+                shot: shot,
+                ruling: ruling,
+                after: after,
+                source: source.name,
+                detection: source.detection,
+                at: context.now
+            )
         )
         if let result = ruling.result {
             for event in rackEnd(working, number: rack.number, winner: result.winner, at: context.now) { record(event) }
@@ -132,7 +149,9 @@ extension Match {
 
     static func applyReferee(_ state: inout State, _ event: Event) {
         switch event {
-        case .shotRuled(_, _, let shot, let ruling, let after, _, _):
+        case .shotRuled(_, _, let shot, let ruling, let after, _, _, _):
+            state.declared = nil
+            state.review = nil
             state.undo = Undo(
                 shotID: shot.shotId,
                 rack: state.rack,

@@ -1,7 +1,8 @@
 extension Match.State {
     /// The state as clients see it (REST and room snapshots): everything but the bookkeeping kept
     /// for the actor's own rules (the correction's restore point, remembered shot ids, deficits),
-    /// plus whether the last shot can be corrected and which it was.
+    /// plus whether the last shot can be corrected and which it was, the mode, what was declared
+    /// for the next shot and the shot under review (spectators show "under review").
     public var view: View { View(state: self) }
 
     public struct View: Encodable, Sendable {
@@ -9,7 +10,7 @@ extension Match.State {
 
         enum CodingKeys: String, CodingKey {
             case id, exists, status, playerA, playerB, scorer, createdBy, gameType, raceTo, venueID, tableID, tournamentID, territoryID, challengeID
-            case scoreA, scoreB, racksPlayed, rack, nextBreaker, breakRule, referee, correctable, lastShotId
+            case scoreA, scoreB, racksPlayed, rack, nextBreaker, breakRule, referee, correctable, lastShotId, mode, declared, review
             case winner, cancelReason, createdAt, startedAt, endedAt
         }
 
@@ -38,6 +39,9 @@ extension Match.State {
             try c.encodeIfPresent(state.referee, forKey: .referee)
             try c.encode(state.undo != nil, forKey: .correctable)
             try c.encodeIfPresent(state.undo?.shotID, forKey: .lastShotId)
+            try c.encode(state.mode ?? .manual, forKey: .mode)
+            try c.encodeIfPresent(state.declared, forKey: .declared)
+            try c.encodeIfPresent(state.review, forKey: .review)
             try c.encodeIfPresent(state.winner, forKey: .winner)
             try c.encodeIfPresent(state.cancelReason, forKey: .cancelReason)
             try c.encodeIfPresent(state.createdAt, forKey: .createdAt)

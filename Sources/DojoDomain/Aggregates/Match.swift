@@ -49,6 +49,8 @@ public enum Match: Aggregate {
         /// The challenge this match settles (set by the runtime when a challenge is accepted,
         /// never by a client): its result pays the stakes.
         public var challengeID: String?
+        /// Who reports the shots: `manual` when not given (the scorer and camera nodes).
+        public var mode: Mode?
 
         public init(
             playerA: String,
@@ -61,8 +63,10 @@ public enum Match: Aggregate {
             scorer: String? = nil,
             breakRule: BreakRule? = nil,
             territoryID: String? = nil,
-            challengeID: String? = nil
+            challengeID: String? = nil,
+            mode: Mode? = nil
         ) {
+            self.mode = mode
             self.challengeID = challengeID
             self.breakRule = breakRule
             self.territoryID = territoryID
@@ -117,6 +121,12 @@ public enum Match: Aggregate {
         public var undo: Undo?
         /// The ids of the last shots judged: a camera's replay of one appends nothing.
         public var recentShotIDs: [String] = []
+        /// `auto`: shots are also read from the table's frames (nil: manual).
+        public var mode: Mode?
+        /// What was declared for the next shot read from frames.
+        public var declared: Declaration?
+        /// The shot read from frames that waits for the scorer.
+        public var review: Review?
         /// The most racks each side has trailed by (for the comeback commentary).
         public var maxDeficitA = 0
         public var maxDeficitB = 0
@@ -157,6 +167,15 @@ public enum Match: Aggregate {
         /// Moves the match to another table of its venue (the venue's staff; `venueAdmin` as for
         /// `end`; the transport checked the table exists and is free).
         case moveTable(tableID: String, venueAdmin: Bool = false)
+        /// Takes shots from the table's frames (`auto`) or not (the scorer).
+        case setMode(Mode)
+        /// A call, a safety or a push-out for the next shot read from frames (a player or the scorer).
+        case declare(Declaration)
+        /// A shot read from the table's frames by the detector; `judgeable`: sure enough to judge
+        /// without review (`onBreak`: also of what a break reads, the object balls to a rail).
+        case visionShot(Referee.Shot, detection: Detection, judgeable: Judgeable, tableID: String)
+        /// The scorer confirms the shot under review (nil) or gives its members.
+        case resolveReview(Referee.Shot?)
     }
 
     public enum Event: Sendable, Codable, Equatable {
@@ -166,7 +185,16 @@ public enum Match: Aggregate {
         /// A shot entered without the referee (logs written before the referee).
         case shot(rack: Int, shooter: Side, pocketed: [Int], at: Timestamp)
         /// A shot the referee judged, with the rack after it.
-        case shotRuled(rack: Int, shooter: Side, shot: Referee.Shot, ruling: Referee.Ruling, after: Referee.Rack, source: String, at: Timestamp)
+        case shotRuled(
+            rack: Int,
+            shooter: Side,
+            shot: Referee.Shot,
+            ruling: Referee.Ruling,
+            after: Referee.Rack,
+            source: String,
+            detection: Detection? = nil,
+            at: Timestamp
+        )
         /// A player's decision, with the rack after it.
         case decided(rack: Int, side: Side, ruling: Referee.Ruling, after: Referee.Rack, at: Timestamp)
         /// The last judged shot reversed: the state before it, restored.
@@ -176,6 +204,11 @@ public enum Match: Aggregate {
         case completed(winner: Side, scoreA: Int, scoreB: Int, reason: String?, at: Timestamp)
         case cancelled(reason: String?, at: Timestamp)
         case tableMoved(from: String?, to: String, at: Timestamp)
+        case modeSet(mode: Mode, at: Timestamp)
+        case declared(declaration: Declaration, by: String?, at: Timestamp)
+        /// A shot read from frames waits for the scorer ("under review").
+        case reviewOpened(review: Review, at: Timestamp)
+        case reviewResolved(shotID: String?, edited: Bool, by: String?, at: Timestamp)
 
         /// The seed's event class (MatchEvent.type).
         public var seedType: MatchEventType {
@@ -184,8 +217,8 @@ public enum Match: Aggregate {
             case .rackStarted: .rackStart
             case .rackEnded: .rackEnd
             case .shot: .shot
-            case .shotRuled(_, _, _, let ruling, _, _, _): ruling.foul == nil ? .shot : .foul
-            case .decided, .corrected: .system
+            case .shotRuled(_, _, _, let ruling, _, _, _, _): ruling.foul == nil ? .shot : .foul
+            case .decided, .corrected, .modeSet, .declared, .reviewOpened, .reviewResolved: .system
             case .commentary: .commentary
             }
         }
@@ -193,9 +226,10 @@ public enum Match: Aggregate {
         public var at: Timestamp {
             switch self {
             case .created(_, _, _, let at), .started(let at), .rackStarted(_, _, let at), .shot(_, _, _, let at),
-                .shotRuled(_, _, _, _, _, _, let at), .decided(_, _, _, _, let at), .corrected(_, _, _, _, _, let at),
+                .shotRuled(_, _, _, _, _, _, _, let at), .decided(_, _, _, _, let at), .corrected(_, _, _, _, _, let at),
                 .rackEnded(_, _, _, _, let at), .commentary(_, let at), .completed(_, _, _, _, let at), .cancelled(_, let at),
-                .tableMoved(_, _, let at):
+                .tableMoved(_, _, let at), .modeSet(_, let at), .declared(_, _, let at), .reviewOpened(_, let at),
+                .reviewResolved(_, _, _, let at):
                 at
             }
         }
@@ -209,7 +243,7 @@ public enum Match: Aggregate {
         case .started: "match.started"
         case .rackStarted: "match.rack_started"
         case .shot: "match.shot"
-        case .shotRuled(_, _, _, let ruling, _, _, _): ruling.foul == nil ? "match.shot" : "match.foul"
+        case .shotRuled(_, _, _, let ruling, _, _, _, _): ruling.foul == nil ? "match.shot" : "match.foul"
         case .decided: "match.decision"
         case .corrected: "match.shot_corrected"
         case .rackEnded: "match.rack_ended"
@@ -217,6 +251,10 @@ public enum Match: Aggregate {
         case .completed: "match.completed"
         case .cancelled: "match.cancelled"
         case .tableMoved: "match.table_moved"
+        case .modeSet: "match.mode_set"
+        case .declared: "match.declared"
+        case .reviewOpened: "match.review_opened"
+        case .reviewResolved: "match.review_resolved"
         }
     }
 
@@ -291,6 +329,18 @@ public enum Match: Aggregate {
             }
             guard tableID != state.tableID else { return [] }
             return [.tableMoved(from: state.tableID, to: tableID, at: now)]
+
+        case .setMode(let mode):
+            return try decideMode(state, mode, context)
+
+        case .declare(let declaration):
+            return try decideDeclaration(state, declaration, context)
+
+        case .visionShot(let shot, let detection, let judgeable, let tableID):
+            return try decideVisionShot(state, shot, detection, judgeable: judgeable, tableID: tableID, context)
+
+        case .resolveReview(let edited):
+            return try decideReview(state, edited, context)
 
         case .cancel(let reason, let venueAdmin):
             let principal = context.principal
@@ -396,6 +446,7 @@ public enum Match: Aggregate {
             state.scorer = scorer
             state.createdBy = createdBy
             state.breakRule = terms.breakRule ?? .alternate
+            state.mode = terms.mode == .auto ? .auto : nil
             state.createdAt = at
         case .started(let at):
             state.status = .live
@@ -409,6 +460,7 @@ public enum Match: Aggregate {
         case .shotRuled, .decided, .corrected:
             applyReferee(&state, event)
         case .rackEnded(_, let winner, let scoreA, let scoreB, _):
+            state.declared = nil
             if let rack = state.rack { state.nextBreaker = state.breakRule == .winner ? winner : rack.breaker.other }
             state.rack = nil
             state.racksPlayed += 1
@@ -419,6 +471,8 @@ public enum Match: Aggregate {
         case .commentary:
             break
         case .completed(let winner, _, _, _, let at):
+            state.review = nil
+            state.declared = nil
             state.status = .completed
             state.winner = winner
             state.rack = nil
@@ -426,7 +480,17 @@ public enum Match: Aggregate {
             state.endedAt = at
         case .tableMoved(_, let to, _):
             state.tableID = to
+        case .modeSet(let mode, _):
+            state.mode = mode == .auto ? .auto : nil
+        case .declared(let declaration, _, _):
+            state.declared = declaration
+        case .reviewOpened(let review, _):
+            state.review = review
+        case .reviewResolved:
+            state.review = nil
         case .cancelled(let reason, let at):
+            state.review = nil
+            state.declared = nil
             state.status = .cancelled
             state.cancelReason = reason
             state.rack = nil

@@ -15,9 +15,13 @@ public struct MatchCommandBody: Decodable, Sendable {
     public var reason: String?
     public var shot: Referee.Shot?
     public var tableId: String?
+    public var mode: Match.Mode?
+    public var called: Referee.PocketedBall?
+    public var safety: Bool?
+    public var pushOut: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case type, commandId, breaker, winner, side, decision, text, reason, tableId
+        case type, commandId, breaker, winner, side, decision, text, reason, tableId, mode, called, safety, pushOut, shot
     }
 
     public init(from decoder: any Decoder) throws {
@@ -31,7 +35,16 @@ public struct MatchCommandBody: Decodable, Sendable {
         text = try c.decodeIfPresent(String.self, forKey: .text)
         reason = try c.decodeIfPresent(String.self, forKey: .reason)
         tableId = try c.decodeIfPresent(String.self, forKey: .tableId)
-        shot = type == "shot" ? try Referee.Shot(from: decoder) : nil
+        mode = try c.decodeIfPresent(Match.Mode.self, forKey: .mode)
+        called = try c.decodeIfPresent(Referee.PocketedBall.self, forKey: .called)
+        safety = try c.decodeIfPresent(Bool.self, forKey: .safety)
+        pushOut = try c.decodeIfPresent(Bool.self, forKey: .pushOut)
+        // A shot's observation is the object itself; a review's edit is its "shot" member.
+        switch type {
+        case "shot": shot = try Referee.Shot(from: decoder)
+        case "resolveReview": shot = try c.decodeIfPresent(Referee.Shot.self, forKey: .shot)
+        default: shot = nil
+        }
     }
 
     /// The id that makes the command idempotent: `commandId`, else a shot's `shotId`.
@@ -57,11 +70,18 @@ public struct MatchCommandBody: Decodable, Sendable {
         case "end": return .end(winner: try require(winner, "winner"), reason: reason)
         case "cancel": return .cancel(reason: reason)
         case "moveTable": return .moveTable(tableID: try require(tableId, "tableId"))
+        case "setMode": return .setMode(try require(mode, "mode (manual or auto)"))
+        case "declare":
+            guard called != nil || safety == true || pushOut == true else {
+                throw DomainError(.invalid, "invalid_command", "declare needs called, safety or pushOut")
+            }
+            return .declare(Match.Declaration(called: called, safety: safety ?? false, pushOut: pushOut ?? false))
+        case "resolveReview": return .resolveReview(shot)
         default:
             throw DomainError(
                 .invalid,
                 "invalid_command",
-                "unknown command type \(type.prefix(40)); use start, startRack, shot, decision, concede, correct, recordRack, commentary, end, cancel or moveTable"
+                "unknown command type \(type.prefix(40)); use start, startRack, shot, decision, concede, correct, recordRack, commentary, end, cancel, moveTable, setMode, declare or resolveReview"
             )
         }
     }

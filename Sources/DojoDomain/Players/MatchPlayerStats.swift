@@ -51,7 +51,7 @@ public struct MatchPlayerStats: Sendable, Equatable, Codable {
                 breaker = side
                 rackShots = []
                 stats[side].breaks += 1
-            case .shotRuled(_, let shooter, let shot, let ruling, _, _, _):
+            case .shotRuled(_, let shooter, let shot, let ruling, _, _, _, _):
                 rackShots.append(shooter)
                 if ruling.foul != nil { stats[shooter].fouls += 1 }
                 if visit?.side != shooter {

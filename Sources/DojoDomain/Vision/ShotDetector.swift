@@ -56,6 +56,8 @@ public struct ShotDetector: Sendable {
         public var shots = 0
         /// Shots cut at `maxShotMilliseconds`.
         public var truncated = 0
+
+        public init() {}
     }
 
     /// What the detector follows of one ball.
