@@ -72,6 +72,18 @@ struct AutoRefereeTests {
             #expect(Set(pocketed) == Set(brk.truth.pocketed))
             let detection = try #require(ruled["detection"] as? [String: Any])
             #expect((detection["confidence"] as? Double ?? 0) >= 0.8 && detection["from"] as? Int != nil && detection["to"] as? Int != nil)
+            // The frames it was read from are kept with it, for a replay.
+            let shotID = try #require(shot["shotId"] as? String)
+            var kept: [String: Any] = [:]
+            for _ in 0..<100 where kept["frames"] == nil {
+                kept = try await h.rest("/v1/matches/auto1/shots/\(shotID)/frames", .get)
+                if kept["frames"] == nil { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            let replay = try #require(kept["frames"] as? [[String: Any]], "\(kept)")
+            #expect(replay.first?["t"] as? Int == detection["from"] as? Int && replay.count > 20, "\(replay.count) frames")
+            #expect((replay.first?["balls"] as? [[Double]])?.count == brk.frames.first?.balls.count)
+            let missing = try await h.rest("/v1/matches/auto1/shots/nope/frames", .get)
+            #expect(errorCode(missing) == "match.no_frames")
 
             // 2. Then a shot the frames cannot settle: the cue ball rolls into open cloth while
             // an object ball vanishes where it stood (a player leaning over it).

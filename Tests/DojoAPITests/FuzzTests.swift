@@ -225,6 +225,7 @@ struct FuzzTests {
         FuzzRoute(method: .post, path: "/v1/devices/token", body: FuzzJSON(["deviceId": "d1", "nonce": "n", "signature": "s"])),
         FuzzRoute(method: .post, path: "/v1/admin/users/bob/role", body: FuzzJSON(["role": "VENUE_ADMIN"])),
         FuzzRoute(method: .get, path: "/v1/matches/m1/events", query: ["after", "limit"]),
+        FuzzRoute(method: .get, path: "/v1/matches/m1/shots/s1/frames"),
         FuzzRoute(method: .get, path: "/v1/admin/audit", query: ["limit", "before", "action"]),
         FuzzRoute(
             method: .post,

@@ -68,6 +68,23 @@ struct ShotDetectorTests {
         #expect(shot.observation.railAfterContact, "a pocketed ball counts as the rail reached")
         #expect(shot.judgeable(threshold: 0.8, onBreak: false), "\(shot.confidence) \(shot.doubts)")
         #expect(shot.from <= 500 && shot.to >= 900 && shot.detectedAt - shot.to <= 300, "\(shot.from) \(shot.to) \(shot.detectedAt)")
+        // The frames it was read from go with it, from the last still one to the one that ended it.
+        #expect(shot.frames.first?.t == shot.from && shot.frames.last?.t == shot.detectedAt)
+        let kept = try #require(ShotFrames.decode(ShotFrames.encode(shot.frames)))
+        #expect(kept.map(\.t) == shot.frames.map(\.t))
+        for (original, back) in zip(shot.frames, kept) {
+            #expect(original.balls.map(\.ball) == back.balls.map(\.ball))
+            for (a, b) in zip(original.balls, back.balls) { #expect(abs(a.x - b.x) <= 0.0005 && abs(a.y - b.y) <= 0.0005) }
+        }
+    }
+
+    @Test("a long shot's frames are thinned to the bound, its last frame kept")
+    func framesBound() throws {
+        let frames = (0..<2_000).map { TableFrame(t: Int64($0) * 16, balls: [.init(ball: 0, x: 0.5, y: 0.5)]) }
+        let kept = ShotFrames.bounded(frames)
+        #expect(kept.count <= ShotFrames.maximumFrames && kept.count > ShotFrames.maximumFrames / 2)
+        #expect(kept.first?.t == 0 && kept.last?.t == frames.last?.t)
+        #expect(ShotFrames.decode(Array("not json".utf8)) == nil)
     }
 
     @Test("straight into a cushion and back: the first contact and the rail, nothing pocketed")

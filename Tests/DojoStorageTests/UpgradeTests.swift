@@ -24,7 +24,7 @@ struct UpgradeTests {
                 ],
                 at: Date()
             )
-            #expect(try await storage.migrate(logger: testLogger).map(\.version) == [17])
+            #expect(try await storage.migrate(logger: testLogger).map(\.version).first == 17)
             let positions = try await storage.consumerPositions(consumer: "hook.partners", streams: ["match:old", "venue:old"])
             #expect(positions == ["match:old": 3, "venue:old": 1])
         }

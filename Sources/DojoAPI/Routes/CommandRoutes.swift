@@ -44,6 +44,38 @@ struct CommandRoutes: Sendable {
             }
             return try Response.json(.ok, HistoryView(events: events, next: events.count == limit ? events.last?.seq : nil))
         }
+        // The frames a shot was read from (a match in auto mode), for a replay of its ruling.
+        matches.get("/:id/shots/:shot/frames") { request, context in
+            let id = try context.parameters.require("id")
+            let shotID = try context.parameters.require("shot")
+            guard let bytes = try await storage.shotFrames(matchID: id, shotID: shotID), let frames = ShotFrames.decode(bytes) else {
+                throw DomainError(.notFound, "match.no_frames", "no frames are kept for shot \(shotID.prefix(128)) of match \(id.prefix(64))")
+            }
+            var w = JSONWriter(capacity: 64 + frames.count * 200)
+            w.beginObject()
+            w.key("frames")
+            w.beginArray()
+            for frame in frames {
+                w.beginObject()
+                w.key("balls")
+                w.beginArray()
+                for ball in frame.balls {
+                    w.beginArray()
+                    w.int(ball.ball)
+                    w.double(ball.x)
+                    w.double(ball.y)
+                    w.endArray()
+                }
+                w.endArray()
+                w.member("t", frame.t)
+                w.endObject()
+            }
+            w.endArray()
+            w.member("matchId", id)
+            w.member("shotId", shotID)
+            w.endObject()
+            return Response.json(.ok, bytes: w.bytes)
+        }
         // The referee's commands for scorer apps: a shot, a player's decision, a correction.
         matches.post("/:id/shots") { request, context in
             let shot = try await JSONBody.decode(Referee.Shot.self, request, context)

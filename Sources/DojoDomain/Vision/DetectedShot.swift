@@ -44,6 +44,9 @@ public struct DetectedShot: Sendable, Equatable {
     public var detectedAt: Int64
     /// The shot ran past the longest shot the detector follows and was cut there.
     public var truncated: Bool
+    /// The frames the shot was read from (from the last still one), at most
+    /// ``ShotFrames/maximumFrames``: kept with the shot for a replay.
+    public var frames: [TableFrame] = []
 
     public init(
         observation: Referee.Shot,

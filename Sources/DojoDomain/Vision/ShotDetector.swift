@@ -300,6 +300,7 @@ public struct ShotDetector: Sendable {
         }
         var shot = ShotAnalysis(recording: recording, settings: settings).shot(settledAt: settledAt, detectedAt: t)
         shot.truncated = truncated
+        shot.frames = ShotFrames.bounded(recording.frames())
         counters.shots += 1
         if truncated {
             counters.truncated += 1
@@ -353,6 +354,16 @@ struct ShotRecording: Sendable {
         times.append(t)
         xs.append(contentsOf: x)
         ys.append(contentsOf: y)
+    }
+
+    /// The recorded frames as the camera's, the balls not seen left out.
+    func frames() -> [TableFrame] {
+        (0..<count).map { frame in
+            TableFrame(
+                t: times[frame],
+                balls: (0..<16).compactMap { ball in seen(frame, ball) ? .init(ball: ball, x: x(frame, ball), y: y(frame, ball)) : nil }
+            )
+        }
     }
 
     func x(_ frame: Int, _ ball: Int) -> Double { xs[frame &* 16 &+ ball] }

@@ -53,6 +53,7 @@ public struct Migration: Sendable {
         Migration(version: 15, name: "achievements_catalog", apply: Schema.seedAchievements),
         Migration(version: 16, name: "notification_deliveries", apply: Schema.createNotificationDeliveries),
         Migration(version: 17, name: "partners", apply: Schema.createPartners),
+        Migration(version: 18, name: "shot_frames", apply: Schema.createShotFrames),
     ]
 }
 
