@@ -1,10 +1,10 @@
 /// Derives the referee's observation from the frames of one shot, with a confidence per member.
 ///
-/// - **First contact**: the object ball whose motion began first (its onset, found by fitting its
-///   first moving frames back to where it rested), and among balls set moving within the same
-///   frame — a break, a frozen combination — the one the cue ball was touching at that moment.
-///   The cue ball must have been within two radii (plus its travel in half a frame) of the ball
-///   then, or the contact is doubted.
+/// - **First contact**: read from the cue ball's path — the first ball on the line it came in on,
+///   up to where its path kinks; a thin hit on a straight piece; or, when the contact came before
+///   its second sighting, the ball whose launch direction puts its contact point on the cue ball's
+///   line out (see ``firstContact(_:doubts:)``). Onsets (when each object ball began to move,
+///   fitted back to where it rested) confirm thin hits and name a ball when nothing else does.
 /// - **Pocketed and off the table**: a ball unseen from some frame to the end. Its pocket is the
 ///   one it was in the mouth of, or heading for, when last seen; a ball that vanished far from
 ///   every pocket left the table; one that vanished while still is doubted (hidden, or lifted).
@@ -418,14 +418,6 @@ struct ShotAnalysis {
             recording.x(before, 0) + (recording.x(after, 0) - recording.x(before, 0)) * f,
             recording.y(before, 0) + (recording.y(after, 0) - recording.y(before, 0)) * f
         )
-    }
-
-    /// The cue ball's speed (table units per second) between the sightings around a time.
-    func cueSpeed(at time: Double) -> Double {
-        let (before, after) = sightings(of: 0, around: time)
-        guard let before, let after, after != before else { return 0 }
-        let dt = Double(recording.times[after] - recording.times[before]) / 1000
-        return norm2(recording.x(after, 0) - recording.x(before, 0), recording.y(after, 0) - recording.y(before, 0)) / dt
     }
 
     func peakCueSpeed() -> Double {
