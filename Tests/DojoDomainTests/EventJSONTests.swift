@@ -57,6 +57,18 @@ struct EventJSONTests {
             ),
             at: at
         ),
+        .reviewProposed(side: .b, proposal: .init(shot: nil), by: "b", at: at),
+        .reviewProposed(side: .a, proposal: .init(shot: Referee.Shot(firstContact: 2, railAfterContact: true)), by: "a", at: at),
+        .reviewOpened(
+            review: .init(
+                shot: Referee.Shot(shotId: "v9", firstContact: 1),
+                detection: detection,
+                reason: "r",
+                openedAt: at,
+                proposals: ["A": .init(shot: nil), "B": .init(shot: Referee.Shot(firstContact: 1))]
+            ),
+            at: at
+        ),
         .reviewResolved(shotID: "vision-c1-500", edited: true, by: "s", at: at),
         .reviewResolved(shotID: nil, edited: false, by: nil, at: at),
         ruled(Referee.Shot(shotId: "vision-c1-900", firstContact: 1, railAfterContact: true), detection: detection),

@@ -86,7 +86,7 @@ struct MatchVisionTests {
         for command in [Self.vision(Referee.Shot(shotId: "v2", firstContact: 1)), .declare(.init(pushOut: true))] {
             Self.refused("match.under_review") { try table.send(command) }
         }
-        Self.refused("match.not_scorer") { try table.send(.resolveReview(nil), as: Self.bob) }
+        Self.refused("match.not_scorer") { try table.send(.resolveReview(nil), as: Self.carol) }
         let resolved = try table.send(.resolveReview(nil))
         #expect(Match.eventType(resolved[0]) == "match.review_resolved")
         guard case .shotRuled(_, _, let shot, _, _, let source, let detection, _) = resolved[2] else {
@@ -105,6 +105,43 @@ struct MatchVisionTests {
         }
         #expect(fixed.shotId == "v3" && fixed.pocketed == [.init(ball: 2, pocket: 5)] && by == "scorer")
         Self.refused("match.no_review") { try table.send(.resolveReview(nil)) }
+    }
+
+    @Test("the two players resolve a review together: the second matching proposal judges it; differing ones wait")
+    func playersTogether() throws {
+        var table = try Table()
+        // A match whose scorer (carol) is not one of its players.
+        table = try {
+            var fresh = table
+            fresh.state = Match.initialState(id: "m2")
+            fresh.events = []
+            try fresh.send(
+                .create(.init(playerA: "alice", playerB: "bob", gameType: .nineBall, raceTo: 3, venueID: "hall", tableID: "t1", scorer: "carol")),
+                as: Self.alice
+            )
+            try fresh.send(.start, as: Self.carol)
+            try fresh.send(.setMode(.auto), as: Self.carol)
+            return fresh
+        }()
+        try table.send(Self.vision(Referee.Shot(shotId: "v1", firstContact: 1, objectBallsToRail: 5), judgeable: false))
+        let edit = Referee.Shot(firstContact: 1, pocketed: [.init(ball: 3, pocket: 2)], objectBallsToRail: 5)
+        // Alice proposes an edit, Bob proposes the shot as read: they differ, the review waits.
+        #expect(try table.send(.resolveReview(edit), as: Self.alice).map(Match.eventType) == ["match.review_proposed"])
+        #expect(try table.send(.resolveReview(nil), as: Self.bob).map(Match.eventType) == ["match.review_proposed"])
+        #expect(table.state.review?.proposals?.count == 2)
+        // Bob agrees with Alice's edit (his shot id and time are not part of it): judged as the players'.
+        var same = edit
+        same.shotId = "whatever"
+        let events = try table.send(.resolveReview(same), as: Self.bob)
+        #expect(events.map(Match.eventType).prefix(3) == ["match.review_proposed", "match.review_resolved", "match.rack_started"], "\(events)")
+        guard let ruled = events.first(where: { Match.eventType($0) == "match.shot" }),
+            case .shotRuled(_, _, let shot, _, _, let source, _, _) = ruled
+        else {
+            Issue.record("\(events)")
+            return
+        }
+        #expect(source == "players" && shot.shotId == "v1" && shot.pocketed == edit.pocketed)
+        #expect(table.state.review == nil)
     }
 
     @Test("a shot the referee cannot judge as read goes to review instead of being lost")

@@ -33,7 +33,21 @@ extension Match.Review: JSONWritable {
         w.beginObject()
         w.member("detection", detection)
         w.member("openedAt", openedAt)
+        if let proposals {
+            w.key("proposals")
+            w.beginObject()
+            for (side, proposal) in proposals.sorted(by: { $0.key < $1.key }) { w.member(side, proposal) }
+            w.endObject()
+        }
         w.member("reason", reason)
+        w.member("shot", shot)
+        w.endObject()
+    }
+}
+
+extension Match.Proposal: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
         w.member("shot", shot)
         w.endObject()
     }
@@ -159,6 +173,13 @@ extension Match.Event: JSONWritable {
             w.enumCase("reviewOpened") { w in
                 w.member("at", at)
                 w.member("review", review)
+            }
+        case .reviewProposed(let side, let proposal, let by, let at):
+            w.enumCase("reviewProposed") { w in
+                w.member("at", at)
+                w.member("by", by)
+                w.member("proposal", proposal)
+                w.member("side", side)
             }
         case .reviewResolved(let shotID, let edited, let by, let at):
             w.enumCase("reviewResolved") { w in

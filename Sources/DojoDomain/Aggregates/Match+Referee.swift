@@ -11,12 +11,15 @@ extension Match {
         case camera(deviceID: String, tableID: String)
         /// The shot detector, from the frames of a camera at `tableID`.
         case vision(Detection, tableID: String)
+        /// The two players together, resolving a review.
+        case players
 
         public var name: String {
             switch self {
             case .scorer: "scorer"
             case .camera(let deviceID, _): "camera:\(deviceID)"
             case .vision(let detection, _): "vision:\(detection.deviceID)"
+            case .players: "players"
             }
         }
 
@@ -54,6 +57,8 @@ extension Match {
         switch source {
         case .scorer:
             try requireScorer(state, context)
+        case .players:
+            break  // both players agreed on a review (Match+Vision.swift)
         case .camera(_, let tableID), .vision(_, let tableID):
             guard state.tableID == tableID else {
                 throw DomainError(.forbidden, "match.wrong_table", "this camera watches table \(tableID), not the match's table")

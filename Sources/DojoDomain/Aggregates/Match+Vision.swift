@@ -61,13 +61,24 @@ extension Match {
         public var detection: Detection
         public var reason: String
         public var openedAt: Timestamp
+        /// What each player proposed so far (the shot as read when nil), by side: when both
+        /// propose the same, the shot is judged.
+        public var proposals: [String: Proposal]?
 
-        public init(shot: Referee.Shot, detection: Detection, reason: String, openedAt: Timestamp) {
+        public init(shot: Referee.Shot, detection: Detection, reason: String, openedAt: Timestamp, proposals: [String: Proposal]? = nil) {
             self.shot = shot
             self.detection = detection
             self.reason = reason
             self.openedAt = openedAt
+            self.proposals = proposals
         }
+    }
+
+    /// A player's proposal for the shot under review: as read (`shot` nil) or with these members.
+    public struct Proposal: Sendable, Codable, Equatable {
+        public var shot: Referee.Shot?
+
+        public init(shot: Referee.Shot?) { self.shot = shot }
     }
 
     static func decideMode(_ state: State, _ mode: Mode, _ context: CommandContext) throws(DomainError) -> [Event] {
@@ -146,13 +157,50 @@ extension Match {
         }
     }
 
-    /// The scorer confirms the shot under review as read, or with the members it gives replaced.
+    /// The scorer confirms the shot under review as read, or with the members it gives replaced;
+    /// or the players do it together: each proposes, and the second proposal that matches the
+    /// first judges the shot.
     static func decideReview(_ state: State, _ edited: Referee.Shot?, _ context: CommandContext) throws(DomainError) -> [Event] {
-        try requireScorer(state, context)
         try requireLive(state, "resolve a review in")
         guard let review = state.review else {
             throw DomainError(.conflict, "match.no_review", "no shot is under review")
         }
+        let principal = context.principal
+        let officiates = principal.isAdmin || principal.userID == state.scorer
+        if !officiates {
+            let side: Side
+            switch principal.userID {
+            case state.playerA: side = .a
+            case state.playerB: side = .b
+            default:
+                throw DomainError(.forbidden, "match.not_scorer", "only the match's scorer, an admin or the two players together resolve a review")
+            }
+            let proposal = Proposal(shot: edited.map(Self.members))
+            let proposed = Event.reviewProposed(side: side, proposal: proposal, by: principal.userID, at: context.now)
+            guard review.proposals?[side.other.rawValue] == proposal else { return [proposed] }
+            var working = state
+            apply(&working, proposed)
+            return [proposed] + (try resolve(working, review, edited, by: nil, context))
+        }
+        return try resolve(state, review, edited, by: principal.userID, context)
+    }
+
+    /// The observation's members a review's edit gives (the shot id and time are the review's).
+    static func members(_ shot: Referee.Shot) -> Referee.Shot {
+        var members = shot
+        members.shotId = nil
+        members.observedAt = nil
+        return members
+    }
+
+    /// Judges the shot under review, as read or with `edited`'s members.
+    private static func resolve(
+        _ state: State,
+        _ review: Review,
+        _ edited: Referee.Shot?,
+        by: String?,
+        _ context: CommandContext
+    ) throws(DomainError) -> [Event] {
         var shot = review.shot
         if let edited {
             shot.firstContact = edited.firstContact
@@ -166,9 +214,10 @@ extension Match {
             shot.pushOut = edited.pushOut
         }
         var working = state
-        let resolved = Event.reviewResolved(shotID: shot.shotId, edited: edited != nil, by: context.principal.userID, at: context.now)
+        let resolved = Event.reviewResolved(shotID: shot.shotId, edited: edited != nil, by: by, at: context.now)
         apply(&working, resolved)
-        let source: ShotSource = edited == nil ? .vision(review.detection, tableID: state.tableID ?? "") : .scorer
+        // As read: the camera's shot. Edited: the scorer's, or the players' together.
+        let source: ShotSource = edited == nil ? .vision(review.detection, tableID: state.tableID ?? "") : by == nil ? .players : .scorer
         return [resolved] + (try decideShot(working, shot, source, context))
     }
 

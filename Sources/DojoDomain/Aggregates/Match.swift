@@ -208,6 +208,9 @@ public enum Match: Aggregate {
         case declared(declaration: Declaration, by: String?, at: Timestamp)
         /// A shot read from frames waits for the scorer ("under review").
         case reviewOpened(review: Review, at: Timestamp)
+        /// A player's proposal for the shot under review.
+        case reviewProposed(side: Side, proposal: Proposal, by: String?, at: Timestamp)
+        /// The shot under review is judged; `by` nil: the players together.
         case reviewResolved(shotID: String?, edited: Bool, by: String?, at: Timestamp)
 
         /// The seed's event class (MatchEvent.type).
@@ -218,7 +221,7 @@ public enum Match: Aggregate {
             case .rackEnded: .rackEnd
             case .shot: .shot
             case .shotRuled(_, _, _, let ruling, _, _, _, _): ruling.foul == nil ? .shot : .foul
-            case .decided, .corrected, .modeSet, .declared, .reviewOpened, .reviewResolved: .system
+            case .decided, .corrected, .modeSet, .declared, .reviewOpened, .reviewProposed, .reviewResolved: .system
             case .commentary: .commentary
             }
         }
@@ -229,7 +232,7 @@ public enum Match: Aggregate {
                 .shotRuled(_, _, _, _, _, _, _, let at), .decided(_, _, _, _, let at), .corrected(_, _, _, _, _, let at),
                 .rackEnded(_, _, _, _, let at), .commentary(_, let at), .completed(_, _, _, _, let at), .cancelled(_, let at),
                 .tableMoved(_, _, let at), .modeSet(_, let at), .declared(_, _, let at), .reviewOpened(_, let at),
-                .reviewResolved(_, _, _, let at):
+                .reviewProposed(_, _, _, let at), .reviewResolved(_, _, _, let at):
                 at
             }
         }
@@ -254,6 +257,7 @@ public enum Match: Aggregate {
         case .modeSet: "match.mode_set"
         case .declared: "match.declared"
         case .reviewOpened: "match.review_opened"
+        case .reviewProposed: "match.review_proposed"
         case .reviewResolved: "match.review_resolved"
         }
     }
@@ -486,6 +490,10 @@ public enum Match: Aggregate {
             state.declared = declaration
         case .reviewOpened(let review, _):
             state.review = review
+        case .reviewProposed(let side, let proposal, _, _):
+            var proposals = state.review?.proposals ?? [:]
+            proposals[side.rawValue] = proposal
+            state.review?.proposals = proposals
         case .reviewResolved:
             state.review = nil
         case .cancelled(let reason, let at):

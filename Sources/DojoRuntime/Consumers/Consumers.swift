@@ -393,7 +393,8 @@ struct RecordsProjection: EventConsumer {
     /// Match event types that change no column of `matches`, with their seed type.
     static let rowOnlyTypes: [String: MatchEventType] = [
         "match.shot": .shot, "match.foul": .foul, "match.decision": .system, "match.rack_started": .rackStart, "match.commentary": .commentary,
-        "match.mode_set": .system, "match.declared": .system, "match.review_opened": .system, "match.review_resolved": .system,
+        "match.mode_set": .system, "match.declared": .system, "match.review_opened": .system, "match.review_proposed": .system,
+        "match.review_resolved": .system,
     ]
 
     static func changes(match id: String, _ event: Match.Event, _ recorded: RecordedEvent) -> [RecordChange] {
@@ -439,7 +440,7 @@ struct RecordsProjection: EventConsumer {
                     at: at
                 )
             )
-        case .rackStarted, .shot, .shotRuled, .decided, .commentary, .modeSet, .declared, .reviewOpened, .reviewResolved:
+        case .rackStarted, .shot, .shotRuled, .decided, .commentary, .modeSet, .declared, .reviewOpened, .reviewProposed, .reviewResolved:
             break
         }
         changes.append(
