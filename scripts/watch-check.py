@@ -9,9 +9,9 @@ match's result marks its slot done, and the final takes the two winners when its
 (matches played here over REST as the director). Run by WatchPageTests (the suite); exits non-zero
 on failure."""
 import argparse
-import re
 import json
 import os
+import re
 import sys
 import time
 import urllib.error
@@ -96,12 +96,23 @@ def check_venue(page, args):
     expect(card).to_contain_text("free", timeout=10000)
 
 
+def check_replay(page, args):
+    """A match refereed from its camera's frames: its page shows the shot under review and replays
+    the last shot read from the frames, drawn from the frames the server kept."""
+    page.goto(args.url + "/watch/match/" + args.replay)
+    expect(page.locator("#connection")).to_have_text("live", timeout=15000)
+    expect(page.locator("#review")).to_have_text("under review", timeout=10000)
+    page.click("#replay")
+    expect(page.locator("#table")).to_have_attribute("data-replayed", re.compile(r"^[1-9][0-9]*$"), timeout=30000)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
-    parser.add_argument("--match", required=True)
-    parser.add_argument("--key", required=True)
-    parser.add_argument("--scorer", required=True)
+    parser.add_argument("--match")
+    parser.add_argument("--key")
+    parser.add_argument("--scorer")
+    parser.add_argument("--replay", help="only check the page of this match refereed from frames (a shot under review, the replay)")
     parser.add_argument("--tournament")
     parser.add_argument("--director")
     parser.add_argument("--venue")
@@ -115,6 +126,14 @@ def main():
         page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda error: problems.append(str(error)))
         page.on("response", lambda response: problems.append("%d %s" % (response.status, response.url)) if response.status >= 400 else None)
+        if args.replay:
+            check_replay(page, args)
+            browser.close()
+            if problems:
+                print("console errors: %s" % problems)
+                return 1
+            print("watch-check: the match page showed the shot under review and replayed the last shot from its frames")
+            return 0
         page.goto(args.url + "/watch/match/" + args.match)
         # Locators, not evaluated strings: the page's CSP refuses eval (as it should).
         expect(page.locator("#connection")).to_have_text("live", timeout=15000)

@@ -9,7 +9,7 @@ import Testing
 
 @testable import DojoAPI
 
-@Suite("The automatic referee live: a match in auto mode judged from its table's frames")
+@Suite("The automatic referee live: a match in auto mode judged from its table's frames, and its page in a browser")
 struct AutoRefereeTests {
     /// A 9-ball break from the simulator's corpus, at 30 fps, that the detector reads right and is
     /// sure of: the 1 struck first, neither the 9 nor the cue ball pocketed.
@@ -119,6 +119,21 @@ struct AutoRefereeTests {
             let state = try await h.rest("/v1/matches/auto1", .get)
             let match = try #require(state["match"] as? [String: Any] ?? state["state"] as? [String: Any] ?? Optional(state))
             #expect(match["review"] != nil && match["mode"] as? String == "auto", "\(state)")
+
+            // In a real browser, the match page shows the shot under review and replays the break
+            // from the frames the server kept.
+            let chromium = ProcessInfo.processInfo.environment["CHROMIUM"] ?? "/usr/bin/chromium"
+            if FileManager.default.isExecutableFile(atPath: chromium) {
+                let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                    .appendingPathComponent("scripts/watch-check.py").path
+                let (status, output) = try await WatchPageTests.run(
+                    "/usr/bin/env",
+                    ["python3", script, "--url", "http://127.0.0.1:\(h.port)", "--replay", "auto1"]
+                )
+                #expect(status == 0, "\(output)")
+            } else if ProcessInfo.processInfo.environment["CI"] == "true" {
+                Issue.record("no browser at \(chromium): scripts/deps.sh --services installs it")
+            }
 
             // Play waits for the review: a declaration is refused.
             let refused = try await h.rest("/v1/matches/auto1/commands", as: "alice", #"{"type":"declare","safety":true}"#)

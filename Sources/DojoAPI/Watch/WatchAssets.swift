@@ -37,10 +37,11 @@ enum WatchAssets {
             <main>
             <section class="scoreboard">
               <div class="player"><span id="playerA">…</span><strong id="scoreA">0</strong></div>
-              <div class="meta"><span id="status">…</span><span id="race"></span></div>
+              <div class="meta"><span id="status">…</span><span id="race"></span><span id="review" class="badge live" hidden></span></div>
               <div class="player"><strong id="scoreB">0</strong><span id="playerB">…</span></div>
             </section>
             <canvas id="table" width="800" height="400" aria-label="the table, drawn from the camera"></canvas>
+            <p><button id="replay" type="button" hidden>▶ Replay the last shot</button></p>
             <h2>Play</h2>
             <ol id="log" reversed></ol>
             </main>
@@ -228,6 +229,46 @@ enum WatchAssets {
         const id = decodeURIComponent(location.pathname.split('/').pop());
         const $ = (name) => document.getElementById(name);
         let tableRoom = null;
+        // The last shot read from the camera's frames, and whether it is being replayed (live
+        // frames wait meanwhile).
+        let lastShot = null;
+        let replaying = false;
+
+        function showReview(review) {
+          $('review').hidden = !review;
+          $('review').textContent = review ? 'under review' : '';
+          $('review').title = review ? review.reason : '';
+        }
+
+        function offerReplay(shotId) {
+          if (!shotId || !shotId.startsWith('vision-')) return;
+          lastShot = shotId;
+          $('replay').hidden = false;
+        }
+
+        // Plays the kept frames of a shot at their own pace.
+        async function replay(shotId) {
+          if (replaying) return;
+          const response = await fetch('/v1/matches/' + encodeURIComponent(id) + '/shots/' + encodeURIComponent(shotId) + '/frames');
+          if (!response.ok) return;
+          const frames = (await response.json()).frames || [];
+          if (frames.length === 0) return;
+          replaying = true;
+          const began = performance.now();
+          let index = 0;
+          await new Promise((done) => {
+            function step() {
+              const elapsed = performance.now() - began;
+              while (index < frames.length - 1 && frames[index + 1].t - frames[0].t <= elapsed) index++;
+              draw(frames[index]);
+              if (index >= frames.length - 1) return done();
+              setTimeout(step, 16);
+            }
+            step();
+          });
+          replaying = false;
+          $('table').dataset.replayed = String(frames.length);
+        }
 
         function render(state) {
           $('playerA').textContent = state.playerA;
@@ -237,6 +278,8 @@ enum WatchAssets {
           $('status').textContent = state.status;
           $('race').textContent = 'race to ' + state.raceTo;
           if (state.tableID && !tableRoom) tableRoom = 'table:' + state.tableID;
+          showReview(state.review);
+          offerReplay(state.lastShotId);
         }
 
         function line(text) {
@@ -260,6 +303,10 @@ enum WatchAssets {
               return 'Shot by ' + (body.shooter || body.by || '?') + foul;
             }
             case 'match.commentary': return 'Commentary: ' + (body.text || body._0 || '');
+            case 'match.review_opened': return 'Under review: ' + ((body.review || {}).reason || '');
+            case 'match.review_proposed': return 'Player ' + body.side + ' proposed a ruling for the shot under review.';
+            case 'match.review_resolved': return 'The shot under review was ' + (body.edited ? 'corrected' : 'confirmed') + '.';
+            case 'match.declared': return 'Declared for the next shot.';
             default: return type;
           }
         }
@@ -274,6 +321,12 @@ enum WatchAssets {
           if (message.eventType === 'match.started') $('status').textContent = 'LIVE';
           if (message.eventType === 'match.completed') $('status').textContent = 'COMPLETED';
           if (message.eventType === 'match.cancelled') $('status').textContent = 'CANCELLED';
+          if (message.eventType === 'match.review_opened') showReview(body.review);
+          if (message.eventType === 'match.review_resolved') showReview(null);
+          if ((message.eventType === 'match.shot' || message.eventType === 'match.foul') && String(body.source || '').startsWith('vision:')) {
+            offerReplay((body.shot || {}).shotId);
+            if (lastShot) replay(lastShot);
+          }
           line(describe(message.eventType, event));
         }
 
@@ -298,11 +351,13 @@ enum WatchAssets {
             },
             event: apply,
             other: (message) => {
-              if (message.type === 'frame') draw(message.data);
+              if (message.type === 'frame' && !replaying) draw(message.data);
               if (message.type === 'presence' && message.room === 'match:' + id) $('spectators').textContent = message.count + ' watching';
             },
           });
         }
+
+        $('replay').addEventListener('click', () => { if (lastShot) replay(lastShot); });
 
         fetch('/v1/matches/' + encodeURIComponent(id))
           .then((response) => response.ok ? response.json() : Promise.reject(response.status))
