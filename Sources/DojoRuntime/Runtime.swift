@@ -30,7 +30,7 @@ public final class Runtime: Service {
     /// - Parameters:
     ///   - projections: run the records projection (off only in benchmarks that isolate the actors).
     ///   - reactions: run the reactions between entities (off only in such benchmarks).
-    ///   - consumers: further consumers of the log (the commentary hook).
+    ///   - consumers: further consumers of the log (the partners' webhook feed).
     ///   - now: the clock commands are decided with (tests pass their own).
     public init(
         writer: EventLogWriter,

@@ -1,5 +1,6 @@
 import Crypto
 import DojoDomain
+import DojoStorage
 import DojoTesting
 import Foundation
 import HTTPTypes
@@ -63,12 +64,18 @@ final class CommentaryReceiver: Sendable {
 struct CommentaryHookTests {
     static let secret = "hook-secret-0123456789abcdef0123456789"
 
-    @Test("every commentary line is POSTed, signed, once per event; failures are retried, then given up")
+    @Test(
+        "every commentary line is POSTed through the partners' outbox, signed, once per event; failures are retried, a refusal is dead-lettered; the partner is the configuration's"
+    )
     func delivery() async throws {
         let receiver = CommentaryReceiver()
         try await receiver.application().test(.live) { service in
             let url = try #require(URL(string: "http://127.0.0.1:\(service.port!)/commentary"))
-            try await withGateway({ $0.commentaryHook = CommentaryHookConfiguration(url: url, secret: Self.secret, timeout: .seconds(2)) }) { h in
+            try await withGateway({
+                $0.commentaryHook = CommentaryHookConfiguration(url: url, secret: Self.secret, timeout: .seconds(2))
+                $0.partners.interval = .milliseconds(20)
+                $0.partners.retryBase = .milliseconds(100)
+            }) { h in
                 // A golden break: one commentary line.
                 _ = try await h.rest("/v1/matches", as: "alice", #"{"id":"h1","playerA":"alice","playerB":"bob","gameType":"9-ball","raceTo":3}"#)
                 _ = try await h.rest("/v1/matches/h1/start", as: "alice")
@@ -82,7 +89,7 @@ struct CommentaryHookTests {
                 let seq = try #require(commentary["seq"] as? Int)
 
                 let got = try await receiver.waitFor(1)[0]
-                #expect(got.delivery == "match:h1@\(seq)")
+                #expect(got.delivery == "commentary-hook:match:h1@\(seq)")
                 let body = try #require(try JSONSerialization.jsonObject(with: got.body) as? [String: Any])
                 #expect(body["event"] as? String == "COMMENTARY" && body["matchId"] as? String == "h1" && body["seq"] as? Int == seq)
                 #expect((body["text"] as? String)?.contains("alice") == true)
@@ -109,6 +116,24 @@ struct CommentaryHookTests {
                 _ = try await h.rest("/v1/matches/h1/shots", as: "alice", #"{"shotId":"g4","firstContact":1,"pocketed":[{"ball":9,"pocket":4}]}"#)
                 let all = try await receiver.waitFor(6)
                 #expect(all.count == 6 && Set(all.map(\.delivery)).count == 4, "one line per rack, each its own delivery id")
+
+                // It is a partner: listed for ADMIN with its dead-lettered line, its id reserved.
+                let (_, list) = try await h.call(.get, "/v1/admin/partners", as: "root", role: "ADMIN")
+                let partners = list["partners"] as? [[String: Any]] ?? []
+                #expect(partners.contains { $0["id"] as? String == "commentary-hook" && $0["format"] as? String == "commentary" }, "\(list)")
+                let (_, dead) = try await h.call(.get, "/v1/admin/partners/commentary-hook/deliveries?state=dead", as: "root", role: "ADMIN")
+                #expect((dead["deliveries"] as? [[String: Any]])?.count == 1, "\(dead)")
+                let (taken, refusal) = try await h.call(
+                    .post,
+                    "/v1/admin/partners",
+                    as: "root",
+                    role: "ADMIN",
+                    ["id": "commentary-hook", "name": "x", "url": "https://x.example/", "secret": Self.secret, "events": ["match.*"]]
+                )
+                #expect(taken == .badRequest, "\(refusal)")
+                // Without the URL at the next start, the partner is disabled.
+                try await CommentaryHook.configure(nil, storage: h.server.storage, now: Date())
+                #expect(try await h.server.storage.partners(active: true).contains { $0.id == "commentary-hook" } == false)
             }
         }
     }

@@ -97,7 +97,7 @@ struct ConfigurationTests {
         #expect(first.status == 0, "stderr: \(first.standardError.prefix(500))")
         #expect(
             first.standardOutput.contains(
-                "migrations: applied 1_event_log, 2_records, 3_consumer_positions, 4_refresh_tokens, 5_devices, 6_login_codes, 7_claims, 8_territory_names, 9_timers, 10_challenges, 11_wallet_proofs, 12_tournament_index, 13_ratings, 14_match_player_stats, 15_achievements_catalog, 16_notification_deliveries, 17_partners, 18_shot_frames (sqlite)"
+                "migrations: applied 1_event_log, 2_records, 3_consumer_positions, 4_refresh_tokens, 5_devices, 6_login_codes, 7_claims, 8_territory_names, 9_timers, 10_challenges, 11_wallet_proofs, 12_tournament_index, 13_ratings, 14_match_player_stats, 15_achievements_catalog, 16_notification_deliveries, 17_partners, 18_shot_frames, 19_partner_formats (sqlite)"
             )
         )
         let second = try await DojoPoolExecutable.run(["migrate"], environment: ["DOJO_DATABASE_SQLITE_PATH": path])

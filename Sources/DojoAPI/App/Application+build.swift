@@ -70,8 +70,7 @@ public func buildServer(
         configuration: configuration.writerConfiguration,
         logger: logger
     )
-    let hooks: [any EventConsumer] =
-        (configuration.commentaryHook.map { [CommentaryHook(configuration: $0, logger: logger)] } ?? []) + [PartnerFeed(storage: storage)]
+    let hooks: [any EventConsumer] = [PartnerFeed(storage: storage)]
     let webhooks = PartnerWebhooks(storage: storage, configuration: configuration.partners, logger: logger)
     let mail = mailSender ?? configuration.mailTransport.sender(logger: logger)
     let delivery = NotificationDelivery(
@@ -209,10 +208,17 @@ public func buildServer(
         logger: logger
     )
     let migrateOnStart = configuration.migrateOnStart
+    let commentaryHook = configuration.commentaryHook
     application.beforeServerStarts {
         if migrateOnStart {
             let applied = try await storage.migrate(logger: logger)
             logger.info("migrations up to date", metadata: ["migrations.applied_now": "\(applied.map(\.description))"])
+        }
+        // The commentary hook is one of the partners: configured here, sent by their outbox.
+        do {
+            try await CommentaryHook.configure(commentaryHook, storage: storage, now: Date())
+        } catch {
+            logger.error("the commentary hook could not be configured", metadata: ["error": "\(String(reflecting: error))"])
         }
         runtime.storageReady()
     }

@@ -63,9 +63,9 @@ import SystemPackage
 /// | `api.ratelimit.write.per.minute` | `DOJO_API_RATELIMIT_WRITE_PER_MINUTE` | `600` | writes per identity (or IP) and minute |
 /// | `api.ratelimit.read.per.minute` | `DOJO_API_RATELIMIT_READ_PER_MINUTE` | `1200` | reads per identity (or IP) and minute |
 /// | `auth.service.key` | `DOJO_AUTH_SERVICE_KEY` | none | shared key of a trusted backend that acts for users (secret, ≥ 32 characters) |
-/// | `commentary.hook.url` | `DOJO_COMMENTARY_HOOK_URL` | none (off) | an external commentary service: every COMMENTARY line is POSTed to it, signed |
+/// | `commentary.hook.url` | `DOJO_COMMENTARY_HOOK_URL` | none (off) | an external commentary service: every COMMENTARY line is POSTed to it, signed, as the partner `commentary-hook` |
 /// | `commentary.hook.secret` | `DOJO_COMMENTARY_HOOK_SECRET` | none | the HMAC-SHA256 key of those requests (secret, ≥ 32 characters; required with the URL) |
-/// | `commentary.hook.timeout.ms` | `DOJO_COMMENTARY_HOOK_TIMEOUT_MS` | `2000` | time one attempt may take |
+/// | `commentary.hook.timeout.ms` | `DOJO_COMMENTARY_HOOK_TIMEOUT_MS` | `2000` | no longer used (checked): `partners.delivery.timeout.ms` applies |
 /// | `notifications.email.per.window` | `DOJO_NOTIFICATIONS_EMAIL_PER_WINDOW` | `4` | emails per player in any window; more wait and go out as one digest |
 /// | `notifications.push.per.window` | `DOJO_NOTIFICATIONS_PUSH_PER_WINDOW` | `20` | push messages per player in any window, likewise |
 /// | `notifications.window.seconds` | `DOJO_NOTIFICATIONS_WINDOW_SECONDS` | `3600` | the window of those limits |

@@ -2,80 +2,55 @@ import DojoDomain
 import DojoRuntime
 import DojoStorage
 import Foundation
-import Logging
-import Metrics
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Where commentary goes besides the match room (`commentary.hook.*`; off when no URL is set).
 public typealias CommentaryHookConfiguration = HookEndpoint
 
-/// Sends every COMMENTARY line of every match to an external commentary service: one HTTP POST per
-/// line, signed, following the event log like the other consumers (so a line is sent after it is
-/// durable, and again after a crash before its position was stored: at least once; the
-/// `X-Dojo-Delivery` header names the event, so the receiver can drop repeats).
-///
-/// The request: `POST <url>` with `{"event": "COMMENTARY", "matchId", "seq", "text", "at"}` and
-/// `X-Dojo-Timestamp` (Unix seconds) and `X-Dojo-Signature: sha256=<hex>`, the HMAC-SHA256 of
-/// `<timestamp>.<body>` under the shared secret. A 2xx answer is a delivery; a network error, a
-/// timeout, 408, 429 or a 5xx is tried twice more (after 0.2 s and 1 s); then, or on another 4xx,
-/// the line is given up (logged, `dojo_commentary_hook_failures_total`) and the hook moves on, so
-/// a service that is down never holds back the lines after it for long.
-struct CommentaryHook: EventConsumer {
-    let name = "hook.commentary"
-    let kinds = [EntityKind.match]
-    let configuration: CommentaryHookConfiguration
-    let session: URLSession
-    let logger: Logger
-    private let delivered = Counter(label: "dojo_commentary_hook_deliveries_total")
-    private let failed = Counter(label: "dojo_commentary_hook_failures_total")
+/// The external commentary service, as one of the partners (docs/webhooks.md): configured, not
+/// registered by an ADMIN, it receives every `match.commentary` line through the partners' outbox
+/// — exactly the committed lines, in order per match, signed, retried with a doubling pause,
+/// dead-lettered and replayable — in its own body format:
+/// `{"event": "COMMENTARY", "matchId", "seq", "text", "at"}`.
+enum CommentaryHook {
+    /// The partner's id: reserved (an ADMIN may not register it).
+    static let partnerID = "commentary-hook"
 
-    /// Pauses before the second and third attempts.
-    static let retryDelays: [Duration] = [.milliseconds(200), .seconds(1)]
-
-    init(configuration: CommentaryHookConfiguration, logger: Logger) {
-        self.configuration = configuration
-        session = SignedRequest.session(timeout: configuration.timeout)
-        self.logger = logger
+    /// The partner the configuration names: enabled and up to date at every start.
+    static func partner(_ configuration: CommentaryHookConfiguration, now: Date) -> PartnerRecord {
+        PartnerRecord(
+            id: partnerID,
+            name: "commentary hook (commentary.hook.url)",
+            url: configuration.url.absoluteString,
+            secret: configuration.secret,
+            events: ["match.commentary"],
+            createdAt: now,
+            format: .commentary
+        )
     }
 
-    func handle(stream: String, events: [RecordedEvent]) async throws {
-        guard let key = EntityKey(stream) else { return }
-        for recorded in events where recorded.type == "match.commentary" {
-            guard case .commentary(let text, let at) = try recorded.event(of: Match.self) else { continue }
-            var body = JSONWriter(capacity: 128 + text.utf8.count)
-            body.beginObject()
-            body.member("at", at)
-            body.member("event", "COMMENTARY")
-            body.member("matchId", key.id)
-            body.member("seq", recorded.sequence)
-            body.member("text", text)
-            body.endObject()
-            await send(Data(body.bytes), delivery: "\(stream)@\(recorded.sequence)")
+    /// Registers or updates the configured commentary partner; with no URL configured, disables
+    /// one a previous configuration left.
+    static func configure(_ configuration: CommentaryHookConfiguration?, storage: any Storage, now: Date) async throws {
+        if let configuration {
+            try await storage.configurePartner(partner(configuration, now: now))
+        } else if try await storage.partners(active: true).contains(where: { $0.id == partnerID }) {
+            _ = try await storage.disablePartner(partnerID)
         }
     }
 
-    private func send(_ body: Data, delivery: String) async {
-        var lastProblem = ""
-        for attempt in 0...Self.retryDelays.count {
-            if attempt > 0 { try? await Task.sleep(for: Self.retryDelays[attempt - 1]) }
-            let request = SignedRequest.post(configuration.url, body: body, delivery: delivery, secret: configuration.secret)
-            do {
-                let (_, response) = try await session.data(for: request)
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                if (200..<300).contains(status) {
-                    delivered.increment()
-                    return
-                }
-                lastProblem = "HTTP \(status)"
-                guard SignedRequest.isRetryable(status) else { break }
-            } catch {
-                lastProblem = "\(error)"
-            }
-        }
-        failed.increment()
-        logger.warning("commentary hook gave up a line", metadata: ["delivery": "\(delivery)", "problem": "\(lastProblem)"])
+    /// A commentary line's body; nil for any other event.
+    static func body(stream: String, _ recorded: RecordedEvent) throws -> String? {
+        guard recorded.type == "match.commentary", let key = EntityKey(stream),
+            case .commentary(let text, let at) = try recorded.event(of: Match.self)
+        else { return nil }
+        var body = JSONWriter(capacity: 128 + text.utf8.count)
+        body.beginObject()
+        body.member("at", at)
+        body.member("event", "COMMENTARY")
+        body.member("matchId", key.id)
+        body.member("seq", recorded.sequence)
+        body.member("text", text)
+        body.endObject()
+        return String(decoding: body.bytes, as: UTF8.self)
     }
 }

@@ -46,14 +46,15 @@ struct PartnerFeed: EventConsumer {
         for (stream, events) in batch {
             for recorded in events {
                 for partner in partners where partner.wants(recorded.type) {
+                    let body: String
+                    switch partner.format {
+                    case .event: body = Self.body(partner: partner.id, stream: stream, recorded)
+                    case .commentary:
+                        guard let line = try CommentaryHook.body(stream: stream, recorded) else { continue }
+                        body = line
+                    }
                     deliveries.append(
-                        PartnerDelivery(
-                            partnerID: partner.id,
-                            stream: stream,
-                            sequence: recorded.sequence,
-                            type: recorded.type,
-                            body: Self.body(partner: partner.id, stream: stream, recorded)
-                        )
+                        PartnerDelivery(partnerID: partner.id, stream: stream, sequence: recorded.sequence, type: recorded.type, body: body)
                     )
                 }
             }

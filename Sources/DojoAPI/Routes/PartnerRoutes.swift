@@ -80,6 +80,9 @@ struct PartnerRoutes: Sendable {
         func validated(allowHTTP: Bool, now: Date) throws -> PartnerRecord {
             let id = id ?? UUID().uuidString.lowercased()
             guard EntityKey.isValidID(id) else { throw APIError(.badRequest, code: "invalid_partner", message: "id: 1–64 letters, digits, - and _") }
+            guard id != CommentaryHook.partnerID else {
+                throw APIError(.badRequest, code: "invalid_partner", message: "\(id) is the commentary hook's (commentary.hook.url)")
+            }
             guard (1...80).contains(name.count), !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw APIError(.badRequest, code: "invalid_partner", message: "name: 1–80 characters without control characters")
             }
@@ -110,6 +113,8 @@ struct PartnerRoutes: Sendable {
         var events: [String]
         var createdAt: Timestamp
         var disabled: Bool
+        /// `event`, or `commentary` for the configured commentary hook.
+        var format: String
 
         init(_ partner: PartnerRecord) {
             id = partner.id
@@ -118,6 +123,7 @@ struct PartnerRoutes: Sendable {
             events = partner.events
             createdAt = Timestamp(partner.createdAt)
             disabled = partner.disabled
+            format = partner.format.rawValue
         }
     }
 

@@ -54,6 +54,7 @@ public struct Migration: Sendable {
         Migration(version: 16, name: "notification_deliveries", apply: Schema.createNotificationDeliveries),
         Migration(version: 17, name: "partners", apply: Schema.createPartners),
         Migration(version: 18, name: "shot_frames", apply: Schema.createShotFrames),
+        Migration(version: 19, name: "partner_formats", apply: Schema.addPartnerFormats),
     ]
 }
 

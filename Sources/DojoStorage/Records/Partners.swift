@@ -12,8 +12,25 @@ public struct PartnerRecord: Sendable, Equatable {
     public var events: [String]
     public var createdAt: Date
     public var disabled: Bool
+    /// How its requests' bodies look: `event` (the delivery envelope of docs/webhooks.md) or
+    /// `commentary` (the commentary hook's `{"event": "COMMENTARY", …}` lines).
+    public var format: Format
 
-    public init(id: String, name: String, url: String, secret: String, events: [String], createdAt: Date, disabled: Bool = false) {
+    /// The shape of a partner's requests.
+    public enum Format: String, Sendable, Equatable {
+        case event, commentary
+    }
+
+    public init(
+        id: String,
+        name: String,
+        url: String,
+        secret: String,
+        events: [String],
+        createdAt: Date,
+        disabled: Bool = false,
+        format: Format = .event
+    ) {
         self.id = id
         self.name = name
         self.url = url
@@ -21,6 +38,7 @@ public struct PartnerRecord: Sendable, Equatable {
         self.events = events
         self.createdAt = createdAt
         self.disabled = disabled
+        self.format = format
     }
 
     /// Whether it wants events of this type.
@@ -73,20 +91,32 @@ extension Storage {
         let events = String(decoding: try JSONEncoder().encode(partner.events), as: UTF8.self)
         return try await transaction { db in
             guard try await db.select().column("id").from("partners").where("id", .equal, partner.id).first() == nil else { return false }
-            try await db.insert(into: "partners").columns("id", "name", "url", "secret", "events", "created_at", "disabled")
+            try await db.insert(into: "partners").columns("id", "name", "url", "secret", "events", "created_at", "disabled", "format")
                 .values([
                     SQLBind(partner.id), SQLBind(partner.name), SQLBind(partner.url), SQLBind(partner.secret), SQLBind(events),
-                    SQLBind(partner.createdAt.millis), SQLBind(false),
+                    SQLBind(partner.createdAt.millis), SQLBind(false), SQLBind(partner.format.rawValue),
                 ])
                 .run()
             return true
         }
     }
 
+    /// Registers a partner the server's configuration names (the commentary hook), or brings an
+    /// existing one up to date and enables it: its URL, secret, events and format.
+    public func configurePartner(_ partner: PartnerRecord) async throws {
+        if try await insertPartner(partner) { return }
+        let events = String(decoding: try JSONEncoder().encode(partner.events), as: UTF8.self)
+        try await withSQL { db in
+            try await db.update("partners").set("name", to: partner.name).set("url", to: partner.url).set("secret", to: partner.secret)
+                .set("events", to: events).set("format", to: partner.format.rawValue).set("disabled", to: false)
+                .where("id", .equal, partner.id).run()
+        }
+    }
+
     /// The partners, oldest first (`active`: only those not disabled).
     public func partners(active: Bool) async throws -> [PartnerRecord] {
         try await withSQL { db in
-            var query = db.select().columns("id", "name", "url", "secret", "events", "created_at", "disabled").from("partners")
+            var query = db.select().columns("id", "name", "url", "secret", "events", "created_at", "disabled", "format").from("partners")
             if active { query = query.where("disabled", .equal, false) }
             return try await query.orderBy("created_at").orderBy("id").all().map { row in
                 PartnerRecord(
@@ -96,7 +126,8 @@ extension Storage {
                     secret: try row.decode(column: "secret", as: String.self),
                     events: (try? JSONDecoder().decode([String].self, from: Data(try row.decode(column: "events", as: String.self).utf8))) ?? [],
                     createdAt: Date(timeIntervalSince1970: Double(try row.decode(column: "created_at", as: Int64.self)) / 1_000),
-                    disabled: try row.decode(column: "disabled", as: Bool.self)
+                    disabled: try row.decode(column: "disabled", as: Bool.self),
+                    format: PartnerRecord.Format(rawValue: try row.decode(column: "format", as: String.self)) ?? .event
                 )
             }
         }
@@ -233,6 +264,11 @@ extension Storage {
 }
 
 extension Schema {
+    /// Migration 19: a partner's request format, so the commentary hook is one of them.
+    @Sendable static func addPartnerFormats(_ db: any SQLDatabase, _ d: SchemaDialect) async throws {
+        try await db.alter(table: "partners").column("format", type: .text, .notNull, .default("event")).run()
+    }
+
     /// Migration 17: partners and the outbox of their webhooks (docs/webhooks.md).
     @Sendable static func createPartners(_ db: any SQLDatabase, _ d: SchemaDialect) async throws {
         try await db.create(table: "partners")
