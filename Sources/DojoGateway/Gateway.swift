@@ -56,6 +56,8 @@ public final class Gateway: Service, Sendable {
     let presence: any PresenceStore
     /// This node's id in presence and on the bus.
     public let nodeID: String
+    /// The WebSocket connections open now (the node's load, as the cluster lists it).
+    public var openConnections: Int { metrics.current.connections }
     private let rooms = Mutex<[String: Room]>([:])
     private let hubs = Mutex<[ObjectIdentifier: LoopHub]>([:])
 

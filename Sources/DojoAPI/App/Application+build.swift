@@ -109,8 +109,10 @@ public func buildServer(
             authentication: authentication
         )
     )
+    let membership = Membership(redis: redis, configuration: configuration.cluster, host: configuration.host, logger: logger)
+    ClusterRoutes(authentication: authentication, membership: membership).register(on: router)
     SystemRoutes(
-        readiness: Readiness(storage: storage, redis: redis, timeout: configuration.readinessTimeout),
+        readiness: Readiness(storage: storage, redis: redis, timeout: configuration.readinessTimeout, membership: membership),
         registry: registry,
         backend: storage.backend,
         redisConfigured: redis != nil
@@ -167,7 +169,7 @@ public func buildServer(
         logger: logger,
         bus: LocalRoomBus(),
         presence: LocalPresenceStore(),
-        nodeID: "local"
+        nodeID: configuration.cluster.nodeID
     ) { credential in
         do throws(APIError) {
             switch try await tokens.verifyBearer(credential) {
@@ -180,6 +182,7 @@ public func buildServer(
         }
     }
 
+    membership.countConnections { gateway.openConnections }
     var application = Application(
         router: router,
         server: HTTPServerBuilder { responder in
@@ -192,9 +195,10 @@ public func buildServer(
             )
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dojopool"),
-        services: [storage, eventLog, runtime, delivery, webhooks, gateway],
+        services: [storage, eventLog, runtime, delivery, webhooks, membership, gateway],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
+            membership.listening(on: port)
             logger.notice(
                 "dojopool listening",
                 metadata: [

@@ -2,12 +2,14 @@ import DojoCluster
 import DojoStorage
 
 /// Readiness: the storage answers, every known migration is applied, and Redis answers when it is
-/// configured. Each check has its own timeout, so a hung dependency makes `/readyz` slow by at most
+/// configured (and the node's heartbeat in it is fresh). Each check has its own timeout, so a hung dependency makes `/readyz` slow by at most
 /// that long, never forever.
 struct Readiness: Sendable {
     let storage: any Storage
     let redis: RedisConnection?
     let timeout: Duration
+    /// The node's membership of the platform (a check only with Redis).
+    var membership: Membership?
 
     /// The outcome of one check.
     struct Check: Sendable {
@@ -38,6 +40,7 @@ struct Readiness: Sendable {
                 }
             )
         }
+        if let cluster = membership?.check() { checks.append(cluster) }
         return checks
     }
 

@@ -63,6 +63,11 @@ import SystemPackage
 /// | `api.ratelimit.write.per.minute` | `DOJO_API_RATELIMIT_WRITE_PER_MINUTE` | `600` | writes per identity (or IP) and minute |
 /// | `api.ratelimit.read.per.minute` | `DOJO_API_RATELIMIT_READ_PER_MINUTE` | `1200` | reads per identity (or IP) and minute |
 /// | `auth.service.key` | `DOJO_AUTH_SERVICE_KEY` | none | shared key of a trusted backend that acts for users (secret, ≥ 32 characters) |
+/// | `cluster.name` | `DOJO_CLUSTER_NAME` | `dojopool` | the platform's name: nodes sharing a Redis and a name are one platform (its keys' prefix) |
+/// | `cluster.node.id` | `DOJO_CLUSTER_NODE_ID` | generated | this node's id among them |
+/// | `cluster.advertise` | `DOJO_CLUSTER_ADVERTISE` | `http://<http.host>:<port>` | where other nodes reach this one |
+/// | `cluster.heartbeat.ms` | `DOJO_CLUSTER_HEARTBEAT_MS` | `1000` | how often the node renews its membership |
+/// | `cluster.node.ttl.ms` | `DOJO_CLUSTER_NODE_TTL_MS` | `5000` | how long a node without a heartbeat stays listed (≥ 3 heartbeats) |
 /// | `commentary.hook.url` | `DOJO_COMMENTARY_HOOK_URL` | none (off) | an external commentary service: every COMMENTARY line is POSTed to it, signed, as the partner `commentary-hook` |
 /// | `commentary.hook.secret` | `DOJO_COMMENTARY_HOOK_SECRET` | none | the HMAC-SHA256 key of those requests (secret, ≥ 32 characters; required with the URL) |
 /// | `commentary.hook.timeout.ms` | `DOJO_COMMENTARY_HOOK_TIMEOUT_MS` | `2000` | no longer used (checked): `partners.delivery.timeout.ms` applies |
@@ -160,6 +165,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var notifications = NotificationDeliveryConfiguration()
     /// Partner webhooks' delivery.
     public var partners = PartnerWebhookConfiguration()
+    /// This node in the platform (membership in Redis when `redis.url` is set).
+    public var cluster = ClusterConfiguration()
 
     /// The defaults.
     public init() {}
@@ -282,6 +289,27 @@ public struct ServerConfiguration: Sendable, Equatable {
             }
         }
         commentaryHook = try Self.signedEndpoint(reader, "commentary.hook", defaultTimeoutMilliseconds: 2_000)
+        for (key, value) in [("cluster.name", Self.text(reader, "cluster.name")), ("cluster.node.id", Self.text(reader, "cluster.node.id"))] {
+            guard let value else { continue }
+            guard ClusterConfiguration.isValidName(value) else {
+                throw ConfigurationError(key: key, message: "1–64 characters of A–Z a–z 0–9 - _ .")
+            }
+            if key == "cluster.name" { cluster.name = value } else { cluster.nodeID = value }
+        }
+        if let advertise = Self.text(reader, "cluster.advertise") {
+            guard let url = URL(string: advertise), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw ConfigurationError(key: "cluster.advertise", message: "an http(s) URL other nodes reach this one at, like http://10.0.0.7:8080")
+            }
+            cluster.advertise = advertise
+        }
+        if let milliseconds = try Self.integer(reader, "cluster.heartbeat.ms", in: 50...60_000) { cluster.heartbeat = .milliseconds(milliseconds) }
+        if let milliseconds = try Self.integer(reader, "cluster.node.ttl.ms", in: 150...600_000) { cluster.ttl = .milliseconds(milliseconds) }
+        guard cluster.ttl >= cluster.heartbeat * 3 else {
+            throw ConfigurationError(
+                key: "cluster.node.ttl.ms",
+                message: "must be at least three heartbeats (cluster.heartbeat.ms), or one late heartbeat drops the node"
+            )
+        }
         notifications.push = try Self.signedEndpoint(reader, "notifications.push", defaultTimeoutMilliseconds: 5_000)
         notifications.emailLimit = try Self.integer(reader, "notifications.email.per.window", in: 1...1_000) ?? notifications.emailLimit
         notifications.pushLimit = try Self.integer(reader, "notifications.push.per.window", in: 1...1_000) ?? notifications.pushLimit

@@ -1,0 +1,88 @@
+import DojoCluster
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// This node's membership of the platform (docs/cluster.md): with Redis, it registers itself at
+/// start, renews every `cluster.heartbeat.ms`, and leaves at a graceful stop; a node that dies
+/// drops out when its record expires (`cluster.node.ttl.ms`). Without Redis the node is alone.
+final class Membership: Service, Sendable {
+    let membership: RedisMembership?
+    let configuration: ClusterConfiguration
+    let host: String
+    let logger: Logger
+    let startedAt = Int64(Date().timeIntervalSince1970 * 1_000)
+    private let connections = Mutex<@Sendable () -> Int>({ 0 })
+    private let port = Mutex<Int?>(nil)
+    private let lastHeartbeat = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(redis: RedisConnection?, configuration: ClusterConfiguration, host: String, logger: Logger) {
+        membership = redis.map { RedisMembership(redis: $0, cluster: configuration.name, ttl: configuration.ttl) }
+        self.configuration = configuration
+        self.host = host
+        self.logger = logger
+    }
+
+    /// Where the node's load (its open connections) is read from, once the gateway exists.
+    func countConnections(_ count: @escaping @Sendable () -> Int) { connections.withLock { $0 = count } }
+
+    /// The port the server listens on, once it does (the default advertised address uses it).
+    func listening(on port: Int) { self.port.withLock { $0 = port } }
+
+    /// This node as the others see it.
+    func info(now: Date = Date()) -> NodeInfo {
+        let advertise = configuration.advertise ?? "http://\(host):\(port.withLock { $0 } ?? 0)"
+        return NodeInfo(
+            id: configuration.nodeID,
+            advertise: advertise,
+            startedAt: startedAt,
+            heartbeatAt: Int64(now.timeIntervalSince1970 * 1_000),
+            connections: connections.withLock { $0 }(),
+            version: DojoPoolVersion.current
+        )
+    }
+
+    func run() async throws {
+        guard let membership else {
+            try? await gracefulShutdown()
+            return
+        }
+        do { try await beat() } catch { logger.warning("cluster: the first heartbeat failed", metadata: ["error": "\(error)"]) }
+        await pollUntilShutdown(every: configuration.heartbeat, logger: logger, problem: "cluster: the heartbeat cannot be written to Redis") {
+            try await self.beat()
+        }
+        do {
+            try await membership.leave(configuration.nodeID)
+            logger.info("cluster: left", metadata: ["cluster.node": "\(configuration.nodeID)"])
+        } catch {
+            logger.warning("cluster: could not leave (the record expires by itself)", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func beat() async throws {
+        guard let membership else { return }
+        try await membership.heartbeat(info(), now: Date())
+        lastHeartbeat.withLock { $0 = .now }
+    }
+
+    /// The platform's nodes (only this one when alone).
+    func nodes() async throws -> [NodeInfo] {
+        guard let membership else { return [info()] }
+        return try await membership.nodes(now: Date())
+    }
+
+    /// The readiness check of the membership: the last heartbeat is younger than the TTL. Nil when
+    /// the node runs alone.
+    func check() -> Readiness.Check? {
+        guard membership != nil else { return nil }
+        guard let last = lastHeartbeat.withLock({ $0 }) else {
+            return Readiness.Check(name: "cluster", ok: false, detail: "no heartbeat written to Redis yet")
+        }
+        let age = ContinuousClock.now - last
+        guard age < configuration.ttl else {
+            return Readiness.Check(name: "cluster", ok: false, detail: "no heartbeat for \(age): the other nodes no longer list this one")
+        }
+        return Readiness.Check(name: "cluster", ok: true, detail: "node \(configuration.nodeID) of \(configuration.name)")
+    }
+}
