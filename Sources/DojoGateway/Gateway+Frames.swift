@@ -73,11 +73,11 @@ extension Gateway {
     /// Feeds the frame to the device's shot detector; a shot it finds goes to the match live at the
     /// table, which judges it if it is in `auto` mode (or opens a review), as the camera's own.
     private func detect(_ frame: TableFrame, from connection: Connection, device: DeviceBinding) {
-        var detector = connection.detector ?? ShotDetector()
-        let before = detector.counters
-        let found = detector.feed(frame)
-        DetectorMetrics.record(detector.counters, since: before, source: "live")
-        connection.detector = detector
+        // Fed in place: a copy would copy the shot's recording at every frame.
+        if connection.detector == nil { connection.detector = ShotDetector() }
+        let before = connection.detector?.counters ?? .init()
+        let found = connection.detector?.feed(frame)
+        DetectorMetrics.record(connection.detector?.counters ?? before, since: before, source: "live")
         guard let found else { return }
         var shot = found.observation
         // The frames' start names the shot: the same frames give the same id, so a replay is harmless.

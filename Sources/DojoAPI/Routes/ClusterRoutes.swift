@@ -7,14 +7,18 @@ struct ClusterRoutes: Sendable {
     let authentication: Authentication
     let membership: Membership
 
+    /// A node's record, and whether it is this one.
     struct Node: Encodable {
-        var id: String
-        var advertise: String
-        var startedAt: Int64
-        var heartbeatAt: Int64
-        var connections: Int
-        var version: String
+        var info: NodeInfo
         var this: Bool
+
+        enum CodingKeys: String, CodingKey { case this }
+
+        func encode(to encoder: any Encoder) throws {
+            try info.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(this, forKey: .this)
+        }
     }
 
     struct Listing: Encodable {
@@ -40,17 +44,7 @@ struct ClusterRoutes: Sendable {
                     cluster: configuration.name,
                     mode: membership.membership == nil ? "alone" : "redis",
                     node: configuration.nodeID,
-                    nodes: nodes.map {
-                        Node(
-                            id: $0.id,
-                            advertise: $0.advertise,
-                            startedAt: $0.startedAt,
-                            heartbeatAt: $0.heartbeatAt,
-                            connections: $0.connections,
-                            version: $0.version,
-                            this: $0.id == configuration.nodeID
-                        )
-                    }
+                    nodes: nodes.map { Node(info: $0, this: $0.id == configuration.nodeID) }
                 )
             )
         }
