@@ -144,6 +144,18 @@ struct MatchVisionTests {
         #expect(table.state.review == nil)
     }
 
+    @Test("between racks a declaration is checked against the fresh rack the next shot breaks")
+    func betweenRacks() throws {
+        var table = try Self.auto(.nineBall)
+        // A golden break ends rack 1 (the 9 made on the break).
+        try table.send(Self.vision(Referee.Shot(shotId: "b1", firstContact: 1, pocketed: [.init(ball: 9, pocket: 3)], objectBallsToRail: 4)))
+        #expect(table.state.rack == nil && table.state.racksPlayed == 1)
+        // The 9 is racked again: it may be named; no push-out before the break.
+        try table.send(.declare(.init(called: .init(ball: 9, pocket: 1))))
+        #expect(table.state.declared?.called?.ball == 9)
+        Self.refused("referee.push_out_not_available") { try table.send(.declare(.init(pushOut: true))) }
+    }
+
     @Test("a shot the referee cannot judge as read goes to review instead of being lost")
     func refusedAsRead() throws {
         var table = try Self.auto()

@@ -98,7 +98,9 @@ extension Match {
             throw DomainError(.forbidden, "match.not_player", "the players, the scorer or an admin declare a call, a safety or a push-out")
         }
         try requireAutomatic(state, "declare in")
-        let rack = state.referee ?? Referee.Rack(game: Referee.Game(state.gameType), breaker: state.nextBreaker)
+        // Between racks the next shot breaks a fresh rack; the last rack's state does not count.
+        let fresh = Referee.Rack(game: Referee.Game(state.gameType), breaker: state.nextBreaker)
+        let rack = state.rack == nil ? fresh : state.referee ?? fresh
         if let called = declaration.called {
             guard (1...6).contains(called.pocket) else {
                 throw DomainError(.invalid, "referee.invalid_pocket", "pockets are numbered 1–6, got \(called.pocket)")
