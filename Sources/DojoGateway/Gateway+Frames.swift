@@ -96,7 +96,7 @@ extension Gateway {
             inPlay: found.judgeable(threshold: threshold, onBreak: false),
             onBreak: found.judgeable(threshold: threshold, onBreak: true)
         )
-        let frames = ShotFrames.encode(found.frames)
+        let kept = found.frames
         let runtime = self.runtime
         let logger = self.logger
         let context = CommandContext(principal: Principal(userID: "device:\(device.id)", role: .user), now: Timestamp(Date()))
@@ -108,7 +108,7 @@ extension Gateway {
                 let opened = result.events.contains { if case .reviewOpened = $0 { true } else { false } }
                 DetectorMetrics.outcome(result.duplicate ? "duplicate" : opened ? "review" : "judged")
                 // The frames go with the shot (judged, or waiting for the scorer), for a replay.
-                if !result.duplicate { try await runtime.keepShotFrames(matchID: match, shotID: shotID, frames: frames) }
+                if !result.duplicate { try await runtime.keepShotFrames(matchID: match, shotID: shotID, frames: ShotFrames.encode(kept)) }
             } catch let error as DomainError where error.code == "referee.no_live_match" || error.code == "match.not_auto" {
                 DetectorMetrics.outcome(error.code == "match.not_auto" ? "manual" : "no_live_match")
             } catch {
