@@ -3,6 +3,7 @@ import DojoRuntime
 import Foundation
 import Logging
 import NIOCore
+import Synchronization
 
 extension Gateway {
     /// The connection's camera device while its token is valid; else answers `forbidden` (not a
@@ -70,14 +71,25 @@ extension Gateway {
         detect(TableFrame(t: t, balls: balls.map { .init(ball: Int($0[0]), x: $0[1], y: $0[2]) }), from: connection, device: device)
     }
 
+    /// How far back a camera's clock may go (a new connection starts its frames' `t` anew) before
+    /// its detector is taken to have restarted with it.
+    static let cameraRestartMilliseconds: Int64 = 5_000
+
     /// Feeds the frame to the device's shot detector; a shot it finds goes to the match live at the
     /// table, which judges it if it is in `auto` mode (or opens a review), as the camera's own.
     private func detect(_ frame: TableFrame, from connection: Connection, device: DeviceBinding) {
-        // Fed in place: a copy would copy the shot's recording at every frame.
-        if connection.detector == nil { connection.detector = ShotDetector() }
-        let before = connection.detector?.counters ?? .init()
-        let found = connection.detector?.feed(frame)
-        DetectorMetrics.record(connection.detector?.counters ?? before, since: before, source: "live")
+        // One detector per device, kept across its reconnects and fed in place (a copy would
+        // copy the shot's recording at every frame). A camera whose clock went back more than a
+        // rest's worth restarted: its detector starts anew.
+        let (found, counters, before) = detectors.withLock { detectors in
+            if let last = detectors[device.id]?.lastFrameTime, frame.t < last - Self.cameraRestartMilliseconds {
+                detectors[device.id] = nil
+            }
+            let before = detectors[device.id]?.counters ?? .init()
+            let found = detectors[device.id, default: ShotDetector()].feed(frame)
+            return (found, detectors[device.id]?.counters ?? before, before)
+        }
+        DetectorMetrics.record(counters, since: before, source: "live")
         guard let found else { return }
         var shot = found.observation
         // The frames' start names the shot: the same frames give the same id, so a replay is harmless.

@@ -59,6 +59,9 @@ public final class Gateway: Service, Sendable {
     /// The WebSocket connections open now (the node's load, as the cluster lists it).
     public var openConnections: Int { metrics.current.connections }
     private let rooms = Mutex<[String: Room]>([:])
+    /// The shot detector of each camera device, by device id: kept across the device's
+    /// reconnects, so a shot in progress survives one (Gateway+Frames.swift).
+    let detectors = Mutex<[String: ShotDetector]>([:])
     private let hubs = Mutex<[ObjectIdentifier: LoopHub]>([:])
 
     func withRooms<T>(_ body: (inout [String: Room]) -> T) -> T { rooms.withLock { body(&$0) } }

@@ -155,4 +155,33 @@ struct AutoRefereeTests {
             #expect(((afterMatch["referee"] as? [String: Any])?["shots"] as? Int) == 2, "\(after)")
         }
     }
+
+    @Test("a camera that drops its connection in the middle of a shot and comes back: the shot is still read whole")
+    func reconnect() async throws {
+        let brk = try Self.cleanBreak()
+        try await withGateway { h in
+            try await h.venueWithTables()
+            let camera = Camera()
+            let id = try #require((try await h.register(camera).1["device"] as? [String: Any])?["id"] as? String)
+            let token = try #require(try await h.deviceToken(camera, id: id).1["accessToken"] as? String)
+            try await h.liveMatchAtTable("auto2", raceTo: 3, mode: "auto")
+            let spectator = try await h.socket()
+            _ = try await h.subscribe(spectator, "match:auto2", id: "m")
+
+            // The first frames, into the break's motion; then the connection drops.
+            let cut = (brk.frames.firstIndex { $0.t > brk.frames[0].t + 700 } ?? brk.frames.count / 3)
+            let first = try await TestWebSocket.connect(port: h.port, headers: [("Authorization", "Bearer \(token)")])
+            _ = try await first.next()
+            try await Self.stream(Array(brk.frames[..<cut]), to: first)
+            try await first.close()
+            // The same camera again, its clock going on: the rest of the shot.
+            let second = try await TestWebSocket.connect(port: h.port, headers: [("Authorization", "Bearer \(token)")])
+            _ = try await second.next()
+            try await Self.stream(Array(brk.frames[cut...]), to: second)
+            let expected = brk.truth.pocketed.isEmpty && brk.truth.objectBallsToRail < 4 ? "match.foul" : "match.shot"
+            let judged = try await Self.event(expected, on: spectator)
+            let ruled = try #require((judged["event"] as? [String: Any])?["shotRuled"] as? [String: Any], "\(judged)")
+            #expect((ruled["source"] as? String) == "vision:\(id)" && (ruled["shot"] as? [String: Any])?["firstContact"] as? Int == 1, "\(ruled)")
+        }
+    }
 }

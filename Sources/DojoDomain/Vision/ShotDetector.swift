@@ -105,6 +105,9 @@ public struct ShotDetector: Sendable {
     /// True while a shot is being followed.
     public var inShot: Bool { recording != nil }
 
+    /// The time of the last frame taken, if any.
+    public var lastFrameTime: Int64? { lastT }
+
     /// Takes one frame; returns the shot that this frame showed to be over, if any.
     public mutating func feed(_ frame: TableFrame) -> DetectedShot? {
         if let lastT, frame.t <= lastT {

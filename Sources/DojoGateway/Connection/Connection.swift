@@ -38,8 +38,6 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     var frameTokens = 60.0
     var frameRefill = NIODeadline.now()
     var lastFrameTime: Int64 = -1
-    /// The shot detector over the device's frames (one camera per table; a reconnect starts anew).
-    var detector: ShotDetector?
     private let upgradeRefusal: GatewayRefusal?
     private let outlet: RawOutlet
     private let logger: Logger
