@@ -89,7 +89,7 @@ extension Gateway {
             let found = detectors[device.id, default: ShotDetector()].feed(frame)
             return (found, detectors[device.id]?.counters ?? before, before)
         }
-        DetectorMetrics.record(counters, since: before, source: "live")
+        detectorMetrics.record(counters, since: before)
         guard let found else { return }
         var shot = found.observation
         // The frames' start names the shot: the same frames give the same id, so a replay is harmless.

@@ -62,6 +62,7 @@ public final class Gateway: Service, Sendable {
     /// The shot detector of each camera device, by device id: kept across the device's
     /// reconnects, so a shot in progress survives one (Gateway+Frames.swift).
     let detectors = Mutex<[String: ShotDetector]>([:])
+    let detectorMetrics = DetectorMetrics(source: "live")
     private let hubs = Mutex<[ObjectIdentifier: LoopHub]>([:])
 
     func withRooms<T>(_ body: (inout [String: Room]) -> T) -> T { rooms.withLock { body(&$0) } }

@@ -92,6 +92,11 @@ struct RefereeDetectionTests {
             let found = try #require(answer["shots"] as? [[String: Any]])
             #expect(found.count == 1 && found.first?["firstContact"] as? Int == clean.first?.observation.firstContact, "\(found)")
 
+            // Times at the ends of Int64 (their difference would overflow): corrupt, no trap.
+            let extreme = [Int64.min, Int64.max, 0, Int64.max - 1].map { ["t": $0, "balls": [[0.0, 0.5, 0.5]]] as [String: Any] }
+            let (extremeStatus, extremeAnswer) = try await h.post("/v1/referee/detections", ["frames": extreme], headers: headers)
+            #expect(extremeStatus == .ok && (extremeAnswer["frames"] as? [String: Int])?["corrupt"] == 3, "\(extremeAnswer)")
+
             let manyFrames = (0...RefereeRoutes.detectionFrameLimit).map { ["t": $0, "balls": [[Double]]()] as [String: Any] }
             let bad: [([String: Any], Int, String)] = [
                 (["frames": [["t": 0, "balls": [[0.0, 0.5]]]]], 422, "detections.invalid_frame"),

@@ -121,6 +121,19 @@ struct ShotDetectorTests {
         #expect(counters.outOfOrder == 1 && counters.corrupt == 3 && counters.jumps == 1, "\(counters)")
     }
 
+    @Test("times outside 0…10^15 ms are corrupt frames, so no difference of two times overflows")
+    func extremeTimes() {
+        var detector = ShotDetector()
+        for t in [Int64.min, -1, Int64.max, ShotDetector.latestFrameTime + 1] {
+            #expect(detector.feed(TableFrame(t: t, balls: [.init(ball: 0, x: 0.5, y: 0.5)])) == nil)
+        }
+        #expect(detector.counters.corrupt == 4 && detector.counters.frames == 0)
+        // The earliest and the latest times taken, one after the other.
+        _ = detector.feed(TableFrame(t: 0, balls: [.init(ball: 0, x: 0.5, y: 0.5)]))
+        _ = detector.feed(TableFrame(t: ShotDetector.latestFrameTime, balls: [.init(ball: 0, x: 1.5, y: 0.5)]))
+        #expect(detector.counters.frames == 2)
+    }
+
     @Test("noise, missed detections and misplaced frames change nothing on a clear shot")
     func noisyCamera() throws {
         let table = Self.pot()

@@ -13,6 +13,7 @@ import Hummingbird
 /// them, with a confidence per member. Nothing is stored.
 struct RefereeRoutes: Sendable {
     let authentication: Authentication
+    let detectorMetrics = DetectorMetrics(source: "rest")
 
     /// The largest detection request: about 100 s of frames of 16 balls at 60 fps.
     static let detectionBodyLimit = 2 * 1024 * 1024
@@ -67,16 +68,20 @@ struct RefereeRoutes: Sendable {
         router.post("/v1/referee/detections") { request, context in
             _ = try await authentication.principal(request)
             let body = try await JSONBody.decode(DetectionRequest.self, request, context, limit: Self.detectionBodyLimit)
-            return try Self.detections(body)
+            return try detections(body)
         }
     }
 
     /// Runs the detector over the request's frames. Frames the detector ignores live (time not
     /// moving forward, a ball twice or off the table, a jump no ball can make) are ignored here
     /// too and counted in the answer; a request of the wrong shape is refused.
-    static func detections(_ body: DetectionRequest) throws -> Response {
-        guard body.frames.count <= detectionFrameLimit else {
-            throw DomainError(.invalid, "detections.too_many_frames", "at most \(detectionFrameLimit) frames per request, got \(body.frames.count)")
+    func detections(_ body: DetectionRequest) throws -> Response {
+        guard body.frames.count <= Self.detectionFrameLimit else {
+            throw DomainError(
+                .invalid,
+                "detections.too_many_frames",
+                "at most \(Self.detectionFrameLimit) frames per request, got \(body.frames.count)"
+            )
         }
         var settings = ShotDetector.Settings()
         if let radius = body.ballRadius {
@@ -99,7 +104,7 @@ struct RefereeRoutes: Sendable {
             frames.append(TableFrame(t: frame.t, balls: frame.balls.map { .init(ball: Int(exactly: $0[0]) ?? -1, x: $0[1], y: $0[2]) }))
         }
         let (shots, counters) = ShotDetector.shots(in: frames, settings: settings)
-        DetectorMetrics.record(counters, source: "rest")
+        detectorMetrics.record(counters)
         var w = JSONWriter(capacity: 256 + shots.count * 512)
         w.beginObject()
         w.key("frames")

@@ -203,18 +203,9 @@ extension Match {
         by: String?,
         _ context: CommandContext
     ) throws(DomainError) -> [Event] {
-        var shot = review.shot
-        if let edited {
-            shot.firstContact = edited.firstContact
-            shot.pocketed = edited.pocketed
-            shot.cueBallPocketed = edited.cueBallPocketed
-            shot.offTable = edited.offTable
-            shot.railAfterContact = edited.railAfterContact
-            shot.objectBallsToRail = edited.objectBallsToRail
-            shot.called = edited.called
-            shot.safety = edited.safety
-            shot.pushOut = edited.pushOut
-        }
+        var shot = edited.map(members) ?? review.shot
+        shot.shotId = review.shot.shotId
+        shot.observedAt = review.shot.observedAt
         var working = state
         let resolved = Event.reviewResolved(shotID: shot.shotId, edited: edited != nil, by: by, at: context.now)
         apply(&working, resolved)

@@ -508,7 +508,6 @@ struct ShotAnalysis {
         /// The closest any moving frame came to a cushion, beyond the radius, and when.
         var approaches: [(time: Double, margin: Double)] = []
 
-        var any: (time: Double, confidence: Double)? { touches.first }
         var closest: Double { approaches.map(\.margin).min() ?? .infinity }
 
         func after(_ time: Double) -> (time: Double, confidence: Double)? {

@@ -3,8 +3,8 @@
 /// (``ShotAnalysis``).
 ///
 /// A value with no clock and no I/O: the same frames give the same shots. Bad frames change nothing
-/// and are counted — a frame whose time does not move forward, a frame with a ball twice or a ball
-/// off the table, and a single detection that jumped farther than a ball can travel (that ball is
+/// and are counted — a frame whose time does not move forward or is outside 0…10^15 ms, a frame
+/// with a ball twice or a ball off the table, and a single detection that jumped farther than a ball can travel (that ball is
 /// treated as unseen in that frame).
 ///
 /// ```swift
@@ -47,7 +47,8 @@ public struct ShotDetector: Sendable {
         public var frames = 0
         /// Frames whose time did not move forward.
         public var outOfOrder = 0
-        /// Frames with a ball twice, a ball number outside 0–15, or a ball off the table.
+        /// Frames with a ball twice, a ball number outside 0–15, a ball off the table, or a time
+        /// outside 0…``ShotDetector/latestFrameTime``.
         public var corrupt = 0
         /// Single detections farther from the ball's last one than it can travel.
         public var jumps = 0
@@ -98,18 +99,23 @@ public struct ShotDetector: Sendable {
     /// The shot being followed.
     private var recording: ShotRecording?
 
+    /// The latest frame time taken, in milliseconds (10^15).
+    public static let latestFrameTime: Int64 = 1_000_000_000_000_000
+
     public init(settings: Settings = Settings()) {
         self.settings = settings
     }
-
-    /// True while a shot is being followed.
-    public var inShot: Bool { recording != nil }
 
     /// The time of the last frame taken, if any.
     public var lastFrameTime: Int64? { lastT }
 
     /// Takes one frame; returns the shot that this frame showed to be over, if any.
     public mutating func feed(_ frame: TableFrame) -> DetectedShot? {
+        // Times past ~31,700 years are corrupt: every difference of two times then fits an Int64.
+        guard (0...Self.latestFrameTime).contains(frame.t) else {
+            counters.corrupt += 1
+            return nil
+        }
         if let lastT, frame.t <= lastT {
             counters.outOfOrder += 1
             return nil
