@@ -69,6 +69,21 @@ struct BoundedMemo<Value: Codable & Sendable & Equatable>: Codable, Sendable, Eq
 struct Receipt: Codable, Sendable, Equatable {
     var first: Int64
     var last: Int64
+    /// The command's fingerprint (`commandFingerprint`): a repeat of the id with another command is
+    /// refused, not answered with the first outcome. Nil for receipts from before fingerprints.
+    var fingerprint: String? = nil
+}
+
+/// A stable fingerprint of a command (FNV-1a over its full description): equal commands, equal
+/// fingerprints, in this build and across restarts (it is kept in the events' metadata).
+func commandFingerprint(_ command: some Sendable) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in String(reflecting: command).utf8 {
+        hash ^= UInt64(byte)
+        hash &*= 0x0000_0100_0000_01b3
+    }
+    let hex = String(hash, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
 }
 
 /// The state an actor snapshots: the domain state plus its idempotency memory.
@@ -185,7 +200,10 @@ actor EntityActor<A: Aggregate> {
                 }
                 A.apply(&state, envelope.event)
                 if let id = envelope.meta?.commandId {
-                    receipts.set(id, Receipt(first: receipts[id]?.first ?? recorded.sequence, last: recorded.sequence))
+                    receipts.set(
+                        id,
+                        Receipt(first: receipts[id]?.first ?? recorded.sequence, last: recorded.sequence, fingerprint: envelope.meta?.commandHash)
+                    )
                 }
                 if let cause = envelope.meta?.cause { causes.set(cause.stream, max(causes[cause.stream] ?? 0, cause.seq)) }
                 sequence = recorded.sequence
@@ -273,7 +291,18 @@ actor EntityActor<A: Aggregate> {
         var batchCauses: [String: Int64] = [:]
 
         for job in jobs {
+            // A client's command id names one command (the Idempotency-Key draft: a key reused for
+            // another payload is refused). The system's own retries may carry what changed since.
+            let fingerprint = job.commandID != nil && !job.context.principal.isSystem ? commandFingerprint(job.command) : nil
             if let id = job.commandID, let receipt = batchReceipts[id] ?? receipts[id] {
+                if let fingerprint, let known = receipt.fingerprint, known != fingerprint {
+                    outcomes.append(
+                        .refused(
+                            DomainError(.invalid, "idempotency_key_reused", "command id \(id.prefix(64)) was used for another command: send a new id")
+                        )
+                    )
+                    continue
+                }
                 outcomes.append(.unchanged(duplicate: receipt))
                 continue
             }
@@ -287,14 +316,16 @@ actor EntityActor<A: Aggregate> {
                     outcomes.append(.unchanged(duplicate: nil))
                     continue
                 }
-                let meta = (job.commandID != nil || job.cause != nil) ? EventEnvelope<A.Event>.Meta(commandId: job.commandID, cause: job.cause) : nil
+                let meta =
+                    (job.commandID != nil || job.cause != nil)
+                    ? EventEnvelope<A.Event>.Meta(commandId: job.commandID, cause: job.cause, commandHash: fingerprint) : nil
                 var encoded: [NewEvent] = []
                 for event in events {
                     let (payload, range) = EventEnvelope.encoded(event, meta: meta)
                     encoded.append(NewEvent(type: A.eventType(event), encoded: payload, eventRange: range))
                 }
                 let first = sequence + Int64(newEvents.count) + 1
-                let receipt = Receipt(first: first, last: first + Int64(events.count) - 1)
+                let receipt = Receipt(first: first, last: first + Int64(events.count) - 1, fingerprint: fingerprint)
                 let range = typed.count..<(typed.count + events.count)
                 for event in events { A.apply(&working, event) }
                 typed.append(contentsOf: events)

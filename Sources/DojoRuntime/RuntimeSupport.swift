@@ -58,11 +58,13 @@ public struct CommandResult<A: Aggregate>: Sendable {
 }
 
 /// How an event is stored: the domain event plus the metadata the runtime needs to rebuild its
-/// idempotency memory from the log. Payload JSON: `{"event": {...}, "meta": {"commandId": …, "cause": …}}`.
+/// idempotency memory from the log. Payload JSON: `{"event": {...}, "meta": {"commandId": …, "commandHash": …, "cause": …}}`.
 struct EventEnvelope<Event: Codable & Sendable>: Codable, Sendable {
     struct Meta: Codable, Sendable, Equatable {
         var commandId: String?
         var cause: Cause?
+        /// The command's fingerprint, so a restarted actor still tells a repeat from a reused id.
+        var commandHash: String? = nil
     }
 
     var event: Event
@@ -91,6 +93,7 @@ extension EventEnvelope where Event: JSONWritable {
                 writer.member("stream", cause.stream)
                 writer.endObject()
             }
+            writer.member("commandHash", meta.commandHash)
             writer.member("commandId", meta.commandId)
             writer.endObject()
         }

@@ -45,6 +45,9 @@ struct LedgerAPITests {
             let rows = page["transactions"] as? [[String: Any]]
             #expect(rows?.count == 1 && rows?.first?["amount"] as? Int == 250 && rows?.first?["type"] as? String == "CREDIT")
             #expect(rows?.first?["transferId"] as? String == "grant-g-1" && rows?.first?["reference"] as? String == "grant:welcome")
+            // Milliseconds since 1970, as every time in the API (it was Foundation's seconds since 2001).
+            let at = try #require(rows?.first?["at"] as? Int)
+            #expect(abs(at - Int(Date().timeIntervalSince1970 * 1000)) < 600_000)
             // Refusals.
             let cases: [(String, String?, String?, HTTPResponse.Status, String)] = [
                 (#"{"userId":"bob","amount":5,"reason":"x"}"#, "g-2", "USER", .forbidden, "forbidden"),

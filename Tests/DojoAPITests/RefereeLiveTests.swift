@@ -183,8 +183,16 @@ struct RefereeLiveTests {
             let view = try #require(try await h.rest("/v1/matches/r1", .get)["match"] as? [String: Any])
             #expect(view["correctable"] as? Bool == true && view["lastShotId"] as? String == "p1" && view["referee"] != nil)
             #expect(view["recentShotIDs"] == nil && view["undo"] == nil && view["maxDeficitA"] == nil)
-            let replay = try await h.post("/v1/matches/r1/shots", ["shotId": "p1", "firstContact": 1], headers: h.serviceHeaders("alice"))
+            let replay = try await h.post(
+                "/v1/matches/r1/shots",
+                ["shotId": "p1", "firstContact": 1, "pocketed": [["ball": 2, "pocket": 1]]],
+                headers: h.serviceHeaders("alice")
+            )
             #expect(replay.0 == .ok && replay.1["duplicate"] as? Bool == true)
+            // The same id for another observation is a client's mistake, said (the Idempotency-Key
+            // draft), not answered with the first outcome.
+            let reused = try await h.post("/v1/matches/r1/shots", ["shotId": "p1", "firstContact": 1], headers: h.serviceHeaders("alice"))
+            #expect(reused.0 == .unprocessableContent && errorCode(reused.1) == "idempotency_key_reused", "\(reused.1)")
             let bobShot = try await h.post(
                 "/v1/matches/r1/shots",
                 ["shotId": "p2", "firstContact": 3, "pushOut": true],

@@ -53,7 +53,8 @@ struct SystemRoutesTests {
         arguments: [
             ("/nope", HTTPRequest.Method.get, HTTPResponse.Status.notFound, "not_found"),
             ("/v1/matches/../../etc/passwd", .get, .notFound, "not_found"),
-            ("/healthz", .delete, .notFound, "not_found"),
+            ("/healthz", .delete, .methodNotAllowed, "method_not_allowed"),
+            ("/v1/matches/m1/start", .get, .methodNotAllowed, "method_not_allowed"),
         ]
     )
     func errorEnvelope(_ path: String, _ method: HTTPRequest.Method, _ status: HTTPResponse.Status, _ code: String) async throws {
@@ -69,6 +70,8 @@ struct SystemRoutesTests {
                 #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
                 #expect(response.headers[HTTPField.Name("Content-Security-Policy")!] == "default-src 'none'; frame-ancestors 'none'")
                 #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+                // RFC 9110 §15.5.6: a 405 says which methods the resource has.
+                #expect(response.headers[.allow] == (status == .methodNotAllowed ? (path == "/healthz" ? "GET" : "POST") : nil))
             }
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff", "on successes too")
@@ -82,6 +85,11 @@ struct SystemRoutesTests {
         try await server.application.test(.live) { client in
             let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: 1 << 20)
             try await client.execute(uri: "/v1", method: .post, body: body) { response in
+                #expect(response.status == .methodNotAllowed)
+                let error = try jsonObject(response.body.readableBytesView)["error"] as? [String: Any]
+                #expect(error?["code"] as? String == "method_not_allowed")
+            }
+            try await client.execute(uri: "/v1/nothing-here", method: .post, body: body) { response in
                 #expect(response.status == .notFound)
                 let error = try jsonObject(response.body.readableBytesView)["error"] as? [String: Any]
                 #expect(error?["code"] as? String == "not_found")

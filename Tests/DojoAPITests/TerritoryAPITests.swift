@@ -126,6 +126,7 @@ struct TerritoryAPITests {
                 (.get, "/v1/territories?near=91,0", nil, .badRequest, "invalid_query"),
                 (.get, "/v1/territories?near=1,2&radiusKm=501", nil, .badRequest, "invalid_query"),
                 (.get, "/v1/territories?near=1,2&radiusKm=-1", nil, .badRequest, "invalid_query"),
+                (.get, "/v1/territories?radiusKm=5", nil, .badRequest, "invalid_query"),
                 (.get, "/v1/territories?limit=501", nil, .badRequest, "invalid_query"),
                 (.get, "/v1/leaderboards/venues", nil, .notFound, "leaderboard.not_found"),
                 (.get, "/v1/leaderboards/clans?offset=-1", nil, .badRequest, "invalid_query"),

@@ -145,6 +145,19 @@ struct RefereePropertyTests {
             code: "referee.invalid_pocket"
         ),
         Refusal(name: "pocket 0", rack: nine, shot: R.Shot(firstContact: 2, pocketed: [.init(ball: 2, pocket: 0)]), code: "referee.invalid_pocket"),
+        // A call is checked on the break too, where the rules ignore it (schemathesis found both).
+        Refusal(
+            name: "a call to pocket 0 on the break",
+            rack: RefereeCaseTests.rack(.eightBall),
+            shot: R.Shot(firstContact: 1, called: .init(ball: 1, pocket: 0)),
+            code: "referee.invalid_pocket"
+        ),
+        Refusal(
+            name: "a call of ball -1 on the break",
+            rack: RefereeCaseTests.rack(.eightBall),
+            shot: R.Shot(firstContact: 1, called: .init(ball: -1, pocket: 1)),
+            code: "referee.invalid_shot"
+        ),
         Refusal(
             name: "ball 16",
             rack: RefereeCaseTests.rack(.eightBall),

@@ -137,6 +137,18 @@ struct RuntimeTests {
                 let afterSnapshot = try await runtime.matches.send("m1", .start, context: ctx(), commandID: "start-1")
                 #expect(afterSnapshot.duplicate && afterSnapshot.sequence == started.sequence)
                 #expect(created.sequence == 1)
+                // The id names one command: another command under it is refused, before and after
+                // a snapshot; the system's own retries are exempt.
+                await #expect(throws: DomainError.self) {
+                    _ = try await runtime.matches.send("m1", .recordRack(winner: .b, breaker: nil), context: ctx(), commandID: "rack-1")
+                }
+                let system = try await runtime.matches.send(
+                    "m1",
+                    .recordRack(winner: .b, breaker: nil),
+                    context: CommandContext(principal: .system, now: Timestamp(Date())),
+                    commandID: "rack-1"
+                )
+                #expect(system.duplicate)
             }
             // A new runtime whose snapshot is unreadable rebuilds the memory of command ids from the log.
             try await storage.saveSnapshot(
@@ -145,6 +157,13 @@ struct RuntimeTests {
             try await withRuntime(storage) { runtime in
                 let repeatCreate = try await runtime.matches.send("m1", .create(terms), context: ctx(), commandID: "create-1")
                 #expect(repeatCreate.duplicate && repeatCreate.sequence == 1)
+                // The fingerprint came back from the log with the id.
+                do {
+                    _ = try await runtime.matches.send("m1", .recordRack(winner: .b, breaker: nil), context: ctx(), commandID: "rack-1")
+                    Issue.record("a reused command id was accepted after a rebuild from the log")
+                } catch let error as DomainError {
+                    #expect(error.code == "idempotency_key_reused")
+                }
                 #expect(try await storage.lastSequence(of: "match:m1") == 4)
             }
             _ = open

@@ -24,6 +24,9 @@ public struct DojoPoolServer: Sendable {
     public var gateway: Gateway
     /// The access-token issuer (tests mint tokens with it).
     var tokens: AccessTokens
+    /// Every route the router holds, as `METHOD /path/{parameter}` (the OpenAPI document's
+    /// operations must be exactly these: `OpenAPITests`).
+    public var routes: [String]
 }
 
 /// Opens the storage the configuration selects: Postgres when `database.url` is set, else SQLite.
@@ -86,11 +89,13 @@ public func buildServer(
     let redis = try configuration.redisURL.map { RedisConnection(endpoint: try RedisEndpoint(url: $0)) }
 
     let router = Router(context: AppRequestContext.self)
+    let routeTemplates = MethodNotAllowedMiddleware.Routes()
     router.addMiddleware {
         RequestIDMiddleware()
         SecurityHeadersMiddleware()
         CORSAllowListMiddleware(origins: Set(configuration.corsOrigins))
         ErrorEnvelopeMiddleware()
+        MethodNotAllowedMiddleware(routes: routeTemplates)
         ClientAddressMiddleware(trustedProxies: Set(configuration.trustedProxies))
         MetricsMiddleware()
         LogRequestsMiddleware(.info)
@@ -183,6 +188,8 @@ public func buildServer(
     }
 
     membership.countConnections { gateway.openConnections }
+    let routes = router.routes.map { "\($0.method.rawValue) \($0.path)" }
+    routeTemplates.install(routes)
     var application = Application(
         router: router,
         server: HTTPServerBuilder { responder in
@@ -226,5 +233,13 @@ public func buildServer(
         }
         runtime.storageReady()
     }
-    return DojoPoolServer(application: application, storage: storage, eventLog: eventLog, runtime: runtime, gateway: gateway, tokens: tokens)
+    return DojoPoolServer(
+        application: application,
+        storage: storage,
+        eventLog: eventLog,
+        runtime: runtime,
+        gateway: gateway,
+        tokens: tokens,
+        routes: routes
+    )
 }

@@ -25,7 +25,7 @@ struct CORSAllowListMiddleware: RouterMiddleware {
             var headers = HTTPFields()
             headers[Self.allowOrigin] = origin
             headers[.vary] = "Origin"
-            headers[Self.allowMethods] = "GET, POST, PUT, DELETE, OPTIONS"
+            headers[Self.allowMethods] = "GET, POST, PATCH, DELETE, OPTIONS"
             headers[Self.allowHeaders] = "Authorization, Content-Type, Idempotency-Key, X-Request-Id"
             headers[Self.maxAge] = "600"
             return Response(status: .noContent, headers: headers)

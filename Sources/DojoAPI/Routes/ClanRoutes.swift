@@ -122,6 +122,7 @@ struct ClanRoutes: Sendable {
 
     private func existing(_ context: AppRequestContext) async throws -> Clan.State {
         let id = try context.parameters.require("id")
+        guard EntityKey.isValidID(id) else { throw DomainError(.notFound, "clan.not_found", "no such clan") }
         let (state, _) = try await runtime.clans.read(id)
         guard state.exists else { throw DomainError(.notFound, "clan.not_found", "clan \(id) does not exist") }
         return state

@@ -29,6 +29,7 @@ struct CommandRoutes: Sendable {
             let id = try context.parameters.require("id")
             let after = try Self.queryInteger(request, "after", default: 0, in: 0...Int(Int32.max))
             let limit = try Self.queryInteger(request, "limit", default: 100, in: 1...500)
+            guard EntityKey.isValidID(id) else { throw DomainError(.notFound, "match.not_found", "no such match") }
             let (state, _) = try await runtime.matches.read(id)
             guard state.exists else { throw DomainError(.notFound, "match.not_found", "match \(id) does not exist") }
             let recorded = try await storage.readEvents(stream: "match:\(id)", after: Int64(after), limit: limit)
@@ -78,59 +79,107 @@ struct CommandRoutes: Sendable {
         }
         // The referee's commands for scorer apps: a shot, a player's decision, a correction.
         matches.post("/:id/shots") { request, context in
+            let principal = try await authentication.principal(request)
             let shot = try await JSONBody.decode(Referee.Shot.self, request, context)
-            return try await matchCommand(request, context, .shot(shot, source: .scorer), commandID: shot.shotId)
+            return try await matchCommand(request, context, .shot(shot, source: .scorer), commandID: shot.shotId, principal: principal)
         }
         matches.post("/:id/decisions") { request, context in
+            let principal = try await authentication.principal(request)
             let body = try await JSONBody.decode(DecisionBody.self, request, context)
-            return try await matchCommand(request, context, .decision(body.decision, side: body.side), commandID: body.commandId)
+            return try await matchCommand(
+                request,
+                context,
+                .decision(body.decision, side: body.side),
+                commandID: body.commandId,
+                principal: principal
+            )
         }
         matches.post("/:id/corrections") { request, context in
+            let principal = try await authentication.principal(request)
             let body = try await JSONBody.decodeOptional(ReasonBody.self, request, context) ?? ReasonBody()
-            return try await matchCommand(request, context, .correct(reason: body.reason, venueAdmin: false), commandID: body.commandId)
+            return try await matchCommand(
+                request,
+                context,
+                .correct(reason: body.reason, venueAdmin: false),
+                commandID: body.commandId,
+                principal: principal
+            )
         }
         matches.post("/:id/start") { request, context in
             try await matchCommand(request, context, .start, commandID: nil)
         }
         matches.post("/:id/racks") { request, context in
+            let principal = try await authentication.principal(request)
             let body = try await JSONBody.decode(RackBody.self, request, context)
-            return try await matchCommand(request, context, .recordRack(winner: body.winner, breaker: body.breaker), commandID: body.commandId)
+            return try await matchCommand(
+                request,
+                context,
+                .recordRack(winner: body.winner, breaker: body.breaker),
+                commandID: body.commandId,
+                principal: principal
+            )
         }
         matches.post("/:id/end") { request, context in
+            let principal = try await authentication.principal(request)
             let body = try await JSONBody.decode(EndBody.self, request, context)
-            return try await matchCommand(request, context, .end(winner: body.winner, reason: body.reason), commandID: body.commandId)
+            return try await matchCommand(
+                request,
+                context,
+                .end(winner: body.winner, reason: body.reason),
+                commandID: body.commandId,
+                principal: principal
+            )
         }
         // The venue's staff move a live or scheduled match to another of their tables.
         matches.post("/:id/move") { request, context in
+            let principal = try await authentication.principal(request)
             let body = try await JSONBody.decode(MoveBody.self, request, context)
-            return try await matchCommand(request, context, .moveTable(tableID: body.tableId), commandID: body.commandId)
+            return try await matchCommand(request, context, .moveTable(tableID: body.tableId), commandID: body.commandId, principal: principal)
         }
         matches.post("/:id/cancel") { request, context in
+            let principal = try await authentication.principal(request)
             let body = try await JSONBody.decodeOptional(ReasonBody.self, request, context) ?? ReasonBody()
-            return try await matchCommand(request, context, .cancel(reason: body.reason), commandID: body.commandId)
+            return try await matchCommand(request, context, .cancel(reason: body.reason), commandID: body.commandId, principal: principal)
         }
 
         let venues = router.group("/v1/venues")
         venues.post { request, context in try await createVenue(request, context) }
         // GET /v1/venues/{id} and POST /v1/venues/{id}/commands: EntityRoutes (the registration).
         venues.post("/:id/tables") { request, context in
+            let principal = try await authentication.principal(request)
             let body = try await JSONBody.decode(TableBody.self, request, context)
-            return try await venueCommand(request, context, .addTable(id: body.id, name: body.name), commandID: body.commandId, status: .created)
+            return try await venueCommand(
+                request,
+                context,
+                .addTable(id: body.id, name: body.name),
+                commandID: body.commandId,
+                principal: principal,
+                status: .created
+            )
         }
         venues.post("/:id/tables/:table/maintenance") { request, context in
+            let principal = try await authentication.principal(request)
             let body = try await JSONBody.decode(MaintenanceBody.self, request, context)
             let table = try context.parameters.require("table")
-            return try await venueCommand(request, context, .setMaintenance(tableID: table, on: body.on), commandID: body.commandId)
+            return try await venueCommand(
+                request,
+                context,
+                .setMaintenance(tableID: table, on: body.on),
+                commandID: body.commandId,
+                principal: principal
+            )
         }
         // Who may start matches on the tables: `{"openTables": true}` lets anyone; false (the
         // default) keeps them for the staff and players checked in.
         venues.post("/:id/settings") { request, context in
+            let principal = try await authentication.principal(request)
             let body = try await JSONBody.decode(VenueSettingsBody.self, request, context)
-            return try await venueCommand(request, context, .setOpenTables(body.openTables), commandID: body.commandId)
+            return try await venueCommand(request, context, .setOpenTables(body.openTables), commandID: body.commandId, principal: principal)
         }
         venues.post("/:id/admins") { request, context in
+            let principal = try await authentication.principal(request)
             let body = try await JSONBody.decode(UserBody.self, request, context)
-            return try await venueCommand(request, context, .grantAdmin(userID: body.userId), commandID: body.commandId)
+            return try await venueCommand(request, context, .grantAdmin(userID: body.userId), commandID: body.commandId, principal: principal)
         }
         venues.delete("/:id/admins/:user") { request, context in
             try await venueCommand(request, context, .revokeAdmin(userID: try context.parameters.require("user")), commandID: nil)
@@ -264,12 +313,16 @@ struct CommandRoutes: Sendable {
         try Query.integer(request, name, default: value, in: range)
     }
 
+    /// The command's id: the `Idempotency-Key` header, else the body's `commandId`; both are
+    /// checked when both are sent (the header wins).
     static func commandID(_ request: Request, body: String?) throws -> String? {
-        guard let id = request.headers[idempotencyHeader] ?? body else { return nil }
-        do throws(DomainError) { try CommandID.validate(id) } catch {
-            throw APIError(.badRequest, code: error.code, message: error.message)
+        let header = request.headers[idempotencyHeader]
+        for id in [header, body].compactMap({ $0 }) {
+            do throws(DomainError) { try CommandID.validate(id) } catch {
+                throw APIError(.badRequest, code: error.code, message: error.message)
+            }
         }
-        return id
+        return header ?? body
     }
 
     /// A new entity id: 32 lowercase hex digits.

@@ -20,6 +20,8 @@ struct EntityRoutes: Sendable {
             let kind = registration.kind.rawValue
             group.get("/:id") { _, context in
                 let id = try context.parameters.require("id")
+                // An id that cannot name an entity names none: 404, as for an unknown one.
+                guard EntityKey.isValidID(id) else { throw DomainError(.notFound, "\(kind).not_found", "no such \(kind)") }
                 let readout = try await registration.read(id)
                 guard readout.exists else { throw DomainError(.notFound, "\(kind).not_found", "\(kind) \(id) does not exist") }
                 return Response.json(.ok, members: [("sequence", Array(String(readout.sequence).utf8)), (kind, readout.view)])

@@ -90,14 +90,15 @@ struct TransactionView: Encodable {
     var type: String
     var transferId: String?
     var reference: String?
-    var at: Date
+    /// Milliseconds since 1970, as every other time in the API.
+    var at: Timestamp
 
     init(_ record: TransactionRecord) {
         id = record.id
         amount = record.amount
         currency = record.currency
         type = record.type
-        at = record.createdAt
+        at = Timestamp(record.createdAt)
         struct Payload: Decodable { var event: Account.Event }
         let event = try? JSONDecoder().decode(Payload.self, from: Data(record.metadata.utf8)).event
         switch event {

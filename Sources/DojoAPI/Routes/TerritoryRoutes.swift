@@ -138,6 +138,9 @@ struct TerritoryRoutes: Sendable {
             }
             return Area(box: GeoBox(south: box[0], west: box[1], north: box[2], east: box[3]))
         }
+        if query["radiusKm"] != nil, query["near"] == nil {
+            throw APIError(.badRequest, code: "invalid_query", message: "radiusKm goes with near=lat,lng")
+        }
         if let near = try numbers("near", count: 2) {
             try checkLatLng(near[0], near[1])
             let radius = try numbers("radiusKm", count: 1)?.first ?? 10

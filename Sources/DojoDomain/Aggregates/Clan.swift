@@ -308,6 +308,7 @@ public enum Clan: Aggregate {
             return [.requested(userID: user, at: now)]
 
         case .accept(let user):
+            try validID(user)
             if state.members[user] != nil { return [] }
             if user == actor {
                 guard state.invitations[user] != nil else {
@@ -322,6 +323,7 @@ public enum Clan: Aggregate {
             return [try join(state, user, now)]
 
         case .decline(let user):
+            try validID(user)
             if user != actor { try AccessPolicy.check(principal, .leadClan(state, .recruit)) }
             guard state.invitations[user] != nil || state.requests[user] != nil else { return [] }
             return [.declined(userID: user, by: actor, at: now)]

@@ -213,6 +213,7 @@ public enum Venue: Aggregate {
 
         case .revokeAdmin(let userID):
             try requireOwner(state, principal)
+            try validID(userID, "userId")
             guard state.admins.contains(userID) else { return [] }
             return [.adminRevoked(userID: userID, at: now)]
 

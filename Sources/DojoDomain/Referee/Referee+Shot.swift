@@ -129,10 +129,15 @@ extension Referee {
             guard (0...rack.onTable.count).contains(objectBallsToRail) else {
                 throw refuse(.invalid, "invalid_shot", "objectBallsToRail is 0–\(rack.onTable.count)")
             }
-            if let called, !rack.breakShot {
+            // A call is checked even where the rules ignore it (the break): a pocket that does not
+            // exist is a client's mistake, said, not dropped.
+            if let called {
+                guard (1...15).contains(called.ball) else { throw refuse(.invalid, "invalid_shot", "a called ball is 1–15, got \(called.ball)") }
                 guard (1...6).contains(called.pocket) else {
                     throw refuse(.invalid, "invalid_pocket", "pockets are numbered 1–6, got \(called.pocket)")
                 }
+            }
+            if let called, !rack.breakShot {
                 guard onTable.contains(called.ball) else {
                     throw refuse(.invalid, "ball_not_on_table", "called ball \(called.ball) is not on the table")
                 }
