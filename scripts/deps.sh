@@ -2,7 +2,8 @@
 # Makes sure the machine has what the build (and, with --services, the test suite) needs:
 #   build:    pkg-config, libhiredis-dev, libsodium-dev (the C libraries the server links)
 #   services: postgresql, redis-server (throw-away instances for the integration tests), curl,
-#             chromium and Playwright for Python (the spectator pages in a real browser, from PyPI)
+#             chromium and Playwright for Python (the spectator pages in a real browser, from PyPI),
+#             schemathesis and openapi-spec-validator (the REST contract, from PyPI)
 # Missing Debian packages are installed with apt-get when this runs as root (or with sudo that
 # needs no password); otherwise the exact command is printed and the script exits with 2.
 set -euo pipefail
@@ -23,9 +24,14 @@ if [ "${1:-}" = "--services" ]; then
 fi
 
 python_deps() {
-  if [ "${1:-}" = "--services" ] && ! python3 -c "import playwright" >/dev/null 2>&1; then
-    echo "deps: installing playwright (pip)" >&2
-    python3 -m pip install --quiet --disable-pip-version-check playwright >&2
+  [ "${1:-}" = "--services" ] || return 0
+  local wanted=()
+  python3 -c "import playwright" >/dev/null 2>&1 || wanted+=(playwright)
+  command -v st >/dev/null 2>&1 || wanted+=(schemathesis)
+  command -v openapi-spec-validator >/dev/null 2>&1 || wanted+=(openapi-spec-validator)
+  if [ ${#wanted[@]} -gt 0 ]; then
+    echo "deps: installing ${wanted[*]} (pip)" >&2
+    python3 -m pip install --quiet --disable-pip-version-check "${wanted[@]}" >&2
   fi
 }
 if [ ${#need[@]} -eq 0 ]; then

@@ -16,7 +16,7 @@ struct DojoPoolCommand: AsyncParsableCommand {
             Serve.self, Migrate.self, Export.self, Import.self, Copy.self, BenchStorage.self, BenchRuntime.self, BenchClans.self, BenchLedger.self,
             BenchAuth.self, BenchReferee.self, BenchDetector.self,
             BenchTournaments.self, BenchPlayers.self,
-            Keys.self,
+            Keys.self, OpenAPICommand.self,
             Device.self, Token.self, Healthcheck.self,
         ]
     )

@@ -35,6 +35,10 @@ struct SystemRoutes: Sendable {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
+        // The REST contract (docs/openapi.json is the same document).
+        router.get("/v1/openapi.json") { _, _ in
+            Response.json(.ok, bytes: OpenAPI.json)
+        }
         router.get("/v1") { _, _ in
             Response.json(
                 .ok,
