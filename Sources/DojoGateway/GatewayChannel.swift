@@ -18,7 +18,7 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
     public static let subprotocol = "dojo.v1"
 
     enum UpgradeResult: Sendable {
-        case websocket(NIOLoopBound<Connection>)
+        case websocket
         case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
         case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
     }
@@ -124,13 +124,18 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                         let connection = Connection(
                             gateway: gateway,
                             hub: gateway.hub(for: channel.eventLoop),
-                            outlet: outlet,
                             identity: identity.value.0,
                             upgradeRefusal: identity.value.1,
                             logger: logger
                         )
-                        try channel.pipeline.syncOperations.addHandler(connection)
-                        return UpgradeResult.websocket(NIOLoopBound(connection, eventLoop: channel.eventLoop))
+                        let transport = WebSocketTransport(
+                            receiver: .native(connection),
+                            outlet: outlet,
+                            maximumMessageBytes: gateway.configuration.maximumMessageBytes,
+                            logger: logger
+                        )
+                        try channel.pipeline.syncOperations.addHandler(transport)
+                        return UpgradeResult.websocket
                     }
                 }
             )

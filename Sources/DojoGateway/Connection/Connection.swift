@@ -2,28 +2,15 @@ import DojoDomain
 import Foundation
 import Logging
 import NIOCore
-import NIOWebSocket
 
-/// Writes bytes straight to the socket: it sits first in the pipeline (before NIO's frame
-/// encoder), so the frames the gateway encoded once per room go out unchanged.
-final class RawOutlet: ChannelOutboundHandler, RemovableChannelHandler {
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-    private(set) var context: ChannelHandlerContext?
-
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
-}
-
-/// One client connection, after the upgrade. Everything here runs on the connection's event loop.
+/// One client's session with the gateway, whatever carries it (``ConnectionTransport``: a native
+/// WebSocket, or Socket.IO over WebSocket or long-polling). Everything here runs on the
+/// connection's event loop.
 ///
-/// Inbound: RFC 6455 frames from NIO's decoder are checked (masking, reserved bits and opcodes,
-/// fragmentation, control frames, close codes, UTF-8) and assembled into messages, which go to the
-/// ``Gateway`` after the rate limit. Outbound: reliable messages are written while the socket is
-/// writable and queued (within the budget) while it is not; lossy ones keep only the newest value.
-final class Connection: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = WebSocketFrame
-
+/// Inbound: complete messages from the transport pass the rate limit and go to the ``Gateway``.
+/// Outbound: reliable messages are written while the transport is writable and queued (within
+/// the budget) while it is not; lossy ones keep only the newest value.
+final class Connection {
     let gateway: Gateway
     let hub: LoopHub
     let id: String
@@ -39,18 +26,16 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     var frameRefill = NIODeadline.now()
     var lastFrameTime: Int64 = -1
     private let upgradeRefusal: GatewayRefusal?
-    private let outlet: RawOutlet
     private let logger: Logger
-    private(set) var context: ChannelHandlerContext?
+    /// The wire; nil before ``start(transport:writable:)`` and after the transport ended.
+    private var transport: (any ConnectionTransport)?
 
     /// Followed rooms, and rooms whose subscribe is in progress.
     var subscriptions = SubscriptionList()
     var reserved: Set<String> = []
     var commandsInFlight = 0
 
-    // Inbound message assembly.
-    private var fragments: [UInt8]?
-    private var fragmentsAreText = true
+    // Inbound.
     private var lastInbound = NIODeadline.now()
     private var tokens: Double
     private var lastRefill = NIODeadline.now()
@@ -68,15 +53,12 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     private(set) var closing = false
     /// This connection's place in its hub's list (heartbeat sweep).
     var hubIndex = -1
-    /// The socket's writability, kept from `channelWritabilityChanged` (read per delivery).
+    /// The transport's writability, kept from ``writabilityChanged(_:)`` (read per delivery).
     private var writable = true
-    /// The outlet's context, cached once the pipeline is set up (written to per delivery).
-    private var raw: ChannelHandlerContext?
 
-    init(gateway: Gateway, hub: LoopHub, outlet: RawOutlet, identity: GatewayIdentity?, upgradeRefusal: GatewayRefusal?, logger: Logger) {
+    init(gateway: Gateway, hub: LoopHub, identity: GatewayIdentity?, upgradeRefusal: GatewayRefusal?, logger: Logger) {
         self.gateway = gateway
         self.hub = hub
-        self.outlet = outlet
         switch identity {
         case .user(let principal, let expiresAt):
             self.principal = principal
@@ -101,10 +83,10 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: Lifecycle
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        raw = outlet.context
-        writable = context.channel.isWritable
+    /// The transport is ready: says hello (or why it is refused) and joins the loop's heartbeat.
+    func start(transport: any ConnectionTransport, writable: Bool) {
+        self.transport = transport
+        self.writable = writable
         gateway.metrics.connection(opened: true)
         if let refusal = upgradeRefusal {
             sendNow(Messages.error(requestID: nil, code: refusal.code, message: refusal.message))
@@ -115,15 +97,10 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         hub.register(self, heartbeat: .seconds(Int64(limits.heartbeatSeconds)))
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    /// The transport is gone (the socket closed, the session expired): the session ends.
+    func transportEnded() {
         teardown()
-        context.fireChannelInactive()
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        teardown()
-        self.context = nil
-        raw = nil
+        transport = nil
     }
 
     private var tornDown = false
@@ -140,101 +117,24 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         gateway.metrics.connection(opened: false)
     }
 
+    /// Something arrived from the client (any frame or packet): it is alive.
+    func touched() {
+        lastInbound = .now()
+    }
+
     func beat(_ interval: TimeAmount) {
         guard !closing else { return }
         if NIODeadline.now() - lastInbound > interval * 2 {
             close(CloseCode.heartbeatTimeout, "heartbeat_timeout", waitForPeer: false)
             return
         }
-        writeControl(Wire.frame(Wire.ping, Array("hb".utf8)))
+        transport?.heartbeat()
     }
 
-    // MARK: Inbound frames (RFC 6455 §5)
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+    /// One complete client message (text, within the size, valid UTF-8: the transport checked).
+    func receive(_ bytes: [UInt8]) {
+        guard !closing else { return }
         lastInbound = .now()
-        guard frame.maskKey != nil else { return protocolError("client frames must be masked") }
-        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else { return protocolError("reserved bits set without an extension") }
-        switch frame.opcode {
-        case .text, .binary:
-            guard fragments == nil else { return protocolError("a new message began inside a fragmented one") }
-            guard !closing else { return }
-            fragmentsAreText = frame.opcode == .text
-            if frame.fin {
-                message(Array(buffer: frame.unmaskedData))
-            } else {
-                fragments = Array(buffer: frame.unmaskedData)
-            }
-        case .continuation:
-            guard var assembled = fragments else { return protocolError("a continuation frame without a message to continue") }
-            fragments = nil
-            assembled.append(contentsOf: frame.unmaskedData.readableBytesView)
-            guard assembled.count <= limits.maximumMessageBytes else {
-                return close(CloseCode.messageTooBig, "message larger than \(limits.maximumMessageBytes) bytes", waitForPeer: false)
-            }
-            if frame.fin {
-                if !closing { message(assembled) }
-            } else {
-                fragments = assembled
-            }
-        case .ping:
-            writeControl(Wire.frame(Wire.pong, frame.unmaskedData.readableBytesView))
-        case .pong:
-            break
-        case .connectionClose:
-            closeReceived(frame.unmaskedData)
-        default:
-            protocolError("reserved opcode \(frame.opcode)")
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        switch error as? NIOWebSocketError {
-        case .invalidFrameLength?:
-            close(CloseCode.messageTooBig, "frame larger than \(limits.maximumMessageBytes) bytes", waitForPeer: false)
-        case .fragmentedControlFrame?, .multiByteControlFrameLength?:
-            protocolError("control frames are unfragmented and at most 125 bytes")
-        default:
-            logger.debug("connection error", metadata: ["ws.connection": "\(id)", "error": "\(error)"])
-            context.close(promise: nil)
-        }
-    }
-
-    private func protocolError(_ reason: String) {
-        close(CloseCode.protocolError, reason, waitForPeer: false)
-    }
-
-    private func closeReceived(_ payload: ByteBuffer) {
-        var payload = payload
-        var code = CloseCode.normal
-        if payload.readableBytes == 1 { return protocolError("a close payload of one byte") }
-        if let received: UInt16 = payload.readInteger() {
-            guard Wire.isValidCloseCode(received) else { return protocolError("invalid close code \(received)") }
-            guard UTF8Validation.isValid(payload.readableBytesView) else {
-                return close(CloseCode.invalidPayload, "close reason is not UTF-8", waitForPeer: false)
-            }
-            code = received
-        }
-        if closing {
-            // Our close was answered: the handshake is complete.
-            context?.close(promise: nil)
-            return
-        }
-        close(code, "", waitForPeer: false)
-    }
-
-    /// One complete message.
-    private func message(_ bytes: [UInt8]) {
-        guard fragmentsAreText else {
-            return close(CloseCode.unsupportedData, "binary messages are not part of the protocol; send JSON text", waitForPeer: false)
-        }
-        guard bytes.count <= limits.maximumMessageBytes else {
-            return close(CloseCode.messageTooBig, "message larger than \(limits.maximumMessageBytes) bytes", waitForPeer: false)
-        }
-        guard UTF8Validation.isValid(bytes) else {
-            return close(CloseCode.invalidPayload, "text message is not valid UTF-8", waitForPeer: false)
-        }
         gateway.metrics.received()
         // A camera's frames have their own budget (60/s, excess dropped and counted), not the
         // message rate limit.
@@ -357,8 +257,8 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func write(_ frame: ByteBuffer) {
-        guard let raw else { return }
-        raw.write(NIOAny(frame), promise: nil)
+        guard let transport else { return }
+        transport.write(frame)
         sentMessages += 1
         sentBytes += frame.readableBytes
         unflushed = true
@@ -368,24 +268,20 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func writeControl(_ frame: ByteBuffer) {
-        guard let context = outlet.context else { return }
-        context.writeAndFlush(NIOAny(frame), promise: nil)
-    }
-
     /// Flushes what this pass wrote (called once per connection per fan-out pass).
     func flushPass() {
         markedDirty = false
-        guard unflushed, let raw else { return }
+        guard unflushed, let transport else { return }
         unflushed = false
-        raw.flush()
+        transport.flush()
         hub.flushed(messages: sentMessages, bytes: sentBytes)
         sentMessages = 0
         sentBytes = 0
     }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        writable = context.channel.isWritable
+    /// The transport can take more (`true`) or asks to wait (`false`).
+    func writabilityChanged(_ writable: Bool) {
+        self.writable = writable
         if writable && !closing {
             while writable, let frame = queue.popFirst() {
                 queuedBytes -= frame.readableBytes
@@ -399,7 +295,6 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
             }
             flushPass()
         }
-        context.fireChannelWritabilityChanged()
     }
 
     func closeSlowConsumer() {
@@ -412,17 +307,10 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         close(CloseCode.slowConsumer, "slow_consumer: reconnect and subscribe with since to recover", waitForPeer: false)
     }
 
-    /// Starts the closing handshake: drops what is queued, sends the close frame, and closes the
-    /// TCP connection when the peer answers (`waitForPeer`) or once the frame is written. A peer
-    /// that reads nothing gets `closeGrace` for the frame to go out (a stalled reader that
-    /// resumes still learns why it was closed), then the socket is closed anyway.
-    ///
-    /// Without waiting, only the output is closed once the frame is written (a FIN after it), and
-    /// what the peer still sends is read and dropped until it closes or the grace ends: closing a
-    /// socket with unread input makes the kernel answer with a reset, which can destroy the close
-    /// frame before the peer reads it (a flooding client would never learn why it was cut off).
+    /// Ends the session: drops what is queued and the subscriptions, and has the transport say
+    /// why (`code`, `reason`) and close (`waitForPeer`: after the peer answers, a graceful stop).
     func close(_ code: UInt16, _ reason: String, waitForPeer: Bool) {
-        guard !closing, let context, let raw = outlet.context else { return }
+        guard !closing, let transport else { return }
         closing = true
         queue.removeAll()
         queuedBytes = 0
@@ -430,34 +318,7 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         conflatedOrder.removeAll()
         for subscription in subscriptions.values { gateway.detach(subscription) }
         subscriptions.removeAll()
-        let channel = context.channel
-        let written = raw.eventLoop.makePromise(of: Void.self)
-        raw.writeAndFlush(NIOAny(Wire.closeFrame(code, reason)), promise: written)
-        if !waitForPeer {
-            written.futureResult.whenComplete { _ in
-                let halfClosed = channel.eventLoop.makePromise(of: Void.self)
-                halfClosed.futureResult.whenFailure { _ in channel.close(promise: nil) }
-                channel.close(mode: .output, promise: halfClosed)
-            }
-        }
-        let grace: TimeAmount = code == CloseCode.slowConsumer ? .seconds(10) : .seconds(2)
-        context.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }
-    }
-}
-
-extension Connection {
-    /// The server is shutting down (Hummingbird's quiescing): close with 1001 and a reconnect hint.
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent {
-            close(CloseCode.goingAway, "going_away: server restarting; reconnect and subscribe with since", waitForPeer: true)
-            return
-        }
-        if case ChannelEvent.inputClosed = event {
-            // The server allows half-closure for HTTP; a WebSocket peer that stops sending is gone.
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
+        transport.close(code: code, reason: reason, waitForPeer: waitForPeer)
     }
 }
 
