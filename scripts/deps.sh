@@ -3,7 +3,8 @@
 #   build:    pkg-config, libhiredis-dev, libsodium-dev (the C libraries the server links)
 #   services: postgresql, redis-server (throw-away instances for the integration tests), curl,
 #             chromium and Playwright for Python (the spectator pages in a real browser, from PyPI),
-#             schemathesis and openapi-spec-validator (the REST contract, from PyPI)
+#             schemathesis and openapi-spec-validator (the REST contract, from PyPI),
+#             python-socketio with its client extras (the Socket.IO server, from PyPI)
 # Missing Debian packages are installed with apt-get when this runs as root (or with sudo that
 # needs no password); otherwise the exact command is printed and the script exits with 2.
 set -euo pipefail
@@ -29,6 +30,7 @@ python_deps() {
   python3 -c "import playwright" >/dev/null 2>&1 || wanted+=(playwright)
   command -v st >/dev/null 2>&1 || wanted+=(schemathesis)
   command -v openapi-spec-validator >/dev/null 2>&1 || wanted+=(openapi-spec-validator)
+  python3 -c "import socketio, websocket, requests" >/dev/null 2>&1 || wanted+=("python-socketio[client]")
   if [ ${#wanted[@]} -gt 0 ]; then
     echo "deps: installing ${wanted[*]} (pip)" >&2
     python3 -m pip install --quiet --disable-pip-version-check "${wanted[@]}" >&2

@@ -63,6 +63,7 @@ public final class Gateway: Service, Sendable {
     /// reconnects, so a shot in progress survives one (Gateway+Frames.swift).
     let detectors = Mutex<[String: ShotDetector]>([:])
     let detectorMetrics = DetectorMetrics(source: "live")
+    let socketIOSessions = SocketIOSessions()
     private let hubs = Mutex<[ObjectIdentifier: LoopHub]>([:])
 
     func withRooms<T>(_ body: (inout [String: Room]) -> T) -> T { rooms.withLock { body(&$0) } }

@@ -80,11 +80,21 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             try channel.syncOptions?.setOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             let attempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let identity = NIOLoopBoundBox<(GatewayIdentity?, GatewayRefusal?)>((nil, nil), eventLoop: channel.eventLoop)
+            // A Socket.IO upgrade: `.some(nil)` for a new session, `.some(sid)` for a polling one.
+            let socketIOSession = NIOLoopBoundBox<String??>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: gateway.configuration.maximumMessageBytes,
                 enableAutomaticErrorHandling: false,
                 shouldUpgrade: { channel, head in
                     attempted.value = true
+                    if let socketIO = Self.socketIOUpgrade(head.uri) {
+                        // Socket.IO: Engine.IO 4 only; an upgrade names a session that exists.
+                        guard socketIO.query["EIO"] == "4", socketIO.query["transport"] == "websocket",
+                            socketIO.sid.map({ gateway.socketIOSessions.entry($0) != nil }) ?? true
+                        else { return channel.eventLoop.makeSucceededFuture(nil) }
+                        socketIOSession.value = .some(socketIO.sid)
+                        return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                    }
                     guard head.uri == Self.path || head.uri.hasPrefix(Self.path + "?") else {
                         return channel.eventLoop.makeSucceededFuture(nil)
                     }
@@ -121,6 +131,18 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                         }
                         let outlet = RawOutlet()
                         try channel.pipeline.syncOperations.addHandler(outlet, position: .first)
+                        if let sid = socketIOSession.value {
+                            let socket = SocketIOWebSocket(gateway: gateway, upgradeOf: sid, loop: channel.eventLoop)
+                            try channel.pipeline.syncOperations.addHandler(
+                                WebSocketTransport(
+                                    receiver: socket,
+                                    outlet: outlet,
+                                    maximumMessageBytes: gateway.configuration.maximumMessageBytes,
+                                    logger: logger
+                                )
+                            )
+                            return UpgradeResult.websocket
+                        }
                         let connection = Connection(
                             gateway: gateway,
                             hub: gateway.hub(for: channel.eventLoop),
@@ -129,7 +151,7 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                             logger: logger
                         )
                         let transport = WebSocketTransport(
-                            receiver: .native(connection),
+                            receiver: connection,
                             outlet: outlet,
                             maximumMessageBytes: gateway.configuration.maximumMessageBytes,
                             logger: logger
@@ -168,6 +190,20 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
             try channel.pipeline.syncOperations.addHandler(edge, position: .after(decoder))
             return Value(upgradeResult: result, channel: channel)
         }
+    }
+
+    /// `/socket.io/?…`: the query's members and the session to upgrade, if named.
+    static func socketIOUpgrade(_ uri: String) -> (query: [String: String], sid: String?)? {
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let path = parts.first, path == Gateway.socketIOPath || path == Gateway.socketIOPath + "/" else { return nil }
+        var query: [String: String] = [:]
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                query[String(kv[0])] = kv.count == 2 ? String(kv[1]).removingPercentEncoding ?? String(kv[1]) : ""
+            }
+        }
+        return (query, query["sid"])
     }
 
     public func handle(value: Value, logger: Logger) async {

@@ -29,6 +29,8 @@ struct Common: ParsableArguments {
     @Option(help: "server PID (or @pidfile) for its CPU and RSS") var serverPid: String?
     @Option(help: "run id prefix for rooms and entities") var runId = "lt\(Int.random(in: 1000...9999))"
     @Flag(help: "print the result as one JSON object") var json = false
+    @Flag(help: "subscribers speak Socket.IO (Engine.IO 4 over WebSocket, /socket.io/) instead of the native protocol")
+    var socketio = false
 
     func validate() throws {
         guard workers >= 1, workers <= 16 else { throw ValidationError("--workers is 1…16") }
@@ -65,6 +67,7 @@ struct Fanout: AsyncParsableCommand {
         plan.runID = common.runId
         plan.subscribers = subscribers
         plan.sourceAddresses = common.sources
+        plan.socketIO = common.socketio
         try await Runner(plan: plan, common: common, label: "fanout \(subscribers) subscribers, \(rate) msg/s, \(bytes) B").run { driver, group in
             let publisher = try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: nil) { _ in }
             driver.publish(handlers: [publisher], rooms: ["bench:\(plan.runID)f0"], rate: rate, bytes: bytes)
@@ -88,6 +91,7 @@ struct Rooms: AsyncParsableCommand {
         plan.rooms = rooms
         plan.subscribers = perRoom
         plan.sourceAddresses = common.sources
+        plan.socketIO = common.socketio
         try await Runner(plan: plan, common: common, label: "rooms \(rooms) × \(perRoom), \(rate) msg/s, \(bytes) B").run { driver, group in
             var publishers: [NIOLoopBound<WSClientHandler>] = []
             for _ in 0..<4 { publishers.append(try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: nil) { _ in }) }

@@ -19,6 +19,8 @@ struct Plan: Codable, Sendable {
     var watchers = 0
     /// Source addresses 127.0.0.1 … 127.0.0.N for the subscribers.
     var sourceAddresses = 8
+    /// Subscribers speak Socket.IO over WebSocket (`/socket.io/`) instead of the native protocol.
+    var socketIO = false
 
     var totalSubscribers: Int {
         switch kind {
@@ -77,6 +79,40 @@ final class Subscriber {
     func subscribe() {
         for (index, room) in rooms.enumerated() {
             handler?.send(Array(#"{"type":"subscribe","room":"\#(room)","id":\#(index)}"#.utf8))
+        }
+    }
+
+    /// Socket.IO: each room's subscribe as an EVENT with an ack id.
+    func subscribeSocketIO() {
+        for (index, room) in rooms.enumerated() {
+            handler?.send(Array(#"42\#(index)["subscribe",{"room":"\#(room)"}]"#.utf8))
+        }
+    }
+
+    /// A Socket.IO client's message: the open packet is answered with the namespace's CONNECT, the
+    /// CONNECT's answer with the subscribes, a ping with a pong; an EVENT (`42["event",{…}]`) or an
+    /// ACK (`43N[{…}]`) carries a native message, read as the native protocol's.
+    func handleSocketIO(_ bytes: UnsafeRawBufferPointer) {
+        guard let first = bytes.first else { return }
+        switch first {
+        case UInt8(ascii: "0"):
+            handler?.send(Array("40".utf8))
+        case UInt8(ascii: "2"):
+            handler?.send(Array("3".utf8))
+        case UInt8(ascii: "4") where bytes.count > 2:
+            switch bytes[1] {
+            case UInt8(ascii: "0"):
+                subscribeSocketIO()
+            case UInt8(ascii: "2"), UInt8(ascii: "3"):
+                guard let open = bytes.firstIndex(of: UInt8(ascii: "{")) else { return }
+                handle(UnsafeRawBufferPointer(rebasing: bytes[open...]))
+            case UInt8(ascii: "4"):
+                stats.error("socketio.connect_error")
+            default:
+                break
+            }
+        default:
+            break
         }
     }
 

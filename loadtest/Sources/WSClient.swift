@@ -159,6 +159,7 @@ func connectWebSocket(
     host: String,
     port: Int,
     source: String?,
+    path: String = "/v1/ws",
     headers: [String: String] = [:],
     configure: @escaping @Sendable (WSClientHandler) -> Void
 ) async throws -> NIOLoopBound<WSClientHandler> {
@@ -171,7 +172,7 @@ func connectWebSocket(
     if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
     _ = try await bootstrap.channelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
-            let handler = WSClientHandler(host: host, port: port, path: "/v1/ws", headers: headers, upgradePromise: promise)
+            let handler = WSClientHandler(host: host, port: port, path: path, headers: headers, upgradePromise: promise)
             configure(handler)
             handlerBox.value = handler
             try channel.pipeline.syncOperations.addHandler(handler)

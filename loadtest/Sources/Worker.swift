@@ -26,10 +26,17 @@ struct WorkerCommand: AsyncParsableCommand {
             func start(_ k: Int) {
                 tasks.addTask {
                     do {
-                        let handler = try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: plan.source(k)) { handler in
+                        let path = plan.socketIO ? "/socket.io/?EIO=4&transport=websocket" : "/v1/ws"
+                        let handler = try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: plan.source(k), path: path) {
+                            handler in
                             let subscriber = Subscriber(rooms: plan.rooms(ofSubscriber: k), stats: stats)
                             subscriber.handler = handler
                             subscriber.onReady = { ready.increment() }
+                            if plan.socketIO {
+                                handler.onText = { view in subscriber.handleSocketIO(view) }
+                                handler.onClose = { code in stats.disconnected(code: code) }
+                                return
+                            }
                             var greeted = false
                             handler.onText = { view in
                                 if !greeted {

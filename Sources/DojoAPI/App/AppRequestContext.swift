@@ -1,4 +1,5 @@
 public import Hummingbird
+public import NIOCore
 
 /// The request context of every route: Hummingbird's core storage plus the request id.
 public struct AppRequestContext: RequestContext {
@@ -8,12 +9,15 @@ public struct AppRequestContext: RequestContext {
     public var requestID: String
     /// The peer's IP address (the rate limits' key for anonymous requests).
     public var remoteIP: String
+    /// The event loop of the request's connection (a Socket.IO session opened by it lives there).
+    public var eventLoop: any EventLoop
 
     /// Creates a context for a new request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
         self.remoteIP = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        self.eventLoop = source.channel.eventLoop
     }
 
     /// Request bodies larger than this are refused with 413 before they reach a handler.

@@ -187,6 +187,7 @@ public func buildServer(
         }
     }
 
+    SocketIORoutes(gateway: gateway).register(on: router)
     membership.countConnections { gateway.openConnections }
     let routes = router.routes.map { "\($0.method.rawValue) \($0.path)" }
     routeTemplates.install(routes)

@@ -16,7 +16,11 @@ struct RateLimitMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response
     {
-        guard !Self.exempt.contains(request.uri.path) else { return try await next(request, context) }
+        // Socket.IO's polls and packets are a session's messages: the gateway limits them per
+        // connection, as it does a WebSocket's.
+        guard !Self.exempt.contains(request.uri.path), !request.uri.path.hasPrefix("/socket.io") else {
+            return try await next(request, context)
+        }
         let key = await identityKey(request) ?? "ip:" + context.remoteIP
         switch request.method {
         case .get, .head, .options: try await reads.check(key)

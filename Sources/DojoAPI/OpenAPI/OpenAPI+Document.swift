@@ -1,3 +1,4 @@
+import DojoGateway
 import Foundation
 
 extension OpenAPI {
@@ -10,7 +11,7 @@ extension OpenAPI {
     /// Every operation, by area.
     static var operations: [Operation] {
         systemOperations + identityOperations + matchOperations + venueOperations + clanOperations + territoryOperations
-            + economyOperations + tournamentOperations + playerOperations + adminOperations + watchOperations
+            + economyOperations + tournamentOperations + playerOperations + adminOperations + watchOperations + socketIOOperations
     }
 
     static func document() -> Node {
@@ -71,6 +72,7 @@ extension OpenAPI {
             ("players", "profiles, settings, ratings, statistics, achievements, notifications"),
             ("admin", "ADMIN only: audit, roles, partners, grants, the cluster"),
             ("watch", "the spectator pages (HTML)"),
+            ("realtime", "Socket.IO's long-polling transport (the WebSocket transport is the upgrade of the same path; docs/protocol.md)"),
         ]
     }
 
@@ -130,9 +132,11 @@ extension OpenAPI {
             responses["200"] = repeated
         }
         for (status, codes) in errors(operation) {
+            let engineIO = operation.errorSchema != nil && codes.allSatisfy { Int($0) != nil }
             responses[String(status)] = [
-                "description": codes.map { "`\($0)`" }.joined(separator: ", "),
-                "content": ["application/json": ["schema": ref("Error")]],
+                "description": engineIO
+                    ? "Engine.IO's error, code \(codes.joined(separator: ", "))" : codes.map { "`\($0)`" }.joined(separator: ", "),
+                "content": ["application/json": ["schema": operation.errorSchema ?? ref("Error")]],
             ]
         }
         node["responses"] = responses
@@ -158,6 +162,8 @@ extension OpenAPI {
             add(400, "invalid_json")
             add(413, "payload_too_large")
         }
+        // Engine.IO answers in its own shape: its codes are all the operation has.
+        if operation.errorSchema != nil { return errors.mapValues { Array(Set($0)).sorted() } }
         if !operation.query.isEmpty { add(400, "invalid_query") }
         if operation.idempotencyKey {
             add(400, "invalid_command_id")
@@ -172,7 +178,9 @@ extension OpenAPI {
         case .open, .body:
             break
         }
-        if !RateLimitMiddleware.exempt.contains(operation.path) { add(429, "rate_limited") }
+        if !RateLimitMiddleware.exempt.contains(operation.path) && !operation.path.hasPrefix(Gateway.socketIOPath) {
+            add(429, "rate_limited")
+        }
         if operation.path.hasPrefix("/v1") { add(503, "unavailable") }
         return errors.mapValues { Array(Set($0)).sorted() }
     }

@@ -1,4 +1,5 @@
 import DojoDomain
+import DojoGateway
 
 extension OpenAPI {
     static var economyOperations: [Operation] {
@@ -559,6 +560,45 @@ extension OpenAPI {
                 response: object(["collectible": collectible, "userId": string, "given": boolean], required: ["collectible", "userId", "given"]),
                 errors: [404: ["collectible.not_found"]],
                 areas: ["collectible"]
+            ),
+        ]
+    }
+
+    static var socketIOOperations: [Operation] {
+        let engineIOError = object(
+            ["code": integer(0...5, "0 transport unknown, 1 session id unknown, 3 bad request, 5 unsupported protocol version"), "message": string],
+            required: ["code", "message"]
+        )
+        let query = [
+            Parameter(name: "EIO", schema: oneOf(["4"]), description: "the Engine.IO protocol version", required: true),
+            Parameter(name: "transport", schema: oneOf(["polling"]), description: "this path's HTTP transport", required: true),
+            Parameter(name: "sid", schema: string("the session id of the open packet"), description: "the session (absent: a handshake)"),
+            Parameter(name: "t", schema: string, description: "a cache buster, ignored"),
+        ]
+        return [
+            Operation(
+                method: "GET",
+                path: Gateway.socketIOPath,
+                tag: "realtime",
+                summary: "Engine.IO long-polling: the handshake (the open packet), or a poll for the session's packets",
+                access: .open,
+                query: query,
+                response: string("Engine.IO packets joined by U+001E"),
+                responseType: "text/plain",
+                errors: [400: ["0", "1", "3", "5"]],
+                errorSchema: engineIOError
+            ),
+            Operation(
+                method: "POST",
+                path: Gateway.socketIOPath,
+                tag: "realtime",
+                summary: "Engine.IO long-polling: the client's packets, joined by U+001E",
+                access: .open,
+                query: query,
+                response: string("ok"),
+                responseType: "text/html",
+                errors: [400: ["0", "1", "3", "5"], 413: ["3"]],
+                errorSchema: engineIOError
             ),
         ]
     }

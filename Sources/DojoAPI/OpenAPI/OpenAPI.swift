@@ -48,6 +48,8 @@ enum OpenAPI {
         /// `…/{id}` of the same collection, with the new id (schemathesis follows them).
         var creates: String?
         var description: String?
+        /// The error body when it is not the `Error` envelope (Engine.IO's own).
+        var errorSchema: Node?
         /// Path parameters that are not ids (`Id`), by name.
         var pathSchemas: [String: Node] = [:]
     }

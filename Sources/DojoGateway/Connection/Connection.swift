@@ -93,8 +93,22 @@ final class Connection {
             close(CloseCode.unauthorized, refusal.code, waitForPeer: false)
             return
         }
-        sendNow(Messages.hello(connectionID: id, configuration: limits, principal: principal, device: device))
+        sendNow(hello())
         hub.register(self, heartbeat: .seconds(Int64(limits.heartbeatSeconds)))
+    }
+
+    /// The `hello` message as of now (its identity is the connection's current one).
+    func hello() -> ByteBuffer {
+        Messages.hello(connectionID: id, configuration: limits, principal: principal, device: device)
+    }
+
+    /// Refuses what a transport could not turn into a message (a malformed Socket.IO packet),
+    /// within the same rate limit as messages.
+    func refuse(requestID: [UInt8]?, code: String, message: String) {
+        guard !closing else { return }
+        lastInbound = .now()
+        guard admit() else { return }
+        sendNow(Messages.error(requestID: requestID, code: code, message: message))
     }
 
     /// The transport is gone (the socket closed, the session expired): the session ends.

@@ -4,18 +4,12 @@ import NIOWebSocket
 
 /// The RFC 6455 side of a connection, after the upgrade: inbound frames from NIO's decoder are
 /// checked (masking, reserved bits and opcodes, fragmentation, control frames, close codes,
-/// UTF-8) and assembled into messages for the ``Connection`` (or, for a Socket.IO session, into
-/// Engine.IO packets for it); outbound, the connection's frames go to the socket as they are.
+/// UTF-8) and assembled into messages for its ``WebSocketReceiver`` (a native ``Connection``, or a
+/// Socket.IO session's Engine.IO packets); outbound, frames go to the socket as they are.
 final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, ConnectionTransport {
     typealias InboundIn = WebSocketFrame
 
-    /// Where a complete text message goes.
-    enum Receiver {
-        /// The native protocol: the message is a client message for the connection.
-        case native(Connection)
-    }
-
-    private let receiver: Receiver
+    private let receiver: any WebSocketReceiver
     private let outlet: RawOutlet
     private let maximumMessageBytes: Int
     private let logger: Logger
@@ -26,17 +20,11 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     private var fragmentsAreText = true
     private var closing = false
 
-    init(receiver: Receiver, outlet: RawOutlet, maximumMessageBytes: Int, logger: Logger) {
+    init(receiver: any WebSocketReceiver, outlet: RawOutlet, maximumMessageBytes: Int, logger: Logger) {
         self.receiver = receiver
         self.outlet = outlet
         self.maximumMessageBytes = maximumMessageBytes
         self.logger = logger
-    }
-
-    private var connection: Connection? {
-        switch receiver {
-        case .native(let connection): connection
-        }
     }
 
     // MARK: Lifecycle
@@ -44,9 +32,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         raw = outlet.context
-        switch receiver {
-        case .native(let connection): connection.start(transport: self, writable: context.channel.isWritable)
-        }
+        receiver.started(self, writable: context.channel.isWritable)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -62,24 +48,18 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
 
     private func ended() {
         closing = true
-        switch receiver {
-        case .native(let connection): connection.transportEnded()
-        }
+        receiver.ended()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        connection?.writabilityChanged(context.channel.isWritable)
+        receiver.writabilityChanged(context.channel.isWritable)
         context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             // The server is shutting down (Hummingbird's quiescing): close with 1001 and a hint.
-            if let connection {
-                connection.close(CloseCode.goingAway, "going_away: server restarting; reconnect and subscribe with since", waitForPeer: true)
-            } else {
-                close(code: CloseCode.goingAway, reason: "going_away: server restarting", waitForPeer: true)
-            }
+            receiver.fail(CloseCode.goingAway, "going_away: server restarting; reconnect and subscribe with since", waitForPeer: true)
             return
         }
         if case ChannelEvent.inputClosed = event {
@@ -94,7 +74,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        connection?.touched()
+        receiver.touched()
         guard frame.maskKey != nil else { return protocolError("client frames must be masked") }
         guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else { return protocolError("reserved bits set without an extension") }
         switch frame.opcode {
@@ -137,7 +117,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
         case .fragmentedControlFrame?, .multiByteControlFrameLength?:
             protocolError("control frames are unfragmented and at most 125 bytes")
         default:
-            logger.debug("connection error", metadata: ["ws.connection": "\(connection?.id ?? "-")", "error": "\(error)"])
+            logger.debug("connection error", metadata: ["error": "\(error)"])
             context.close(promise: nil)
         }
     }
@@ -146,14 +126,9 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
         failed(CloseCode.protocolError, reason)
     }
 
-    /// Ends the connection for what the peer did: through the connection when there is one (it
-    /// drops its subscriptions), else here.
+    /// Ends the session for what the peer did (the session drops its subscriptions, then closes).
     private func failed(_ code: UInt16, _ reason: String) {
-        if let connection {
-            connection.close(code, reason, waitForPeer: false)
-        } else {
-            close(code: code, reason: reason, waitForPeer: false)
-        }
+        receiver.fail(code, reason, waitForPeer: false)
     }
 
     private func closeReceived(_ payload: ByteBuffer) {
@@ -186,9 +161,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
         guard UTF8Validation.isValid(bytes) else {
             return failed(CloseCode.invalidPayload, "text message is not valid UTF-8")
         }
-        switch receiver {
-        case .native(let connection): connection.receive(bytes)
-        }
+        receiver.received(bytes)
     }
 
     // MARK: Outbound
@@ -236,4 +209,26 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
         let grace: TimeAmount = code == CloseCode.slowConsumer ? .seconds(10) : .seconds(2)
         context.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }
     }
+}
+
+/// What a ``WebSocketTransport`` hands its messages and events to. Called on the socket's loop.
+protocol WebSocketReceiver: AnyObject {
+    /// The upgrade is done: the transport can be written to.
+    func started(_ transport: WebSocketTransport, writable: Bool)
+    /// A complete text message (within the size, valid UTF-8).
+    func received(_ message: [UInt8])
+    /// Any frame arrived (the peer is alive).
+    func touched()
+    func writabilityChanged(_ writable: Bool)
+    /// The socket is closed.
+    func ended()
+    /// The session must end: the peer broke the protocol, or the server stops (`waitForPeer`).
+    func fail(_ code: UInt16, _ reason: String, waitForPeer: Bool)
+}
+
+extension Connection: WebSocketReceiver {
+    func started(_ transport: WebSocketTransport, writable: Bool) { start(transport: transport, writable: writable) }
+    func received(_ message: [UInt8]) { receive(message) }
+    func ended() { transportEnded() }
+    func fail(_ code: UInt16, _ reason: String, waitForPeer: Bool) { close(code, reason, waitForPeer: waitForPeer) }
 }

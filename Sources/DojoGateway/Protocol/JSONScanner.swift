@@ -35,6 +35,19 @@ struct JSONScanner {
         return members
     }
 
+    /// The byte ranges of the elements of the top-level array (a Socket.IO event's arguments),
+    /// or `Invalid` when `bytes` is not one JSON array.
+    static func elements(of bytes: [UInt8]) throws(Invalid) -> [Range<Int>] {
+        var scanner = JSONScanner(bytes)
+        scanner.skipWhitespace()
+        guard scanner.peek() == UInt8(ascii: "[") else { throw Invalid(reason: "expected a JSON array") }
+        var elements: [Range<Int>] = []
+        try scanner.array(depth: 1) { elements.append($0) }
+        scanner.skipWhitespace()
+        guard scanner.index == bytes.count else { throw Invalid(reason: "unexpected text after the JSON array") }
+        return elements
+    }
+
     /// Decodes a JSON string token (quotes included) into a String.
     static func string(_ token: ArraySlice<UInt8>) -> String? {
         var scanner = JSONScanner(Array(token))
@@ -95,7 +108,7 @@ struct JSONScanner {
         }
     }
 
-    private mutating func array(depth: Int) throws(Invalid) {
+    private mutating func array(depth: Int, element: (Range<Int>) -> Void = { _ in }) throws(Invalid) {
         guard depth <= Self.maximumDepth else { throw Invalid(reason: "JSON nested deeper than \(Self.maximumDepth) levels") }
         try expect(UInt8(ascii: "["))
         skipWhitespace()
@@ -105,7 +118,9 @@ struct JSONScanner {
         }
         while true {
             skipWhitespace()
+            let start = index
             try value(depth: depth)
+            element(start..<index)
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): index += 1

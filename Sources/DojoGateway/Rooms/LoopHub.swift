@@ -18,6 +18,8 @@ final class LoopHub: Sendable {
     }
 
     let eventLoop: any EventLoop
+    /// Socket.IO's translations of this loop's messages (one per message, not per session).
+    let translations = TranslationCache()
     private let inbox = Mutex<(items: [Delivery], scheduled: Bool)>(([], false))
     private let pass: PassState
     private let metrics: GatewayMetrics
