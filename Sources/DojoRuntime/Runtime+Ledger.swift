@@ -7,12 +7,12 @@ extension Runtime {
     /// when the transfer id was used), and the ledger reaction credits the payee once. Returns
     /// the payer's account after the debit. A repeat of the same transfer id by the same caller
     /// within the actor's window answers the first result (`duplicate`); later, a refusal.
-    public func transfer(_ transfer: Account.Transfer) async throws -> CommandResult<Account> {
+    public func transfer(_ transfer: Account.Transfer, commandID: String? = nil) async throws -> CommandResult<Account> {
         try await accounts.send(
             transfer.from,
             .debit(transfer),
             context: CommandContext(principal: .system, now: Timestamp(environment.now())),
-            commandID: "transfer-\(transfer.id)"
+            commandID: commandID ?? "transfer-\(transfer.id)"
         )
     }
 
@@ -21,16 +21,18 @@ extension Runtime {
         guard EntityKey.isValidID(userID), try await !environment.storage.existingIDs(in: "users", [userID]).isEmpty else {
             throw DomainError(.invalid, "ledger.unknown_user", "user \(userID.prefix(64)) does not exist")
         }
-        return try await transfer(
-            Account.Transfer(
-                id: "grant-\(key)",
-                from: Account.issuance,
-                to: Account.user(userID),
-                amount: amount,
-                type: .credit,
-                reference: reference
-            )
+        let grant = Account.Transfer(
+            id: "grant-\(key)",
+            from: Account.issuance,
+            to: Account.user(userID),
+            amount: amount,
+            type: .credit,
+            reference: reference
         )
+        // The command id carries the grant's fingerprint: the same key with the same grant is a
+        // repeat (the first answer); with another grant it reaches the account, which refuses the
+        // transfer id it made already (`ledger.duplicate_transfer`).
+        return try await transfer(grant, commandID: "transfer-\(grant.id)-\(commandFingerprint(grant))")
     }
 
     /// A user's coins: what they may spend, and what is held in escrow for their challenges being

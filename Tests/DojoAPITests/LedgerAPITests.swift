@@ -38,6 +38,9 @@ struct LedgerAPITests {
             #expect((body["transfer"] as? [String: Any])?["to"] as? String == "user-bob")
             let (again, repeated) = try await grant(h, #"{"userId":"bob","amount":250,"reason":"welcome"}"#, key: "g-1")
             #expect(again == .ok && repeated["duplicate"] as? Bool == true)
+            // The key names that grant: another amount under it is refused, and pays nothing.
+            let (reused, refusal) = try await grant(h, #"{"userId":"bob","amount":900,"reason":"welcome"}"#, key: "g-1")
+            #expect(reused == .conflict && errorCode(refusal) == "ledger.duplicate_transfer", "\(refusal)")
             await h.server.runtime.drainConsumers()
             let (_, balance) = try await h.call(.get, "/v1/me/balance", as: "bob")
             #expect(balance["available"] as? Int == 250 && balance["escrowed"] as? Int == 0 && balance["currency"] as? String == "DOJO")

@@ -27,6 +27,10 @@ struct OpenAPITests {
         #expect(routes.subtracting(described).isEmpty, "routes missing from the document: \(routes.subtracting(described).sorted())")
         #expect(described.subtracting(routes).isEmpty, "the document names routes that do not exist: \(described.subtracting(routes).sorted())")
         #expect(routes.count > 100)
+        #expect(
+            Set(OpenAPI.examples.keys).subtracting(described).isEmpty,
+            "examples for no operation: \(Set(OpenAPI.examples.keys).subtracting(described))"
+        )
         try await server.application.test(.live) { client in
             let served = try await client.execute(uri: "/v1/openapi.json", method: .get) { ($0.status, Array($0.body.readableBytesView)) }
             #expect(served.0 == .ok && served.1 == OpenAPI.json)

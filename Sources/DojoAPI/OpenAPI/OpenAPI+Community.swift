@@ -310,7 +310,7 @@ extension OpenAPI {
                         "groupSize": integer, "advancePerGroup": integer, "bracketReset": boolean, "tables": array(ref("Id")),
                         "rewards": freeObject("what the placings win (`collectibleId` for the champion)"), "commandId": ref("CommandId"),
                     ],
-                    required: ["name", "venueId", "format"]
+                    required: ["name", "format"]
                 ),
                 status: 201,
                 response: answer,

@@ -46,13 +46,31 @@ extension OpenAPI {
                         "type": "http",
                         "scheme": "bearer",
                         "bearerFormat": "JWT",
+                        "description": "A user's access token (`/v1/auth/*`: an EdDSA JWT, 15 minutes by default).",
+                    ],
+                    "serviceKey": [
+                        "type": "http",
+                        "scheme": "bearer",
                         "description": """
-                        A user's access token (`/v1/auth/*`, EdDSA JWT, 15 minutes). A trusted \
-                        service may send the service key instead, with the acting user in \
-                        `X-Dojo-User` (and `X-Dojo-Role`).
+                        A trusted backend's key (`auth.service.key`) in place of a token, always with \
+                        `actingUser`: the backend acts for that user (with the role in `X-Dojo-Role`, \
+                        default USER).
                         """,
-                    ]
-                ],
+                    ],
+                    "actingUser": [
+                        "type": "apiKey", "in": "header", "name": "X-Dojo-User", "description": "the user a service-key request acts for",
+                    ],
+                    "deviceToken": [
+                        "type": "http",
+                        "scheme": "bearer",
+                        "bearerFormat": "JWT",
+                        "description": """
+                        A camera device's token (`POST /v1/devices/token`, scope `camera`), for the realtime \
+                        transports (`/v1/ws`, and the Socket.IO CONNECT's `auth.token`), where it sends frames \
+                        and shots. REST refuses it (`auth.token_scope`).
+                        """,
+                    ],
+                ] as Node,
                 "schemas": schemas,
                 "responses": [:] as Node,
             ] as Node,
@@ -97,7 +115,8 @@ extension OpenAPI {
         if let description = operation.description { node["description"] = description }
         switch operation.access {
         case .open, .body: node["security"] = [] as [Any]
-        case .user, .admin: node["security"] = [["accessToken": [] as [Any]]]
+        case .token: node["security"] = [["accessToken": [] as [Any]]]
+        case .user, .admin: node["security"] = [["accessToken": [] as [Any]], ["serviceKey": [] as [Any], "actingUser": [] as [Any]]]
         }
         var parameters: [Node] = pathParameters(operation.path).map {
             ["name": $0, "in": "path", "required": true, "schema": operation.pathSchemas[$0] ?? ref("Id")]
@@ -116,7 +135,9 @@ extension OpenAPI {
         }
         if !parameters.isEmpty { node["parameters"] = parameters }
         if let body = operation.body {
-            node["requestBody"] = ["required": operation.bodyRequired, "content": ["application/json": ["schema": body]]]
+            var media: Node = ["schema": body]
+            if let example = examples["\(operation.method) \(operation.path)"] { media["example"] = example }
+            node["requestBody"] = ["required": operation.bodyRequired, "content": ["application/json": media]]
         }
         var responses: [String: Node] = [:]
         var success: Node = ["description": successDescription(operation.status)]
@@ -170,7 +191,7 @@ extension OpenAPI {
             add(422, "idempotency_key_reused")
         }
         switch operation.access {
-        case .user:
+        case .user, .token:
             add(401, unauthorized)
         case .admin:
             add(401, unauthorized)

@@ -20,6 +20,8 @@ enum OpenAPI {
         case open
         /// A user's access token (or the service key acting for a user).
         case user
+        /// A user's access token only (not the service key): the account's own routes.
+        case token
         /// An ADMIN's access token.
         case admin
         /// A refresh token, an email code or a device's signature, sent in the body.
