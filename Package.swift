@@ -231,7 +231,11 @@ let package = Package(
         ),
         .testTarget(
             name: "DojoGatewayTests",
-            dependencies: ["DojoGateway", "DojoDomain", "DojoStorage", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "DojoGateway", "DojoDomain", "DojoRuntime", "DojoStorage", "DojoTesting", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -137,8 +137,7 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                                 WebSocketTransport(
                                     receiver: socket,
                                     outlet: outlet,
-                                    maximumMessageBytes: gateway.configuration.maximumMessageBytes,
-                                    logger: logger
+                                    maximumMessageBytes: gateway.configuration.maximumMessageBytes
                                 )
                             )
                             return UpgradeResult.websocket
@@ -153,8 +152,7 @@ public struct GatewayChannel: ServerChildChannel, HTTPChannelHandler {
                         let transport = WebSocketTransport(
                             receiver: connection,
                             outlet: outlet,
-                            maximumMessageBytes: gateway.configuration.maximumMessageBytes,
-                            logger: logger
+                            maximumMessageBytes: gateway.configuration.maximumMessageBytes
                         )
                         try channel.pipeline.syncOperations.addHandler(transport)
                         return UpgradeResult.websocket

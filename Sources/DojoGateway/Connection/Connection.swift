@@ -26,7 +26,7 @@ final class Connection {
     var frameRefill = NIODeadline.now()
     var lastFrameTime: Int64 = -1
     private let upgradeRefusal: GatewayRefusal?
-    private let logger: Logger
+    let logger: Logger
     /// The wire; nil before ``start(transport:writable:)`` and after the transport ended.
     private var transport: (any ConnectionTransport)?
 

@@ -12,7 +12,6 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     private let receiver: any WebSocketReceiver
     private let outlet: RawOutlet
     private let maximumMessageBytes: Int
-    private let logger: Logger
     private(set) var context: ChannelHandlerContext?
     /// The outlet's context, cached once the pipeline is set up (written to per delivery).
     private var raw: ChannelHandlerContext?
@@ -20,11 +19,10 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     private var fragmentsAreText = true
     private var closing = false
 
-    init(receiver: any WebSocketReceiver, outlet: RawOutlet, maximumMessageBytes: Int, logger: Logger) {
+    init(receiver: any WebSocketReceiver, outlet: RawOutlet, maximumMessageBytes: Int) {
         self.receiver = receiver
         self.outlet = outlet
         self.maximumMessageBytes = maximumMessageBytes
-        self.logger = logger
     }
 
     // MARK: Lifecycle
@@ -117,7 +115,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
         case .fragmentedControlFrame?, .multiByteControlFrameLength?:
             protocolError("control frames are unfragmented and at most 125 bytes")
         default:
-            logger.debug("connection error", metadata: ["error": "\(error)"])
+            receiver.logger.debug("connection error", metadata: ["error": "\(error)"])
             context.close(promise: nil)
         }
     }
@@ -213,6 +211,8 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
 
 /// What a ``WebSocketTransport`` hands its messages and events to. Called on the socket's loop.
 protocol WebSocketReceiver: AnyObject {
+    /// Where the socket's own troubles are logged.
+    var logger: Logger { get }
     /// The upgrade is done: the transport can be written to.
     func started(_ transport: WebSocketTransport, writable: Bool)
     /// A complete text message (within the size, valid UTF-8).

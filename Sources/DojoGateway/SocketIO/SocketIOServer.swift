@@ -1,4 +1,5 @@
 import DojoDomain
+import Logging
 public import NIOCore
 import Synchronization
 
@@ -161,6 +162,7 @@ final class SocketIOWebSocket: WebSocketReceiver, @unchecked Sendable {
 
     private let gateway: Gateway
     private let upgradeOf: String?
+    var logger: Logger { gateway.logger }
     private var state = State.waiting
     private(set) var transport: WebSocketTransport?
     let loop: any EventLoop
