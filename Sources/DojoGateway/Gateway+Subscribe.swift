@@ -91,7 +91,7 @@ extension Gateway {
     /// room and stops receiving it; their other rooms are untouched. Returns at once; the
     /// subscriptions are removed on their connections' loops.
     public func revokeAccess(room name: RoomName, user: String) {
-        guard let room = roomsLookup(name.description) else { return }
+        guard let room = rooms.lookup(name.description) else { return }
         let shards = room.state.withLock { Array($0.shards.values) }
         for shard in shards {
             shard.hub.eventLoop.execute {
@@ -117,7 +117,7 @@ extension Gateway {
         GatewayRefusal(code: "room.not_found", message: "\(room) does not exist")
     }
 
-    private func rooms(contains key: String) -> Bool { roomsLookup(key) != nil }
+    private func rooms(contains key: String) -> Bool { rooms.lookup(key) != nil }
 
     private enum Start {
         case recovered([(seq: Int64, frame: ByteBuffer)], head: Int64)
@@ -291,32 +291,14 @@ extension Gateway {
     /// The room, created if needed, with one more member.
     private func acquire(_ name: RoomName, user: String?) -> Room {
         let capacity = configuration.recoveryBuffer
-        let room = withRooms { rooms in
-            let key = name.description
-            let room: Room
-            if let existing = rooms[key] {
-                room = existing
-            } else {
-                room = Room(name: name, logBacked: isLogBacked(name), recoveryCapacity: capacity)
-                rooms[key] = room
-                // This node follows the room while it has local subscribers (under the rooms
-                // lock, so a room closing and reopening subscribes and unsubscribes in order).
-                bus.subscribe(key) { [weak self, weak room] message in
-                    guard let self, let room else { return }
-                    self.receive(message, in: room)
-                }
+        let room = rooms.acquire(name, user: user) {
+            Room(name: name, logBacked: isLogBacked(name), recoveryCapacity: capacity)
+        } opened: { room in
+            // This node follows the room while it has local subscribers.
+            bus.subscribe(room.nameText) { [weak self, weak room] message in
+                guard let self, let room else { return }
+                self.receive(message, in: room)
             }
-            room.state.withLock { state in
-                state.members += 1
-                state.presenceDirty = true
-                if let user {
-                    state.users[user, default: 0] += 1
-                    if state.users[user] == 1 { state.joined.append(user) }
-                } else {
-                    state.anonymous += 1
-                }
-            }
-            return room
         }
         presence.join(name.description, user: user, node: nodeID)
         schedulePresence(room)
@@ -332,29 +314,7 @@ extension Gateway {
         let room = subscription.room
         let user = subscription.user
         metrics.subscription(added: false)
-        withRooms { rooms in
-            room.state.withLock { state in
-                if shardEmpty, state.shards[ObjectIdentifier(shard.hub)] === shard {
-                    state.shards[ObjectIdentifier(shard.hub)] = nil
-                }
-                state.members -= 1
-                state.presenceDirty = true
-                if let user {
-                    state.users[user, default: 1] -= 1
-                    if state.users[user] == 0 {
-                        state.users[user] = nil
-                        state.left.append(user)
-                    }
-                } else {
-                    state.anonymous -= 1
-                }
-                if state.members == 0 {
-                    state.closed = true
-                    rooms[room.nameText] = nil
-                    bus.unsubscribe(room.nameText)
-                }
-            }
-        }
+        rooms.release(room, user: user, shard: shard, shardEmpty: shardEmpty) { bus.unsubscribe($0.nameText) }
         presence.leave(room.nameText, user: user, node: nodeID)
         schedulePresence(room)
     }

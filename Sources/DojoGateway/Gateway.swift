@@ -58,7 +58,7 @@ public final class Gateway: Service, Sendable {
     public let nodeID: String
     /// The WebSocket connections open now (the node's load, as the cluster lists it).
     public var openConnections: Int { metrics.current.connections }
-    private let rooms = Mutex<[String: Room]>([:])
+    let rooms = RoomRegistry()
     /// The shot detector of each camera device, by device id: kept across the device's
     /// reconnects, so a shot in progress survives one (Gateway+Frames.swift).
     let detectors = Mutex<[String: ShotDetector]>([:])
@@ -66,8 +66,6 @@ public final class Gateway: Service, Sendable {
     let socketIOSessions = SocketIOSessions()
     private let hubs = Mutex<[ObjectIdentifier: LoopHub]>([:])
 
-    func withRooms<T>(_ body: (inout [String: Room]) -> T) -> T { rooms.withLock { body(&$0) } }
-    func roomsLookup(_ key: String) -> Room? { rooms.withLock { $0[key] } }
     func anyHub() -> LoopHub? { hubs.withLock { $0.values.first } }
 
     public init(
@@ -111,7 +109,7 @@ public final class Gateway: Service, Sendable {
     public var counts: (connections: Int, subscriptions: Int) { metrics.current }
 
     /// Rooms with at least one subscriber.
-    public var roomCount: Int { rooms.withLock { $0.count } }
+    public var roomCount: Int { rooms.count }
 
     func hub(for eventLoop: any EventLoop) -> LoopHub {
         hubs.withLock { hubs in
@@ -268,7 +266,7 @@ public final class Gateway: Service, Sendable {
 
     /// Publishes to a bench room (benchmarks only).
     private func publish(room name: RoomName, data: ArraySlice<UInt8>, lossy: Bool) {
-        guard let room = rooms.withLock({ $0[name.description] }) else { return }
+        guard let room = rooms.lookup(name.description) else { return }
         let now = NIODeadline.now()
         if lossy {
             room.publishLossy(Messages.lossyFrame(room: room.nameText, data: data), key: .frame, publishedAt: now)
