@@ -16,9 +16,10 @@ struct RateLimitMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response
     {
-        // Socket.IO's polls and packets are a session's messages: the gateway limits them per
-        // connection, as it does a WebSocket's.
-        guard !Self.exempt.contains(request.uri.path), !request.uri.path.hasPrefix("/socket.io") else {
+        // Socket.IO's polls and packets of a session are its messages: the gateway limits them per
+        // session, as it does a WebSocket's. A handshake (no `sid`) opens a session: limited here.
+        let sessionTraffic = request.uri.path.hasPrefix("/socket.io") && request.uri.queryParameters["sid"] != nil
+        guard !Self.exempt.contains(request.uri.path), !sessionTraffic else {
             return try await next(request, context)
         }
         let key = await identityKey(request) ?? "ip:" + context.remoteIP

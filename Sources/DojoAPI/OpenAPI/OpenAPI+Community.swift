@@ -66,7 +66,7 @@ extension OpenAPI {
                 access: .open,
                 query: [
                     Parameter(name: "q", schema: string("at most 64 characters"), description: "part of the name"),
-                    Parameter(name: "after", schema: ref("Id"), description: "the last id of the previous page"), limit(1...200, default: 50),
+                    after, limit(1...200, default: 50),
                 ],
                 response: object(["clans": array(freeObject("a clan's record")), "next": string], required: ["clans"])
             ),
@@ -99,7 +99,7 @@ extension OpenAPI {
                 summary: "The clan's members, live",
                 access: .open,
                 query: [
-                    Parameter(name: "after", schema: ref("Id"), description: "the last user id of the previous page"), limit(1...500, default: 100),
+                    after, limit(1...500, default: 100),
                 ],
                 response: object(
                     [
@@ -219,7 +219,7 @@ extension OpenAPI {
                         schema: ["type": "number", "exclusiveMinimum": 0, "maximum": 500],
                         description: "around `near` (default 10)"
                     ),
-                    Parameter(name: "after", schema: ref("Id"), description: "the last id of the previous page"), limit(1...500, default: 200),
+                    after, limit(1...500, default: 200),
                 ],
                 response: object(["territories": array(freeObject("a territory's record")), "next": string], required: ["territories"])
             ),

@@ -237,7 +237,7 @@ extension OpenAPI {
                 query: [
                     Parameter(name: "status", schema: list(of: MatchStatus.allCases.map(\.rawValue)), description: "statuses to list"),
                     Parameter(name: "venueId", schema: ref("Id"), description: "one venue's"),
-                    Parameter(name: "after", schema: ref("Id"), description: "the last id of the previous page"),
+                    after,
                     limit(1...200, default: 50),
                 ],
                 response: object(["matches": array(freeObject("a match's record")), "next": string], required: ["matches"])

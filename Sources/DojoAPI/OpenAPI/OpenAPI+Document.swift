@@ -1,4 +1,3 @@
-import DojoGateway
 import Foundation
 
 extension OpenAPI {
@@ -157,7 +156,7 @@ extension OpenAPI {
             responses[String(status)] = [
                 "description": engineIO
                     ? "Engine.IO's error, code \(codes.joined(separator: ", "))" : codes.map { "`\($0)`" }.joined(separator: ", "),
-                "content": ["application/json": ["schema": operation.errorSchema ?? ref("Error")]],
+                "content": ["application/json": ["schema": engineIO ? operation.errorSchema! : ref("Error")]],
             ]
         }
         node["responses"] = responses
@@ -183,8 +182,12 @@ extension OpenAPI {
             add(400, "invalid_json")
             add(413, "payload_too_large")
         }
-        // Engine.IO answers in its own shape: its codes are all the operation has.
-        if operation.errorSchema != nil { return errors.mapValues { Array(Set($0)).sorted() } }
+        // Engine.IO answers in its own shape: its codes are all the operation has, but the rate
+        // limit of requests without a session (a handshake), answered in the envelope.
+        if operation.errorSchema != nil {
+            add(429, "rate_limited")
+            return errors.mapValues { Array(Set($0)).sorted() }
+        }
         if !operation.query.isEmpty { add(400, "invalid_query") }
         if operation.idempotencyKey {
             add(400, "invalid_command_id")
@@ -199,9 +202,7 @@ extension OpenAPI {
         case .open, .body:
             break
         }
-        if !RateLimitMiddleware.exempt.contains(operation.path) && !operation.path.hasPrefix(Gateway.socketIOPath) {
-            add(429, "rate_limited")
-        }
+        if !RateLimitMiddleware.exempt.contains(operation.path) { add(429, "rate_limited") }
         if operation.path.hasPrefix("/v1") { add(503, "unavailable") }
         return errors.mapValues { Array(Set($0)).sorted() }
     }

@@ -156,6 +156,9 @@ enum OpenAPI {
         Parameter(name: "limit", schema: integer(range), description: "page size (default \(value))")
     }
 
+    /// The cursor of id-ordered pages: the last id of the previous page.
+    static var after: Parameter { Parameter(name: "after", schema: ref("Id"), description: "the last id of the previous page") }
+
     static var offset: Parameter { Parameter(name: "offset", schema: integer(0...100_000), description: "items to skip") }
 }
 

@@ -102,6 +102,14 @@ final class Connection {
         Messages.hello(connectionID: id, configuration: limits, principal: principal, device: device)
     }
 
+    /// Whether one more packet a transport answers by itself (a Socket.IO ping, a CONNECT to
+    /// another namespace) fits the message budget: they count as messages.
+    func admitsPacket() -> Bool {
+        guard !closing else { return false }
+        lastInbound = .now()
+        return admit()
+    }
+
     /// Refuses what a transport could not turn into a message (a malformed Socket.IO packet),
     /// within the same rate limit as messages.
     func refuse(requestID: [UInt8]?, code: String, message: String) {

@@ -198,7 +198,12 @@ final class SocketIOWebSocket: WebSocketReceiver, @unchecked Sendable {
             case .upgrade:
                 let sink = WebSocketSink(socket: self, sameLoop: entry.loop === loop)
                 state = .attached(entry, sink: sink)
-                entry.loop.execute { entry.session.value.upgrade(to: sink) }
+                entry.loop.execute {
+                    // One upgrade per session: a second socket is closed.
+                    if !entry.session.value.upgrade(to: sink) {
+                        sink.close(code: CloseCode.policyViolation, reason: "the session is not polling", waitForPeer: false)
+                    }
+                }
             default:
                 // Nothing else is part of the probe.
                 break

@@ -42,14 +42,17 @@ final class SocketIOSession: ConnectionTransport {
 
     /// Moves the session to a WebSocket after its probe (Engine.IO `5`): what the polling buffer
     /// held goes first, and a poll waiting is answered with a noop.
-    func upgrade(to newSink: any EngineIOSink) {
-        guard !ended, let polling = sink as? PollingSink else { return }
+    /// Returns false when the session is not polling (ended, or upgraded by another socket).
+    @discardableResult
+    func upgrade(to newSink: any EngineIOSink) -> Bool {
+        guard !ended, let polling = sink as? PollingSink else { return false }
         let pending = polling.takeAll()
         sink = newSink
         polling.finish(with: [[SocketIO.EngineType.noop.rawValue]])
         for packet in pending { newSink.send(packet) }
         newSink.flush()
         connection.writabilityChanged(newSink.isWritable)
+        return true
     }
 
     // MARK: From the client
@@ -60,6 +63,7 @@ final class SocketIOSession: ConnectionTransport {
         connection.touched()
         switch SocketIO.parse(bytes) {
         case .ping(let probe):
+            guard connection.admitsPacket() else { return }
             sink.send(Array((probe ? "3probe" : "3").utf8))
             sink.flush()
         case .pong, .upgrade, .noop, .ack:
@@ -70,6 +74,7 @@ final class SocketIOSession: ConnectionTransport {
             break
         case .connect(let namespace, let token):
             guard namespace == "/" else {
+                guard connection.admitsPacket() else { return }
                 sink.send(SocketIO.connectError(message: "Invalid namespace", namespace: namespace))
                 sink.flush()
                 return
@@ -88,6 +93,7 @@ final class SocketIOSession: ConnectionTransport {
             }
         case .event(let namespace, let name, let argument, let ack):
             guard namespace == "/", connected else {
+                guard connection.admitsPacket() else { return }
                 sink.send(SocketIO.connectError(message: "not connected to \(namespace.prefix(64)): send CONNECT first", namespace: namespace))
                 sink.flush()
                 return
