@@ -69,22 +69,31 @@ struct BoundedMemo<Value: Codable & Sendable & Equatable>: Codable, Sendable, Eq
 struct Receipt: Codable, Sendable, Equatable {
     var first: Int64
     var last: Int64
-    /// The command's fingerprint (`commandFingerprint`): a repeat of the id with another command is
+    /// The command's fingerprint (`commandHash`): a repeat of the id with another command is
     /// refused, not answered with the first outcome. Nil for receipts from before fingerprints.
-    var fingerprint: String? = nil
+    /// Eight bytes in the actor's memory (a receipt per remembered id), its bits as an Int64.
+    var fingerprint: Int64? = nil
 }
 
 /// A stable fingerprint of a command (FNV-1a over its full description): equal commands, equal
 /// fingerprints, in this build and across restarts (it is kept in the events' metadata).
-func commandFingerprint(_ command: some Sendable) -> String {
+func commandHash(_ command: some Sendable) -> UInt64 {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in String(reflecting: command).utf8 {
         hash ^= UInt64(byte)
         hash &*= 0x0000_0100_0000_01b3
     }
+    return hash
+}
+
+/// A fingerprint as 16 hex digits (events' metadata, command ids).
+func hexFingerprint(_ hash: UInt64) -> String {
     let hex = String(hash, radix: 16)
     return String(repeating: "0", count: 16 - hex.count) + hex
 }
+
+/// ``commandHash(_:)`` as 16 hex digits.
+func commandFingerprint(_ command: some Sendable) -> String { hexFingerprint(commandHash(command)) }
 
 /// The state an actor snapshots: the domain state plus its idempotency memory.
 struct SnapshotBody<State: Codable & Sendable>: Codable, Sendable {
@@ -202,7 +211,11 @@ actor EntityActor<A: Aggregate> {
                 if let id = envelope.meta?.commandId {
                     receipts.set(
                         id,
-                        Receipt(first: receipts[id]?.first ?? recorded.sequence, last: recorded.sequence, fingerprint: envelope.meta?.commandHash)
+                        Receipt(
+                            first: receipts[id]?.first ?? recorded.sequence,
+                            last: recorded.sequence,
+                            fingerprint: envelope.meta?.commandHash.flatMap { UInt64($0, radix: 16) }.map { Int64(bitPattern: $0) }
+                        )
                     )
                 }
                 if let cause = envelope.meta?.cause { causes.set(cause.stream, max(causes[cause.stream] ?? 0, cause.seq)) }
@@ -293,7 +306,8 @@ actor EntityActor<A: Aggregate> {
         for job in jobs {
             // A client's command id names one command (the Idempotency-Key draft: a key reused for
             // another payload is refused). The system's own retries may carry what changed since.
-            let fingerprint = job.commandID != nil && !job.context.principal.isSystem ? commandFingerprint(job.command) : nil
+            let hash = job.commandID != nil && !job.context.principal.isSystem ? commandHash(job.command) : nil
+            let fingerprint = hash.map { Int64(bitPattern: $0) }
             if let id = job.commandID, let receipt = batchReceipts[id] ?? receipts[id] {
                 if let fingerprint, let known = receipt.fingerprint, known != fingerprint {
                     outcomes.append(
@@ -318,7 +332,7 @@ actor EntityActor<A: Aggregate> {
                 }
                 let meta =
                     (job.commandID != nil || job.cause != nil)
-                    ? EventEnvelope<A.Event>.Meta(commandId: job.commandID, cause: job.cause, commandHash: fingerprint) : nil
+                    ? EventEnvelope<A.Event>.Meta(commandId: job.commandID, cause: job.cause, commandHash: hash.map(hexFingerprint)) : nil
                 var encoded: [NewEvent] = []
                 for event in events {
                     let (payload, range) = EventEnvelope.encoded(event, meta: meta)
