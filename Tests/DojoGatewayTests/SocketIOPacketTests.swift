@@ -1,3 +1,4 @@
+import NIOEmbedded
 import Testing
 
 @testable import DojoGateway
@@ -102,6 +103,20 @@ struct SocketIOPacketTests {
                 == #"44/x,{"message":"Invalid namespace"}"#
         )
         #expect(Gateway.joined([Array("2".utf8), Array("42[\"a\"]".utf8)]) == Array("2\u{1E}42[\"a\"]".utf8))
+    }
+
+    @Test("a polling buffer past its limit tells the session once, and is writable again once taken")
+    func pollingBackPressure() {
+        let loop = EmbeddedEventLoop()
+        let sink = PollingSink(loop: loop, limit: 10)
+        var filled = 0
+        sink.filled = { filled += 1 }
+        sink.send(Array("42[1]".utf8))
+        #expect(sink.isWritable && filled == 0)
+        sink.send(Array("42[22]".utf8))
+        sink.send(Array("42[333]".utf8))
+        #expect(!sink.isWritable && filled == 1)
+        #expect(sink.takeAll().count == 3 && sink.isWritable)
     }
 
     @Test("the polling query: EIO 4 and the polling transport only")

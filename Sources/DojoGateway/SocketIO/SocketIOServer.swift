@@ -92,6 +92,7 @@ extension Gateway {
                 let sink = PollingSink(loop: eventLoop, limit: self.configuration.outboundBytes)
                 let session = self.openSocketIOSession(on: eventLoop, sink: sink, upgrades: ["websocket"])
                 sink.drained = { [weak session] in session?.connection.writabilityChanged(true) }
+                sink.filled = { [weak session] in session?.connection.writabilityChanged(false) }
                 return sink.takeAll().first ?? []
             }
             return EngineIOResponse(status: 200, contentType: "text/plain; charset=UTF-8", body: (try? await response.get()) ?? [])

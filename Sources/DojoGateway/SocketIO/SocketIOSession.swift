@@ -236,6 +236,9 @@ final class PollingSink: EngineIOSink, @unchecked Sendable {
     private let limit: Int
     /// Told when a poll drained the buffer (the connection may write again).
     var drained: () -> Void = {}
+    /// Told when the buffer passed its limit (the connection holds messages back, within its
+    /// budget, and closes a client that does not poll as a slow consumer).
+    var filled: () -> Void = {}
 
     init(loop: any EventLoop, limit: Int) {
         self.loop = loop
@@ -247,8 +250,10 @@ final class PollingSink: EngineIOSink, @unchecked Sendable {
 
     func send(_ packet: [UInt8]) {
         guard finished == nil else { return }
+        let wasWritable = isWritable
         packets.append(packet)
         bytes += packet.count
+        if wasWritable && !isWritable { filled() }
     }
 
     func send(_ packet: TranslatedPacket) {
