@@ -124,6 +124,9 @@ struct RefereeLiveTests {
             #expect(!logged.contains { $0.payload.contains("\"balls\"") })
 
             // A camera names only the match live at its table; bad observations change nothing.
+            // (The table is freed by the venue's reaction to the completion: wait for it, or a
+            // loaded machine answers `referee.wrong_match` while live1 still holds the table.)
+            await h.server.runtime.drainConsumers()
             let invalid: [(String, String)] = [
                 (#"{"type":"shot","firstContact":1}"#, "referee.invalid_shot"),
                 (#"{"type":"shot","shotId":"x1","firstContact":"one"}"#, "referee.invalid_shot"),
