@@ -1,4 +1,5 @@
 import DojoDomain
+import DojoRuntime
 import DojoStorage
 import DojoTesting
 import Foundation
