@@ -100,7 +100,7 @@ extension OpenAPI {
                 path: "/v1/auth/refresh",
                 tag: "identity",
                 summary: "A new access token for a refresh token (which is used up)",
-                access: .body,
+                access: .open,
                 body: object(["refreshToken": string], required: ["refreshToken"]),
                 response: session,
                 errors: [401: ["auth.invalid_refresh_token", "auth.refresh_token_reused", "auth.unknown_user"]]
@@ -110,7 +110,7 @@ extension OpenAPI {
                 path: "/v1/auth/logout",
                 tag: "identity",
                 summary: "Revoke a refresh token and those rotated from the same login",
-                access: .body,
+                access: .open,
                 body: object(["refreshToken": string], required: ["refreshToken"]),
                 status: 204
             ),
@@ -128,7 +128,7 @@ extension OpenAPI {
                 path: "/v1/auth/oidc",
                 tag: "identity",
                 summary: "Sign in with Google or Apple",
-                access: .body,
+                access: .open,
                 body: object(["provider": oneOf(["google", "apple"]), "idToken": string], required: ["provider", "idToken"]),
                 response: session,
                 errors: [
@@ -152,7 +152,7 @@ extension OpenAPI {
                 path: "/v1/auth/email/verify",
                 tag: "identity",
                 summary: "Sign in with a mailed code",
-                access: .body,
+                access: .open,
                 body: object(["email": string, "code": string("six digits")], required: ["email", "code"]),
                 response: session,
                 errors: [401: ["auth.invalid_code"]]
@@ -170,7 +170,7 @@ extension OpenAPI {
                 path: "/v1/devices/token",
                 tag: "identity",
                 summary: "A camera device signs in: a nonce, then its signature over it",
-                access: .body,
+                access: .open,
                 body: object(
                     ["deviceId": ref("Id"), "nonce": string, "signature": string("Ed25519 over `dojopool-device-token:` + nonce, base64url")],
                     required: ["deviceId"]

@@ -111,9 +111,8 @@ extension OpenAPI {
             "summary": operation.summary,
             "operationId": operationID(operation),
         ]
-        if let description = operation.description { node["description"] = description }
         switch operation.access {
-        case .open, .body: node["security"] = [] as [Any]
+        case .open: node["security"] = [] as [Any]
         case .token: node["security"] = [["accessToken": [] as [Any]]]
         case .user, .admin: node["security"] = [["accessToken": [] as [Any]], ["serviceKey": [] as [Any], "actingUser": [] as [Any]]]
         }
@@ -199,7 +198,7 @@ extension OpenAPI {
         case .admin:
             add(401, unauthorized)
             add(403, "forbidden")
-        case .open, .body:
+        case .open:
             break
         }
         if !RateLimitMiddleware.exempt.contains(operation.path) { add(429, "rate_limited") }

@@ -16,7 +16,8 @@ enum OpenAPI {
 
     /// Who may call an operation.
     enum Access {
-        /// Anyone, signed in or not.
+        /// Anyone, signed in or not (also the routes whose credential is in the body: a refresh
+        /// token, an email code, a device's signature).
         case open
         /// A user's access token (or the service key acting for a user).
         case user
@@ -24,8 +25,6 @@ enum OpenAPI {
         case token
         /// An ADMIN's access token.
         case admin
-        /// A refresh token, an email code or a device's signature, sent in the body.
-        case body
     }
 
     /// One operation: a method on a path, what it takes and what it answers.
@@ -49,7 +48,6 @@ enum OpenAPI {
         /// The kind of entity it creates (`match`): its answer links to every operation on
         /// `…/{id}` of the same collection, with the new id (schemathesis follows them).
         var creates: String?
-        var description: String?
         /// The error body when it is not the `Error` envelope (Engine.IO's own).
         var errorSchema: Node?
         /// Path parameters that are not ids (`Id`), by name.

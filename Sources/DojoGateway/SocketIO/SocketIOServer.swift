@@ -62,8 +62,10 @@ extension Gateway {
     /// A new session on `loop`: its connection started, its open packet queued first.
     func openSocketIOSession(on loop: any EventLoop, sink: any EngineIOSink, upgrades: [String]) -> SocketIOSession {
         let connection = Connection(gateway: self, hub: hub(for: loop), identity: nil, upgradeRefusal: nil, logger: logger)
+        // The session id is the only credential of a poll: 128 random bits, nothing a client sees
+        // elsewhere (the connection's own id is in `hello` and in the CONNECT's answer).
         let session = SocketIOSession(
-            sid: connection.id + "-" + String(UInt64.random(in: 1...UInt64.max), radix: 36),
+            sid: (0..<2).map { _ in String(UInt64.random(in: 1...UInt64.max), radix: 36) }.joined(separator: "-"),
             connection: connection,
             loop: loop,
             gateway: self,
