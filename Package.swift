@@ -240,7 +240,10 @@ let package = Package(
         ),
         .testTarget(
             name: "DojoClusterTests",
-            dependencies: ["DojoCluster", "DojoTesting", "CSodium", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "DojoCluster", "DojoTesting", "CSodium", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -230,7 +230,7 @@ struct AdminTests {
         let a = try await makeServer(first)
         let b = try await makeServer(second)
         // Both servers see the client as 127.0.0.1: one budget of 4 per minute between them.
-        _ = try await RedisConnection(endpoint: try RedisEndpoint(url: redisURL)).command(["DEL", "dojo:rl:auth:127.0.0.1"])
+        _ = try await RedisClient(endpoint: try RedisEndpoint(url: redisURL)).command(["DEL", "dojo:rl:auth:127.0.0.1"])
         try await a.application.test(.live) { clientA in
             try await b.application.test(.live) { clientB in
                 var statuses: [HTTPResponse.Status] = []

@@ -79,7 +79,7 @@ struct ClusterMembershipTests {
         }
 
         // A node that dies (no leave) drops out when its record expires.
-        let connection = RedisConnection(endpoint: try RedisEndpoint(url: redis))
+        let connection = RedisClient(endpoint: try RedisEndpoint(url: redis))
         let membership = RedisMembership(redis: connection, cluster: name, ttl: .milliseconds(300))
         let ghost = NodeInfo(id: "ghost", advertise: "http://10.0.0.9:8080", startedAt: 1, heartbeatAt: 2, connections: 0, version: "0")
         try await membership.heartbeat(ghost, now: Date())

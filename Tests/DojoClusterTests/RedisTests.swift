@@ -27,7 +27,7 @@ struct RedisTests {
     @Test("PING, SET and GET against a real Redis; error replies are errors")
     func commands() async throws {
         guard let url = try TestServices.redisURL() else { return }
-        let redis = RedisConnection(endpoint: try RedisEndpoint(url: url))
+        let redis = RedisClient(endpoint: try RedisEndpoint(url: url))
         try await redis.ping()
         let key = "dojo:test:" + TestServices.uniqueID()
         #expect(try await redis.command(["SET", key, "ünïcødé value", "EX", "30"]) == .status("OK"))
@@ -41,7 +41,7 @@ struct RedisTests {
 
     @Test("an unreachable Redis is a clear error, not a hang")
     func unreachable() async throws {
-        let redis = RedisConnection(endpoint: try RedisEndpoint(url: "redis://127.0.0.1:1"), timeout: .milliseconds(500))
+        let redis = RedisClient(endpoint: try RedisEndpoint(url: "redis://127.0.0.1:1"), timeout: .milliseconds(500))
         let error = await #expect(throws: RedisError.self) { try await redis.ping() }
         #expect(error?.message.contains("cannot connect") == true)
     }
@@ -76,8 +76,8 @@ struct RedisRateLimitTests {
         guard let url = try TestServices.redisURL() else { return }
         let endpoint = try RedisEndpoint(url: url)
         let prefix = "dojo:test:rl:\(TestServices.uniqueID()):"
-        let first = RedisRateLimiter(redis: RedisConnection(endpoint: endpoint), limit: 3, period: 60, prefix: prefix)
-        let second = RedisRateLimiter(redis: RedisConnection(endpoint: endpoint), limit: 3, period: 60, prefix: prefix)
+        let first = RedisRateLimiter(redis: RedisClient(endpoint: endpoint), limit: 3, period: 60, prefix: prefix)
+        let second = RedisRateLimiter(redis: RedisClient(endpoint: endpoint), limit: 3, period: 60, prefix: prefix)
         #expect(try await first.check("ip-a") == nil)
         #expect(try await second.check("ip-a") == nil)
         #expect(try await first.check("ip-a") == nil)

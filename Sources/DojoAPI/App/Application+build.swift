@@ -86,7 +86,7 @@ public func buildServer(
     var runtimeConfiguration = configuration.runtime
     runtimeConfiguration.notificationChannels = delivery.channels
     let runtime = Runtime(writer: eventLog, storage: storage, configuration: runtimeConfiguration, logger: logger, consumers: hooks)
-    let redis = try configuration.redisURL.map { RedisConnection(endpoint: try RedisEndpoint(url: $0)) }
+    let redis = try configuration.redisURL.map { RedisClient(endpoint: try RedisEndpoint(url: $0)) }
 
     let router = Router(context: AppRequestContext.self)
     let routeTemplates = MethodNotAllowedMiddleware.Routes()

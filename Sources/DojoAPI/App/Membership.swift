@@ -17,7 +17,7 @@ final class Membership: Service, Sendable {
     private let port = Mutex<Int?>(nil)
     private let lastHeartbeat = Mutex<ContinuousClock.Instant?>(nil)
 
-    init(redis: RedisConnection?, configuration: ClusterConfiguration, host: String, logger: Logger) {
+    init(redis: RedisClient?, configuration: ClusterConfiguration, host: String, logger: Logger) {
         membership = redis.map { RedisMembership(redis: $0, cluster: configuration.name, ttl: configuration.ttl) }
         self.configuration = configuration
         self.host = host

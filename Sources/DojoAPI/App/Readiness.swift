@@ -6,7 +6,7 @@ import DojoStorage
 /// that long, never forever.
 struct Readiness: Sendable {
     let storage: any Storage
-    let redis: RedisConnection?
+    let redis: RedisClient?
     let timeout: Duration
     /// The node's membership of the platform (a check only with Redis).
     var membership: Membership?

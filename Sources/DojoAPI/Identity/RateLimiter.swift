@@ -12,7 +12,7 @@ struct SharedRateLimiter: Sendable {
     let redis: RedisRateLimiter?
     let logger: Logger
 
-    init(limit: Int, period: TimeInterval, redis: RedisConnection?, prefix: String, logger: Logger) {
+    init(limit: Int, period: TimeInterval, redis: RedisClient?, prefix: String, logger: Logger) {
         local = RateLimiter(limit: limit, period: period)
         self.redis = redis.map { RedisRateLimiter(redis: $0, limit: limit, period: period, prefix: prefix) }
         self.logger = logger

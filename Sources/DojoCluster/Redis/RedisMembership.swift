@@ -28,12 +28,12 @@ public struct NodeInfo: Sendable, Codable, Equatable {
 /// their record expires (so a listing needs no `KEYS` scan, and a node that died without leaving
 /// drops out of it within `ttl`).
 public struct RedisMembership: Sendable {
-    let redis: RedisConnection
+    let redis: RedisClient
     let prefix: String
     /// How long a node stays listed without a heartbeat.
     public let ttl: Duration
 
-    public init(redis: RedisConnection, cluster: String, ttl: Duration) {
+    public init(redis: RedisClient, cluster: String, ttl: Duration) {
         self.redis = redis
         prefix = cluster + ":"
         self.ttl = ttl

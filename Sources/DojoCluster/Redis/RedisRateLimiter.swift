@@ -4,12 +4,12 @@ public import Foundation
 /// Redis by a Lua script, on Redis's own clock. `limit` requests per `period`, bursts of up to
 /// `limit`. Keys expire when idle.
 public struct RedisRateLimiter: Sendable {
-    public let redis: RedisConnection
+    public let redis: RedisClient
     public let limit: Int
     public let period: TimeInterval
     public let prefix: String
 
-    public init(redis: RedisConnection, limit: Int, period: TimeInterval, prefix: String) {
+    public init(redis: RedisClient, limit: Int, period: TimeInterval, prefix: String) {
         precondition(limit > 0 && period > 0)
         self.redis = redis
         self.limit = limit

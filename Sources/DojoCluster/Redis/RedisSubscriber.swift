@@ -1,0 +1,121 @@
+public import NIOCore
+public import NIOPosix
+import Synchronization
+
+/// One connection in Redis's subscriber mode, shared by every channel this node follows: a channel
+/// is subscribed while it has a handler here, publications arrive on the connection's event loop,
+/// and a lost connection is reopened (with a growing pause, up to 2 s) and every channel
+/// subscribed again; `onReconnect` then tells the owner that publications may have been missed.
+public final class RedisSubscriber: Sendable {
+    private final class Handlers: Sendable {
+        let byChannel = Mutex<[String: @Sendable (ByteBuffer) -> Void]>([:])
+        let reconnected = Mutex<(@Sendable () -> Void)?>(nil)
+        let connections = Atomic<Int>(0)
+        /// The channels Redis has confirmed on the current connection.
+        let confirmed = Mutex<Set<String>>([])
+    }
+
+    private let handlers = Handlers()
+    let client: RedisClient
+    private let retry = Mutex<(scheduled: Bool, delay: Int64)>((false, 50))
+
+    public init(
+        endpoint: RedisEndpoint,
+        timeout: Duration = .seconds(2),
+        name: String? = nil,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        let handlers = self.handlers
+        client = RedisClient(
+            endpoint: endpoint,
+            timeout: timeout,
+            name: name,
+            group: group,
+            mode: .subscriber(
+                onPush: { push in
+                    switch push.kind {
+                    case "message":
+                        handlers.byChannel.withLock { $0[push.channel] }?(push.payload)
+                    case "subscribe":
+                        handlers.confirmed.withLock { _ = $0.insert(push.channel) }
+                    default:
+                        handlers.confirmed.withLock { _ = $0.remove(push.channel) }
+                    }
+                },
+                onConnect: { channel in
+                    handlers.confirmed.withLock { $0.removeAll() }
+                    let channels = handlers.byChannel.withLock { Array($0.keys) }
+                    if !channels.isEmpty {
+                        channel.write(
+                            RedisRequest(arguments: ["SUBSCRIBE"] + channels.map { .text($0) }, promise: nil, expectsReply: false),
+                            promise: nil
+                        )
+                    }
+                    if handlers.connections.wrappingAdd(1, ordering: .relaxed).oldValue > 0 {
+                        handlers.reconnected.withLock { $0 }?()
+                    }
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                }
+            )
+        )
+        client.subscriberLostHook.withLock { $0 = { [weak self] in self?.reconnectLater() } }
+    }
+
+    /// What to do after the connection came back (publications in between are lost).
+    public func onReconnect(_ action: @escaping @Sendable () -> Void) {
+        handlers.reconnected.withLock { $0 = action }
+    }
+
+    /// Whether the subscriber's connection is open.
+    public var isConnected: Bool { client.isConnected }
+
+    /// Whether Redis has confirmed every channel followed here (publications to a channel reach
+    /// this node only from its confirmation on).
+    public var isSettled: Bool {
+        let channels = handlers.byChannel.withLock { Set($0.keys) }
+        return handlers.confirmed.withLock { channels.isSubset(of: $0) }
+    }
+
+    /// Follows `channel`: `handler` receives each publication's bytes (replacing an earlier handler).
+    public func subscribe(_ channel: String, handler: @escaping @Sendable (ByteBuffer) -> Void) {
+        let isNew = handlers.byChannel.withLock { $0.updateValue(handler, forKey: channel) == nil }
+        guard isNew else { return }
+        // Subscribing twice is harmless: a connection opening now subscribes it as well.
+        client.channel().whenSuccess { connection in
+            connection.write(RedisRequest(arguments: ["SUBSCRIBE", .text(channel)], promise: nil, expectsReply: false), promise: nil)
+        }
+    }
+
+    /// Stops following `channel`.
+    public func unsubscribe(_ channel: String) {
+        guard handlers.byChannel.withLock({ $0.removeValue(forKey: channel) }) != nil else { return }
+        client.sendWithoutReply(["UNSUBSCRIBE", .text(channel)])
+    }
+
+    /// Closes the connection for good.
+    public func close() {
+        handlers.byChannel.withLock { $0.removeAll() }
+        client.close()
+    }
+
+    private func reconnectLater() {
+        guard !handlers.byChannel.withLock({ $0.isEmpty }) else { return }
+        let delay: Int64? = retry.withLock { retry in
+            guard !retry.scheduled else { return nil }
+            retry.scheduled = true
+            defer { retry.delay = min(retry.delay * 2, 2_000) }
+            return retry.delay
+        }
+        guard let delay else { return }
+        client.group.any().scheduleTask(in: .milliseconds(delay)) { [weak self] in
+            guard let self else { return }
+            self.retry.withLock { $0.scheduled = false }
+            self.client.channel().whenComplete { [weak self] result in
+                switch result {
+                case .success: self?.retry.withLock { $0.delay = 50 }
+                case .failure: self?.reconnectLater()
+                }
+            }
+        }
+    }
+}
