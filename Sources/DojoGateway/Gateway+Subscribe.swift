@@ -235,6 +235,61 @@ extension Gateway {
         }
     }
 
+    /// Fills a live subscriber's gap from the log (on its loop): the events after its last one,
+    /// then what it holds. A gap the log cannot fill now ends the subscription with `room.resync`
+    /// (the client subscribes again with `since` and recovers like after a reconnect).
+    func repairGap(_ subscription: Subscription) {
+        let bound = NIOLoopBound(subscription, eventLoop: subscription.connection.hub.eventLoop)
+        let stream = subscription.room.nameText
+        let after = subscription.lastSeq
+        let needed = (subscription.pending?.first?.seq ?? after + 1) - 1
+        let limit = configuration.recoveryLogMaximum
+        Task {
+            let events = try? await runtime.events(of: stream, after: after, limit: limit)
+            bound.eventLoop.execute {
+                let subscription = bound.value
+                guard subscription.isAttached else { return }
+                guard let events, (events.last?.sequence ?? after) >= needed else {
+                    self.metrics.gap(repaired: false)
+                    self.logger.warning(
+                        "a subscriber's gap could not be filled from the log",
+                        metadata: ["ws.room": "\(stream)", "ws.after": "\(after)"]
+                    )
+                    return self.refuseAttached(
+                        subscription,
+                        nil,
+                        "room.resync",
+                        "events of this room were missed and cannot be recovered now; subscribe again with since"
+                    )
+                }
+                self.metrics.gap(repaired: true)
+                let connection = subscription.connection
+                for event in events where event.sequence > subscription.lastSeq {
+                    subscription.lastSeq = event.sequence
+                    connection.sendReliable(Self.encode(event, room: subscription.room, seq: event.sequence))
+                }
+                subscription.finishCatchUp()
+                connection.flushPass()
+            }
+        }
+    }
+
+    /// After the bus's connection came back (messages from other nodes may be lost meanwhile):
+    /// every log room open here reads what it missed from the log and publishes it to its
+    /// subscribers, in order, as if it had arrived.
+    public func resynchronize() {
+        for room in rooms.all where room.isLogBacked {
+            let after = room.state.withLock { $0.lastSeq }
+            guard after > 0 else { continue }
+            Task {
+                guard let events = try? await runtime.events(of: room.nameText, after: after, limit: configuration.recoveryLogMaximum) else { return }
+                for event in events {
+                    room.publishReliable(seq: event.sequence, publishedAt: .now()) { _ in Self.encode(event, room: room, seq: event.sequence) }
+                }
+            }
+        }
+    }
+
     /// Sends the entity's current state with its sequence number, then what arrived meanwhile.
     private func sendSnapshot(_ subscription: Subscription, requestID: [UInt8]?, recovered: Bool?, presence: Int) {
         if recovered == false { metrics.recovered(.snapshot) }
@@ -292,7 +347,7 @@ extension Gateway {
     private func acquire(_ name: RoomName, user: String?) -> Room {
         let capacity = configuration.recoveryBuffer
         let room = rooms.acquire(name, user: user) {
-            Room(name: name, logBacked: isLogBacked(name), recoveryCapacity: capacity)
+            Room(name: name, logBacked: isLogBacked(name), recoveryCapacity: capacity) { [weak self] in self?.repairGap($0) }
         } opened: { room in
             // This node follows the room while it has local subscribers.
             bus.subscribe(room.nameText) { [weak self, weak room] message in
@@ -322,16 +377,18 @@ extension Gateway {
     /// Joins and leaves are sent at most once per `presenceIntervalMilliseconds` per room.
     private func schedulePresence(_ room: Room) {
         let schedule = room.state.withLock { state in
-            guard !state.presenceScheduled, !state.closed else { return false }
+            // A room that closed here (its last local member left) still tells the other nodes.
+            guard !state.presenceScheduled else { return false }
             state.presenceScheduled = true
             return true
         }
         guard schedule, let loop = anyHub()?.eventLoop else { return }
         let presence = self.presence
+        let bus = self.bus
         loop.scheduleTask(in: .milliseconds(Int64(configuration.presenceIntervalMilliseconds))) {
             let change: (members: Int, anonymous: Int, joined: [String], left: [String])? = room.state.withLock { state in
                 state.presenceScheduled = false
-                guard !state.closed, state.presenceDirty else { return nil }
+                guard state.presenceDirty else { return nil }
                 state.presenceDirty = false
                 defer {
                     state.joined.removeAll()
@@ -351,7 +408,8 @@ extension Gateway {
                     joined: change.joined,
                     left: change.left
                 )
-                room.publishLossy(message, key: .presence, publishedAt: .now())
+                // Through the bus: the room's subscribers on every node see the platform's count.
+                bus.publish(room.nameText) { RoomMessage(room: room.nameText, delivery: .lossy(key: "presence"), frame: message) }
             }
         }
     }

@@ -174,6 +174,8 @@ public final class Gateway: Service, Sendable {
         case .reliable(nil):
             // Rooms numbered in memory are node-local (bench rooms): they never arrive by the bus.
             break
+        case .lossy("presence"):
+            room.publishLossy(message.frame, key: .presence, publishedAt: .now())
         case .lossy(let key):
             room.publishLossy(message.frame, key: key.hasPrefix("notice:") ? .notice(key) : .frame, publishedAt: .now())
         }

@@ -22,6 +22,8 @@ final class GatewayMetrics: Sendable {
     private let recoveryHit = Counter(label: "dojo_ws_recovery_total", dimensions: [("result", "memory")])
     private let recoveryLog = Counter(label: "dojo_ws_recovery_total", dimensions: [("result", "log")])
     private let recoveryMiss = Counter(label: "dojo_ws_recovery_total", dimensions: [("result", "snapshot")])
+    private let gapRepaired = Counter(label: "dojo_ws_gaps_total", dimensions: [("result", "repaired")])
+    private let gapResync = Counter(label: "dojo_ws_gaps_total", dimensions: [("result", "resync")])
     private let fanOut = Timer(label: "dojo_ws_fanout_latency_seconds", preferredDisplayUnit: .seconds)
 
     private let counts = Mutex<(connections: Int, subscriptions: Int)>((0, 0))
@@ -69,6 +71,10 @@ final class GatewayMetrics: Sendable {
         case .snapshot: recoveryMiss.increment()
         }
     }
+
+    /// A subscriber's gap (messages lost between nodes): filled from the log, or the subscription
+    /// ended with `room.resync`.
+    func gap(repaired: Bool) { (repaired ? gapRepaired : gapResync).increment() }
 
     func delivered(_ count: Int, latencies: some Sequence<TimeAmount>) {
         for latency in latencies { fanOut.recordNanoseconds(latency.nanoseconds) }

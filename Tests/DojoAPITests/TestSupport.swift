@@ -26,6 +26,8 @@ func testConfiguration() throws -> ServerConfiguration {
     configuration.sqlitePath = directory + "/dojo.sqlite"
     configuration.keysPath = directory + "/keys.json"
     configuration.readinessTimeout = .milliseconds(1_500)
+    // Servers of tests that share the CI's Redis never share rooms or presence.
+    configuration.cluster.name = "test-" + TestServices.uniqueID()
     return configuration
 }
 

@@ -1,3 +1,4 @@
+import DojoCluster
 import DojoDomain
 import DojoRuntime
 import DojoStorage
@@ -36,7 +37,11 @@ final class RecordingTransport: ConnectionTransport {
 let connectionTestLogger = Logger(label: "dojopool.gateway.test")
 
 /// A gateway over a fresh runtime (SQLite), for connections driven without sockets.
-func withTestGateway(_ configure: (inout GatewayConfiguration) -> Void = { _ in }, _ body: @Sendable (Gateway) async throws -> Void) async throws {
+func withTestGateway(
+    _ configure: (inout GatewayConfiguration) -> Void = { _ in },
+    bus: any RoomBus = LocalRoomBus(),
+    _ body: @Sendable (Gateway) async throws -> Void
+) async throws {
     var configuration = GatewayConfiguration()
     configure(&configuration)
     let chosen = configuration
@@ -44,7 +49,7 @@ func withTestGateway(_ configure: (inout GatewayConfiguration) -> Void = { _ in 
         let writer = EventLogWriter(storage: storage, configuration: .init(), logger: connectionTestLogger)
         let runtime = Runtime(writer: writer, storage: storage, configuration: RuntimeConfiguration(), logger: connectionTestLogger)
         runtime.storageReady()
-        let gateway = Gateway(configuration: chosen, runtime: runtime, logger: connectionTestLogger) { _ in
+        let gateway = Gateway(configuration: chosen, runtime: runtime, logger: connectionTestLogger, bus: bus) { _ in
             .failure(GatewayRefusal(code: "auth.token_malformed", message: "not a token"))
         }
         try await withRunningServices([writer, runtime]) { try await body(gateway) }

@@ -166,14 +166,32 @@ public func buildServer(
         limiter: SharedRateLimiter(limit: configuration.authRequestsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:device:", logger: logger),
         audit: audit
     ).register(on: router)
-    // The cluster's seams: in-process adapters (one node). The Redis adapters plug in here when
-    // several nodes share a Redis (the cluster issue).
+    // The cluster's seams (docs/cluster.md): with Redis, rooms and presence span every node that
+    // shares it; alone, they stay in process.
+    let node = configuration.cluster.nodeID
+    let bus: any RoomBus
+    let presence: any PresenceStore
+    var redisBus: RedisRoomBus?
+    if let url = configuration.redisURL {
+        let endpoint = try RedisEndpoint(url: url)
+        let roomBus = RedisRoomBus(
+            publisher: RedisClient(endpoint: endpoint, name: node + ":rooms"),
+            subscriber: RedisSubscriber(endpoint: endpoint, name: node + ":subscriber"),
+            cluster: configuration.cluster.name,
+            node: node
+        )
+        let store = RedisPresenceStore(redis: RedisClient(endpoint: endpoint, name: node + ":presence"), cluster: configuration.cluster.name)
+        membership.forgetting { try await store.expire(node: $0) }
+        (bus, presence, redisBus) = (roomBus, store, roomBus)
+    } else {
+        (bus, presence) = (LocalRoomBus(), LocalPresenceStore())
+    }
     let gateway = Gateway(
         configuration: configuration.gateway,
         runtime: runtime,
         logger: logger,
-        bus: LocalRoomBus(),
-        presence: LocalPresenceStore(),
+        bus: bus,
+        presence: presence,
         nodeID: configuration.cluster.nodeID
     ) { credential in
         do throws(APIError) {
@@ -187,6 +205,7 @@ public func buildServer(
         }
     }
 
+    redisBus?.onReconnect { [weak gateway] in gateway?.resynchronize() }
     SocketIORoutes(gateway: gateway).register(on: router)
     membership.countConnections { gateway.openConnections }
     let routes = router.routes.map { "\($0.method.rawValue) \($0.path)" }

@@ -16,6 +16,10 @@ final class Membership: Service, Sendable {
     private let connections = Mutex<@Sendable () -> Int>({ 0 })
     private let port = Mutex<Int?>(nil)
     private let lastHeartbeat = Mutex<ContinuousClock.Instant?>(nil)
+    /// What the platform keeps of a node that is gone (its presence), removed by whichever node
+    /// sees its heartbeat lapse, and by the node itself when it starts (a previous run of the same
+    /// id may have died).
+    private let forget = Mutex<@Sendable (String) async throws -> Void>({ _ in })
 
     init(redis: RedisClient?, configuration: ClusterConfiguration, host: String, logger: Logger) {
         membership = redis.map { RedisMembership(redis: $0, cluster: configuration.name, ttl: configuration.ttl) }
@@ -26,6 +30,9 @@ final class Membership: Service, Sendable {
 
     /// Where the node's load (its open connections) is read from, once the gateway exists.
     func countConnections(_ count: @escaping @Sendable () -> Int) { connections.withLock { $0 = count } }
+
+    /// How to forget a node that is gone.
+    func forgetting(_ action: @escaping @Sendable (String) async throws -> Void) { forget.withLock { $0 = action } }
 
     /// The port the server listens on, once it does (the default advertised address uses it).
     func listening(on port: Int) { self.port.withLock { $0 = port } }
@@ -48,7 +55,12 @@ final class Membership: Service, Sendable {
             try? await gracefulShutdown()
             return
         }
-        do { try await beat() } catch { logger.warning("cluster: the first heartbeat failed", metadata: ["error": "\(error)"]) }
+        do {
+            try await forget.withLock { $0 }(configuration.nodeID)
+            try await beat()
+        } catch {
+            logger.warning("cluster: the first heartbeat failed", metadata: ["error": "\(error)"])
+        }
         await pollUntilShutdown(every: configuration.heartbeat, logger: logger, problem: "cluster: the heartbeat cannot be written to Redis") {
             try await self.beat()
         }
@@ -64,6 +76,11 @@ final class Membership: Service, Sendable {
         guard let membership else { return }
         try await membership.heartbeat(info(), now: Date())
         lastHeartbeat.withLock { $0 = .now }
+        let forget = self.forget.withLock { $0 }
+        for gone in try await membership.sweep(now: Date()) where gone != configuration.nodeID {
+            try await forget(gone)
+            logger.info("cluster: a node's heartbeat lapsed; its presence is removed", metadata: ["cluster.gone": "\(gone)"])
+        }
     }
 
     /// The platform's nodes (only this one when alone).

@@ -55,11 +55,21 @@ public struct RedisMembership: Sendable {
         _ = try await redis.command(["ZREM", prefix + "nodes", id])
     }
 
+    /// Takes the nodes whose heartbeat has lapsed off the list and returns their ids (for their
+    /// presence to be expired). Two nodes sweeping at once may both see the same id: what follows
+    /// must be idempotent.
+    public func sweep(now: Date) async throws -> [String] {
+        let nowMillis = String(Int64(now.timeIntervalSince1970 * 1_000))
+        guard case .array(let members) = try await redis.command(["ZRANGEBYSCORE", prefix + "nodes", "-inf", nowMillis]) else { return [] }
+        let ids = members.compactMap { member -> String? in if case .string(let id) = member { id } else { nil } }
+        if !ids.isEmpty { _ = try await redis.command(["ZREM", prefix + "nodes"] + ids) }
+        return ids
+    }
+
     /// The nodes whose heartbeat has not lapsed, by id.
     public func nodes(now: Date) async throws -> [NodeInfo] {
-        let nowMillis = Int64(now.timeIntervalSince1970 * 1_000)
-        _ = try await redis.command(["ZREMRANGEBYSCORE", prefix + "nodes", "-inf", String(nowMillis)])
-        guard case .array(let members) = try await redis.command(["ZRANGE", prefix + "nodes", "0", "-1"]) else { return [] }
+        let nowMillis = String(Int64(now.timeIntervalSince1970 * 1_000))
+        guard case .array(let members) = try await redis.command(["ZRANGEBYSCORE", prefix + "nodes", "(" + nowMillis, "+inf"]) else { return [] }
         let ids = members.compactMap { member -> String? in if case .string(let id) = member { id } else { nil } }
         guard !ids.isEmpty else { return [] }
         guard case .array(let records) = try await redis.command(["MGET"] + ids.map { prefix + "node:" + $0 }) else { return [] }

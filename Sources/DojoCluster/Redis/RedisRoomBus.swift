@@ -1,3 +1,4 @@
+import Metrics
 import NIOCore
 import Synchronization
 
@@ -22,6 +23,9 @@ public final class RedisRoomBus: RoomBus {
         let published = Atomic<Int>(0)
         let received = Atomic<Int>(0)
         let malformed = Atomic<Int>(0)
+        let metricOut = Counter(label: "dojo_cluster_messages_total", dimensions: [("direction", "out")])
+        let metricIn = Counter(label: "dojo_cluster_messages_total", dimensions: [("direction", "in")])
+        let metricMalformed = Counter(label: "dojo_cluster_messages_total", dimensions: [("direction", "malformed")])
     }
 
     /// Messages published to other nodes, received from them, and received but unreadable.
@@ -48,10 +52,12 @@ public final class RedisRoomBus: RoomBus {
         subscriber.subscribe(prefix + room) { bytes in
             guard let (message, origin) = RoomMessage.fromWire(bytes), message.room == room else {
                 counters.malformed.add(1, ordering: .relaxed)
+                counters.metricMalformed.increment()
                 return
             }
             guard origin != node else { return }
             counters.received.add(1, ordering: .relaxed)
+            counters.metricIn.increment()
             deliver(message)
         }
     }
@@ -68,6 +74,7 @@ public final class RedisRoomBus: RoomBus {
         let message = encode()
         local.publish(room) { message }
         counters.published.add(1, ordering: .relaxed)
+        counters.metricOut.increment()
         publisher.send(["PUBLISH", .text(prefix + room), .bytes(message.wire(origin: node))])
     }
 }

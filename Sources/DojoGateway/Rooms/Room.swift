@@ -36,8 +36,14 @@ final class Room: Sendable {
     /// numbered by the stream, recoverable from the log after any gap.
     let isLogBacked: Bool
 
-    init(name: RoomName, logBacked: Bool, recoveryCapacity: Int) {
+    /// Called on a subscriber's loop when a log room's message skips sequence numbers the
+    /// subscriber has not had (a message from another node lost on the way): the gateway reads the
+    /// missing events from the log (``Subscription/offer(_:_:)``).
+    let repair: (@Sendable (Subscription) -> Void)?
+
+    init(name: RoomName, logBacked: Bool, recoveryCapacity: Int, repair: (@Sendable (Subscription) -> Void)? = nil) {
         self.name = name
+        self.repair = repair
         nameText = name.description
         isLogBacked = logBacked
         epoch = logBacked ? Self.logEpoch : String(UInt64.random(in: 1...UInt64.max), radix: 36)
@@ -52,6 +58,9 @@ final class Room: Sendable {
         state.withLock { state in
             let next = seq ?? state.lastSeq + 1
             guard next > state.lastSeq, !state.closed else { return nil }
+            // A jump (messages lost between nodes): what the ring holds is no longer contiguous,
+            // so recovery below this point goes to the log.
+            if state.lastSeq > 0, next > state.lastSeq + 1 { state.ring.removeAll() }
             state.lastSeq = next
             let frame = encode(next)
             state.ring.append(next, frame)
@@ -95,6 +104,11 @@ struct Ring {
 
     /// The oldest sequence number kept.
     var firstSeq: Int64? { items.isEmpty ? nil : items[items.count < capacity ? 0 : head].seq }
+
+    mutating func removeAll() {
+        items.removeAll(keepingCapacity: true)
+        head = 0
+    }
 
     mutating func append(_ seq: Int64, _ frame: ByteBuffer) {
         guard capacity > 0 else { return }
@@ -172,6 +186,11 @@ final class Subscription: @unchecked Sendable {
             return
         }
         guard seq > lastSeq else { return }
+        if room.isLogBacked, lastSeq > 0, seq > lastSeq + 1, let repair = room.repair {
+            // Never a silent gap: hold this message and what follows until the log fills it.
+            pending = [(seq, frame)]
+            return repair(self)
+        }
         lastSeq = seq
         connection.sendReliable(frame)
     }

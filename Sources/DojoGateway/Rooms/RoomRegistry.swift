@@ -10,6 +10,9 @@ final class RoomRegistry: Sendable {
     /// The open room named `key`, if any.
     func lookup(_ key: String) -> Room? { rooms.withLock { $0[key] } }
 
+    /// Every open room.
+    var all: [Room] { rooms.withLock { Array($0.values) } }
+
     /// How many rooms are open.
     var count: Int { rooms.withLock { $0.count } }
 
