@@ -15,7 +15,7 @@ struct DojoPoolCommand: AsyncParsableCommand {
         subcommands: [
             Serve.self, Migrate.self, Export.self, Import.self, Copy.self, BenchStorage.self, BenchRuntime.self, BenchClans.self, BenchLedger.self,
             BenchAuth.self, BenchReferee.self, BenchDetector.self,
-            BenchTournaments.self, BenchPlayers.self,
+            BenchTournaments.self, BenchPlayers.self, BenchCluster.self,
             Keys.self, OpenAPICommand.self,
             Device.self, Token.self, Healthcheck.self,
         ]
