@@ -10,6 +10,8 @@ struct ActorEnvironment: Sendable {
     var configuration: RuntimeConfiguration
     var logger: Logger
     var metrics: RuntimeMetrics
+    /// Where each command's time goes (``CommandStage``).
+    var stages: CommandStageClock
     /// Called after events are durable and applied, in sequence order per stream.
     var onCommitted: @Sendable (EntityKey, [CommittedEvent]) -> Void
     var now: @Sendable () -> Date
@@ -295,6 +297,12 @@ actor EntityActor<A: Aggregate> {
 
     private func process(_ jobs: [Job]) async {
         let now = environment.now()
+        let stages = environment.stages
+        let measuring = stages.enabled
+        if measuring {
+            let started = ContinuousClock.now
+            for job in jobs { stages.record(.mailbox, started - job.enqueued) }
+        }
         var working = state
         var typed: [A.Event] = []
         var newEvents: [NewEvent] = []
@@ -325,6 +333,8 @@ actor EntityActor<A: Aggregate> {
                 continue
             }
             do {
+                let decideStarted = measuring ? ContinuousClock.now : nil
+                defer { if let decideStarted { stages.record(.decide, .now - decideStarted) } }
                 let events = try A.decide(working, job.command, job.context)
                 guard !events.isEmpty else {
                     outcomes.append(.unchanged(duplicate: nil))
@@ -341,7 +351,9 @@ actor EntityActor<A: Aggregate> {
                 let first = sequence + Int64(newEvents.count) + 1
                 let receipt = Receipt(first: first, last: first + Int64(events.count) - 1, fingerprint: fingerprint)
                 let range = typed.count..<(typed.count + events.count)
+                let applyStarted = measuring ? ContinuousClock.now : nil
                 for event in events { A.apply(&working, event) }
+                if let applyStarted { stages.record(.apply, .now - applyStarted) }
                 typed.append(contentsOf: events)
                 newEvents.append(contentsOf: encoded)
                 if let id = job.commandID { batchReceipts[id] = receipt }
@@ -358,6 +370,15 @@ actor EntityActor<A: Aggregate> {
         }
         do {
             let result = try await environment.writer.append(AppendRequest(stream: stream, expectedSequence: sequence, events: newEvents))
+            if measuring, let timing = result.timing {
+                let resumed = ContinuousClock.now
+                for outcome in outcomes {
+                    guard case .appended = outcome else { continue }
+                    stages.record(.queue, timing.queued)
+                    stages.record(.commit, timing.transaction)
+                    stages.record(.wakeup, resumed - timing.committedAt)
+                }
+            }
             state = working
             sequence = result.lastSequence
             for (id, receipt) in batchReceipts { receipts.set(id, receipt) }
@@ -398,6 +419,7 @@ actor EntityActor<A: Aggregate> {
 
     private func finish(_ jobs: [Job], _ outcomes: [Outcome], _ typed: [A.Event], appendError: RuntimeError?) {
         var decidedOnTentativeState = false
+        let answeredAt: ContinuousClock.Instant? = environment.stages.enabled ? .now : nil
         for (job, outcome) in zip(jobs, outcomes) {
             switch outcome {
             case .refused(let error):
@@ -421,7 +443,8 @@ actor EntityActor<A: Aggregate> {
                         firstSequence: duplicate == nil ? nil : receipt.first,
                         events: [],
                         duplicate: duplicate != nil,
-                        state: state
+                        state: state,
+                        answeredAt: answeredAt
                     )
                 )
                 environment.metrics.command(A.kind, outcome: duplicate == nil ? "unchanged" : "duplicate", since: job.enqueued)
@@ -437,7 +460,8 @@ actor EntityActor<A: Aggregate> {
                             firstSequence: receipt.first,
                             events: [],
                             duplicate: false,
-                            state: state
+                            state: state,
+                            answeredAt: answeredAt
                         ).with(events: Array(typed[range]))
                     )
                     environment.metrics.command(A.kind, outcome: "appended", since: job.enqueued)

@@ -52,7 +52,9 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
         for _ in 0..<100 {
             let actor = try await actor(for: id)
             do {
-                return try await actor.send(command, context: context, commandID: commandID, cause: cause)
+                let result = try await actor.send(command, context: context, commandID: commandID, cause: cause)
+                if let answeredAt = result.answeredAt { environment.stages.record(.answer, .now - answeredAt) }
+                return result
             } catch let error as RuntimeError where error.code == .stopped {
                 remove(id, actor)
                 await Task.yield()

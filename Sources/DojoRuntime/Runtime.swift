@@ -18,6 +18,8 @@ public final class Runtime: Service {
     public let challenges: EntityDirectory<Challenge>
     public let tournaments: EntityDirectory<Tournament>
     public let configuration: RuntimeConfiguration
+    /// Where commands' time goes, stage by stage (``CommandStage``).
+    public let commandStages: CommandStageClock
     private let runners: [ConsumerRunner]
     let logger: Logger
     /// This process's name when it leases timers.
@@ -44,6 +46,8 @@ public final class Runtime: Service {
     ) {
         self.configuration = configuration
         self.logger = logger
+        let stages = CommandStageClock(enabled: configuration.measureStages)
+        commandStages = stages
         let fanOut = FanOut()
         let environment = ActorEnvironment(
             writer: writer,
@@ -51,6 +55,7 @@ public final class Runtime: Service {
             configuration: configuration,
             logger: logger,
             metrics: RuntimeMetrics(),
+            stages: stages,
             onCommitted: { key, events in fanOut.publish(key, events) },
             now: now
         )

@@ -1,5 +1,7 @@
 /// Tunables of the actor runtime (`runtime.*` in the configuration).
 public struct RuntimeConfiguration: Sendable, Equatable {
+    /// Whether each command's stages are timed (``CommandStage``; `runtime.stages`).
+    public var measureStages = true
     /// Commands waiting per actor before it answers `busy`.
     public var mailboxCapacity = 256
     /// Commands one actor decides together and appends as one request.

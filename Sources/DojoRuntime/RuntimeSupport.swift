@@ -55,6 +55,8 @@ public struct CommandResult<A: Aggregate>: Sendable {
     public var duplicate: Bool
     /// The state after the command.
     public var state: A.State
+    /// When the actor answered (for the `answer` stage), nil when stages are not measured.
+    var answeredAt: ContinuousClock.Instant? = nil
 }
 
 /// How an event is stored: the domain event plus the metadata the runtime needs to rebuild its

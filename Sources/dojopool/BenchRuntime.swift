@@ -50,6 +50,8 @@ struct BenchRuntime: AsyncParsableCommand {
         var maxMilliseconds: Double
         var meanAppendsPerBatch: Double
         var errors: Int
+        /// Mean milliseconds per command in each stage (docs/runtime.md, "Where a command's time goes").
+        var stageMeanMilliseconds: [String: Double]
     }
 
     struct IdleRun: Codable {
@@ -109,6 +111,11 @@ struct BenchRuntime: AsyncParsableCommand {
                             result.meanAppendsPerBatch,
                             result.errors
                         )
+                    )
+                    print(
+                        "  where the time went (mean ms per command):",
+                        CommandStage.allCases.map { String(format: "%@ %.3f", $0.rawValue, result.stageMeanMilliseconds[$0.rawValue] ?? 0) }
+                            .joined(separator: ", ")
                     )
                 }
                 await runtime.passivateIdle()
@@ -214,7 +221,10 @@ struct BenchRuntime: AsyncParsableCommand {
                             errors += 1
                         }
                         if interval > 0 { scheduled = scheduled + .seconds(interval) }
-                        if index == 0, sentAt < measureFrom, clock.now >= measureFrom { baseline.set(writer.statistics) }
+                        if index == 0, sentAt < measureFrom, clock.now >= measureFrom {
+                            baseline.set(writer.statistics)
+                            runtime.commandStages.reset()
+                        }
                     }
                     return (latencies, errors)
                 }
@@ -224,6 +234,7 @@ struct BenchRuntime: AsyncParsableCommand {
             return all
         }
         let after = writer.statistics
+        let stages = runtime.commandStages.snapshot()
         let before = baseline.value
         var latencies = perMatch.flatMap(\.0)
         latencies.sort()
@@ -238,7 +249,12 @@ struct BenchRuntime: AsyncParsableCommand {
             p99Milliseconds: percentile(0.99),
             maxMilliseconds: latencies.last ?? 0,
             meanAppendsPerBatch: Double(after.requests - before.requests) / Double(max(1, after.batches - before.batches)),
-            errors: perMatch.map(\.1).reduce(0, +)
+            errors: perMatch.map(\.1).reduce(0, +),
+            stageMeanMilliseconds: Dictionary(
+                uniqueKeysWithValues: stages.map { stage, value in
+                    (stage.rawValue, value.count == 0 ? 0 : Bench.milliseconds(value.total) / Double(value.count))
+                }
+            )
         )
     }
 

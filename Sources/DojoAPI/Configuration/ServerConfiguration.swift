@@ -33,6 +33,7 @@ import SystemPackage
 /// | `runtime.snapshot.events` | `DOJO_RUNTIME_SNAPSHOT_EVENTS` | `100` | events between snapshots |
 /// | `runtime.snapshot.seconds` | `DOJO_RUNTIME_SNAPSHOT_SECONDS` | `60` | time between snapshots of a changed actor |
 /// | `runtime.timers.interval.ms` | `DOJO_RUNTIME_TIMERS_INTERVAL_MS` | `50` | how often due timers are looked for (their lateness) |
+/// | `runtime.stages` | `DOJO_RUNTIME_STAGES` | `true` | time each command stage by stage (`dojo_command_stage_seconds{stage}`) |
 /// | `challenges.expiry.default.seconds` | `DOJO_CHALLENGES_EXPIRY_DEFAULT_SECONDS` | `86400` | a challenge's expiry when it names none |
 /// | `challenges.expiry.min.seconds`, `….max.seconds` | `DOJO_CHALLENGES_EXPIRY_MIN_SECONDS`, `…_MAX_SECONDS` | `60`, `604800` | the bounds of an expiry a challenge names |
 /// | `challenges.fee.basis.points` | `DOJO_CHALLENGES_FEE_BASIS_POINTS` | `0` | the house's fee on a settled pot (100 = 1 %) |
@@ -230,6 +231,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         if let seconds = try Self.integer(reader, "runtime.snapshot.seconds", in: 1...86_400) { runtime.snapshotInterval = .seconds(seconds) }
         if let ms = try Self.integer(reader, "runtime.timers.interval.ms", in: 10...60_000) { runtime.timerInterval = .milliseconds(ms) }
         runtime.commandIDWindow = try Self.integer(reader, "runtime.commands.window", in: 1...100_000) ?? runtime.commandIDWindow
+        runtime.measureStages = try Self.boolean(reader, "runtime.stages") ?? runtime.measureStages
         if let seconds = try Self.integer(reader, "challenges.expiry.min.seconds", in: 1...31_536_000) {
             runtime.challengeMinimumExpiry = .seconds(seconds)
         }

@@ -238,7 +238,8 @@ public final class EventLogWriter: Service {
                 $0.statistics.requests += batch.count
             }
             batchDuration.recordInterval(since: started)
-            for (pending, result) in zip(batch, results) { complete(pending, with: result) }
+            let committed = ContinuousClock.now
+            for (pending, result) in zip(batch, results) { complete(pending, with: result, started: started, committed: committed) }
         } catch is TimeoutError {
             // The database does not answer: retrying request by request would only multiply the wait.
             logger.error("batch append timed out", metadata: ["batch.size": "\(batch.count)"])
@@ -258,8 +259,9 @@ public final class EventLogWriter: Service {
                     continue
                 }
                 do {
+                    let alone = ContinuousClock.now
                     let results = try await appendWithDeadline([pending.request])
-                    complete(pending, with: results[0])
+                    complete(pending, with: results[0], started: alone, committed: .now)
                 } catch is TimeoutError {
                     giveUp = timedOut
                     fail(pending, with: timedOut)
@@ -289,9 +291,17 @@ public final class EventLogWriter: Service {
         pending.continuation.resume(throwing: error)
     }
 
-    private func complete(_ pending: Pending, with result: Result<AppendResult, StorageError>) {
+    private func complete(
+        _ pending: Pending,
+        with result: Result<AppendResult, StorageError>,
+        started: ContinuousClock.Instant,
+        committed: ContinuousClock.Instant
+    ) {
+        var result = result
         switch result {
-        case .success:
+        case .success(var appended):
+            appended.timing = AppendTiming(queued: started - pending.enqueuedAt, transaction: committed - started, committedAt: committed)
+            result = .success(appended)
             appendsOK.increment()
             eventsWritten.increment(by: pending.request.events.count)
             appendLatency.recordInterval(since: pending.enqueuedAt)

@@ -124,9 +124,16 @@ public struct AppendResult: Sendable, Equatable {
     public var firstSequence: Int64
     /// The last sequence number written; the stream is now at this sequence.
     public var lastSequence: Int64
+    /// Where the append's time went, when it went through the writer (not part of equality).
+    public var timing: AppendTiming?
+
+    public static func == (lhs: AppendResult, rhs: AppendResult) -> Bool {
+        lhs.stream == rhs.stream && lhs.firstSequence == rhs.firstSequence && lhs.lastSequence == rhs.lastSequence
+    }
 
     /// Creates a result.
-    public init(stream: String, firstSequence: Int64, lastSequence: Int64) {
+    public init(stream: String, firstSequence: Int64, lastSequence: Int64, timing: AppendTiming? = nil) {
+        self.timing = timing
         self.stream = stream
         self.firstSequence = firstSequence
         self.lastSequence = lastSequence
@@ -153,5 +160,19 @@ public struct Snapshot: Sendable, Equatable {
         self.formatVersion = formatVersion
         self.state = state
         self.takenAt = takenAt
+    }
+}
+
+/// An append's time in the writer: waiting for its batch, the batch's transaction, and when it
+/// committed (the caller measures its own wake-up from there).
+public struct AppendTiming: Sendable {
+    public var queued: Duration
+    public var transaction: Duration
+    public var committedAt: ContinuousClock.Instant
+
+    public init(queued: Duration, transaction: Duration, committedAt: ContinuousClock.Instant) {
+        self.queued = queued
+        self.transaction = transaction
+        self.committedAt = committedAt
     }
 }
