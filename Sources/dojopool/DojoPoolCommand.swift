@@ -63,6 +63,13 @@ func bootstrapObservability(_ configuration: ServerConfiguration) -> (Logger, Pr
     let registry = PrometheusCollectorRegistry()
     var factory = PrometheusMetricsFactory(registry: registry)
     // Fan-out latency lives in the sub-millisecond range: finer buckets than the default 5 ms.
+    // So do most stages of a command (docs/runtime.md, "Where a command's time goes").
+    let fine: [Duration] = [
+        .microseconds(10), .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+        .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .seconds(1),
+    ]
+    factory.durationHistogramBuckets["dojo_command_stage_seconds"] = fine
     factory.durationHistogramBuckets["dojo_ws_fanout_latency_seconds"] = [
         .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
         .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
