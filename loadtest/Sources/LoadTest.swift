@@ -15,7 +15,7 @@ struct LoadTest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dojo-loadtest",
         abstract: "Load generator for dojopool's WebSocket gateway (loopback only, bounded in count and time).",
-        subcommands: [Fanout.self, Rooms.self, Venues.self, TournamentRoom.self, WorkerCommand.self]
+        subcommands: [Fanout.self, Rooms.self, Venues.self, TournamentRoom.self, Commands.self, WorkerCommand.self]
     )
 }
 

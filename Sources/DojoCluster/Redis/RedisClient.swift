@@ -38,7 +38,7 @@ public final class RedisClient: Sendable {
 
     public convenience init(
         endpoint: RedisEndpoint,
-        timeout: Duration = .seconds(2),
+        timeout: Duration = .seconds(5),
         name: String? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
@@ -235,6 +235,8 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private let timeout: TimeAmount
     private let onPush: (@Sendable (RedisPush) -> Void)?
     private var outbound = ByteBuffer()
+    /// When the last answer arrived.
+    fileprivate var lastAnswer = NIODeadline.distantPast
 
     init(timeout: Duration, onPush: (@Sendable (RedisPush) -> Void)?) {
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
@@ -246,7 +248,9 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         watchdog = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { _ in
             let (handler, context) = loopBound.value
-            if let oldest = handler.waiting.first, oldest.since + timeout < .now() {
+            // Silence, not slowness: the oldest command has waited past the timeout and no answer
+            // at all came meanwhile (a long pipeline on a loaded machine keeps answering).
+            if let oldest = handler.waiting.first, max(oldest.since, handler.lastAnswer) + timeout < .now() {
                 handler.failAll(RedisError(message: "Redis did not answer within \(timeout.nanoseconds / 1_000_000) ms"))
                 context.close(promise: nil)
             }
@@ -278,8 +282,12 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             while let parsed = try reader.next(pushes: onPush != nil) {
                 switch parsed {
                 case .success(.push(let push)): onPush?(push)
-                case .success(.reply(let reply)): waiting.popFirst()?.promise?.succeed(reply)
-                case .failure(let error): waiting.popFirst()?.promise?.fail(error)
+                case .success(.reply(let reply)):
+                    lastAnswer = .now()
+                    waiting.popFirst()?.promise?.succeed(reply)
+                case .failure(let error):
+                    lastAnswer = .now()
+                    waiting.popFirst()?.promise?.fail(error)
                 }
             }
         } catch {

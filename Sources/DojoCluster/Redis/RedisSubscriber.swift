@@ -21,7 +21,7 @@ public final class RedisSubscriber: Sendable {
 
     public init(
         endpoint: RedisEndpoint,
-        timeout: Duration = .seconds(2),
+        timeout: Duration = .seconds(5),
         name: String? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
