@@ -237,6 +237,8 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private var outbound = ByteBuffer()
     /// When the last answer arrived.
     fileprivate var lastAnswer = NIODeadline.distantPast
+    /// Set when the connection closes: later writes fail at once.
+    private var closed = false
 
     init(timeout: Duration, onPush: (@Sendable (RedisPush) -> Void)?) {
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
@@ -251,6 +253,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             // Silence, not slowness: the oldest command has waited past the timeout and no answer
             // at all came meanwhile (a long pipeline on a loaded machine keeps answering).
             if let oldest = handler.waiting.first, max(oldest.since, handler.lastAnswer) + timeout < .now() {
+                handler.closed = true
                 handler.failAll(RedisError(message: "Redis did not answer within \(timeout.nanoseconds / 1_000_000) ms"))
                 context.close(promise: nil)
             }
@@ -260,6 +263,13 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
+        guard !closed else {
+            // The connection closed between the caller finding it open and this write: nothing
+            // would ever answer.
+            request.promise?.fail(RedisError(message: "the connection to Redis was lost"))
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
         RESP.write(request.arguments, into: &outbound)
         if request.expectsReply { waiting.append((request.promise, .now())) }
         promise?.succeed()
@@ -291,18 +301,21 @@ final class RedisChannelHandler: ChannelDuplexHandler {
                 }
             }
         } catch {
+            closed = true
             failAll(error)
             context.close(promise: nil)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        closed = true
         watchdog?.cancel()
         failAll(RedisError(message: "the connection to Redis was lost"))
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        closed = true
         failAll(RedisError(message: "the connection to Redis failed: \(error)"))
         context.close(promise: nil)
     }
