@@ -1,12 +1,12 @@
 public import Foundation
-import Synchronization
 
 /// Runs the built `dojopool` executable (SwiftPM builds it next to the test bundle because the test
 /// target depends on it) as a child process, for tests of the real server.
 ///
-/// Children write to files, not pipes, and exits are awaited through `terminationHandler`: a test
-/// never blocks a thread of the (small) cooperative pool, and a pipe inherited by another child
-/// can never keep a reader waiting.
+/// Children are spawned without Foundation's `Process` (``SpawnedProcess`` says why), write to
+/// files, not pipes, and their exits are awaited on a thread of their own: a test never blocks a
+/// thread of the (small) cooperative pool, and a pipe inherited by another child can never keep a
+/// reader waiting.
 public enum DojoPoolExecutable {
     /// Not built, or not where the test bundle is.
     public struct NotFound: Error, CustomStringConvertible {
@@ -48,38 +48,28 @@ public enum DojoPoolExecutable {
         let errorPath = folder + "/stderr.log"
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
-        let process = Process()
-        process.executableURL = try url()
-        process.arguments = arguments
         var base = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         base.merge(environment) { _, new in new }
-        process.environment = base
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+        let process = try SpawnedProcess.start(
+            try url().path,
+            arguments,
+            environment: base,
+            directory: directory,
+            standardOutput: outputPath,
+            standardError: errorPath
+        )
         let child = Child(process: process, outputPath: outputPath, errorPath: errorPath)
-        process.terminationHandler = { process in child.exited(process.terminationStatus) }
-        try process.run()
         return child
     }
 
     /// A running child process.
     public final class Child: Sendable {
-        private struct State {
-            var status: Int32?
-            var waiters: [CheckedContinuation<Int32, Never>] = []
-        }
-
-        // Safe: `Process` is used here only to send signals and read its pid, both thread-safe.
-        private struct ProcessBox: @unchecked Sendable { let process: Process }
-        private let box: ProcessBox
-        private let state = Mutex(State())
+        private let process: SpawnedProcess
         let outputPath: String
         let errorPath: String
 
-        init(process: Process, outputPath: String, errorPath: String) {
-            self.box = ProcessBox(process: process)
+        init(process: SpawnedProcess, outputPath: String, errorPath: String) {
+            self.process = process
             self.outputPath = outputPath
             self.errorPath = errorPath
         }
@@ -90,27 +80,9 @@ public enum DojoPoolExecutable {
         public var standardError: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
 
         /// Sends `signal` (SIGTERM by default).
-        public func signal(_ signal: Int32 = SIGTERM) { kill(box.process.processIdentifier, signal) }
+        public func signal(_ signal: Int32 = SIGTERM) { process.signal(signal) }
 
         /// Waits for the process to exit and returns its status.
-        public func exitStatus() async -> Int32 {
-            await withCheckedContinuation { continuation in
-                let status = state.withLock { state -> Int32? in
-                    if let status = state.status { return status }
-                    state.waiters.append(continuation)
-                    return nil
-                }
-                if let status { continuation.resume(returning: status) }
-            }
-        }
-
-        fileprivate func exited(_ status: Int32) {
-            let waiters = state.withLock { state -> [CheckedContinuation<Int32, Never>] in
-                state.status = status
-                defer { state.waiters = [] }
-                return state.waiters
-            }
-            for waiter in waiters { waiter.resume(returning: status) }
-        }
+        public func exitStatus() async -> Int32 { await process.exitStatus() }
     }
 }

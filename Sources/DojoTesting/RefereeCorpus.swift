@@ -8,16 +8,13 @@ public enum RefereeCorpus {
     public static let shots: [ShotCorpus.Shot] = {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Tests/Fixtures/referee-corpus.ndjson.gz").path
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gzip.arguments = ["gzip", "-dc", path]
-        let pipe = Pipe()
-        gzip.standardOutput = pipe
+        // gzip writes to a file (not a pipe): read once it has exited.
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("referee-corpus-\(UUID().uuidString).ndjson").path
         do {
-            try gzip.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            gzip.waitUntilExit()
-            return try ShotCorpus(ndjson: data).shots
+            let gzip = try SpawnedProcess.start("/usr/bin/env", ["gzip", "-dc", path], standardOutput: output, standardError: "/dev/null")
+            _ = gzip.waitUntilExit()
+            defer { try? FileManager.default.removeItem(atPath: output) }
+            return try ShotCorpus(ndjson: try Data(contentsOf: URL(fileURLWithPath: output))).shots
         } catch {
             fatalError("the referee's corpus at \(path) cannot be read: \(error)")
         }

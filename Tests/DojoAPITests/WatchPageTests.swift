@@ -87,19 +87,11 @@ struct WatchPageTests {
 
     /// Runs a program to its end; its status and what it wrote (both streams, to a file).
     static func run(_ program: String, _ arguments: [String]) async throws -> (Int32, String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("watch-check-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        try handle.close()
-        return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("watch-check-\(UUID().uuidString).log").path
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let process = try SpawnedProcess.start(program, arguments, standardOutput: log, standardError: log)
+        let status = await process.exitStatus()
+        return (status, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
     }
+
 }
