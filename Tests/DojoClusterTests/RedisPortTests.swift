@@ -128,7 +128,7 @@ struct RedisPortTests {
         let started = ContinuousClock.now
         let error = await #expect(throws: RedisError.self) { try await redis.command(["PING"]) }
         #expect(error?.message.contains("did not answer") == true)
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(ContinuousClock.now - started < .seconds(10), "a timeout, not a hang (the bound leaves room for a loaded machine)")
         try await server.close()
     }
 }
