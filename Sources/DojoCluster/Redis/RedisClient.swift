@@ -142,12 +142,18 @@ public final class RedisClient: Sendable {
         case .closed: return eventLoop.makeFailedFuture(RedisError(message: "the Redis client is closed"))
         case .open(let promise):
             connect(on: eventLoop).whenComplete { result in
-                self.state.withLock { state in
-                    guard case .connecting = state else { return }
+                let closedMeanwhile = self.state.withLock { state in
+                    guard case .connecting = state else { return true }
                     switch result {
                     case .success(let channel): state = .connected(channel)
                     case .failure: state = .idle
                     }
+                    return false
+                }
+                if closedMeanwhile, case .success(let channel) = result {
+                    // close() ran while connecting: the new connection is not kept.
+                    channel.close(promise: nil)
+                    return promise.fail(RedisError(message: "the Redis client is closed"))
                 }
                 if case .success(let channel) = result {
                     channel.closeFuture.whenComplete { _ in
