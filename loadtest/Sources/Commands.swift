@@ -36,15 +36,18 @@ struct Commands: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup.singleton
         let pool = try await RESTPool.connect(count: connections, port: port, group: group)
         let runID = "lc\(Int.random(in: 1000...9999))"
-        let headers = [("Authorization", "Bearer \(serviceKey)"), ("X-Dojo-User", "\(runID)-a"), ("Content-Type", "application/json")]
-        // Setup: the players (users in storage, through registration's admin-free path: a match
-        // names users by id, so the service key acting for them is enough) and the live matches.
+        // Setup: two registered players, then the live matches between them, created by the first
+        // through the service key acting for it.
+        let setup = Setup(port: port, serviceKey: serviceKey)
+        let playerA = try await setup.user("\(runID)a").id
+        let playerB = try await setup.user("\(runID)b").id
+        let headers = [("Authorization", "Bearer \(serviceKey)"), ("X-Dojo-User", playerA), ("Content-Type", "application/json")]
         let ids = (0..<matches).map { "\(runID)-\($0)" }
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             for (index, id) in ids.enumerated() {
                 if index >= connections { try await tasks.next() }
                 tasks.addTask {
-                    let body = #"{"id":"\#(id)","playerA":"\#(runID)-a","playerB":"\#(runID)-b","gameType":"8-ball","raceTo":99}"#
+                    let body = #"{"id":"\#(id)","playerA":"\#(playerA)","playerB":"\#(playerB)","gameType":"8-ball","raceTo":99}"#
                     let created = try await pool.send("POST", "/v1/matches", headers: headers, body: body)
                     guard created.status == 201 else { throw LoadError("creating \(id): \(created.status) \(created.body.prefix(200))") }
                     let started = try await pool.send("POST", "/v1/matches/\(id)/start", headers: headers, body: "{}")
