@@ -79,4 +79,29 @@ struct GapRepairTests {
             try await loop.shutdownGracefully()
         }
     }
+
+    @Test("a gap among the messages held during a catch-up is filled too: the messages past it wait for the repair")
+    func gapWhileCatchingUp() async throws {
+        try await withTestGateway { gateway in
+            let loop = EmbeddedEventLoop()
+            let (connection, transport) = ConnectionTests.connection(gateway, loop: loop)
+            transport.frames.removeAll()
+            let repaired = Mutex(0)
+            let room = Room(name: RoomName("match:h1")!, logBacked: true, recoveryCapacity: 8) { _ in repaired.withLock { $0 += 1 } }
+            let shard = RoomShard(hub: connection.hub)
+            let subscription = Subscription(connection: connection, room: room, shard: shard, user: nil, lastSeq: 0, catchingUp: true)
+            func event(_ seq: Int64) -> ByteBuffer {
+                Messages.event(room: "match:h1", seq: seq, epoch: "log", eventType: "x", event: Array("{}".utf8))
+            }
+            for seq: Int64 in [3, 5, 6] { subscription.offer(seq, event(seq)) }
+            // The catch-up read the log through 3; 4 never arrived.
+            subscription.lastSeq = 2
+            subscription.finishCatchUp()
+            #expect(repaired.withLock { $0 } == 1)
+            #expect(subscription.pending?.map(\.seq) == [5, 6], "the messages past the gap wait")
+            #expect(transport.messages.compactMap { $0["seq"] as? Int } == [3])
+            connection.transportEnded()
+            try await loop.shutdownGracefully()
+        }
+    }
 }

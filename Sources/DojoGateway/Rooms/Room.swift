@@ -195,11 +195,17 @@ final class Subscription: @unchecked Sendable {
         connection.sendReliable(frame)
     }
 
-    /// Ends the catch-up: sends the buffered messages newer than `lastSeq`, then goes live.
+    /// Ends the catch-up: sends the buffered messages newer than `lastSeq`, then goes live. A
+    /// buffered message past a gap (lost between nodes while catching up) holds the rest until the
+    /// log fills it.
     func finishCatchUp() {
         let buffered = pending ?? []
         pending = nil
-        for (seq, frame) in buffered where seq > lastSeq {
+        for (index, (seq, frame)) in buffered.enumerated() where seq > lastSeq {
+            if room.isLogBacked, lastSeq > 0, seq > lastSeq + 1, let repair = room.repair {
+                pending = Array(buffered[index...])
+                return repair(self)
+            }
             lastSeq = seq
             connection.sendReliable(frame)
         }
