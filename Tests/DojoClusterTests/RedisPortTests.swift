@@ -124,10 +124,12 @@ struct RedisPortTests {
         // A listening socket that accepts and never answers.
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
         let port = server.localAddress!.port!
-        let redis = RedisClient(endpoint: try RedisEndpoint(url: "redis://127.0.0.1:\(port)"), timeout: .milliseconds(400))
+        let redis = RedisClient(endpoint: try RedisEndpoint(url: "redis://127.0.0.1:\(port)"), timeout: .milliseconds(1_500))
         let started = ContinuousClock.now
         let error = await #expect(throws: RedisError.self) { try await redis.command(["PING"]) }
-        #expect(error?.message.contains("did not answer") == true)
+        // A timeout either way: of the answer, or (a loaded machine's event loops late) of the connection.
+        let message = error?.message ?? ""
+        #expect(message.contains("did not answer") || message.contains("Connect timeout"), "\(message)")
         #expect(ContinuousClock.now - started < .seconds(10), "a timeout, not a hang (the bound leaves room for a loaded machine)")
         try await server.close()
     }

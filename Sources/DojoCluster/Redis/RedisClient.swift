@@ -11,7 +11,8 @@ import Synchronization
 /// - The connection opens on the first command and reopens on the next one after it is lost; AUTH
 ///   and SELECT go first. A command that has no answer within `timeout` closes the connection,
 ///   failing every command waiting on it (a paused or partitioned Redis is a clear error, never a
-///   hang).
+///   hang). After a failed connection, commands fail at once for ``retryPause`` before the next
+///   attempt (a Redis that is down costs one attempt per pause, not one per command).
 /// - In subscriber mode (``RedisSubscriber``) what Redis pushes goes to `onPush`.
 public final class RedisClient: Sendable {
     public let endpoint: RedisEndpoint
@@ -33,8 +34,14 @@ public final class RedisClient: Sendable {
         case idle
         case connecting(EventLoopFuture<any Channel>)
         case connected(any Channel)
+        /// The last attempt failed: commands fail at once until `until` (no connection storm
+        /// while Redis is down: one attempt per `retryPause`).
+        case failed(until: NIODeadline, RedisError)
         case closed
     }
+
+    /// How long after a failed connection commands fail without a new attempt.
+    static let retryPause = TimeAmount.milliseconds(500)
 
     public convenience init(
         endpoint: RedisEndpoint,
@@ -122,6 +129,7 @@ public final class RedisClient: Sendable {
         enum Next {
             case ready(any Channel)
             case wait(EventLoopFuture<any Channel>)
+            case refused(RedisError)
             case closed
             case open(EventLoopPromise<any Channel>)
         }
@@ -130,7 +138,8 @@ public final class RedisClient: Sendable {
             case .connected(let channel) where channel.isActive: return .ready(channel)
             case .connecting(let future): return .wait(future)
             case .closed: return .closed
-            case .idle, .connected:
+            case .failed(let until, let error) where until > .now(): return .refused(error)
+            case .idle, .connected, .failed:
                 let promise = eventLoop.makePromise(of: (any Channel).self)
                 state = .connecting(promise.futureResult)
                 return .open(promise)
@@ -140,13 +149,15 @@ public final class RedisClient: Sendable {
         case .ready(let channel): return channel.eventLoop.makeSucceededFuture(channel)
         case .wait(let future): return future
         case .closed: return eventLoop.makeFailedFuture(RedisError(message: "the Redis client is closed"))
+        case .refused(let error): return eventLoop.makeFailedFuture(error)
         case .open(let promise):
             connect(on: eventLoop).whenComplete { result in
                 let closedMeanwhile = self.state.withLock { state in
                     guard case .connecting = state else { return true }
                     switch result {
                     case .success(let channel): state = .connected(channel)
-                    case .failure: state = .idle
+                    case .failure(let error):
+                        state = .failed(until: .now() + Self.retryPause, error as? RedisError ?? RedisError(message: "\(error)"))
                     }
                     return false
                 }
