@@ -8,6 +8,9 @@ public struct RoomMessage: Sendable {
         case reliable(seq: Int64?)
         /// Newest value wins for a slow reader (camera frames); `key` names the stream.
         case lossy(key: String)
+        /// `user` may no longer follow the room (a clan member who left): every node ends their
+        /// subscriptions to it. The frame is empty.
+        case revoked(user: String)
     }
 
     public var room: String

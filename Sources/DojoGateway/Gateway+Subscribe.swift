@@ -276,8 +276,11 @@ extension Gateway {
 
     /// After the bus's connection came back (messages from other nodes may be lost meanwhile):
     /// every log room open here reads what it missed from the log and publishes it to its
-    /// subscribers, in order, as if it had arrived.
+    /// subscribers, in order, as if it had arrived; and every subscriber of a room admitted per
+    /// subscriber (clan, challenge) is admitted again, so that a revocation lost meanwhile still
+    /// ends their subscription.
     public func resynchronize() {
+        recheckAdmissions()
         for room in rooms.all where room.isLogBacked {
             let after = room.state.withLock { $0.lastSeq }
             guard after > 0 else { continue }
@@ -285,6 +288,28 @@ extension Gateway {
                 guard let events = try? await runtime.events(of: room.nameText, after: after, limit: configuration.recoveryLogMaximum) else { return }
                 for event in events {
                     room.publishReliable(seq: event.sequence, publishedAt: .now()) { _ in Self.encode(event, room: room, seq: event.sequence) }
+                }
+            }
+        }
+    }
+
+    /// Checks again, for every room admitted per subscriber, that each subscribed user may still
+    /// follow it; a user refused now is revoked (a failure to check is not a refusal).
+    func recheckAdmissions() {
+        for room in rooms.all where room.name.admitsPerSubscriber {
+            let shards = room.state.withLock { Array($0.shards.values) }
+            for shard in shards {
+                shard.hub.eventLoop.execute {
+                    var principals: [String: Principal] = [:]
+                    for subscription in shard.subscriptions {
+                        if let user = subscription.user, let principal = subscription.connection.principal { principals[user] = principal }
+                    }
+                    for (user, principal) in principals {
+                        Task {
+                            guard let refusal = await self.admission(room.name, principal), refusal.code != "unavailable" else { return }
+                            self.revokeAccess(room: room.name, user: user)
+                        }
+                    }
                 }
             }
         }

@@ -85,9 +85,13 @@ public final class Gateway: Service, Sendable {
         self.logger = logger
         self.authenticate = authenticate
         runtime.onCommitted { [weak self] key, events in self?.publishCommitted(key, events) }
+        // Through the bus: the user's subscriptions end on every node, not only on the one that
+        // took the command (and in order with the room's events from that node).
         runtime.onAccessRevoked { [weak self] key, users in
-            guard let self, let room = RoomName(entity: key) else { return }
-            for user in users { self.revokeAccess(room: room, user: user) }
+            guard let self, let room = RoomName(entity: key)?.description else { return }
+            for user in users {
+                self.bus.publish(room) { RoomMessage(room: room, delivery: .revoked(user: user), frame: ByteBuffer()) }
+            }
         }
         runtime.onNotice { [weak self] notice in self?.publishNotice(notice) }
     }
@@ -174,6 +178,8 @@ public final class Gateway: Service, Sendable {
         case .reliable(nil):
             // Rooms numbered in memory are node-local (bench rooms): they never arrive by the bus.
             break
+        case .revoked(let user):
+            revokeAccess(room: room.name, user: user)
         case .lossy("presence"):
             room.publishLossy(message.frame, key: .presence, publishedAt: .now())
         case .lossy(let key):

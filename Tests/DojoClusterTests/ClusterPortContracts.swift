@@ -150,3 +150,27 @@ struct ClusterPortTests {
         try await PresenceStoreContract.check { LocalPresenceStore() }
     }
 }
+
+@Suite("A room message between nodes")
+struct RoomMessageWireTests {
+    @Test("every delivery round-trips with its origin; truncated bytes, an unknown kind and a sequence below 1 are not a message")
+    func wire() {
+        let frame = ByteBuffer(string: #"{"type":"event"}"#)
+        for delivery: RoomMessage.Delivery in [.reliable(seq: 7), .reliable(seq: nil), .lossy(key: "frame"), .revoked(user: "bob")] {
+            let bytes = RoomMessage(room: "clan:k1", delivery: delivery, frame: frame).wire(origin: "node-a")
+            let read = RoomMessage.fromWire(bytes)
+            #expect(read?.origin == "node-a" && read?.message.room == "clan:k1" && read?.message.delivery == delivery)
+            #expect(read.map { String(buffer: $0.message.frame) } == #"{"type":"event"}"#)
+            // Cut anywhere inside the header: refused, never a trap.
+            for length in 0..<(bytes.readableBytes - frame.readableBytes) {
+                #expect(RoomMessage.fromWire(bytes.getSlice(at: 0, length: length)!) == nil, "\(delivery) cut at \(length)")
+            }
+        }
+        for seq: Int64 in [0, -1, .min] {
+            #expect(RoomMessage.fromWire(RoomMessage(room: "match:1", delivery: .reliable(seq: seq), frame: frame).wire(origin: "x")) == nil)
+        }
+        var unknown = RoomMessage(room: "match:1", delivery: .reliable(seq: nil), frame: frame).wire(origin: "x")
+        unknown.setInteger(UInt8(9), at: 1)
+        #expect(RoomMessage.fromWire(unknown) == nil)
+    }
+}

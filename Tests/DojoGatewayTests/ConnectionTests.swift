@@ -40,12 +40,14 @@ let connectionTestLogger = Logger(label: "dojopool.gateway.test")
 func withTestGateway(
     _ configure: (inout GatewayConfiguration) -> Void = { _ in },
     bus: any RoomBus = LocalRoomBus(),
+    users: [String] = [],
     _ body: @Sendable (Gateway) async throws -> Void
 ) async throws {
     var configuration = GatewayConfiguration()
     configure(&configuration)
     let chosen = configuration
     try await withFreshStorage(.sqlite) { storage, _ in
+        try await seedUsers(users, in: storage)
         let writer = EventLogWriter(storage: storage, configuration: .init(), logger: connectionTestLogger)
         let runtime = Runtime(writer: writer, storage: storage, configuration: RuntimeConfiguration(), logger: connectionTestLogger)
         runtime.storageReady()

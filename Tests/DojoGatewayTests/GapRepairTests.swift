@@ -12,12 +12,16 @@ import Testing
 /// A bus that loses the reliable messages whose sequence numbers it is told to (what Redis
 /// pub/sub does to a node whose subscription is down).
 final class LosingBus: RoomBus {
-    let inner = LocalRoomBus()
+    let inner: LocalRoomBus
     let lose = Mutex<Set<Int64>>([])
+    let loseRevocations = Mutex(false)
+
+    init(network: LocalRoomBus.Network = LocalRoomBus.Network()) { inner = LocalRoomBus(network: network) }
 
     func subscribe(_ room: String, deliver: @escaping @Sendable (RoomMessage) -> Void) {
         inner.subscribe(room) { [self] message in
             if case .reliable(let seq?) = message.delivery, self.lose.withLock({ $0.contains(seq) }) { return }
+            if case .revoked = message.delivery, self.loseRevocations.withLock({ $0 }) { return }
             deliver(message)
         }
     }
@@ -101,6 +105,110 @@ struct GapRepairTests {
             #expect(subscription.pending?.map(\.seq) == [5, 6], "the messages past the gap wait")
             #expect(transport.messages.compactMap { $0["seq"] as? Int } == [3])
             connection.transportEnded()
+            try await loop.shutdownGracefully()
+        }
+    }
+}
+
+@Suite("Access revoked on every node")
+struct CrossNodeRevocationTests {
+    @Test("a member who leaves a clan on one node is revoked through the bus, and a revocation from another node ends the user's subscriptions here")
+    func revocationCrossesNodes() async throws {
+        let network = LocalRoomBus.Network()
+        let remote = LocalRoomBus(network: network)
+        try await withTestGateway(bus: LocalRoomBus(network: network), users: ["alice", "bob", "carol"]) { gateway in
+            // Sending: bob leaves clan k1 through this node's runtime; the other node hears it.
+            let heard = Mutex<[RoomMessage.Delivery]>([])
+            remote.subscribe("clan:k1") { message in heard.withLock { $0.append(message.delivery) } }
+            let now = Timestamp(Date())
+            func as_(_ user: String) -> CommandContext { CommandContext(principal: .user(user), now: now) }
+            _ = try await gateway.runtime.sendClan("k1", .create(name: "Breakers", description: nil), context: as_("alice"), commandID: nil)
+            _ = try await gateway.runtime.sendClan("k1", .invite(userID: "bob"), context: as_("alice"), commandID: nil)
+            _ = try await gateway.runtime.sendClan("k1", .accept(userID: "bob"), context: as_("bob"), commandID: nil)
+            _ = try await gateway.runtime.sendClan("k1", .leave, context: as_("bob"), commandID: nil)
+            for _ in 0..<200 where !heard.withLock({ $0.contains(.revoked(user: "bob")) }) { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(heard.withLock { $0.contains(.revoked(user: "bob")) })
+
+            // Receiving: carol follows match:r1 here; another node says she may no longer.
+            let context = as_("alice")
+            _ = try await gateway.runtime.matches.send(
+                "r1",
+                .create(Match.Terms(playerA: "alice", playerB: "bob", gameType: .eightBall, raceTo: 3)),
+                context: context
+            )
+            let loop = EmbeddedEventLoop()
+            let connection = Connection(
+                gateway: gateway,
+                hub: gateway.hub(for: loop),
+                identity: .user(.user("carol"), expiresAt: Date().addingTimeInterval(3_600)),
+                upgradeRefusal: nil,
+                logger: connectionTestLogger
+            )
+            let transport = RecordingTransport()
+            connection.start(transport: transport, writable: true)
+            connection.receive(ConnectionTests.message(#"{"type":"subscribe","room":"match:r1","id":"s"}"#))
+            for _ in 0..<500 where !transport.types().contains("snapshot") {
+                loop.run()
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            remote.publish("match:r1") { RoomMessage(room: "match:r1", delivery: .revoked(user: "carol"), frame: ByteBuffer()) }
+            loop.run()
+            let revoked = transport.messages.last
+            #expect(revoked?["code"] as? String == "room.access_revoked" && revoked?["room"] as? String == "match:r1")
+            #expect(connection.subscriptions["match:r1"] == nil)
+            connection.transportEnded()
+            try await loop.shutdownGracefully()
+        }
+    }
+}
+
+extension CrossNodeRevocationTests {
+    @Test(
+        "a revocation lost on the way: when the bus comes back the subscribers of private rooms are admitted again, and the one who left is revoked"
+    )
+    func lostRevocation() async throws {
+        let bus = LosingBus()
+        try await withTestGateway(bus: bus, users: ["alice", "bob"]) { gateway in
+            let now = Timestamp(Date())
+            func as_(_ user: String) -> CommandContext { CommandContext(principal: .user(user), now: now) }
+            _ = try await gateway.runtime.sendClan("k2", .create(name: "Cushions", description: nil), context: as_("alice"), commandID: nil)
+            _ = try await gateway.runtime.sendClan("k2", .invite(userID: "bob"), context: as_("alice"), commandID: nil)
+            _ = try await gateway.runtime.sendClan("k2", .accept(userID: "bob"), context: as_("bob"), commandID: nil)
+            let loop = EmbeddedEventLoop()
+            func member(_ user: String) -> (Connection, RecordingTransport) {
+                let connection = Connection(
+                    gateway: gateway,
+                    hub: gateway.hub(for: loop),
+                    identity: .user(.user(user), expiresAt: Date().addingTimeInterval(3_600)),
+                    upgradeRefusal: nil,
+                    logger: connectionTestLogger
+                )
+                let transport = RecordingTransport()
+                connection.start(transport: transport, writable: true)
+                connection.receive(ConnectionTests.message(#"{"type":"subscribe","room":"clan:k2","id":"s"}"#))
+                return (connection, transport)
+            }
+            let (bob, bobSees) = member("bob")
+            let (alice, aliceSees) = member("alice")
+            func run(until condition: () -> Bool) async throws {
+                for _ in 0..<500 where !condition() {
+                    loop.run()
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+            }
+            try await run { bobSees.types().contains("snapshot") && aliceSees.types().contains("snapshot") }
+            bus.loseRevocations.withLock { $0 = true }
+            _ = try await gateway.runtime.sendClan("k2", .leave, context: as_("bob"), commandID: nil)
+            try await Task.sleep(for: .milliseconds(50))
+            loop.run()
+            #expect(bob.subscriptions["clan:k2"] != nil, "the revocation was lost")
+
+            gateway.resynchronize()
+            try await run { bob.subscriptions["clan:k2"] == nil }
+            #expect(bobSees.messages.last?["code"] as? String == "room.access_revoked")
+            #expect(alice.subscriptions["clan:k2"] != nil, "a member stays")
+            bob.transportEnded()
+            alice.transportEnded()
             try await loop.shutdownGracefully()
         }
     }

@@ -1,3 +1,4 @@
+import Metrics
 public import NIOCore
 public import NIOPosix
 import Synchronization
@@ -22,8 +23,10 @@ public final class RedisClient: Sendable {
     let group: any EventLoopGroup
     let mode: Mode
     private let state = Mutex<State>(.idle)
-    /// Commands answered with an error or lost with their connection, for the metrics.
+    /// Commands answered with an error or lost with their connection
+    /// (`dojo_redis_command_failures_total`).
     private let failures = Atomic<Int>(0)
+    private static let failureMetric = Counter(label: "dojo_redis_command_failures_total")
 
     enum Mode: Sendable {
         case commands
@@ -109,7 +112,10 @@ public final class RedisClient: Sendable {
             channel.write(RedisRequest(arguments: arguments, promise: promise, expectsReply: true), promise: nil)
             return promise.futureResult
         }
-        future.whenFailure { _ in self.failures.add(1, ordering: .relaxed) }
+        future.whenFailure { _ in
+            self.failures.add(1, ordering: .relaxed)
+            Self.failureMetric.increment()
+        }
         return future
     }
 

@@ -60,7 +60,7 @@ final class Room: Sendable {
             guard next > state.lastSeq, !state.closed else { return nil }
             // A jump (messages lost between nodes): what the ring holds is no longer contiguous,
             // so recovery below this point goes to the log.
-            if state.lastSeq > 0, next > state.lastSeq + 1 { state.ring.removeAll() }
+            if state.lastSeq > 0, next - 1 > state.lastSeq { state.ring.removeAll() }
             state.lastSeq = next
             let frame = encode(next)
             state.ring.append(next, frame)
@@ -186,7 +186,7 @@ final class Subscription: @unchecked Sendable {
             return
         }
         guard seq > lastSeq else { return }
-        if room.isLogBacked, lastSeq > 0, seq > lastSeq + 1, let repair = room.repair {
+        if room.isLogBacked, lastSeq > 0, seq - 1 > lastSeq, let repair = room.repair {
             // Never a silent gap: hold this message and what follows until the log fills it.
             pending = [(seq, frame)]
             return repair(self)
@@ -202,7 +202,7 @@ final class Subscription: @unchecked Sendable {
         let buffered = pending ?? []
         pending = nil
         for (index, (seq, frame)) in buffered.enumerated() where seq > lastSeq {
-            if room.isLogBacked, lastSeq > 0, seq > lastSeq + 1, let repair = room.repair {
+            if room.isLogBacked, lastSeq > 0, seq - 1 > lastSeq, let repair = room.repair {
                 pending = Array(buffered[index...])
                 return repair(self)
             }
