@@ -6,7 +6,10 @@ the public WebSocket protocol, shows the score, and updates live when the scorer
 error appears in the console. With --venue, the venue page: a match put on its table shows on the
 table's card with its players, and its score moves when a rack is recorded. With --tournament, the tournament page too: the bracket goes live, a
 match's result marks its slot done, and the final takes the two winners when its match is assigned
-(matches played here over REST as the director). Run by WatchPageTests (the suite); exits non-zero
+(matches played here over REST as the director). With --shots and --kill-pid, one match page: each
+shot's ruling with its rule and the commentary within a second of the scorer's answer, then the
+server killed with -9 and started again by the caller: the page reconnects by itself and resumes
+from where it was. Run by WatchPageTests (the suite); exits non-zero
 on failure."""
 import argparse
 import json
@@ -96,6 +99,63 @@ def check_venue(page, args):
     expect(card).to_contain_text("free", timeout=10000)
 
 
+def get(base, path):
+    with urllib.request.urlopen(base + path, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def check_shots_and_restart(page, args, state):
+    """Shots judged by the referee reach the match page within a second each: the referee's
+    sentence with its rule, the score, and the commentary the rack brings. Then the server is
+    killed (-9) and started again by the test on the same port: the page shows that it is
+    reconnecting, comes back live by itself, resumes from where it was (no line twice), and
+    follows the next rack."""
+    match = args.shots
+    url = args.url
+    page.goto(url + "/watch/match/" + match)
+    expect(page.locator("#connection")).to_have_text("live", timeout=15000)
+    assert post(url, "/v1/matches/%s/start" % match, args.key, args.scorer, {}) == 200
+    log = page.locator("#log")
+    seen = 0
+    # A legal break with nothing made, a scratch by B (a foul: ball in hand), then A makes the 9.
+    shots = [
+        {"shotId": "w1", "firstContact": 1, "objectBallsToRail": 4, "railAfterContact": True},
+        {"shotId": "w2", "firstContact": 1, "cueBallPocketed": True, "railAfterContact": True},
+        {"shotId": "w3", "firstContact": 1, "pocketed": [{"ball": 9, "pocket": 3}]},
+    ]
+    for shot in shots:
+        assert post(url, "/v1/matches/%s/shots" % match, args.key, args.scorer, shot) == 200
+        answered = time.monotonic()
+        events = get(url, "/v1/matches/%s/events?after=%d" % (match, seen))["events"]
+        seen = events[-1]["seq"]
+        for entry in events:
+            body = list(entry["event"].values())[0]
+            if entry["type"] in ("match.shot", "match.foul"):
+                ruling = body["ruling"]
+                expected = ruling["summary"] + (" [WPA %s]" % ruling["rule"] if ruling["rule"] else "")
+            elif entry["type"] == "match.commentary":
+                expected = "Commentary: " + body["text"]
+            else:
+                continue
+            left = max(50, int((answered + 1.0 - time.monotonic()) * 1000))
+            expect(log).to_contain_text(expected, timeout=left)
+    expect(page.locator("#scoreA")).to_have_text("1", timeout=max(50, int((answered + 1.0 - time.monotonic()) * 1000)))
+    lines = log.locator("li").count()
+
+    # kill -9; the test starts the server again on the same port.
+    state["restarting"] = True
+    os.kill(args.kill_pid, 9)
+    expect(page.locator("#connection")).to_have_text("reconnecting…", timeout=5000)
+    expect(page.locator("#connection")).to_have_text("live", timeout=60000)
+    state["restarting"] = False
+    expect(page.locator("#connection")).to_have_attribute("data-resumed", "true")
+    assert log.locator("li").count() == lines, "the page repeated or lost lines: %d then %d" % (lines, log.locator("li").count())
+    assert post(url, "/v1/matches/%s/racks" % match, args.key, args.scorer, {"winner": "B"}) == 200
+    expect(page.locator("#scoreB")).to_have_text("1", timeout=1000)
+    expect(log).to_contain_text("Rack 2 to B", timeout=1000)
+    shoot(page, args, "match")
+
+
 def check_replay(page, args):
     """A match refereed from its camera's frames: its page shows the shot under review and replays
     the last shot read from the frames, drawn from the frames the server kept."""
@@ -117,15 +177,32 @@ def main():
     parser.add_argument("--director")
     parser.add_argument("--venue")
     parser.add_argument("--screenshots", help="a directory to write the pages' screenshots to")
+    parser.add_argument("--shots", help="only check this match's page: shots, rulings and commentary within a second, then a restart")
+    parser.add_argument("--kill-pid", type=int, help="with --shots: the server's process, killed with -9 (the test starts it again)")
     args = parser.parse_args()
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     problems = []
+    # While the server is down, the browser's failed reconnects are expected console errors.
+    state = {"restarting": False}
+
+    def console(message):
+        if message.type == "error" and not (state["restarting"] and "WebSocket" in message.text):
+            problems.append(message.text)
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
         page = browser.new_page()
-        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        page.on("console", console)
         page.on("pageerror", lambda error: problems.append(str(error)))
         page.on("response", lambda response: problems.append("%d %s" % (response.status, response.url)) if response.status >= 400 else None)
+        if args.shots:
+            check_shots_and_restart(page, args, state)
+            browser.close()
+            if problems:
+                print("console errors: %s" % problems)
+                return 1
+            print("watch-check: each shot's ruling and the commentary showed within a second; the page came back by itself after a restart and resumed")
+            return 0
         if args.replay:
             check_replay(page, args)
             browser.close()
@@ -144,7 +221,6 @@ def main():
         expect(page.locator("#scoreA")).to_have_text("1", timeout=10000)
         expect(page.locator("#log")).to_contain_text("Rack 1", timeout=10000)
         assert page.text_content("#status") == "LIVE", page.text_content("#status")
-        shoot(page, args, "match")
         page.goto(args.url + "/watch")
         page.wait_for_selector("a[href='/watch/match/%s']" % args.match, timeout=10000)
         if args.tournament:

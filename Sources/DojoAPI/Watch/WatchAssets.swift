@@ -153,6 +153,8 @@ enum WatchAssets {
               } else if (message.type === 'ack' && message.id === 'room') {
                 badge.textContent = 'live';
                 badge.className = 'badge live';
+                // Whether the server resumed the room from `since` (recovered) or sent a snapshot.
+                badge.dataset.resumed = since ? String(message.recovered === true) : '';
                 retry = 500;
                 if (on.live) on.live(socket);
               } else if (message.type === 'snapshot' && mine) {
@@ -297,11 +299,13 @@ enum WatchAssets {
             case 'match.rack_ended': return 'Rack ' + body.rack + ' to ' + body.winner + ': ' + body.scoreA + ' – ' + body.scoreB;
             case 'match.completed': return 'The match is over.';
             case 'match.cancelled': return 'The match was cancelled.';
-            case 'match.shot': case 'match.foul': {
+            case 'match.shot': case 'match.foul': case 'match.decision': {
+              // The referee's sentence and the deciding rule (WPA numbers), as the ruling says them.
               const ruling = body.ruling || {};
-              const foul = ruling.foul ? ' — foul: ' + (ruling.foul.kind || ruling.foul) + (ruling.foul.rule ? ' (' + ruling.foul.rule + ')' : '') : '';
-              return 'Shot by ' + (body.shooter || body.by || '?') + foul;
+              const said = ruling.summary || ((type === 'match.decision' ? 'Decision by ' : 'Shot by ') + (ruling.player || body.shooter || '?') + '.');
+              return said + (ruling.rule ? ' [WPA ' + ruling.rule + ']' : '');
             }
+            case 'match.shot_corrected': return 'The last shot was corrected.';
             case 'match.commentary': return 'Commentary: ' + (body.text || body._0 || '');
             case 'match.review_opened': return 'Under review: ' + ((body.review || {}).reason || '');
             case 'match.review_proposed': return 'Player ' + body.side + ' proposed a ruling for the shot under review.';
