@@ -3,13 +3,15 @@ import DojoRuntime
 import DojoStorage
 import Foundation
 import NIOCore
+import Tracing
 
 extension Gateway {
     /// A command sent over the socket: the match commands of `POST /v1/matches/{id}/commands`
     /// and the venue commands of the venue endpoints (``VenueCommandBody``), routed to the entity's
     /// actor as the connection's principal. Answered with `ack` (the sequence numbers appended,
     /// after they are durable) or `error`.
-    func command(_ connection: Connection, room: RoomName, command: Data, commandID: String?, requestID: [UInt8]?) {
+    /// With traces on, a span per command continues the message's `traceparent` when it has one.
+    func command(_ connection: Connection, room: RoomName, command: Data, commandID: String?, traceparent: String? = nil, requestID: [UInt8]?) {
         func refuse(_ code: String, _ message: String) {
             connection.sendNow(Messages.error(requestID: requestID, code: code, message: message, room: room.description))
         }
@@ -46,6 +48,7 @@ extension Gateway {
             },
             for: connection,
             room: room.description,
+            traceparent: traceparent,
             requestID: requestID
         )
     }
@@ -95,14 +98,23 @@ extension Gateway {
         _ send: @escaping @Sendable () async throws -> CommandOutcome,
         for connection: Connection,
         room roomText: String?,
+        traceparent: String? = nil,
         requestID: [UInt8]?
     ) {
         connection.commandsInFlight += 1
         let bound = NIOLoopBound(connection, eventLoop: connection.hub.eventLoop)
+        let tracing = runtime.configuration.tracing
         Task {
             let reply: ByteBuffer
             do {
-                let result = try await send()
+                let result =
+                    tracing
+                    ? try await withSpan("ws command", context: TraceContext.context(traceparent: traceparent), ofKind: .server) { span in
+                        span.attributes["dojo.room"] = roomText
+                        let outcome = try await send()
+                        span.attributes["dojo.sequence"] = Int(outcome.sequence)
+                        return outcome
+                    } : try await send()
                 reply = Messages.ack(requestID: requestID) { w in
                     w.member("room", result.room ?? roomText)
                     w.member("sequence", result.sequence)

@@ -222,8 +222,8 @@ public final class Gateway: Service, Sendable {
             }
             detach(subscription)
             connection.sendNow(Messages.ack(requestID: requestID) { $0.member("room", room.description) })
-        case .command(let room, let command, let commandID):
-            self.command(connection, room: room, command: command, commandID: commandID, requestID: requestID)
+        case .command(let room, let command, let commandID, let traceparent):
+            self.command(connection, room: room, command: command, commandID: commandID, traceparent: traceparent, requestID: requestID)
         case .publish(let room, let data, let lossy):
             publish(room: room, data: data, lossy: lossy)
             if requestID != nil { connection.sendNow(Messages.ack(requestID: requestID)) }

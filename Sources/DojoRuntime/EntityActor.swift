@@ -2,6 +2,7 @@ import DojoDomain
 import DojoStorage
 import Foundation
 import Logging
+import Tracing
 
 /// What every actor of a runtime shares.
 struct ActorEnvironment: Sendable {
@@ -139,6 +140,8 @@ actor EntityActor<A: Aggregate> {
         var commandID: String?
         var cause: Cause?
         var enqueued: ContinuousClock.Instant
+        /// The context of the command's span (traces on): its decision and append are its children.
+        var trace: ServiceContext?
         var continuation: CheckedContinuation<CommandResult<A>, any Error>
     }
 
@@ -242,6 +245,29 @@ actor EntityActor<A: Aggregate> {
     /// Queues a command and waits for its result. Throws ``DomainError`` when refused,
     /// ``RuntimeError`` `busy` when the mailbox is full, `stopped` when this actor stepped down.
     func send(_ command: A.Command, context: CommandContext, commandID: String?, cause: Cause?) async throws -> CommandResult<A> {
+        guard environment.configuration.tracing else {
+            return try await enqueue(command, context: context, commandID: commandID, cause: cause, trace: nil)
+        }
+        // A span per command, in the caller's trace (a request's, a socket message's, or the
+        // cause's for a reaction); a refusal is recorded on it as an error.
+        return try await withSpan("\(A.kind.rawValue) \(TraceContext.commandName(command))", ofKind: .internal) { span in
+            span.attributes["dojo.entity"] = stream
+            if let commandID { span.attributes["dojo.command_id"] = commandID }
+            if let cause { span.attributes["dojo.cause"] = "\(cause.stream)#\(cause.seq)" }
+            let result = try await enqueue(command, context: context, commandID: commandID, cause: cause, trace: ServiceContext.current)
+            span.attributes["dojo.sequence"] = Int(result.sequence)
+            span.attributes["dojo.duplicate"] = result.duplicate
+            return result
+        }
+    }
+
+    private func enqueue(
+        _ command: A.Command,
+        context: CommandContext,
+        commandID: String?,
+        cause: Cause?,
+        trace: ServiceContext?
+    ) async throws -> CommandResult<A> {
         if let stopped { throw RuntimeError(.stopped, "actor \(stream) stopped (\(stopped.rawValue))") }
         let depth = mailbox.count - mailboxHead
         guard depth < environment.configuration.mailboxCapacity else {
@@ -250,7 +276,9 @@ actor EntityActor<A: Aggregate> {
         }
         environment.metrics.mailboxDepth(A.kind, depth + 1)
         return try await withCheckedThrowingContinuation { continuation in
-            mailbox.append(Job(command: command, context: context, commandID: commandID, cause: cause, enqueued: .now, continuation: continuation))
+            mailbox.append(
+                Job(command: command, context: context, commandID: commandID, cause: cause, enqueued: .now, trace: trace, continuation: continuation)
+            )
             if !draining {
                 draining = true
                 Task { await self.drain() }
@@ -332,17 +360,28 @@ actor EntityActor<A: Aggregate> {
                 outcomes.append(.unchanged(duplicate: Receipt(first: sequence, last: sequence)))
                 continue
             }
+            let decision = job.trace.map { InstrumentationSystem.tracer.startAnySpan("decide", context: $0, ofKind: .internal) }
+            defer { decision?.end() }
             do {
                 let decideStarted = measuring ? ContinuousClock.now : nil
                 defer { if let decideStarted { stages.record(.decide, .now - decideStarted) } }
                 let events = try A.decide(working, job.command, job.context)
+                decision?.attributes["dojo.events"] = events.count
                 guard !events.isEmpty else {
                     outcomes.append(.unchanged(duplicate: nil))
                     continue
                 }
+                // The command's trace goes into its events' metadata: reactions continue it.
+                let traceparent = job.trace.flatMap(TraceContext.traceparent(of:))
                 let meta =
-                    (job.commandID != nil || job.cause != nil)
-                    ? EventEnvelope<A.Event>.Meta(commandId: job.commandID, cause: job.cause, commandHash: hash.map(hexFingerprint)) : nil
+                    (job.commandID != nil || job.cause != nil || traceparent != nil)
+                    ? EventEnvelope<A.Event>.Meta(
+                        commandId: job.commandID,
+                        cause: job.cause,
+                        commandHash: hash.map(hexFingerprint),
+                        trace: traceparent
+                    )
+                    : nil
                 var encoded: [NewEvent] = []
                 for event in events {
                     let (payload, range) = EventEnvelope.encoded(event, meta: meta)
@@ -360,6 +399,7 @@ actor EntityActor<A: Aggregate> {
                 if let cause = job.cause { batchCauses[cause.stream] = cause.seq }
                 outcomes.append(.appended(receipt, events: range))
             } catch {
+                decision?.recordError(error)
                 outcomes.append(.refused(error))
             }
         }
@@ -368,8 +408,15 @@ actor EntityActor<A: Aggregate> {
             finish(jobs, outcomes, typed, appendError: nil)
             return
         }
+        let append = appendSpan(jobs, events: newEvents.count)
+        defer { append?.end() }
         do {
-            let result = try await environment.writer.append(AppendRequest(stream: stream, expectedSequence: sequence, events: newEvents))
+            let result = try await environment.writer.append(
+                AppendRequest(stream: stream, expectedSequence: sequence, events: newEvents),
+                trace: append?.context
+            )
+            append?.attributes["dojo.sequence.first"] = Int(result.firstSequence)
+            append?.attributes["dojo.sequence.last"] = Int(result.lastSequence)
             if measuring, let timing = result.timing {
                 let resumed = ContinuousClock.now
                 for outcome in outcomes {
@@ -403,6 +450,7 @@ actor EntityActor<A: Aggregate> {
             environment.onCommitted(key, committed)
             maybeSnapshot()
         } catch {
+            append?.recordError(error)
             let code: RuntimeError.Code
             if let storageError = error as? StorageError, storageError.code == .conflict {
                 code = .fenced
@@ -415,6 +463,20 @@ actor EntityActor<A: Aggregate> {
             stopped = .fenced
             finish(jobs, outcomes, typed, appendError: RuntimeError(code, "the command was not recorded: \(error)"))
         }
+    }
+
+    /// The span of the durable append of a batch of commands (traces on): in the first traced
+    /// command's trace, linked to the others'. Nil when no command of the batch is traced.
+    private func appendSpan(_ jobs: [Job], events: Int) -> (any Span)? {
+        let traced = jobs.compactMap(\.trace)
+        guard let parent = traced.first else { return nil }
+        let span = InstrumentationSystem.tracer.startAnySpan("append", context: parent, ofKind: .internal)
+        span.attributes["dojo.stream"] = stream
+        span.attributes["dojo.sequence.expected"] = Int(sequence)
+        span.attributes["dojo.events"] = events
+        span.attributes["dojo.commands"] = jobs.count
+        for other in traced.dropFirst() { span.addLink(SpanLink(context: other, attributes: [:])) }
+        return span
     }
 
     private func finish(_ jobs: [Job], _ outcomes: [Outcome], _ typed: [A.Event], appendError: RuntimeError?) {

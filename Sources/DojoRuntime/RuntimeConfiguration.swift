@@ -45,6 +45,10 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     /// The channels besides the app that notifications are queued on (`email`, `push`): those the
     /// server can send on (the composition root sets them from the mail and push configuration).
     public var notificationChannels: [String] = []
+    /// Spans for commands, decisions, appends and consumer deliveries, and the trace context kept
+    /// in events' metadata so reactions continue their cause's trace (set when `tracing.enabled`;
+    /// the spans go to whatever tracer the process bootstrapped).
+    public var tracing = false
 
     public init() {}
 }

@@ -60,13 +60,15 @@ public struct CommandResult<A: Aggregate>: Sendable {
 }
 
 /// How an event is stored: the domain event plus the metadata the runtime needs to rebuild its
-/// idempotency memory from the log. Payload JSON: `{"event": {...}, "meta": {"commandId": …, "commandHash": …, "cause": …}}`.
+/// idempotency memory from the log. Payload JSON: `{"event": {...}, "meta": {"commandId": …, "commandHash": …, "cause": …, "trace": …}}`.
 struct EventEnvelope<Event: Codable & Sendable>: Codable, Sendable {
     struct Meta: Codable, Sendable, Equatable {
         var commandId: String?
         var cause: Cause?
         /// The command's fingerprint, so a restarted actor still tells a repeat from a reused id.
         var commandHash: String? = nil
+        /// The W3C `traceparent` of the command's span (traces on), continued by reactions.
+        var trace: String? = nil
     }
 
     var event: Event
@@ -97,6 +99,7 @@ extension EventEnvelope where Event: JSONWritable {
             }
             writer.member("commandHash", meta.commandHash)
             writer.member("commandId", meta.commandId)
+            writer.member("trace", meta.trace)
             writer.endObject()
         }
         writer.endObject()

@@ -4,6 +4,7 @@ import DojoAPI
 import Foundation
 import Logging
 import Metrics
+import OTel
 import Prometheus
 
 @main
@@ -55,11 +56,16 @@ struct ConfigurationOptions: ParsableArguments {
 /// Logging to standard error at the configured level, and Prometheus metrics, once per process.
 func bootstrapObservability(_ configuration: ServerConfiguration) -> (Logger, PrometheusCollectorRegistry) {
     let level = configuration.logLevel
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
-    }
+    // With tracing on, every line logged inside a span carries its trace_id and span_id.
+    let metadataProvider: Logger.MetadataProvider? = configuration.tracing.enabled ? OTel.makeLoggingMetadataProvider() : nil
+    LoggingSystem.bootstrap(
+        { label, provider in
+            var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+            handler.logLevel = level
+            return handler
+        },
+        metadataProvider: metadataProvider
+    )
     let registry = PrometheusCollectorRegistry()
     var factory = PrometheusMetricsFactory(registry: registry)
     // Fan-out latency lives in the sub-millisecond range: finer buckets than the default 5 ms.

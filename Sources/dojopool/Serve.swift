@@ -16,8 +16,14 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let configuration = try await options.load()
         let (logger, registry) = bootstrapObservability(configuration)
+        let tracing = try bootstrapTracing(configuration.tracing, logger: logger)
         let server = try await buildServer(configuration: configuration, logger: logger, registry: registry)
-        var group = ServiceGroupConfiguration(services: [server.application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // The exporter first: a group stops its services in reverse order, so it flushes the last spans.
+        var group = ServiceGroupConfiguration(
+            services: (tracing.map { [$0] } ?? []) + [server.application],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
         group.maximumGracefulShutdownDuration = .seconds(25)
         group.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: group).run()

@@ -39,14 +39,15 @@ struct ClientMessageTests {
         }
         #expect(gone == RoomName(.clan, "k1"))
         guard
-            case .success(.command(let target, let command, let commandID)) = parse(
-                #"{"type":"command","room":"match:m1","command":{"type":"start"},"commandId":"c1"}"#
+            case .success(.command(let target, let command, let commandID, let traceparent)) = parse(
+                #"{"type":"command","room":"match:m1","command":{"type":"start"},"commandId":"c1","traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}"#
             ).1
         else {
             Issue.record("command")
             return
         }
         #expect(target == RoomName(.match, "m1") && String(decoding: command, as: UTF8.self) == #"{"type":"start"}"# && commandID == "c1")
+        #expect(traceparent == "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
         guard
             case .success(.publish(_, let data, let lossy)) = parse(#"{"type":"publish","room":"bench:b","data":{"t":1},"lossy":true}"#, bench: true)
                 .1

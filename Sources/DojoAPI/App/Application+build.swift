@@ -85,11 +85,17 @@ public func buildServer(
     )
     var runtimeConfiguration = configuration.runtime
     runtimeConfiguration.notificationChannels = delivery.channels
+    runtimeConfiguration.tracing = configuration.tracing.enabled
     let runtime = Runtime(writer: eventLog, storage: storage, configuration: runtimeConfiguration, logger: logger, consumers: hooks)
     let redis = try configuration.redisURL.map { RedisClient(endpoint: try RedisEndpoint(url: $0)) }
 
     let router = Router(context: AppRequestContext.self)
     let routeTemplates = MethodNotAllowedMiddleware.Routes()
+    if configuration.tracing.enabled {
+        // A span per request, named by its route, continuing the caller's W3C `traceparent`; the
+        // request log line below is written inside it (with its trace id).
+        router.add(middleware: TracingMiddleware())
+    }
     router.addMiddleware {
         RequestIDMiddleware()
         SecurityHeadersMiddleware()

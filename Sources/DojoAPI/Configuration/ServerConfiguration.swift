@@ -72,6 +72,12 @@ import SystemPackage
 /// | `commentary.hook.url` | `DOJO_COMMENTARY_HOOK_URL` | none (off) | an external commentary service: every COMMENTARY line is POSTed to it, signed, as the partner `commentary-hook` |
 /// | `commentary.hook.secret` | `DOJO_COMMENTARY_HOOK_SECRET` | none | the HMAC-SHA256 key of those requests (secret, ≥ 32 characters; required with the URL) |
 /// | `commentary.hook.timeout.ms` | `DOJO_COMMENTARY_HOOK_TIMEOUT_MS` | `2000` | no longer used (checked): `partners.delivery.timeout.ms` applies |
+/// | `tracing.enabled` | `DOJO_TRACING_ENABLED` | `false` | OpenTelemetry traces exported over OTLP/HTTP (docs/operations.md, "Traces"); the `OTEL_*` variables override the keys below |
+/// | `tracing.endpoint` | `DOJO_TRACING_ENDPOINT` | `http://localhost:4318` | the collector's OTLP/HTTP address (spans go to `/v1/traces`) |
+/// | `tracing.protocol` | `DOJO_TRACING_PROTOCOL` | `http/protobuf` | `http/protobuf` or `http/json` |
+/// | `tracing.sampler.ratio` | `DOJO_TRACING_SAMPLER_RATIO` | `1.0` | the share of new traces recorded (0–1); a caller's `traceparent` decides for its own |
+/// | `tracing.service.name` | `DOJO_TRACING_SERVICE_NAME` | `dojopool` | the `service.name` of the spans |
+/// | `tracing.export.delay.ms` | `DOJO_TRACING_EXPORT_DELAY_MS` | `5000` | how long finished spans wait to be exported in a batch |
 /// | `notifications.email.per.window` | `DOJO_NOTIFICATIONS_EMAIL_PER_WINDOW` | `4` | emails per player in any window; more wait and go out as one digest |
 /// | `notifications.push.per.window` | `DOJO_NOTIFICATIONS_PUSH_PER_WINDOW` | `20` | push messages per player in any window, likewise |
 /// | `notifications.window.seconds` | `DOJO_NOTIFICATIONS_WINDOW_SECONDS` | `3600` | the window of those limits |
@@ -168,6 +174,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var partners = PartnerWebhookConfiguration()
     /// This node in the platform (membership in Redis when `redis.url` is set).
     public var cluster = ClusterConfiguration()
+    /// OpenTelemetry traces; off by default.
+    public var tracing = TracingConfiguration()
 
     /// The defaults.
     public init() {}
@@ -312,6 +320,14 @@ public struct ServerConfiguration: Sendable, Equatable {
                 message: "must be at least three heartbeats (cluster.heartbeat.ms), or one late heartbeat drops the node"
             )
         }
+        tracing = try TracingConfiguration(
+            enabled: try Self.boolean(reader, "tracing.enabled"),
+            endpoint: Self.text(reader, "tracing.endpoint"),
+            wireProtocol: Self.text(reader, "tracing.protocol"),
+            ratio: Self.text(reader, "tracing.sampler.ratio"),
+            serviceName: Self.text(reader, "tracing.service.name"),
+            exportDelay: try Self.integer(reader, "tracing.export.delay.ms", in: 10...60_000)
+        )
         notifications.push = try Self.signedEndpoint(reader, "notifications.push", defaultTimeoutMilliseconds: 5_000)
         notifications.emailLimit = try Self.integer(reader, "notifications.email.per.window", in: 1...1_000) ?? notifications.emailLimit
         notifications.pushLimit = try Self.integer(reader, "notifications.push.per.window", in: 1...1_000) ?? notifications.pushLimit

@@ -7,8 +7,9 @@ enum ClientMessage {
     case auth(token: String)
     case subscribe(RoomName, since: Since?)
     case unsubscribe(RoomName)
-    /// A command object for the room's entity (passed on as the exact bytes the client wrote).
-    case command(RoomName, command: Data, commandID: String?)
+    /// A command object for the room's entity (passed on as the exact bytes the client wrote),
+    /// with the caller's W3C `traceparent` when it sent one.
+    case command(RoomName, command: Data, commandID: String?, traceparent: String?)
     /// A bench room's message (`gateway.bench.enabled` only).
     case publish(RoomName, data: ArraySlice<UInt8>, lossy: Bool)
     /// A camera's frame; its members are checked by the frame path.
@@ -92,7 +93,7 @@ enum ClientMessage {
                 guard let command = fields["command"], command.first == UInt8(ascii: "{") else {
                     throw Refusal(code: "invalid_message", message: "command needs \"command\" (an object)", room: text)
                 }
-                return .command(room, command: Data(command), commandID: string("commandId"))
+                return .command(room, command: Data(command), commandID: string("commandId"), traceparent: string("traceparent"))
             default:
                 guard room.kind == .bench else { throw Refusal(code: "forbidden", message: "clients publish to bench rooms only", room: text) }
                 guard let data = fields["data"] else { throw Refusal(code: "invalid_message", message: "publish needs \"data\"", room: text) }

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Metrics
 import Synchronization
+import Tracing
 
 /// Something that follows the event log of some kinds: reactions between entities, projections into
 /// the records tables, later the rooms of other nodes.
@@ -172,6 +173,29 @@ final class ConsumerRunner: Sendable {
         func order(_ stream: String) -> Int { EntityKey(stream).map { consumer.order(of: $0.kind) } ?? Int.max }
         ready = ready.enumerated().sorted { (order($0.element.stream), $0.offset) < (order($1.element.stream), $1.offset) }.map(\.element)
         var progress: [String: Int64] = [:]
+        if configuration.tracing {
+            // A stream whose events carry a trace is delivered alone, in a span of that trace, so
+            // the commands a reaction sends continue it (the cost: such streams lose batching).
+            var untraced: [(stream: String, events: [RecordedEvent])] = []
+            for (stream, events) in ready {
+                guard let traceparent = events.lazy.compactMap({ TraceContext.traceparent(inPayload: $0.payload) }).first else {
+                    untraced.append((stream, events))
+                    continue
+                }
+                let consumer = self.consumer
+                let delivered = await withSpan("consume \(consumer.name)", context: TraceContext.context(traceparent: traceparent), ofKind: .consumer)
+                {
+                    span in
+                    span.attributes["dojo.consumer"] = consumer.name
+                    span.attributes["dojo.stream"] = stream
+                    span.attributes["dojo.events"] = events.count
+                    span.attributes["dojo.sequence.first"] = Int(events.first!.sequence)
+                    return await handleAlone(stream, events)
+                }
+                if delivered { progress[stream] = events.last!.sequence }
+            }
+            ready = untraced
+        }
         for start in stride(from: 0, to: ready.count, by: Self.maximumBatchStreams) {
             let batch = Array(ready[start..<min(start + Self.maximumBatchStreams, ready.count)])
             do {
@@ -180,19 +204,7 @@ final class ConsumerRunner: Sendable {
                 handled.increment(by: batch.reduce(0) { $0 + $1.events.count })
             } catch {
                 for (stream, events) in batch {
-                    do {
-                        try await consumer.handle(stream: stream, events: events)
-                        progress[stream] = events.last!.sequence
-                        handled.increment(by: events.count)
-                    } catch {
-                        failures.increment()
-                        logger.error(
-                            "consumer failed on a stream; it is retried by the next sweep",
-                            metadata: [
-                                "consumer": "\(consumer.name)", "stream": "\(stream)", "first": "\(events.first!.sequence)", "error": "\(error)",
-                            ]
-                        )
-                    }
+                    if await handleAlone(stream, events) { progress[stream] = events.last!.sequence }
                 }
             }
         }
@@ -211,6 +223,23 @@ final class ConsumerRunner: Sendable {
             logger.warning("consumer positions not saved", metadata: ["consumer": "\(consumer.name)", "error": "\(error)"])
         }
         lag.record(0)
+    }
+
+    /// Hands one stream's events to the consumer alone; a failure is logged and counted, and the
+    /// next sweep retries. Returns whether they were handled.
+    private func handleAlone(_ stream: String, _ events: [RecordedEvent]) async -> Bool {
+        do {
+            try await consumer.handle(stream: stream, events: events)
+            handled.increment(by: events.count)
+            return true
+        } catch {
+            failures.increment()
+            logger.error(
+                "consumer failed on a stream; it is retried by the next sweep",
+                metadata: ["consumer": "\(consumer.name)", "stream": "\(stream)", "first": "\(events.first!.sequence)", "error": "\(error)"]
+            )
+            return false
+        }
     }
 
     /// The events of `stream` after its position; nil when the log could not be read.

@@ -3,6 +3,7 @@ public import Logging
 import Metrics
 public import ServiceLifecycle
 import Synchronization
+public import Tracing
 
 /// The group-commit writer: every actor's appends go through it, and it writes them to storage in
 /// large batches, one transaction per batch, so the database sees few large writes.
@@ -51,6 +52,8 @@ public final class EventLogWriter: Service {
 
     private struct Pending {
         var request: AppendRequest
+        /// The span of the append that asked (traces on): the batch's span continues one of them.
+        var trace: ServiceContext?
         var enqueuedAt: ContinuousClock.Instant
         var continuation: CheckedContinuation<AppendResult, any Error>
     }
@@ -115,7 +118,10 @@ public final class EventLogWriter: Service {
     /// is not at the expected sequence (nothing written), `shutting_down` after shutdown began,
     /// `unavailable` when the queue is full or the database failed (the append may then have been
     /// written or not: reread the stream's head before retrying).
-    public func append(_ request: AppendRequest) async throws -> AppendResult {
+    ///
+    /// `trace`, the context of the caller's span when traces are on: the group commit that writes
+    /// the request is recorded as a span in the first traced caller's trace, linked to the others.
+    public func append(_ request: AppendRequest, trace: ServiceContext? = nil) async throws -> AppendResult {
         try request.validate()
         let enqueuedAt = ContinuousClock.now
         return try await withCheckedThrowingContinuation { continuation in
@@ -124,7 +130,7 @@ public final class EventLogWriter: Service {
                 guard state.queue.count < configuration.maximumQueued else {
                     return (StorageError(.unavailable, "the event log's queue is full; retry later"), nil)
                 }
-                state.queue.append(Pending(request: request, enqueuedAt: enqueuedAt, continuation: continuation))
+                state.queue.append(Pending(request: request, trace: trace, enqueuedAt: enqueuedAt, continuation: continuation))
                 defer { state.wake = nil }
                 return (nil, state.wake)
             }
@@ -230,6 +236,8 @@ public final class EventLogWriter: Service {
 
     private func write(_ batch: [Pending]) async {
         let started = ContinuousClock.now
+        let span = Self.span(of: batch)
+        defer { span?.end() }
         do {
             let results = try await appendWithDeadline(batch.map(\.request))
             batchSize.record(batch.count)
@@ -242,12 +250,14 @@ public final class EventLogWriter: Service {
             for (pending, result) in zip(batch, results) { complete(pending, with: result, started: started, committed: committed) }
         } catch is TimeoutError {
             // The database does not answer: retrying request by request would only multiply the wait.
+            span?.setStatus(SpanStatus(code: .error, message: "timed out"))
             logger.error("batch append timed out", metadata: ["batch.size": "\(batch.count)"])
             for pending in batch { fail(pending, with: timedOut) }
         } catch {
             // Requests are validated before storage, so this is the database's doing (a lost
             // connection, a deadlock between nodes): retry one by one, so that one request cannot
             // fail the others, but give up on the rest at the first timeout.
+            span?.recordError(error)
             logger.warning(
                 "batch append failed; retrying its requests one by one",
                 metadata: ["batch.size": "\(batch.count)", "error": "\(error)"]
@@ -270,6 +280,22 @@ public final class EventLogWriter: Service {
                 }
             }
         }
+    }
+
+    /// The span of a batch with traced appends: in the first one's trace, linked to the others
+    /// (a batch serves many traces; a link per trace, up to 32). Nil when no append is traced.
+    private static func span(of batch: [Pending]) -> (any Span)? {
+        guard let first = batch.firstIndex(where: { $0.trace != nil }), let parent = batch[first].trace else { return nil }
+        let span = InstrumentationSystem.tracer.startAnySpan("group commit", context: parent, ofKind: .internal)
+        span.attributes["dojo.batch.appends"] = batch.count
+        span.attributes["dojo.batch.events"] = batch.reduce(0) { $0 + $1.request.events.count }
+        var linked = 0
+        for pending in batch[(first + 1)...] where linked < 32 {
+            guard let trace = pending.trace else { continue }
+            span.addLink(SpanLink(context: trace, attributes: [:]))
+            linked += 1
+        }
+        return span
     }
 
     /// One storage append, bounded by ``Configuration/batchTimeout`` (throws `TimeoutError`).
