@@ -83,6 +83,37 @@ struct TerritoryTests {
         if case .lost(let owner, let clan, let match, _) = events.suffix(2).first! { #expect(owner == "alice" && clan == "k1" && match == "m9") }
     }
 
+    @Test(
+        "the legacy import's restore: a new territory gets its holder, clan, level and score as a match would leave them; once; never over a history, never by a player"
+    )
+    func restore() throws {
+        let (state, events) = try run(created + [(.restore(ownerID: "bob", clanID: "k2", level: 3, defenseScore: 4), .system)])
+        #expect(state.ownerID == "bob" && state.clanID == "k2" && state.level == 3 && state.defenseScore == 4)
+        #expect(events.dropFirst().map(\.at) == [now, now] && events.count == 3)
+        guard case .claimed(_, _, let match, _, _) = events[1] else {
+            Issue.record("no claim: \(events)")
+            return
+        }
+        #expect(match == Territory.restoredMatchID)
+        // The same restore again changes nothing (a second import run).
+        #expect(
+            try Territory.decide(
+                state,
+                .restore(ownerID: "bob", clanID: "k2", level: 3, defenseScore: 4),
+                CommandContext(principal: .system, now: now)
+            ).isEmpty
+        )
+        #expect(try run(created + [(.restore(ownerID: "bob", clanID: nil, level: 1, defenseScore: 0), .system)]).1.count == 2)
+        #expect(refusal(claimed + [(.restore(ownerID: "bob", clanID: nil, level: 1, defenseScore: 0), .system)]) == "territory.has_history")
+        #expect(refusal(created + [(.restore(ownerID: "bob", clanID: nil, level: 1, defenseScore: 0), alice)]) == "forbidden")
+        #expect(refusal(created + [(.restore(ownerID: "bob", clanID: nil, level: 0, defenseScore: 0), .system)]) == "territory.invalid_level")
+        #expect(refusal(created + [(.restore(ownerID: "bob", clanID: nil, level: 6, defenseScore: 0), .system)]) == "territory.invalid_level")
+        #expect(
+            refusal(created + [(.restore(ownerID: "bob", clanID: nil, level: 1, defenseScore: -1), .system)]) == "territory.invalid_defense_score"
+        )
+        #expect(refusal(created + [(.restore(ownerID: "b o b", clanID: nil, level: 1, defenseScore: 0), .system)]) == "territory.invalid_id")
+    }
+
     @Test("the level never passes the maximum")
     func maximumLevel() throws {
         var commands = claimed

@@ -24,12 +24,10 @@ struct Accounts: Sendable {
     static let maximumPasswordLength = 256
 
     func register(email rawEmail: String, username rawUsername: String, password: String) async throws -> User {
-        let email = rawEmail.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        let username = rawUsername.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        guard Self.isValidEmail(email) else {
+        guard let email = AccountNames.email(rawEmail) else {
             throw APIError(.unprocessableContent, code: "auth.invalid_email", message: "the email address is not valid")
         }
-        guard (3...32).contains(username.utf8.count), username.utf8.allSatisfy({ Self.usernameBytes.contains($0) }) else {
+        guard let username = AccountNames.username(rawUsername) else {
             throw APIError(.unprocessableContent, code: "auth.invalid_username", message: "a username is 3–32 characters of a–z 0–9 _ -")
         }
         try Self.checkPolicy(password, username: username, email: email)
@@ -122,13 +120,7 @@ struct Accounts: Sendable {
         }
     }
 
-    static func isValidEmail(_ email: String) -> Bool {
-        guard email.utf8.count <= 254, !email.contains(where: { $0.isWhitespace }) else { return false }
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64 else { return false }
-        let domain = parts[1].split(separator: ".", omittingEmptySubsequences: false)
-        return domain.count >= 2 && domain.allSatisfy { !$0.isEmpty }
-    }
+    static func isValidEmail(_ email: String) -> Bool { AccountNames.isValidEmail(email) }
 
-    private static let usernameBytes = Set("abcdefghijklmnopqrstuvwxyz0123456789_-".utf8)
+    private static var usernameBytes: Set<UInt8> { AccountNames.usernameBytes }
 }

@@ -93,7 +93,14 @@ public enum Territory: Aggregate {
         case resolve(matchID: String, winnerID: String, winnerClanID: String?)
         /// Reaction: the contest's match was cancelled, or its scheduling failed.
         case abandon(matchID: String)
+        /// The legacy import (system only): a holder, clan, level and defence score carried over
+        /// from the old platform, once, onto a territory never held here. Recorded as the events a
+        /// match would have left (CLAIM, then DEFEND with the score) under the match id `legacy`.
+        case restore(ownerID: String, clanID: String?, level: Int, defenseScore: Int)
     }
+
+    /// The match id of a holding carried over by the legacy import.
+    public static let restoredMatchID = "legacy"
 
     public enum Event: Sendable, Codable, Equatable {
         case created(name: String, venueID: String, location: Venue.Location, at: Timestamp)
@@ -234,6 +241,30 @@ public enum Territory: Aggregate {
             try requireSystem(principal)
             guard state.contest?.matchID == matchID else { return [] }
             return [.contestAbandoned(matchID: matchID, at: now)]
+
+        case .restore(let owner, let clanID, let level, let defenseScore):
+            try requireSystem(principal)
+            // A repeat of the same restore changes nothing; a territory with a history here is not overwritten.
+            if state.ownerID == owner, state.claimedAt != nil, state.level == level, state.defenseScore == defenseScore { return [] }
+            guard state.ownerID == nil, state.claimedAt == nil, state.contest == nil else {
+                throw DomainError(
+                    .conflict,
+                    "territory.has_history",
+                    "territory \(state.id) has been held here already; a restore only fills a new one"
+                )
+            }
+            guard EntityKey.isValidID(owner), clanID.map(EntityKey.isValidID) ?? true else {
+                throw DomainError(.invalid, "territory.invalid_id", "ownerId and clanId are ids")
+            }
+            guard (1...maximumLevel).contains(level) else {
+                throw DomainError(.invalid, "territory.invalid_level", "a territory's level is 1–\(maximumLevel)")
+            }
+            guard (0...1_000_000).contains(defenseScore) else {
+                throw DomainError(.invalid, "territory.invalid_defense_score", "a defence score is 0–1,000,000")
+            }
+            var events: [Event] = [.claimed(ownerID: owner, clanID: clanID, matchID: restoredMatchID, level: level, at: now)]
+            if defenseScore > 0 { events.append(.defended(ownerID: owner, matchID: restoredMatchID, defenseScore: defenseScore, at: now)) }
+            return events
         }
     }
 
