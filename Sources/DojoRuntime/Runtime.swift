@@ -128,7 +128,7 @@ public final class Runtime: Service {
                 )
             )
             consumers.append(RatingsProjection(matches: matches, storage: storage))
-            let sink = NotificationSink(storage: storage, channels: configuration.notificationChannels, now: now) { records in
+            var sink = NotificationSink(storage: storage, channels: configuration.notificationChannels, now: now) { records in
                 for record in records {
                     let view = NotificationView(record)
                     guard
@@ -142,6 +142,7 @@ public final class Runtime: Service {
                     notices.tell(notice)
                 }
             }
+            sink.quiet = configuration.quietNotifications
             consumers.append(StatsProjection(matches: matches, storage: storage, notifications: sink))
             consumers.append(AchievementsProjection(clans: clans, tournaments: tournaments, storage: storage, notifications: sink))
             consumers.append(

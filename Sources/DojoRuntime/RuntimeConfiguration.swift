@@ -49,6 +49,9 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     /// in events' metadata so reactions continue their cause's trace (set when `tracing.enabled`;
     /// the spans go to whatever tracer the process bootstrapped).
     public var tracing = false
+    /// Projections store no notifications (the legacy import: history is not news). Their
+    /// positions move on as usual, so a server started afterwards does not send them either.
+    public var quietNotifications = false
 
     public init() {}
 }

@@ -60,4 +60,57 @@ struct TransferCommandTests {
             }
         }
     }
+
+    @Test(
+        "import --legacy as an operator runs it: a legacy SQLite database into a new one, with its report as JSON; wrong combinations of options are refused"
+    )
+    func legacyCommand() async throws {
+        let directory = try TestServices.temporaryDirectory()
+        let legacyPath = directory + "/legacy.sqlite"
+        let legacy = try await SQLiteStorage.open(path: legacyPath, logger: Logger(label: "test"))
+        try await withRunningServices([legacy]) {
+            let fixture = LegacyFixture(storage: legacy)
+            try await fixture.createSchema()
+            let at = LegacyFixture.Value.time(Date(timeIntervalSince1970: 1_717_236_000))
+            try await fixture.insert(
+                "User",
+                ["ann", "ben"].map { id in
+                    [
+                        "id": .text(id), "email": .text("\(id)@legacy.example"), "username": .text("player-\(id)"), "passwordHash": .text("$2b$x"),
+                        "role": .text("USER"), "createdAt": at, "updatedAt": at,
+                    ]
+                }
+            )
+            try await fixture.insert(
+                "Match",
+                [
+                    [
+                        "id": .text("old1"), "playerAId": .text("ann"), "playerBId": .text("ben"), "status": .text("COMPLETED"),
+                        "scoreA": .number(2), "scoreB": .number(0), "createdAt": at, "updatedAt": at,
+                    ]
+                ]
+            )
+        }
+        let target = directory + "/target.sqlite"
+        let reportPath = directory + "/report.json"
+        let imported = try await DojoPoolExecutable.run(
+            ["import", "--legacy", "sqlite:" + legacyPath, "--report", reportPath],
+            environment: ["DOJO_DATABASE_SQLITE_PATH": target]
+        )
+        #expect(imported.status == 0, "\(imported.standardError)")
+        #expect(imported.standardOutput.contains("User: read 2, written 2"), "\(imported.standardOutput)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any]
+        let tables = report?["tables"] as? [[String: Any]] ?? []
+        #expect(tables.first { $0["name"] as? String == "Match" }?["written"] as? Int == 1, "\(tables)")
+        // The match is in the target's log, completed 2–0.
+        let storage = try await SQLiteStorage.open(path: target, logger: Logger(label: "test"))
+        try await withRunningServices([storage]) {
+            let events = try await storage.readEvents(stream: "match:old1", after: 0, limit: 100)
+            #expect(events.last?.type == "match.completed", "\(events.map(\.type))")
+        }
+        let both = try await DojoPoolExecutable.run(["import", "--legacy", "sqlite:" + legacyPath, "--from", directory])
+        #expect(both.status != 0 && both.standardError.contains("either --from"), "\(both.standardError)")
+        let forced = try await DojoPoolExecutable.run(["import", "--legacy", "sqlite:" + legacyPath, "--force"])
+        #expect(forced.status != 0 && forced.standardError.contains("--force goes with --from"), "\(forced.standardError)")
+    }
 }

@@ -53,6 +53,10 @@ public func loadOrCreateSigningKeys(_ configuration: ServerConfiguration, logger
 /// On SIGTERM/SIGINT the server stops accepting and finishes in-flight requests, the gateway closes
 /// every socket with 1001 and waits for the clients (up to 3 s), then the writer
 /// flushes its queue, then the storage closes.
+/// The consumers the server runs besides the runtime's own (the partners' webhooks): the legacy
+/// import places them at the end of what it wrote, so history is not sent to partners as news.
+public let serverConsumerNames = [PartnerFeed.consumerName]
+
 public func buildServer(
     configuration: ServerConfiguration,
     logger: Logger,

@@ -31,7 +31,8 @@ public struct PartnerWebhookConfiguration: Sendable, Equatable {
 /// kind's log, so a partner gets exactly the committed events, each once in the outbox however
 /// often the consumer sees it.
 struct PartnerFeed: EventConsumer {
-    let name = "hook.partners"
+    static let consumerName = "hook.partners"
+    let name = PartnerFeed.consumerName
     let kinds = EntityKind.allCases
     let storage: any Storage
 

@@ -11,6 +11,8 @@ struct NotificationSink: Sendable {
     let now: @Sendable () -> Date
     /// Tells the `user:` rooms (the runtime's notices).
     let notify: @Sendable ([NotificationRecord]) -> Void
+    /// Stores nothing (``RuntimeConfiguration/quietNotifications``: history being imported).
+    var quiet = false
 
     func deliver(_ drafts: [NotificationDraft], source: String, at: Date) async throws {
         try await deliver(drafts.map { ($0, source, at) })
@@ -18,6 +20,7 @@ struct NotificationSink: Sendable {
 
     /// Drafts of several sources and times, stored in one transaction.
     func deliver(_ drafts: [(draft: NotificationDraft, source: String, at: Date)]) async throws {
+        guard !quiet else { return }
         let records = drafts.map { draft, source, at in
             NotificationRecord(
                 id: "\(source):\(draft.userID):\(draft.type)",
