@@ -1,4 +1,5 @@
 import DojoCluster
+import DojoGateway
 import DojoTesting
 import Foundation
 import HTTPTypes
@@ -20,6 +21,11 @@ struct ClusterMembershipTests {
         configuration.cluster.nodeID = node
         configuration.cluster.heartbeat = .milliseconds(100)
         configuration.cluster.ttl = .milliseconds(1_000)
+        // The test client keeps one connection: while the other node shuts down under the whole
+        // suite's load, it may wait longer than the default header timeout between two requests
+        // (CI: I/O on closed channel). Timeouts are not what this suite tests.
+        configuration.httpLimits.headerTimeout = .seconds(300)
+        configuration.httpLimits.idleTimeout = .seconds(300)
         return configuration
     }
 

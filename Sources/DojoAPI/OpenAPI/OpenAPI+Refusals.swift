@@ -68,12 +68,12 @@ extension OpenAPI {
         "territory": [
             404: ["territory.not_found"],
             409: [
-                "territory.already_exists", "territory.contested", "territory.match_scheduled", "territory.no_challenge", "territory.own_territory",
-                "territory.same_clan", "territory.venue_taken",
+                "territory.already_exists", "territory.contested", "territory.has_history", "territory.match_scheduled", "territory.no_challenge",
+                "territory.own_territory", "territory.same_clan", "territory.venue_taken",
             ],
             422: [
-                "territory.invalid_id", "territory.invalid_name", "territory.opponent_required", "territory.unknown_user", "territory.unknown_venue",
-                "territory.wrong_opponent",
+                "territory.invalid_defense_score", "territory.invalid_id", "territory.invalid_level", "territory.invalid_name",
+                "territory.opponent_required", "territory.unknown_user", "territory.unknown_venue", "territory.wrong_opponent",
             ],
         ],
         "tournament": [
