@@ -146,7 +146,14 @@ public final class Runtime: Service {
             consumers.append(StatsProjection(matches: matches, storage: storage, notifications: sink))
             consumers.append(AchievementsProjection(clans: clans, tournaments: tournaments, storage: storage, notifications: sink))
             consumers.append(
-                NotificationsProjection(challenges: challenges, tournaments: tournaments, territories: territories, sink: sink)
+                NotificationsProjection(
+                    challenges: challenges,
+                    tournaments: tournaments,
+                    territories: territories,
+                    matches: matches,
+                    clans: clans,
+                    sink: sink
+                )
             )
         }
         consumers += extra

@@ -89,4 +89,32 @@ struct NotificationAPITests {
             )
         }
     }
+
+    @Test("a match put at a table tells its two players where to play, not the one who created it; moved to another table, both are told again")
+    func matchReady() async throws {
+        try await withGateway { h in
+            try await h.venueWithTables()
+            let (created, body) = try await h.call(
+                .post,
+                "/v1/matches",
+                as: "alice",
+                role: "VENUE_ADMIN",
+                ["id": "mr", "playerA": "bob", "playerB": "carol", "gameType": "9-ball", "raceTo": 3, "venueId": "v1", "tableId": "t1"]
+            )
+            #expect(created == .created, "\(body)")
+            #expect(
+                try await h.call(.post, "/v1/matches/mr/commands", as: "alice", role: "VENUE_ADMIN", ["type": "moveTable", "tableId": "t2"]).0 == .ok
+            )
+            await h.server.runtime.drainConsumers()
+            for (user, opponent) in [("bob", "carol"), ("carol", "bob")] {
+                let (_, list) = try await h.call(.get, "/v1/me/notifications", as: user)
+                let ready = (list["notifications"] as? [[String: Any]] ?? []).filter { $0["type"] as? String == "match.ready" }
+                let tables = ready.compactMap { ($0["payload"] as? [String: Any])?["tableId"] as? String }.sorted()
+                #expect(tables == ["t1", "t2"], "\(user): \(list)")
+                #expect(ready.allSatisfy { ($0["payload"] as? [String: Any])?["opponentId"] as? String == opponent })
+            }
+            let (_, alice) = try await h.call(.get, "/v1/me/notifications", as: "alice")
+            #expect((alice["notifications"] as? [[String: Any]] ?? []).allSatisfy { $0["type"] as? String != "match.ready" })
+        }
+    }
 }

@@ -16,9 +16,9 @@ struct TerritoryAPITests {
     @Test("two clans, a territory contested: spectators in territory: and clan: rooms see the change in order; the map and the leaderboards follow")
     func contested() async throws {
         try await withGateway { h in
-            try await seedUsers(["dave"], in: h.server.storage)
+            try await seedUsers(["dave", "erin"], in: h.server.storage)
             try await h.venueWithTables()
-            try await h.clan("k1", name: "Breakers", leader: "bob")
+            try await h.clan("k1", name: "Breakers", leader: "bob", members: ["erin"])
             try await h.clan("k2", name: "Sharks", leader: "carol", members: ["dave"])
             // Only the venue's staff put it on the map; one territory per venue.
             #expect(try await h.call(.post, "/v1/territories", as: "bob", ["id": "tr1", "venueId": "v1"]).0 == .forbidden)
@@ -69,6 +69,14 @@ struct TerritoryAPITests {
             #expect(next == ["territory.challenged", "territory.match_scheduled", "territory.lost", "territory.claimed"])
             let (_, taken) = try await h.call(.get, "/v1/territories/tr1", as: "dave")
             #expect((taken["territory"] as? [String: Any])?["clanId"] as? String == "k2")
+            // Told: bob lost it; erin, of bob's clan, that the clan lost it.
+            await h.server.runtime.drainConsumers()
+            let told = try await ["bob", "erin"].asyncMap { user in
+                ((try await h.call(.get, "/v1/me/notifications", as: user).1["notifications"] as? [[String: Any]]) ?? []).filter {
+                    ($0["type"] as? String)?.contains("territory") == true && ($0["type"] as? String) != "territory.challenged"
+                }.map { "\($0["type"] as? String ?? "")/\(($0["payload"] as? [String: Any])?["clanId"] as? String ?? "")" }
+            }
+            #expect(told == [["territory.lost/k1"], ["clan.territory_lost/k1"]], "\(told)")
 
             // The map and the leaderboards read the records.
             await h.server.runtime.drainConsumers()

@@ -44,6 +44,8 @@ struct NotificationMessageTests {
             NotificationMessage.line("tournament.match_ready", ["opponentId": "carol", "tournamentName": "Friday 9-ball"]),
             NotificationMessage.line("tournament.finished", ["tournamentName": "Friday 9-ball", "place": "2"]),
             NotificationMessage.line("territory.challenged", ["by": "dan", "territoryName": "Soho"]),
+            NotificationMessage.line("clan.territory_lost", ["territoryName": "Soho", "holderId": "erin"]),
+            NotificationMessage.line("match.ready", ["opponentId": "bob", "tableId": "t3"]),
             NotificationMessage.line("something.new", [:]),
             NotificationMessage.line("challenge.declined", [:]),
         ]
@@ -51,7 +53,8 @@ struct NotificationMessageTests {
             lines == [
                 "bob accepted your challenge: match m1.", "bob declined your challenge.",
                 "Your match against carol in Friday 9-ball is ready at table t3.", "Your match against carol in Friday 9-ball is ready.",
-                "Friday 9-ball is over: you placed 2.", "dan challenged you for Soho.", "New notification: something.new.",
+                "Friday 9-ball is over: you placed 2.", "dan challenged you for Soho.", "Your clan lost Soho: erin was beaten.",
+                "Your match against bob is ready at table t3.", "New notification: something.new.",
                 "? declined your challenge.",
             ]
         )
@@ -73,5 +76,40 @@ struct NotificationMessageTests {
             DeliveryPolicy(limit: 1, window: .seconds(60)).decide(sent: [t0], now: t0.addingTimeInterval(59))
                 == .wait(until: t0.addingTimeInterval(60))
         )
+    }
+
+    @Test(
+        "who is told: a territory lost tells its holder and every other member of its clan; a match put at a table tells its players but its creator; tournament matches are their tournament's"
+    )
+    func rules() {
+        let now = Timestamp(millisecondsSince1970: 1_800_000_000_000)
+        let lost = NotificationRules.onTerritory(
+            .lost(ownerID: "erin", clanID: "k1", matchID: "m9", at: now),
+            territoryID: "tr1",
+            name: "Soho",
+            clanMembers: ["zed", "erin", "amy"]
+        )
+        #expect(
+            lost.map(\.userID) == ["erin", "amy", "zed"] && lost.map(\.type) == ["territory.lost", "clan.territory_lost", "clan.territory_lost"]
+        )
+        #expect(lost.allSatisfy { $0.payload["clanId"] == "k1" && $0.payload["holderId"] == "erin" && $0.payload["matchId"] == "m9" })
+        #expect(
+            NotificationRules.onTerritory(.lost(ownerID: "erin", clanID: nil, matchID: "m9", at: now), territoryID: "tr1", name: "Soho").count == 1
+        )
+
+        let terms = Match.Terms(playerA: "ann", playerB: "ben", gameType: .nineBall, raceTo: 5, venueID: "v1", tableID: "t3")
+        let created = NotificationRules.onMatch(.created(terms: terms, scorer: "ann", createdBy: "ann", at: now))
+        #expect(created == [NotificationDraft(userID: "ben", type: "match.ready", payload: ["tableId": "t3", "opponentId": "ann", "venueId": "v1"])])
+        #expect(NotificationRules.onMatch(.created(terms: terms, scorer: "staff", createdBy: "staff", at: now)).map(\.userID) == ["ann", "ben"])
+        var noTable = terms
+        noTable.tableID = nil
+        #expect(NotificationRules.onMatch(.created(terms: noTable, scorer: "ann", createdBy: "staff", at: now)).isEmpty)
+        var tournament = terms
+        tournament.tournamentID = "tn1"
+        #expect(NotificationRules.onMatch(.created(terms: tournament, scorer: "ann", createdBy: nil, at: now)).isEmpty)
+        var state = Match.State(id: "m1")
+        state.playerA = "ann"
+        state.playerB = "ben"
+        #expect(NotificationRules.onMatchMoved(to: "t4", state: state).map(\.payload["tableId"]) == ["t4", "t4"])
     }
 }

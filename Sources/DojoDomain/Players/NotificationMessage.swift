@@ -60,6 +60,9 @@ public struct NotificationMessage: Sendable, Equatable {
         case "tournament.finished": return "\(p("tournamentName")) is over: you placed \(p("place"))."
         case "territory.challenged": return "\(p("by")) challenged you for \(p("territoryName"))."
         case "territory.lost": return "You lost \(p("territoryName"))."
+        case "clan.territory_lost": return "Your clan lost \(p("territoryName")): \(p("holderId")) was beaten."
+        case "match.ready":
+            return "Your match against \(p("opponentId")) is ready at table \(p("tableId"))."
         case "achievement.earned": return "Achievement earned: \(p("name")) (\(p("points")) points)."
         default: return "New notification: \(type)."
         }

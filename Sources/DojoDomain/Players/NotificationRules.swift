@@ -70,16 +70,48 @@ public enum NotificationRules {
         }
     }
 
-    /// A territory challenged (the player challenged) or lost (its former holder).
-    public static func onTerritory(_ event: Territory.Event, territoryID: String, name: String) -> [NotificationDraft] {
+    /// A territory challenged (the player challenged) or lost: its former holder (`territory.lost`),
+    /// and every other member of the clan that held it (`clan.territory_lost`; `clanMembers`: the
+    /// clan's members now).
+    public static func onTerritory(_ event: Territory.Event, territoryID: String, name: String, clanMembers: [String] = []) -> [NotificationDraft] {
         let base = ["territoryId": territoryID, "territoryName": name]
         switch event {
         case .challenged(let challenger, _, let opponent, _):
             return [NotificationDraft(userID: opponent, type: "territory.challenged", payload: base.merging(["by": challenger]) { $1 })]
-        case .lost(let owner, _, let matchID, _):
-            return [NotificationDraft(userID: owner, type: "territory.lost", payload: base.merging(["matchId": matchID]) { $1 })]
+        case .lost(let owner, let clanID, let matchID, _):
+            var payload = base.merging(["matchId": matchID, "holderId": owner]) { $1 }
+            if let clanID { payload["clanId"] = clanID }
+            return [NotificationDraft(userID: owner, type: "territory.lost", payload: payload)]
+                + clanMembers.filter { $0 != owner }.sorted().map { NotificationDraft(userID: $0, type: "clan.territory_lost", payload: payload) }
         default:
             return []
+        }
+    }
+
+    /// A match put at a table ("your match starts at table 3"): both players, but the one who
+    /// created it, when it is created at a table or moved to another. Tournament matches are told
+    /// by their tournament (`tournament.match_ready`).
+    public static func onMatch(_ event: Match.Event) -> [NotificationDraft] {
+        switch event {
+        case .created(let terms, _, let createdBy, _):
+            guard let table = terms.tableID, terms.tournamentID == nil else { return [] }
+            return ready(players: (terms.playerA, terms.playerB), venue: terms.venueID, table: table, except: createdBy)
+        default:
+            return []
+        }
+    }
+
+    /// A match moved to another table (`state`: the match after the move): both players.
+    public static func onMatchMoved(to table: String, state: Match.State) -> [NotificationDraft] {
+        guard state.tournamentID == nil else { return [] }
+        return ready(players: (state.playerA, state.playerB), venue: state.venueID, table: table, except: nil)
+    }
+
+    private static func ready(players: (String, String), venue: String?, table: String, except creator: String?) -> [NotificationDraft] {
+        [(players.0, players.1), (players.1, players.0)].filter { $0.0 != creator }.map { player, opponent in
+            var payload = ["tableId": table, "opponentId": opponent]
+            if let venue { payload["venueId"] = venue }
+            return NotificationDraft(userID: player, type: "match.ready", payload: payload)
         }
     }
 

@@ -39,10 +39,12 @@ struct NotificationSink: Sendable {
 /// (``NotificationRules``), at the time of their event.
 struct NotificationsProjection: EventConsumer {
     let name = "projection.notifications"
-    let kinds = [EntityKind.challenge, .tournament, .territory]
+    let kinds = [EntityKind.challenge, .tournament, .territory, .match]
     let challenges: EntityDirectory<Challenge>
     let tournaments: EntityDirectory<Tournament>
     let territories: EntityDirectory<Territory>
+    let matches: EntityDirectory<Match>
+    let clans: EntityDirectory<Clan>
     let sink: NotificationSink
 
     func handle(stream: String, events: [RecordedEvent]) async throws {
@@ -61,8 +63,30 @@ struct NotificationsProjection: EventConsumer {
                 drafts = NotificationRules.onTournament(event, state: try await tournaments.read(key.id).state)
             case .territory:
                 let event = try decoder.decode(EventEnvelope<Territory.Event>.self, from: payload).event
-                drafts = NotificationRules.onTerritory(event, territoryID: key.id, name: try await territories.read(key.id).state.name)
-            case .match, .venue, .table, .clan, .user, .account:
+                var members: [String] = []
+                if case .lost(_, let clanID?, _, _) = event {
+                    members = Array(try await clans.read(clanID).state.members.keys)
+                }
+                drafts = NotificationRules.onTerritory(
+                    event,
+                    territoryID: key.id,
+                    name: try await territories.read(key.id).state.name,
+                    clanMembers: members
+                )
+            case .match:
+                // Only the two events that put a match at a table; a match's shots are skipped unread.
+                switch recorded.type {
+                case "match.created":
+                    drafts = NotificationRules.onMatch(try decoder.decode(EventEnvelope<Match.Event>.self, from: payload).event)
+                case "match.table_moved":
+                    guard case .tableMoved(_, let table, _) = try decoder.decode(EventEnvelope<Match.Event>.self, from: payload).event else {
+                        continue
+                    }
+                    drafts = NotificationRules.onMatchMoved(to: table, state: try await matches.read(key.id).state)
+                default:
+                    continue
+                }
+            case .venue, .table, .clan, .user, .account:
                 continue
             }
             try await sink.deliver(drafts, source: "\(stream)@\(recorded.sequence)", at: recorded.recordedAt)
