@@ -79,7 +79,7 @@ public func buildServer(
     )
     let hooks: [any EventConsumer] = [PartnerFeed(storage: storage)]
     let webhooks = PartnerWebhooks(storage: storage, configuration: configuration.partners, logger: logger)
-    let mail = mailSender ?? configuration.mailTransport.sender(logger: logger)
+    let mail = mailSender ?? configuration.mailSender(logger: logger)
     let delivery = NotificationDelivery(
         storage: storage,
         configuration: configuration.notifications,

@@ -94,7 +94,11 @@ import SystemPackage
 /// | `partners.retention.hours` | `DOJO_PARTNERS_RETENTION_HOURS` | `168` | how long delivered webhooks are kept (dead ones stay for a replay) |
 /// | `notifications.retention.hours` | `DOJO_NOTIFICATIONS_RETENTION_HOURS` | `168` | how long sent, skipped and failed emails and pushes are kept (at least the window) |
 /// | `server.environment` | `DOJO_SERVER_ENVIRONMENT` | `development` | `development` or `production` (production refuses development-only options) |
-/// | `mail.transport` | `DOJO_MAIL_TRANSPORT` | `none` | `none` (email codes answer 503) or `log` (development: mail written to the log, refused in production) |
+/// | `mail.transport` | `DOJO_MAIL_TRANSPORT` | `none` | `none` (email codes answer 503), `log` (development: mail written to the log, refused in production) or `smtp` |
+/// | `mail.smtp.url` | `DOJO_MAIL_SMTP_URL` | none | with `smtp`: `smtp://user:password@host:587` (STARTTLS required), `smtps://…:465`, or `smtp://localhost:25?tls=none` (loopback only); secret |
+/// | `mail.from` | `DOJO_MAIL_FROM` | none | with `smtp`: the sender, `DojoPool <no-reply@example.com>` |
+/// | `mail.smtp.ca.file` | `DOJO_MAIL_SMTP_CA_FILE` | the system's | certificate authorities (PEM) to trust for the server instead of the system's |
+/// | `mail.smtp.timeout.ms` | `DOJO_MAIL_SMTP_TIMEOUT_MS` | `10000` | time one message may take |
 /// | `http.timeout.header.seconds` | `DOJO_HTTP_TIMEOUT_HEADER_SECONDS` | `10` | time a client has to send a request's line and headers |
 /// | `http.timeout.idle.seconds` | `DOJO_HTTP_TIMEOUT_IDLE_SECONDS` | `60` | time an HTTP connection may sit between requests (or stall in a body) |
 /// | `http.header.max.bytes` | `DOJO_HTTP_HEADER_MAX_BYTES` | `16384` | request line and headers together; past it `431` |
@@ -108,12 +112,16 @@ public struct ServerConfiguration: Sendable, Equatable {
         case none
         /// Development only: each message, its code included, is written to the log.
         case log
+        /// A submission server (`mail.smtp.url`, `mail.from`): ``SMTPMailSender``.
+        case smtp
     }
 
     /// `server.environment`.
     public var environment = Environment.development
     /// `mail.transport`.
     public var mailTransport = MailTransport.none
+    /// The submission server, with `mail.transport = smtp`.
+    public var smtp: SMTPConfiguration?
     /// The HTTP edge's limits (timeouts, header size, connections per address).
     public var httpLimits = HTTPLimits()
 
@@ -365,9 +373,23 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         if let text = Self.text(reader, "mail.transport") {
             guard let parsed = MailTransport(rawValue: text.lowercased()) else {
-                throw ConfigurationError(key: "mail.transport", message: "must be none or log, not \(text)")
+                throw ConfigurationError(key: "mail.transport", message: "must be none, log or smtp, not \(text)")
             }
             mailTransport = parsed
+        }
+        if mailTransport == .smtp {
+            guard let url = Self.text(reader, "mail.smtp.url", isSecret: true) else {
+                throw ConfigurationError(
+                    key: "mail.smtp.url",
+                    message: "mail.transport smtp needs the server: smtp://user:password@mail.example.com:587"
+                )
+            }
+            guard let from = Self.text(reader, "mail.from") else {
+                throw ConfigurationError(key: "mail.from", message: "mail.transport smtp needs the sender: DojoPool <no-reply@example.com>")
+            }
+            var smtp = try SMTPConfiguration(url: url, from: from, caFile: Self.text(reader, "mail.smtp.ca.file"))
+            if let milliseconds = try Self.integer(reader, "mail.smtp.timeout.ms", in: 100...120_000) { smtp.timeout = .milliseconds(milliseconds) }
+            self.smtp = smtp
         }
         if environment == .production, mailTransport == .log {
             throw ConfigurationError(

@@ -3,17 +3,19 @@ public import Logging
 /// Where login codes and other mail go: a port, so that a deployment plugs in its provider. With
 /// no transport configured (`mail.transport = none`, the default) nothing is sent and the email
 /// code route answers 503; `mail.transport = log` writes messages to the log, for development
-/// only (refused with `server.environment = production`); tests capture what was sent.
+/// only (refused with `server.environment = production`); `mail.transport = smtp` sends through a
+/// submission server (``SMTPMailSender``); tests capture what was sent.
 public protocol MailSender: Sendable {
     func send(to address: String, subject: String, body: String) async throws
 }
 
-extension ServerConfiguration.MailTransport {
-    /// The sender of this transport (nil: none configured).
-    func sender(logger: Logger) -> (any MailSender)? {
-        switch self {
+extension ServerConfiguration {
+    /// The sender of the configured transport (nil: none configured).
+    func mailSender(logger: Logger) -> (any MailSender)? {
+        switch mailTransport {
         case .none: nil
         case .log: LogMailSender(logger: logger)
+        case .smtp: smtp.map { SMTPMailSender(configuration: $0, heloName: cluster.nodeID, logger: logger) }
         }
     }
 }
