@@ -16,6 +16,9 @@ struct ActorEnvironment: Sendable {
     /// Called after events are durable and applied, in sequence order per stream.
     var onCommitted: @Sendable (EntityKey, [CommittedEvent]) -> Void
     var now: @Sendable () -> Date
+    /// With several nodes: who owns which actor, and the way to the owner (nil: one node).
+    var ownership: (any EntityOwnership)? = nil
+    var forwarder: (any CommandForwarder)? = nil
 }
 
 /// A bounded memory of keys in insertion order; the oldest is forgotten first.

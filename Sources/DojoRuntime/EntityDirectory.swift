@@ -1,6 +1,6 @@
 public import DojoDomain
 import DojoStorage
-import Foundation
+public import Foundation
 import Logging
 import Synchronization
 
@@ -9,8 +9,9 @@ import Synchronization
 /// an actor that stepped down.
 public final class EntityDirectory<A: Aggregate>: Sendable {
     private enum Entry {
-        case activating(Task<EntityActor<A>, any Error>)
-        case active(EntityActor<A>, lastUsed: ContinuousClock.Instant)
+        case activating(Task<EntityActor<A>, any Error>, generation: Int)
+        /// `generation`: the node's ownership generation the actor was activated in (0 alone).
+        case active(EntityActor<A>, lastUsed: ContinuousClock.Instant, generation: Int)
     }
 
     private struct Entries {
@@ -48,6 +49,22 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
         commandID: String? = nil,
         cause: Cause? = nil
     ) async throws -> CommandResult<A> {
+        do {
+            return try await sendHere(id, command, context: context, commandID: commandID, cause: cause)
+        } catch let owner as NotOwner {
+            let request = ForwardedRequest<A>(command: command, context: context, commandID: commandID, cause: cause)
+            return try await forward(request, id: id, to: owner.node).result()
+        }
+    }
+
+    /// Sends to the actor of this node (activating it if this node may own it).
+    private func sendHere(
+        _ id: String,
+        _ command: A.Command,
+        context: CommandContext,
+        commandID: String?,
+        cause: Cause?
+    ) async throws -> CommandResult<A> {
         var fencedRetried = false
         for _ in 0..<100 {
             let actor = try await actor(for: id)
@@ -70,8 +87,20 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
         throw RuntimeError(.unavailable, "\(A.kind.rawValue):\(id) could not be reached")
     }
 
-    /// The entity's current state and sequence (activating it if needed).
+    /// The entity's current state and sequence (activating it if needed; from its owner when
+    /// another node owns it).
     public func read(_ id: String) async throws -> (state: A.State, sequence: Int64) {
+        do {
+            return try await readHere(id)
+        } catch let owner as NotOwner {
+            let answer = try await forward(ForwardedRequest<A>(), id: id, to: owner.node)
+            try answer.rethrow()
+            guard let state = answer.state else { throw RuntimeError(.unavailable, "the owner's answer has no state") }
+            return (state, answer.sequence)
+        }
+    }
+
+    private func readHere(_ id: String) async throws -> (state: A.State, sequence: Int64) {
         for _ in 0..<100 {
             let actor = try await actor(for: id)
             do {
@@ -95,17 +124,37 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
             throw DomainError(.invalid, "invalid_id", "an id is 1–\(EntityKey.maximumIDLength) characters of A–Z a–z 0–9 - _")
         }
         let environment = self.environment
+        // With several nodes: a node whose membership lapsed serves nothing (another may own its
+        // actors now), and an actor activated before a lapse is activated again, claim first.
+        var generation = 0
+        if let ownership = environment.ownership {
+            guard let current = ownership.generation() else {
+                throw RuntimeError(.unavailable, "this node's membership in the cluster has lapsed; retry (another node takes over)")
+            }
+            generation = current
+        }
         let lookup: Lookup = entries.withLock { entries in
             guard entries.accepting else { return .refused }
             switch entries.map[id] {
-            case .active(let actor, _):
-                entries.map[id] = .active(actor, lastUsed: .now)
+            case .active(let actor, _, let activatedIn) where activatedIn == generation:
+                entries.map[id] = .active(actor, lastUsed: .now, generation: generation)
                 return .ready(actor)
-            case .activating(let task):
+            case .activating(let task, let activatedIn) where activatedIn == generation:
                 return .wait(task)
-            case nil:
-                let task = Task { try await EntityActor<A>.activate(key: key, environment: environment) }
-                entries.map[id] = .activating(task)
+            case .active, .activating, nil:
+                if case .active = entries.map[id] { entries.residentCount -= 1 }
+                let task = Task {
+                    if let ownership = environment.ownership {
+                        switch try await ownership.claim(key) {
+                        case .owned: environment.metrics.ownership(A.kind, "claimed")
+                        case .ownedBy(let node):
+                            environment.metrics.ownership(A.kind, "elsewhere")
+                            throw NotOwner(node: node)
+                        }
+                    }
+                    return try await EntityActor<A>.activate(key: key, environment: environment)
+                }
+                entries.map[id] = .activating(task, generation: generation)
                 return .wait(task)
             }
         }
@@ -118,11 +167,11 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
             do {
                 let actor = try await task.value
                 let (installed, overCap) = entries.withLock { entries -> (EntityActor<A>, Bool) in
-                    if case .activating(let current) = entries.map[id], current == task {
-                        entries.map[id] = .active(actor, lastUsed: .now)
+                    if case .activating(let current, let activatedIn) = entries.map[id], current == task {
+                        entries.map[id] = .active(actor, lastUsed: .now, generation: activatedIn)
                         entries.residentCount += 1
                         entries.activations += 1
-                    } else if case .active(let current, _) = entries.map[id] {
+                    } else if case .active(let current, _, _) = entries.map[id] {
                         return (current, false)
                     }
                     return (actor, entries.residentCount > environment.configuration.maximumResidentActors)
@@ -132,9 +181,9 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
                 return installed
             } catch {
                 entries.withLock { entries in
-                    if case .activating(let current) = entries.map[id], current == task { entries.map[id] = nil }
+                    if case .activating(let current, _) = entries.map[id], current == task { entries.map[id] = nil }
                 }
-                if error is RuntimeError || error is DomainError { throw error }
+                if error is RuntimeError || error is DomainError || error is NotOwner { throw error }
                 environment.logger.error("activation failed", metadata: ["stream": "\(key)", "error": "\(error)"])
                 throw RuntimeError(.unavailable, "\(key) could not be loaded: \(error)")
             }
@@ -144,7 +193,7 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
     /// Drops `actor` from the directory if it is still the one registered for `id`.
     private func remove(_ id: String, _ actor: EntityActor<A>, passivated: Bool = false) {
         let removed = entries.withLock { entries -> Bool in
-            guard case .active(let current, _) = entries.map[id], current === actor else { return false }
+            guard case .active(let current, _, _) = entries.map[id], current === actor else { return false }
             entries.map[id] = nil
             entries.residentCount -= 1
             // Counted together with the removal, so the two counts never disagree.
@@ -162,7 +211,7 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
         let cutoff = ContinuousClock.now - idle
         let candidates = entries.withLock { entries in
             entries.map.compactMap { id, entry -> (String, EntityActor<A>)? in
-                guard case .active(let actor, let lastUsed) = entry, lastUsed < cutoff else { return nil }
+                guard case .active(let actor, let lastUsed, _) = entry, lastUsed < cutoff else { return nil }
                 return (id, actor)
             }
         }
@@ -176,7 +225,7 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
             let excess = entries.residentCount - cap
             guard excess > 0 else { return [] }
             let active = entries.map.compactMap { id, entry -> (String, EntityActor<A>, ContinuousClock.Instant)? in
-                guard case .active(let actor, let lastUsed) = entry else { return nil }
+                guard case .active(let actor, let lastUsed, _) = entry else { return nil }
                 return (id, actor, lastUsed)
             }
             return active.sorted { $0.2 < $1.2 }.prefix(max(excess, cap / 100, 1)).map { ($0.0, $0.1) }
@@ -192,6 +241,7 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
             remove(id, actor, passivated: true)
             count += 1
             if let snapshot { await save(snapshot) }
+            if let ownership = environment.ownership, let key = EntityKey(kind: A.kind, id: id) { await ownership.release(key) }
         }
         if count > 0 { environment.metrics.passivated(A.kind, count) }
         return count
@@ -207,12 +257,54 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
         }
     }
 
+    // MARK: Forwarding
+
+    /// Sends `request` to the node that owns entity `id` and decodes its answer.
+    private func forward(_ request: ForwardedRequest<A>, id: String, to node: String) async throws -> ForwardedAnswer<A> {
+        guard let forwarder = environment.forwarder else {
+            throw RuntimeError(.unavailable, "\(A.kind.rawValue):\(id) is owned by node \(node), and this node cannot forward")
+        }
+        environment.metrics.forwarded(A.kind)
+        let body = try JSONEncoder().encode(request)
+        let answer = try await forwarder.forward(to: node, kind: A.kind, id: id, request: body)
+        do {
+            return try JSONDecoder().decode(ForwardedAnswer<A>.self, from: answer)
+        } catch {
+            throw RuntimeError(.unavailable, "node \(node) answered what is not an answer: \(error)")
+        }
+    }
+
+    /// Answers a request forwarded by another node: handled here, never forwarded again (an entity
+    /// that moved meanwhile is `unavailable`: the caller retries and finds the new owner).
+    public func answerForwarded(_ id: String, _ body: Data) async -> Data {
+        let answer: ForwardedAnswer<A>
+        do {
+            let request = try JSONDecoder().decode(ForwardedRequest<A>.self, from: body)
+            if let command = request.command, let context = request.context {
+                answer = ForwardedAnswer(
+                    result: try await sendHere(id, command, context: context, commandID: request.commandID, cause: request.cause)
+                )
+            } else {
+                let (state, sequence) = try await readHere(id)
+                answer = ForwardedAnswer(state: state, sequence: sequence)
+            }
+        } catch let owner as NotOwner {
+            answer = ForwardedAnswer(error: RuntimeError(.unavailable, "\(A.kind.rawValue):\(id) moved to node \(owner.node); retry"))
+        } catch let error as DecodingError {
+            answer = ForwardedAnswer(error: RuntimeError(.unavailable, "a forwarded request that is not one: \(error)"))
+        } catch {
+            answer = ForwardedAnswer(error: error)
+        }
+        return (try? JSONEncoder().encode(answer))
+            ?? Data(#"{"failure":{"runtime":"unavailable","code":"unavailable","message":"unencodable"}}"#.utf8)
+    }
+
     /// Refuses new activations, lets every actor finish what it is handling, and snapshots it.
     func shutdown() async {
         let actors = entries.withLock { entries -> [EntityActor<A>] in
             entries.accepting = false
             return entries.map.values.compactMap { entry in
-                if case .active(let actor, _) = entry { return actor }
+                if case .active(let actor, _, _) = entry { return actor }
                 return nil
             }
         }

@@ -16,6 +16,8 @@ public struct EntityRegistration: Sendable {
     /// message), checks what the entity itself cannot know, sends it as `principal` and waits for
     /// the durable append. `commandID` overrides an id the command object carries.
     public let send: @Sendable (_ id: String, _ command: Data, _ principal: Principal, _ commandID: String?) async throws -> EntityCommandOutcome
+    /// Answers a command or read another node forwarded here (``EntityDirectory/answerForwarded(_:_:)``).
+    public let answerForwarded: @Sendable (_ id: String, _ request: Data) async -> Data
     let passivateIdle: @Sendable (_ olderThan: Duration) async -> Int
     let shutdown: @Sendable () async -> Void
 
@@ -47,6 +49,7 @@ public struct EntityRegistration: Sendable {
     ) {
         kind = A.kind
         self.collection = collection
+        answerForwarded = { id, request in await directory.answerForwarded(id, request) }
         let encode: @Sendable (A.State) throws -> [UInt8] = { state in
             Array(try JSONEncoder.dojo().encode(view(state)))
         }

@@ -33,6 +33,8 @@ public final class Runtime: Service {
     ///   - projections: run the records projection (off only in benchmarks that isolate the actors).
     ///   - reactions: run the reactions between entities (off only in such benchmarks).
     ///   - consumers: further consumers of the log (the partners' webhook feed).
+    ///   - ownership, forwarder: with several nodes, who owns which actor and the way to the owner
+    ///     (docs/cluster.md); nil: every actor is this node's.
     ///   - now: the clock commands are decided with (tests pass their own).
     public init(
         writer: EventLogWriter,
@@ -42,6 +44,8 @@ public final class Runtime: Service {
         projections: Bool = true,
         reactions: Bool = true,
         consumers extra: [any EventConsumer] = [],
+        ownership: (any EntityOwnership)? = nil,
+        forwarder: (any CommandForwarder)? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.configuration = configuration
@@ -57,7 +61,9 @@ public final class Runtime: Service {
             metrics: RuntimeMetrics(),
             stages: stages,
             onCommitted: { key, events in fanOut.publish(key, events) },
-            now: now
+            now: now,
+            ownership: ownership,
+            forwarder: forwarder
         )
         let matches = EntityDirectory<Match>(environment: environment)
         let venues = EntityDirectory<Venue>(environment: environment)

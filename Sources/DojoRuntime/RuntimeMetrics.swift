@@ -84,6 +84,13 @@ struct RuntimeMetrics: Sendable {
     func fenced(_ kind: EntityKind) { kinds[kind]?.fenced.increment() }
     func mailboxDepth(_ kind: EntityKind, _ depth: Int) { kinds[kind]?.mailboxDepth.record(depth) }
     func appended(_ kind: EntityKind, events: Int) { kinds[kind]?.appendEvents.record(events) }
+    /// A claim of an actor with several nodes: `claimed` here, or owned `elsewhere`
+    /// (`dojo_actor_ownership_total{kind,result}`).
+    func ownership(_ kind: EntityKind, _ result: String) {
+        labelled.increment("dojo_actor_ownership_total", [("kind", kind.rawValue), ("result", result)])
+    }
+    /// A command or read forwarded to its owner (`dojo_forwarded_total{kind}`).
+    func forwarded(_ kind: EntityKind) { labelled.increment("dojo_forwarded_total", [("kind", kind.rawValue)]) }
     func command(_ kind: EntityKind, outcome: String, since started: ContinuousClock.Instant) {
         kinds[kind]?.commandSeconds[outcome]?.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
     }

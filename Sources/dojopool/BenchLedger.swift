@@ -238,7 +238,7 @@ final class Probe: Sendable {
         static let kind = EntityKind.tournament
         static let stateFormatVersion = 1
         struct State: Codable, Sendable, Equatable { var id: String }
-        enum Command: Sendable { case fire }
+        enum Command: Sendable, Codable { case fire }
         enum Event: Codable, Sendable, Equatable, JSONWritable {
             case fired
             func writeJSON(to w: inout JSONWriter) { w.enumCase("fired") { _ in } }

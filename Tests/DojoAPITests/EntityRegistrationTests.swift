@@ -24,7 +24,7 @@ enum Tally: Aggregate {
         var total = 0
     }
 
-    enum Command: Sendable { case add(Int) }
+    enum Command: Sendable, Codable { case add(Int) }
 
     enum Event: Codable, Sendable, Equatable, JSONWritable {
         case added(by: Int, total: Int, user: String?)

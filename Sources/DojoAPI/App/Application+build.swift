@@ -90,8 +90,34 @@ public func buildServer(
     var runtimeConfiguration = configuration.runtime
     runtimeConfiguration.notificationChannels = delivery.channels
     runtimeConfiguration.tracing = configuration.tracing.enabled
-    let runtime = Runtime(writer: eventLog, storage: storage, configuration: runtimeConfiguration, logger: logger, consumers: hooks)
     let redis = try configuration.redisURL.map { RedisClient(endpoint: try RedisEndpoint(url: $0)) }
+    let membership = Membership(redis: redis, configuration: configuration.cluster, host: configuration.host, logger: logger)
+    // Several nodes (Redis and the shared secret): one owner per actor, the others forward to it.
+    var ownership: ClusterOwnership?
+    var forwarder: NodeForwarder?
+    if let url = configuration.redisURL {
+        if let secret = configuration.cluster.secret {
+            let owners = RedisOwnership(
+                redis: RedisClient(endpoint: try RedisEndpoint(url: url), name: configuration.cluster.nodeID + ":owners"),
+                cluster: configuration.cluster.name
+            )
+            ownership = ClusterOwnership(owners: owners, membership: membership, node: configuration.cluster.nodeID, logger: logger)
+            forwarder = NodeForwarder(membership: membership, secret: secret, lease: configuration.cluster.ttl)
+        } else {
+            logger.warning(
+                "cluster: redis.url without cluster.secret: actors are not owned across nodes (each node runs what it is asked; a stale one is fenced by the log); set cluster.secret to forward to one owner"
+            )
+        }
+    }
+    let runtime = Runtime(
+        writer: eventLog,
+        storage: storage,
+        configuration: runtimeConfiguration,
+        logger: logger,
+        consumers: hooks,
+        ownership: ownership,
+        forwarder: forwarder
+    )
 
     let router = Router(context: AppRequestContext.self)
     let routeTemplates = MethodNotAllowedMiddleware.Routes()
@@ -124,8 +150,10 @@ public func buildServer(
             authentication: authentication
         )
     )
-    let membership = Membership(redis: redis, configuration: configuration.cluster, host: configuration.host, logger: logger)
     ClusterRoutes(authentication: authentication, membership: membership).register(on: router)
+    if forwarder != nil, let secret = configuration.cluster.secret {
+        InternalRoutes(runtime: runtime, secret: secret).register(on: router)
+    }
     SystemRoutes(
         readiness: Readiness(storage: storage, redis: redis, timeout: configuration.readinessTimeout, membership: membership),
         registry: registry,
@@ -232,7 +260,8 @@ public func buildServer(
             )
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dojopool"),
-        services: [storage, eventLog, runtime, delivery, webhooks, membership, gateway],
+        // The membership and the forwarder stop after the runtime: its last commands may still forward.
+        services: [storage, eventLog, membership] + (forwarder.map { [$0] } ?? []) + [runtime, delivery, webhooks, gateway],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             membership.listening(on: port)

@@ -16,6 +16,8 @@ final class Membership: Service, Sendable {
     private let connections = Mutex<@Sendable () -> Int>({ 0 })
     private let port = Mutex<Int?>(nil)
     private let lastHeartbeat = Mutex<ContinuousClock.Instant?>(nil)
+    /// Until when this node's claims on actors hold (``standing``), and how many times they lapsed.
+    private let standingState = Mutex<(validUntil: ContinuousClock.Instant?, generation: Int)>((nil, 1))
     /// What the platform keeps of a node that is gone (its presence), removed by whichever node
     /// sees its heartbeat lapse, and by the node itself when it starts (a previous run of the same
     /// id may have died).
@@ -55,6 +57,10 @@ final class Membership: Service, Sendable {
             try? await gracefulShutdown()
             return
         }
+        // The first record waits for the port the server listens on (the advertised address has it).
+        while configuration.advertise == nil, port.withLock({ $0 }) == nil {
+            do { try await Task.sleep(for: .milliseconds(20)) } catch { return }
+        }
         do {
             try await forget.withLock { $0 }(configuration.nodeID)
             try await beat()
@@ -74,12 +80,30 @@ final class Membership: Service, Sendable {
 
     private func beat() async throws {
         guard let membership else { return }
+        // The record lives `ttl` from when Redis wrote it, which is after this instant: counting
+        // from here (less a heartbeat) the node gives its actors up before the others may take them.
+        let sent = ContinuousClock.now
         try await membership.heartbeat(info(), now: Date())
         lastHeartbeat.withLock { $0 = .now }
+        let margin = configuration.heartbeat
+        standingState.withLock { state in
+            if let until = state.validUntil, until <= .now { state.generation += 1 }
+            state.validUntil = sent + configuration.ttl - margin
+        }
         let forget = self.forget.withLock { $0 }
         for gone in try await membership.sweep(now: Date()) where gone != configuration.nodeID {
             try await forget(gone)
             logger.info("cluster: a node's heartbeat lapsed; its presence is removed", metadata: ["cluster.gone": "\(gone)"])
+        }
+    }
+
+    /// This node's standing for its actors (``EntityOwnership/generation()``): a number that
+    /// changes after every lapse, or nil while the last heartbeat is too old for the claims to
+    /// hold (the node then serves no actor: another may have taken them).
+    func standing() -> Int? {
+        standingState.withLock { state in
+            guard let until = state.validUntil, until > .now else { return nil }
+            return state.generation
         }
     }
 

@@ -12,6 +12,11 @@ public struct ClusterConfiguration: Sendable, Equatable {
     /// How often the node renews its membership, and how long it stays listed without renewing.
     public var heartbeat: Duration = .seconds(1)
     public var ttl: Duration = .seconds(5)
+    /// The secret the nodes share to forward commands to one another (`cluster.secret`, ≥ 32
+    /// characters). With Redis and a secret, each actor has one owner on the platform and the
+    /// other nodes forward to it; without one, every node runs the actors it is asked for (the
+    /// conditional append still refuses a stale one).
+    public var secret: String?
 
     public init() {}
 

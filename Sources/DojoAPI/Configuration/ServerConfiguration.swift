@@ -69,6 +69,7 @@ import SystemPackage
 /// | `cluster.advertise` | `DOJO_CLUSTER_ADVERTISE` | `http://<http.host>:<port>` | where other nodes reach this one |
 /// | `cluster.heartbeat.ms` | `DOJO_CLUSTER_HEARTBEAT_MS` | `1000` | how often the node renews its membership |
 /// | `cluster.node.ttl.ms` | `DOJO_CLUSTER_NODE_TTL_MS` | `5000` | how long a node without a heartbeat stays listed (≥ 3 heartbeats) |
+/// | `cluster.secret` | `DOJO_CLUSTER_SECRET` | none | the nodes' shared secret (≥ 32 characters): with Redis, one owner per actor and commands forwarded to it |
 /// | `commentary.hook.url` | `DOJO_COMMENTARY_HOOK_URL` | none (off) | an external commentary service: every COMMENTARY line is POSTed to it, signed, as the partner `commentary-hook` |
 /// | `commentary.hook.secret` | `DOJO_COMMENTARY_HOOK_SECRET` | none | the HMAC-SHA256 key of those requests (secret, ≥ 32 characters; required with the URL) |
 /// | `commentary.hook.timeout.ms` | `DOJO_COMMENTARY_HOOK_TIMEOUT_MS` | `2000` | no longer used (checked): `partners.delivery.timeout.ms` applies |
@@ -313,6 +314,12 @@ public struct ServerConfiguration: Sendable, Equatable {
                 throw ConfigurationError(key: key, message: "1–64 characters of A–Z a–z 0–9 - _ .")
             }
             if key == "cluster.name" { cluster.name = value } else { cluster.nodeID = value }
+        }
+        if let secret = Self.text(reader, "cluster.secret", isSecret: true), !secret.isEmpty {
+            guard secret.count >= 32 else {
+                throw ConfigurationError(key: "cluster.secret", message: "the nodes' shared secret has at least 32 characters (openssl rand -hex 32)")
+            }
+            cluster.secret = secret
         }
         if let advertise = Self.text(reader, "cluster.advertise") {
             guard let url = URL(string: advertise), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {

@@ -6,7 +6,8 @@ import Hummingbird
 /// backend acts for) or else per client IP, by route class: writes (POST, PUT, PATCH, DELETE) and
 /// reads have budgets of their own (`api.ratelimit.write.per.minute`, `api.ratelimit.read.per.minute`);
 /// `/v1/auth` and the device sign-in have their stricter per-IP limit besides. Shared by all nodes
-/// through Redis when it is configured. Health, readiness and metrics are not limited.
+/// through Redis when it is configured. Health, readiness and metrics are not limited, nor the
+/// nodes' forwarded commands.
 struct RateLimitMiddleware: RouterMiddleware {
     let writes: SharedRateLimiter
     let reads: SharedRateLimiter
@@ -19,7 +20,10 @@ struct RateLimitMiddleware: RouterMiddleware {
         // Socket.IO's polls and packets of a session are its messages: the gateway limits them per
         // session, as it does a WebSocket's. A handshake (no `sid`) opens a session: limited here.
         let sessionTraffic = request.uri.path.hasPrefix("/socket.io") && request.uri.queryParameters["sid"] != nil
-        guard !Self.exempt.contains(request.uri.path), !sessionTraffic else {
+        // Commands forwarded between nodes were limited where their client sent them (and the
+        // route checks the nodes' secret).
+        let nodeTraffic = request.uri.path.hasPrefix("/internal/v1/forward/")
+        guard !Self.exempt.contains(request.uri.path), !sessionTraffic, !nodeTraffic else {
             return try await next(request, context)
         }
         let key = await identityKey(request) ?? "ip:" + context.remoteIP

@@ -62,7 +62,7 @@ public enum Account: Aggregate {
         }
     }
 
-    public enum Command: Sendable, Equatable {
+    public enum Command: Sendable, Equatable, Codable {
         /// Pay `transfer.amount` to `transfer.to` (this account is `transfer.from`).
         case debit(Transfer)
         /// Reaction: the payer's debit of this transfer was recorded.

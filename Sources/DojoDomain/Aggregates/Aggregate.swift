@@ -59,7 +59,7 @@ public struct Principal: Sendable, Equatable, Codable {
 
 /// What a `decide` function may know besides the state and the command: who asks and when.
 /// Time is passed in so the domain stays pure (ARCHITECTURE §1.3).
-public struct CommandContext: Sendable, Equatable {
+public struct CommandContext: Sendable, Equatable, Codable {
     public var principal: Principal
     public var now: Timestamp
 
@@ -108,7 +108,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 /// the live state.
 public protocol Aggregate: Sendable {
     associatedtype State: Codable & Sendable & Equatable
-    associatedtype Command: Sendable
+    associatedtype Command: Sendable & Codable
     associatedtype Event: Codable & Sendable & Equatable & JSONWritable
 
     /// The entity kind, the first part of the stream name (`match:42`).

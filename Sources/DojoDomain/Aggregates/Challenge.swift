@@ -149,7 +149,7 @@ public enum Challenge: Aggregate {
         }
     }
 
-    public enum Command: Sendable, Equatable {
+    public enum Command: Sendable, Equatable, Codable {
         /// The sender (the challenger) challenges; the runtime fills the fee and checks the
         /// references (users, venue, balance, open challenges).
         case create(Terms)

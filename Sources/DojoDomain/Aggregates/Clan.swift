@@ -175,7 +175,7 @@ public enum Clan: Aggregate {
         public var joinedAt: Timestamp
     }
 
-    public enum Command: Sendable, Equatable {
+    public enum Command: Sendable, Equatable, Codable {
         /// Founds the clan; the sender leads it.
         case create(name: String, description: String?)
         case describe(description: String?)

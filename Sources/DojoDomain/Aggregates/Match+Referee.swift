@@ -4,7 +4,7 @@
 /// moment follow in the same append (Match+Commentary.swift).
 extension Match {
     /// Who reported a shot.
-    public enum ShotSource: Sendable, Equatable {
+    public enum ShotSource: Sendable, Equatable, Codable {
         /// The match's scorer (or an admin), over REST or a socket.
         case scorer
         /// A camera device signed in for `tableID`.

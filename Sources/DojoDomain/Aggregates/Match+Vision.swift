@@ -41,7 +41,7 @@ extension Match {
 
     /// Whether the detector is sure enough of a shot to judge it without review: on a shot in
     /// play, and on a break (which also reads the object balls driven to a rail).
-    public struct Judgeable: Sendable, Equatable {
+    public struct Judgeable: Sendable, Equatable, Codable {
         public var inPlay: Bool
         public var onBreak: Bool
 

@@ -146,7 +146,7 @@ public enum Match: Aggregate {
         public var isFinished: Bool { status == .completed || status == .cancelled }
     }
 
-    public enum Command: Sendable, Equatable {
+    public enum Command: Sendable, Equatable, Codable {
         case create(Terms)
         case start
         case startRack(breaker: Side?)

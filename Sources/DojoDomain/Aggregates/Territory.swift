@@ -77,7 +77,7 @@ public enum Territory: Aggregate {
         }
     }
 
-    public enum Command: Sendable, Equatable {
+    public enum Command: Sendable, Equatable, Codable {
         /// The venue's staff put the venue on the map (the runtime checks the staff and fills the
         /// venue's location).
         case create(name: String, venueID: String, location: Venue.Location)

@@ -113,7 +113,7 @@ public enum Venue: Aggregate {
         }
     }
 
-    public enum Command: Sendable, Equatable {
+    public enum Command: Sendable, Equatable, Codable {
         case register(name: String, location: Location, address: String?, ownerID: String?)
         case addTable(id: String, name: String)
         case setMaintenance(tableID: String, on: Bool)

@@ -184,7 +184,7 @@ public enum Tournament: Aggregate {
         }
     }
 
-    public enum Command: Sendable, Equatable {
+    public enum Command: Sendable, Equatable, Codable {
         /// A venue's staff (`staff`) or ADMIN creates it; the runtime fills the venue's tables.
         case create(Terms, staff: Bool)
         /// The sender registers, or the director registers `userID`.

@@ -1,0 +1,140 @@
+import AsyncHTTPClient
+import Crypto
+import DojoCluster
+import DojoDomain
+import DojoRuntime
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Synchronization
+
+/// The runtime's ownership port over Redis: claims in ``RedisOwnership``, valid while this node's
+/// membership is (``Membership/standing()``).
+struct ClusterOwnership: EntityOwnership {
+    let owners: RedisOwnership
+    let membership: Membership
+    let node: String
+    let logger: Logger
+
+    func claim(_ key: EntityKey) async throws -> OwnershipClaim {
+        switch try await owners.claim(key.description, node: node) {
+        case .owned: .owned
+        case .ownedBy(let other, _): .ownedBy(node: other)
+        }
+    }
+
+    func release(_ key: EntityKey) async {
+        do {
+            try await owners.release(key.description, node: node)
+        } catch {
+            // The claim stays until this node's membership lapses; another node forwards meanwhile.
+            logger.warning("cluster: a claim could not be released", metadata: ["entity": "\(key)", "error": "\(error)"])
+        }
+    }
+
+    func generation() -> Int? { membership.standing() }
+}
+
+/// The node-to-node transport: a command or read for an actor another node owns, as
+/// `POST <advertise>/internal/v1/forward/{kind}/{id}` with the nodes' shared secret, over
+/// async-http-client's pool of kept-alive HTTP/1.1 connections (docs/cluster.md, "Forwarding").
+/// The answer is relayed as the owner gave it.
+final class NodeForwarder: CommandForwarder, Service {
+    static let secretHeader = HTTPField.Name("X-Dojo-Cluster-Secret")!
+
+    let client: HTTPClient
+    let membership: Membership
+    let secret: String
+    /// How long a forwarded command may take: a node's lease and a second. Waiting longer is
+    /// pointless (a stalled owner has lost its actors by then; a resumed one refuses what it
+    /// finds in its queue), and the client's retry with the same command id is safe.
+    let timeout: TimeAmount
+    /// The nodes' addresses, read from the membership at most every second.
+    private let addresses = Mutex<(at: ContinuousClock.Instant, byID: [String: String])?>(nil)
+
+    init(membership: Membership, secret: String, lease: Duration) {
+        let milliseconds = min(
+            15_000,
+            max(2_000, Int64(lease.components.seconds * 1_000 + lease.components.attoseconds / 1_000_000_000_000_000) + 1_000)
+        )
+        timeout = .milliseconds(milliseconds)
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        configuration.timeout = .init(connect: .seconds(2), read: timeout)
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.membership = membership
+        self.secret = secret
+    }
+
+    func address(of node: String) async throws -> String? {
+        if let cached = addresses.withLock({ $0 }), ContinuousClock.now - cached.at < .seconds(1), let address = cached.byID[node] {
+            return address
+        }
+        let nodes = try await membership.nodes()
+        let byID = Dictionary(nodes.map { ($0.id, $0.advertise) }, uniquingKeysWith: { first, _ in first })
+        addresses.withLock { $0 = (.now, byID) }
+        return byID[node]
+    }
+
+    func forward(to node: String, kind: EntityKind, id: String, request: Data) async throws -> Data {
+        guard let base = try await address(of: node) else {
+            throw RuntimeError(.unavailable, "\(kind.rawValue):\(id) is owned by node \(node), which is not listed; retry")
+        }
+        var outgoing = HTTPClientRequest(url: base + "/internal/v1/forward/\(kind.rawValue)/\(id)")
+        outgoing.method = .POST
+        outgoing.headers.add(name: "Content-Type", value: "application/json")
+        outgoing.headers.add(name: Self.secretHeader.rawName, value: secret)
+        outgoing.body = .bytes(ByteBuffer(bytes: request))
+        do {
+            let response = try await client.execute(outgoing, timeout: timeout)
+            let body = try await response.body.collect(upTo: 64 << 20)
+            guard response.status == .ok else {
+                throw RuntimeError(.unavailable, "node \(node) answered \(response.status.code) to a forwarded command")
+            }
+            return Data(body.readableBytesView)
+        } catch let error as RuntimeError {
+            throw error
+        } catch {
+            // Its address may have changed (a restart): read the membership again next time.
+            addresses.withLock { $0 = nil }
+            throw RuntimeError(.unavailable, "node \(node) could not be reached: \(error)")
+        }
+    }
+
+    /// Keeps the pool until graceful shutdown, then closes it.
+    func run() async throws {
+        try? await gracefulShutdown()
+        try? await client.shutdown()
+    }
+}
+
+/// `POST /internal/v1/forward/{kind}/{id}`: a command or read forwarded by another node, answered
+/// by this node's actor (never forwarded again). Only with the nodes' shared secret; not in the
+/// OpenAPI document (it is not the API's), not rate-limited (the nodes' traffic).
+struct InternalRoutes {
+    let runtime: Runtime
+    let secret: String
+
+    func register(on router: Router<AppRequestContext>) {
+        router.post("/internal/v1/forward/:kind/:id") { request, context in
+            // Compared in constant time: the MACs of the given and the expected secret.
+            let key = SymmetricKey(data: Array(secret.utf8))
+            let expected = HMAC<SHA256>.authenticationCode(for: Array(secret.utf8), using: key)
+            let given = Array((request.headers[NodeForwarder.secretHeader] ?? "").utf8)
+            guard HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: given, using: key) else {
+                throw APIError(.unauthorized, code: "cluster.unauthorized", message: "forwarding is between the platform's nodes")
+            }
+            guard let kind = EntityKind(rawValue: try context.parameters.require("kind")), let registration = runtime.registration(for: kind) else {
+                throw APIError(.notFound, code: "not_found", message: "no such kind")
+            }
+            let id = try context.parameters.require("id")
+            let body = try await request.body.collect(upTo: 16 << 20)
+            let answer = await registration.answerForwarded(id, Data(body.readableBytesView))
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+        }
+    }
+}
