@@ -163,7 +163,9 @@ public final class Runtime: Service {
             )
         }
         consumers += extra
-        let runners = consumers.map { ConsumerRunner(consumer: $0, storage: storage, configuration: configuration, logger: logger) }
+        let runners = consumers.map {
+            ConsumerRunner(consumer: $0, storage: storage, configuration: configuration, logger: logger, ownership: ownership)
+        }
         fanOut.runners = runners
         self.matches = matches
         self.venues = venues

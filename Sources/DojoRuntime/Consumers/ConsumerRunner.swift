@@ -83,8 +83,21 @@ final class ConsumerRunner: Sendable {
     /// Streams handed to the consumer in one batch.
     static let maximumBatchStreams = 500
 
-    init(consumer: any EventConsumer, storage: any Storage, configuration: RuntimeConfiguration, logger: Logger) {
+    /// With several nodes: a stream's events are handled by the node that owns its entity (the
+    /// one whose actor committed them, told at once); a sweep takes only the streams this node owns
+    /// or can claim, so each stream is handled on one node, and a dead node's streams by whichever
+    /// node claims them next.
+    private let ownership: (any EntityOwnership)?
+
+    init(
+        consumer: any EventConsumer,
+        storage: any Storage,
+        configuration: RuntimeConfiguration,
+        logger: Logger,
+        ownership: (any EntityOwnership)? = nil
+    ) {
         self.consumer = consumer
+        self.ownership = ownership
         self.storage = storage
         self.configuration = configuration
         self.logger = logger
@@ -303,6 +316,16 @@ final class ConsumerRunner: Sendable {
                 found += try await withTimeout(configuration.storageTimeout) {
                     try await self.storage.streamsBehind(consumer: self.consumer.name, prefix: kind.rawValue + ":", limit: 1_000)
                 }
+            }
+            if let ownership, !found.isEmpty {
+                // A node whose membership lapsed takes nothing: its streams go to whoever claims them.
+                guard ownership.generation() != nil else { return }
+                var owned: [StreamLag] = []
+                for lag in found {
+                    guard let key = EntityKey(lag.stream), case .owned = try await ownership.claim(key) else { continue }
+                    owned.append(lag)
+                }
+                found = owned
             }
             guard !found.isEmpty else { return }
             state.withLock { state in
