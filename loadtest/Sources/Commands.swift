@@ -15,6 +15,8 @@ import Synchronization
 struct Commands: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "REST commands paced open-loop over M matches; ack latency and the server's stages.")
     @Option(help: "server port on 127.0.0.1") var port = 9000
+    @Option(help: "create the matches through this node's port (default: --port); another node's port makes every command a forwarded one")
+    var setupPort: Int?
     @Option(help: "matches commanded") var matches = 1_000
     @Option(help: "commands per second, in total") var rate = 2_000.0
     @Option(help: "warm-up seconds") var warmup = 3.0
@@ -35,10 +37,11 @@ struct Commands: AsyncParsableCommand {
     func run() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let pool = try await RESTPool.connect(count: connections, port: port, group: group)
+        let setupPool = try await setupPort.asyncMap { try await RESTPool.connect(count: connections, port: $0, group: group) } ?? pool
         let runID = "lc\(Int.random(in: 1000...9999))"
         // Setup: two registered players, then the live matches between them, created by the first
-        // through the service key acting for it.
-        let setup = Setup(port: port, serviceKey: serviceKey)
+        // through the service key acting for it (on the setup node: it then owns them).
+        let setup = Setup(port: setupPort ?? port, serviceKey: serviceKey)
         let playerA = try await setup.user("\(runID)a").id
         let playerB = try await setup.user("\(runID)b").id
         let headers = [("Authorization", "Bearer \(serviceKey)"), ("X-Dojo-User", playerA), ("Content-Type", "application/json")]
@@ -48,9 +51,9 @@ struct Commands: AsyncParsableCommand {
                 if index >= connections { try await tasks.next() }
                 tasks.addTask {
                     let body = #"{"id":"\#(id)","playerA":"\#(playerA)","playerB":"\#(playerB)","gameType":"8-ball","raceTo":99}"#
-                    let created = try await pool.send("POST", "/v1/matches", headers: headers, body: body)
+                    let created = try await setupPool.send("POST", "/v1/matches", headers: headers, body: body)
                     guard created.status == 201 else { throw LoadError("creating \(id): \(created.status) \(created.body.prefix(200))") }
-                    let started = try await pool.send("POST", "/v1/matches/\(id)/start", headers: headers, body: "{}")
+                    let started = try await setupPool.send("POST", "/v1/matches/\(id)/start", headers: headers, body: "{}")
                     guard started.status == 200 else { throw LoadError("starting \(id): \(started.status) \(started.body.prefix(200))") }
                 }
             }
@@ -277,5 +280,13 @@ final class RESTPool: Sendable {
             return promise.futureResult
         }
         return try await reply.get()
+    }
+}
+
+extension Optional {
+    /// `map` with an asynchronous transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }
