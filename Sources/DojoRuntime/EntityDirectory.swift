@@ -24,6 +24,10 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
 
     private let entries = Mutex(Entries())
     private let environment: ActorEnvironment
+    /// Entities another node owned when last asked, for a second: commands for them go straight
+    /// there, without a claim in Redis each time. A node that no longer owns one says so (`moved`)
+    /// and the next attempt asks again.
+    private let remoteOwners = Mutex<[String: (node: String, until: ContinuousClock.Instant)]>([:])
 
     init(environment: ActorEnvironment) {
         self.environment = environment
@@ -49,12 +53,43 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
         commandID: String? = nil,
         cause: Cause? = nil
     ) async throws -> CommandResult<A> {
+        let request = ForwardedRequest<A>(command: command, context: context, commandID: commandID, cause: cause)
+        if let node = knownOwner(id), let answer = try await forwardOrForget(request, id: id, to: node) {
+            return try answer.result()
+        }
         do {
             return try await sendHere(id, command, context: context, commandID: commandID, cause: cause)
         } catch let owner as NotOwner {
-            let request = ForwardedRequest<A>(command: command, context: context, commandID: commandID, cause: cause)
+            remember(id, owner: owner.node)
             return try await forward(request, id: id, to: owner.node).result()
         }
+    }
+
+    private func knownOwner(_ id: String) -> String? {
+        remoteOwners.withLock { owners in
+            guard let known = owners[id], known.until > .now else { return nil }
+            return known.node
+        }
+    }
+
+    private func remember(_ id: String, owner node: String) {
+        remoteOwners.withLock { owners in
+            if owners.count > 100_000 { owners.removeAll() }
+            owners[id] = (node, .now + .seconds(1))
+        }
+    }
+
+    /// Forwards to the owner last seen; nil (and the owner forgotten) when it no longer owns the
+    /// entity or cannot be reached, so the caller asks again.
+    private func forwardOrForget(_ request: ForwardedRequest<A>, id: String, to node: String) async throws -> ForwardedAnswer<A>? {
+        do {
+            let answer = try await forward(request, id: id, to: node)
+            if answer.failure?.moved != true { return answer }
+        } catch let error as RuntimeError where error.code == .unavailable {
+            // Unreachable: perhaps gone; its claims lapse with its membership.
+        }
+        _ = remoteOwners.withLock { $0.removeValue(forKey: id) }
+        return nil
     }
 
     /// Sends to the actor of this node (activating it if this node may own it).
@@ -90,14 +125,21 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
     /// The entity's current state and sequence (activating it if needed; from its owner when
     /// another node owns it).
     public func read(_ id: String) async throws -> (state: A.State, sequence: Int64) {
+        if let node = knownOwner(id), let answer = try await forwardOrForget(ForwardedRequest<A>(), id: id, to: node) {
+            return try Self.state(of: answer)
+        }
         do {
             return try await readHere(id)
         } catch let owner as NotOwner {
-            let answer = try await forward(ForwardedRequest<A>(), id: id, to: owner.node)
-            try answer.rethrow()
-            guard let state = answer.state else { throw RuntimeError(.unavailable, "the owner's answer has no state") }
-            return (state, answer.sequence)
+            remember(id, owner: owner.node)
+            return try Self.state(of: try await forward(ForwardedRequest<A>(), id: id, to: owner.node))
         }
+    }
+
+    private static func state(of answer: ForwardedAnswer<A>) throws -> (state: A.State, sequence: Int64) {
+        try answer.rethrow()
+        guard let state = answer.state else { throw RuntimeError(.unavailable, "the owner's answer has no state") }
+        return (state, answer.sequence)
     }
 
     private func readHere(_ id: String) async throws -> (state: A.State, sequence: Int64) {
@@ -289,7 +331,9 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
                 answer = ForwardedAnswer(state: state, sequence: sequence)
             }
         } catch let owner as NotOwner {
-            answer = ForwardedAnswer(error: RuntimeError(.unavailable, "\(A.kind.rawValue):\(id) moved to node \(owner.node); retry"))
+            var moved = ForwardedAnswer<A>(error: RuntimeError(.unavailable, "\(A.kind.rawValue):\(id) moved to node \(owner.node); retry"))
+            moved.failure?.moved = true
+            answer = moved
         } catch let error as DecodingError {
             answer = ForwardedAnswer(error: RuntimeError(.unavailable, "a forwarded request that is not one: \(error)"))
         } catch {

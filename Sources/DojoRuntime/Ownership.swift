@@ -48,6 +48,8 @@ struct ForwardedAnswer<A: Aggregate>: Codable, Sendable {
         var runtime: String?
         var code: String
         var message: String
+        /// The receiving node does not own the entity (it moved): ask who does, then forward there.
+        var moved: Bool? = nil
     }
 
     var sequence: Int64 = 0
