@@ -86,11 +86,12 @@ struct ClusterMembershipTests {
 
         // A node that dies (no leave) drops out when its record expires.
         let connection = RedisClient(endpoint: try RedisEndpoint(url: redis))
-        let membership = RedisMembership(redis: connection, cluster: name, ttl: .milliseconds(300))
+        // A TTL the loaded suite cannot outlast between two lines (300 ms did, in a full run).
+        let membership = RedisMembership(redis: connection, cluster: name, ttl: .milliseconds(1_500))
         let ghost = NodeInfo(id: "ghost", advertise: "http://10.0.0.9:8080", startedAt: 1, heartbeatAt: 2, connections: 0, version: "0")
         try await membership.heartbeat(ghost, now: Date())
         #expect(try await membership.nodes(now: Date()).map(\.id).contains("ghost"))
-        try await Task.sleep(for: .milliseconds(450))
+        try await Task.sleep(for: .milliseconds(1_700))
         #expect(try await membership.nodes(now: Date()).map(\.id).contains("ghost") == false)
     }
 

@@ -9,7 +9,7 @@ import Testing
 @testable import DojoAPI
 
 /// Socket.IO checked by python-socketio (PyPI), a client nobody here wrote: every transport
-/// (polling then the upgrade, WebSocket only, polling only), the same events in the same order as
+/// (polling then the upgrade, WebSocket only, polling only), the same events numbered alike as
 /// a native subscriber, a command with an ack, the documented refusals, recovery with `since`
 /// after a forced disconnect, a refused token (`scripts/socketio-check.py`).
 @Suite("Socket.IO, checked by python-socketio")
