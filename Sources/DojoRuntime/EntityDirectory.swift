@@ -61,7 +61,12 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
             return try await sendHere(id, command, context: context, commandID: commandID, cause: cause)
         } catch let owner as NotOwner {
             remember(id, owner: owner.node)
-            return try await forward(request, id: id, to: owner.node).result()
+            do {
+                return try await forward(request, id: id, to: owner.node).result()
+            } catch let error as ForwardingError {
+                _ = remoteOwners.withLock { $0.removeValue(forKey: id) }
+                throw RuntimeError(.unavailable, "\(error); its actors go to another node when its membership lapses: retry")
+            }
         }
     }
 
@@ -80,13 +85,14 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
     }
 
     /// Forwards to the owner last seen; nil (and the owner forgotten) when it no longer owns the
-    /// entity or cannot be reached, so the caller asks again.
+    /// entity or the request surely did not reach it, so the caller asks again. A forward that
+    /// may have reached it (no answer in time) is not sent again: its outcome is unknown.
     private func forwardOrForget(_ request: ForwardedRequest<A>, id: String, to node: String) async throws -> ForwardedAnswer<A>? {
         do {
             let answer = try await forward(request, id: id, to: node)
             if answer.failure?.moved != true { return answer }
-        } catch let error as RuntimeError where error.code == .unavailable {
-            // Unreachable: perhaps gone; its claims lapse with its membership.
+        } catch is ForwardingError {
+            // Not delivered: perhaps gone; its claims lapse with its membership.
         }
         _ = remoteOwners.withLock { $0.removeValue(forKey: id) }
         return nil
@@ -132,7 +138,12 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
             return try await readHere(id)
         } catch let owner as NotOwner {
             remember(id, owner: owner.node)
-            return try Self.state(of: try await forward(ForwardedRequest<A>(), id: id, to: owner.node))
+            do {
+                return try Self.state(of: try await forward(ForwardedRequest<A>(), id: id, to: owner.node))
+            } catch let error as ForwardingError {
+                _ = remoteOwners.withLock { $0.removeValue(forKey: id) }
+                throw RuntimeError(.unavailable, "\(error); retry")
+            }
         }
     }
 
@@ -309,6 +320,7 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
         environment.metrics.forwarded(A.kind)
         let body = try JSONEncoder().encode(request)
         let answer = try await forwarder.forward(to: node, kind: A.kind, id: id, request: body)
+        // (A ForwardingError passes through: the caller decides whether to ask again.)
         do {
             return try JSONDecoder().decode(ForwardedAnswer<A>.self, from: answer)
         } catch {

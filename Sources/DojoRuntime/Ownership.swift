@@ -22,9 +22,26 @@ public enum OwnershipClaim: Sendable, Equatable {
 }
 
 /// Carries a command or a read to the node that owns the entity and brings its answer back
-/// (``ForwardedRequest``, ``ForwardedAnswer`` as JSON): the node-to-node transport.
+/// (``ForwardedRequest``, ``ForwardedAnswer`` as JSON): the node-to-node transport. It throws
+/// ``ForwardingError/notDelivered`` only when the request surely did not reach the node (no
+/// connection): the caller may then ask again who owns the entity and send it there. Any other
+/// failure leaves the outcome unknown: the command may have been recorded, and only the client,
+/// with its command id, may try again.
 public protocol CommandForwarder: Sendable {
     func forward(to node: String, kind: EntityKind, id: String, request: Data) async throws -> Data
+}
+
+/// A forward that surely did not reach its node.
+public struct ForwardingError: Error, Sendable, CustomStringConvertible {
+    public var node: String
+    public var reason: String
+
+    public init(notDeliveredTo node: String, reason: String) {
+        self.node = node
+        self.reason = reason
+    }
+
+    public var description: String { "node \(node) could not be reached: \(reason)" }
 }
 
 /// The entity is owned by another node (thrown inside the directory, which then forwards).

@@ -9,6 +9,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -81,8 +82,14 @@ final class NodeForwarder: CommandForwarder, Service {
     }
 
     func forward(to node: String, kind: EntityKind, id: String, request: Data) async throws -> Data {
-        guard let base = try await address(of: node) else {
-            throw RuntimeError(.unavailable, "\(kind.rawValue):\(id) is owned by node \(node), which is not listed; retry")
+        let base: String
+        do {
+            guard let address = try await address(of: node) else { throw ForwardingError(notDeliveredTo: node, reason: "it is not listed") }
+            base = address
+        } catch let error as ForwardingError {
+            throw error
+        } catch {
+            throw ForwardingError(notDeliveredTo: node, reason: "its address could not be read: \(error)")
         }
         var outgoing = HTTPClientRequest(url: base + "/internal/v1/forward/\(kind.rawValue)/\(id)")
         outgoing.method = .POST
@@ -101,7 +108,16 @@ final class NodeForwarder: CommandForwarder, Service {
         } catch {
             // Its address may have changed (a restart): read the membership again next time.
             addresses.withLock { $0 = nil }
-            throw RuntimeError(.unavailable, "node \(node) could not be reached: \(error)")
+            // No connection: the request surely did not reach it. Anything after sending (no
+            // answer in time, the connection lost): the outcome is unknown.
+            let refused = (error as? IOError)?.errnoCode == ECONNREFUSED || "\(error)".contains("Connection refused")
+            if error is NIOConnectionError || (error as? HTTPClientError) == .connectTimeout || refused {
+                throw ForwardingError(notDeliveredTo: node, reason: "\(error)")
+            }
+            throw RuntimeError(
+                .unavailable,
+                "node \(node) gave no answer (\(error)): the command may or may not have been recorded; retry with the same command id"
+            )
         }
     }
 
