@@ -11,6 +11,8 @@ public final class LocalPresenceStore: PresenceStore {
 
     /// room → node → tally.
     private let rooms = Mutex<[String: [String: Tally]]>([:])
+    /// room → user → state.
+    private let states = Mutex<[String: [String: String]]>([:])
 
     public init() {}
 
@@ -40,7 +42,7 @@ public final class LocalPresenceStore: PresenceStore {
     }
 
     public func count(_ room: String) async throws -> PresenceCount {
-        rooms.withLock { rooms in
+        var count = rooms.withLock { rooms in
             var count = PresenceCount()
             for tally in (rooms[room] ?? [:]).values {
                 count.anonymous += tally.anonymous
@@ -48,6 +50,30 @@ public final class LocalPresenceStore: PresenceStore {
                 count.users.formUnion(tally.users.keys)
             }
             return count
+        }
+        let present = count.users
+        count.states = states.withLock { states in
+            // A user gone from the room takes their state with them.
+            states[room] = states[room]?.filter { present.contains($0.key) }
+            if states[room]?.isEmpty == true { states[room] = nil }
+            return states[room] ?? [:]
+        }
+        return count
+    }
+
+    public func setState(_ room: String, user: String, state: String?) {
+        states.withLock { $0[room, default: [:]][user] = state }
+    }
+
+    public func report(node: String, rooms reported: [String: PresenceTally]) async throws {
+        rooms.withLock { rooms in
+            for room in Array(rooms.keys) {
+                rooms[room]?[node] = nil
+                if rooms[room]?.isEmpty == true { rooms[room] = nil }
+            }
+            for (room, tally) in reported where tally.anonymous > 0 || !tally.users.isEmpty {
+                rooms[room, default: [:]][node] = Tally(anonymous: tally.anonymous, users: tally.users.filter { $0.value > 0 })
+            }
         }
     }
 

@@ -280,7 +280,12 @@ extension Gateway {
     /// subscriber (clan, challenge) is admitted again, so that a revocation lost meanwhile still
     /// ends their subscription.
     public func resynchronize() {
+        logger.notice(
+            "cluster: the room bus reconnected; rooms read what they missed, presence is reported again",
+            metadata: ["rooms": "\(rooms.count)"]
+        )
         recheckAdmissions()
+        reportPresence()
         for room in rooms.all where room.isLogBacked {
             let after = room.state.withLock { $0.lastSeq }
             guard after > 0 else { continue }
@@ -399,6 +404,60 @@ extension Gateway {
         schedulePresence(room)
     }
 
+    /// A member's state in a room it follows (`typing`, …): kept in the presence store for the
+    /// platform, shown to the room in its next `presence` message.
+    func setPresenceState(_ connection: Connection, room name: RoomName, state: String?, requestID: [UInt8]?) {
+        guard let subscription = connection.subscriptions[name.description] else {
+            return connection.sendNow(
+                Messages.error(requestID: requestID, code: "room.not_subscribed", message: "subscribe to \(name) first", room: name.description)
+            )
+        }
+        guard let user = subscription.user else {
+            return connection.sendNow(
+                Messages.error(
+                    requestID: requestID,
+                    code: "auth.required",
+                    message: "a presence state is a signed-in member's",
+                    room: name.description
+                )
+            )
+        }
+        presence.setState(name.description, user: user, state: state)
+        subscription.room.state.withLock { $0.presenceDirty = true }
+        schedulePresence(subscription.room)
+        if requestID != nil { connection.sendNow(Messages.ack(requestID: requestID) { $0.member("room", name.description) }) }
+    }
+
+    /// After the presence store was unreachable: tells it again everything this node has, room by
+    /// room, and sends every room a fresh count (twice, two seconds apart).
+    func reportPresence() {
+        var tallies: [String: PresenceTally] = [:]
+        for room in rooms.all {
+            let (anonymous, users) = room.state.withLock { ($0.anonymous, $0.users) }
+            tallies[room.nameText] = PresenceTally(anonymous: anonymous, users: users)
+        }
+        let presence = self.presence
+        let node = nodeID
+        let rooms = self.rooms.all
+        Task {
+            do {
+                try await presence.report(node: node, rooms: tallies)
+            } catch {
+                self.logger.warning("presence could not be reported again after a Redis outage", metadata: ["error": "\(error)"])
+                return
+            }
+            // A fresh count to every room, and again a little later: the connection that publishes
+            // may come back after the one that told us Redis was back (a message it drops is lost).
+            for delay in [Duration.zero, .seconds(2)] {
+                try? await Task.sleep(for: delay)
+                for room in rooms {
+                    room.state.withLock { $0.presenceDirty = true }
+                    self.schedulePresence(room)
+                }
+            }
+        }
+    }
+
     /// Joins and leaves are sent at most once per `presenceIntervalMilliseconds` per room.
     private func schedulePresence(_ room: Room) {
         let schedule = room.state.withLock { state in
@@ -431,7 +490,8 @@ extension Gateway {
                     count: total?.members ?? change.members,
                     anonymous: total?.anonymous ?? change.anonymous,
                     joined: change.joined,
-                    left: change.left
+                    left: change.left,
+                    states: total?.states ?? [:]
                 )
                 // Through the bus: the room's subscribers on every node see the platform's count.
                 bus.publish(room.nameText) { RoomMessage(room: room.nameText, delivery: .lossy(key: "presence"), frame: message) }

@@ -227,6 +227,8 @@ public final class Gateway: Service, Sendable {
         case .publish(let room, let data, let lossy):
             publish(room: room, data: data, lossy: lossy)
             if requestID != nil { connection.sendNow(Messages.ack(requestID: requestID)) }
+        case .presence(let room, let state):
+            setPresenceState(connection, room: room, state: state, requestID: requestID)
         }
     }
 

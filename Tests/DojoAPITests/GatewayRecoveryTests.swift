@@ -228,6 +228,48 @@ struct GatewayFlowTests {
         }
     }
 
+    @Test(
+        "presence states: a signed-in member shows typing, the room sees it, clears it; refused for a room not followed, an anonymous member and a state outside the set"
+    )
+    func presenceStates() async throws {
+        try await withGateway { h in
+            let watcher = try await h.socket()
+            _ = try await h.subscribe(watcher, "match:m1")
+            let alice = try await h.socket(as: "alice")
+            _ = try await h.subscribe(alice, "match:m1")
+            try await alice.send(json: ["type": "presence", "room": "match:m1", "state": "typing", "id": "p1"])
+            #expect(try await alice.next(type: "ack")["id"] as? String == "p1")
+            var states: [String: Any] = [:]
+            while states["alice"] as? String != "typing" {
+                states = try await watcher.next(type: "presence")["states"] as? [String: Any] ?? [:]
+            }
+            try await alice.send(json: ["type": "presence", "room": "match:m1", "state": NSNull(), "id": "p2"])
+            _ = try await alice.next(type: "ack")
+            while !states.isEmpty { states = try await watcher.next(type: "presence")["states"] as? [String: Any] ?? ["x": 1] }
+
+            try await alice.send(json: ["type": "presence", "room": "match:other", "state": "typing", "id": "p3"])
+            #expect(try await alice.next(type: "error")["code"] as? String == "room.not_subscribed")
+            try await alice.send(json: ["type": "presence", "room": "match:m1", "state": "dancing", "id": "p4"])
+            #expect(try await alice.next(type: "error")["code"] as? String == "presence.invalid_state")
+            try await alice.send(json: ["type": "presence", "room": "match:m1", "id": "p5"])
+            #expect(try await alice.next(type: "error")["code"] as? String == "invalid_message")
+            try await watcher.send(json: ["type": "presence", "room": "match:m1", "state": "away", "id": "p6"])
+            #expect(try await watcher.next(type: "error")["code"] as? String == "auth.required")
+            // A state of a member who left leaves with them.
+            try await alice.send(json: ["type": "presence", "room": "match:m1", "state": "in_voice", "id": "p7"])
+            _ = try await alice.next(type: "ack")
+            while states["alice"] as? String != "in_voice" { states = try await watcher.next(type: "presence")["states"] as? [String: Any] ?? [:] }
+            await alice.disconnect()
+            var left: [String] = []
+            while !left.contains("alice") {
+                let presence = try await watcher.next(type: "presence")
+                left += presence["left"] as? [String] ?? []
+                states = presence["states"] as? [String: Any] ?? [:]
+            }
+            #expect(states.isEmpty, "\(states)")
+        }
+    }
+
     @Test("a client silent for two heartbeat intervals (a half-open socket) is closed with 4000 and leaves its rooms")
     func heartbeat() async throws {
         try await withGateway({ $0.gateway.heartbeatSeconds = 1 }) { h in

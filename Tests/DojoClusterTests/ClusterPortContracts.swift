@@ -129,8 +129,31 @@ enum PresenceStoreContract {
         #expect(expired == PresenceCount(members: 2, anonymous: 1, users: ["bob"]))
         #expect(try await eventually(store, "match:other") { $0.members == 0 }.users.isEmpty)
 
+        // A present user's state shows; a state set by one no longer present does not, nor
+        // does a cleared one.
+        store.setState(room, user: "bob", state: "typing")
+        store.setState(room, user: "zed", state: "in_voice")
+        #expect(try await eventually(store, room) { $0.states["bob"] == "typing" }.states == ["bob": "typing"])
+        store.setState(room, user: "bob", state: nil)
+        #expect(try await eventually(store, room) { $0.states.isEmpty }.states.isEmpty)
+        store.setState(room, user: "bob", state: "away")
+        _ = try await eventually(store, room) { $0.states["bob"] == "away" }
+
         store.leave(room, user: "bob", node: "n1")
         store.leave(room, user: nil, node: "n1")
+        #expect(try await eventually(store, room) { $0.members == 0 } == PresenceCount())
+
+        // A report replaces what a node said (a Redis outage lost some joins and leaves):
+        // exactly the members given, in exactly those rooms; other nodes keep theirs.
+        store.join(room, user: "erin", node: "n3")
+        store.join("match:stale", user: "frank", node: "n1")
+        _ = try await eventually(store, "match:stale") { $0.members == 1 }
+        try await store.report(node: "n1", rooms: [room: PresenceTally(anonymous: 2, users: ["gina": 2])])
+        let reported = try await eventually(store, room) { $0.members == 5 }
+        #expect(reported == PresenceCount(members: 5, anonymous: 2, users: ["erin", "gina"]))
+        #expect(try await eventually(store, "match:stale") { $0.members == 0 } == PresenceCount())
+        try await store.report(node: "n1", rooms: [:])
+        try await store.expire(node: "n3")
         #expect(try await eventually(store, room) { $0.members == 0 } == PresenceCount())
     }
 }

@@ -119,6 +119,40 @@ struct RedisPortTests {
         subscriber.close()
     }
 
+    @Test("a subscriber cut off from Redis for seconds (its connections refused) comes back by itself, says so, and receives again")
+    func longOutage() async throws {
+        guard let url = try TestServices.redisURL() else { return }
+        let endpoint = try RedisEndpoint(url: url)
+        let proxy = try await TCPProxy.start(targetHost: endpoint.host, targetPort: endpoint.port)
+        var through = endpoint
+        through.host = "127.0.0.1"
+        through.port = proxy.port
+        let name = "dojo-test-" + TestServices.uniqueID()
+        let subscriber = RedisSubscriber(endpoint: through, name: name)
+        let received = Mutex<[String]>([])
+        let reconnected = Mutex(0)
+        subscriber.onReconnect { reconnected.withLock { $0 += 1 } }
+        let channel = name + ":room"
+        subscriber.subscribe(channel) { bytes in received.withLock { $0.append(String(buffer: bytes)) } }
+        let admin = RedisClient(endpoint: endpoint)
+        func waitForSubscriber() async throws {
+            for _ in 0..<500 where try await Self.subscribers(admin, channel) < 1 { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        try await waitForSubscriber()
+        proxy.cut()
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await Self.subscribers(admin, channel) == 0)
+        proxy.restore()
+        try await waitForSubscriber()
+        #expect(try await Self.subscribers(admin, channel) == 1)
+        #expect(reconnected.withLock { $0 } >= 1)
+        _ = try await admin.command(["PUBLISH", .text(channel), "after"])
+        for _ in 0..<300 where received.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(received.withLock { $0 } == ["after"])
+        subscriber.close()
+        try await proxy.stop()
+    }
+
     @Test("a Redis that does not answer fails the command after the timeout instead of hanging")
     func silentRedis() async throws {
         // A listening socket that accepts and never answers.

@@ -48,6 +48,18 @@ struct ClientMessageTests {
         }
         #expect(target == RoomName(.match, "m1") && String(decoding: command, as: UTF8.self) == #"{"type":"start"}"# && commandID == "c1")
         #expect(traceparent == "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        guard case .success(.presence(let stateRoom, let state)) = parse(#"{"type":"presence","room":"match:m1","state":"typing"}"#).1,
+            case .success(.presence(_, let cleared)) = parse(#"{"type":"presence","room":"match:m1","state":null}"#).1
+        else {
+            Issue.record("presence")
+            return
+        }
+        #expect(stateRoom == RoomName(.match, "m1") && state == "typing" && cleared == nil)
+        guard case .failure(let refusal) = parse(#"{"type":"presence","room":"match:m1","state":"dancing"}"#).1 else {
+            Issue.record("presence with a state outside the set")
+            return
+        }
+        #expect(refusal.code == "presence.invalid_state" && refusal.room == "match:m1")
         guard
             case .success(.publish(_, let data, let lossy)) = parse(#"{"type":"publish","room":"bench:b","data":{"t":1},"lossy":true}"#, bench: true)
                 .1

@@ -121,8 +121,14 @@ final class Membership: Service, Sendable {
             return Readiness.Check(name: "cluster", ok: false, detail: "no heartbeat written to Redis yet")
         }
         let age = ContinuousClock.now - last
-        guard age < configuration.ttl else {
-            return Readiness.Check(name: "cluster", ok: false, detail: "no heartbeat for \(age): the other nodes no longer list this one")
+        // Not ready as soon as the node stops trusting its own claims (TTL less a heartbeat),
+        // which is before the others stop listing it.
+        guard standing() != nil else {
+            return Readiness.Check(
+                name: "cluster",
+                ok: false,
+                detail: "no heartbeat for \(age): this node's claims on actors have lapsed (the others take them over)"
+            )
         }
         return Readiness.Check(name: "cluster", ok: true, detail: "node \(configuration.nodeID) of \(configuration.name)")
     }

@@ -39,7 +39,38 @@ public struct RedisPresenceStore: PresenceStore {
         return #rooms
         """
 
+    /// Sets this node's fields in one room to the counts given (`ARGV`: field, count, field,
+    /// count, …; `ARGV[#ARGV]` the room), recording the room under the node.
+    static let set = """
+        for i = 1, #ARGV - 1, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+        redis.call('SADD', KEYS[2], ARGV[#ARGV])
+        return 1
+        """
+
     private func field(_ user: String?, node: String) -> String { node + " " + (user ?? "") }
+
+    public func setState(_ room: String, user: String, state: String?) {
+        if let state {
+            redis.send(["HSET", .text(prefix + "presence-state:" + room), .text(user), .text(state)])
+        } else {
+            redis.send(["HDEL", .text(prefix + "presence-state:" + room), .text(user)])
+        }
+    }
+
+    public func report(node: String, rooms: [String: PresenceTally]) async throws {
+        try await expire(node: node)
+        for (room, tally) in rooms where tally.anonymous > 0 || !tally.users.isEmpty {
+            var arguments: [RedisArgument] = []
+            if tally.anonymous > 0 { arguments += [.text(field(nil, node: node)), .text(String(tally.anonymous))] }
+            for (user, connections) in tally.users where connections > 0 {
+                arguments += [.text(field(user, node: node)), .text(String(connections))]
+            }
+            _ = try await redis.command(
+                ["EVAL", .text(Self.set), "2", .text(prefix + "presence:" + room), .text(prefix + "presence-rooms:" + node)] + arguments
+                    + [.text(room)]
+            )
+        }
+    }
 
     public func join(_ room: String, user: String?, node: String) {
         redis.send([
@@ -56,7 +87,10 @@ public struct RedisPresenceStore: PresenceStore {
     }
 
     public func count(_ room: String) async throws -> PresenceCount {
-        guard case .array(let flat) = try await redis.command(["HGETALL", .text(prefix + "presence:" + room)]) else {
+        // Both hashes in one round trip (pipelined).
+        async let members = redis.command(["HGETALL", .text(prefix + "presence:" + room)])
+        async let states = redis.command(["HGETALL", .text(prefix + "presence-state:" + room)])
+        guard case .array(let flat) = try await members, case .array(let stateFlat) = try await states else {
             throw RedisError(message: "unexpected answer to HGETALL")
         }
         var count = PresenceCount()
@@ -74,6 +108,15 @@ public struct RedisPresenceStore: PresenceStore {
                 count.users.insert(String(user))
             }
         }
+        var gone: [RedisArgument] = []
+        index = 0
+        while index + 1 < stateFlat.count {
+            defer { index += 2 }
+            guard case .string(let user) = stateFlat[index], case .string(let state) = stateFlat[index + 1] else { continue }
+            if count.users.contains(user) { count.states[user] = state } else { gone.append(.text(user)) }
+        }
+        // A user gone from the room takes their state with them.
+        if !gone.isEmpty { redis.send(["HDEL", .text(prefix + "presence-state:" + room)] + gone) }
         return count
     }
 

@@ -16,6 +16,8 @@ enum ClientMessage {
     case frame(fields: [String: ArraySlice<UInt8>])
     /// A camera's shot observation (the message's own members).
     case shot(matchID: String?)
+    /// What the sender shows a room it follows (`typing`, …; nil clears it).
+    case presence(RoomName, state: String?)
 
     /// Where a subscriber resumes: its last sequence number and epoch.
     struct Since: Decodable, Equatable {
@@ -52,6 +54,9 @@ enum ClientMessage {
         return (requestID, Result { () throws(Refusal) in try message(fields, benchRooms: benchRooms) })
     }
 
+    /// The states a member may show a room (the seed's "typing/voice states"): a bounded set.
+    static let presenceStates: Set<String> = ["watching", "typing", "in_voice", "away"]
+
     private static func message(_ fields: [String: ArraySlice<UInt8>], benchRooms: Bool) throws(Refusal) -> ClientMessage {
         func string(_ name: String) -> String? { fields[name].flatMap(JSONScanner.string) }
         guard let type = string("type") else { throw Refusal(code: "invalid_message", message: "a message needs \"type\" (a string)") }
@@ -67,7 +72,7 @@ enum ClientMessage {
                 throw Refusal(code: "invalid_message", message: "auth needs \"token\" (an access token)")
             }
             return .auth(token: token)
-        case "subscribe", "unsubscribe", "command", "publish":
+        case "subscribe", "unsubscribe", "command", "publish", "presence":
             guard let text = string("room") else { throw Refusal(code: "invalid_message", message: "\(type) needs \"room\" (kind:id)") }
             guard let room = RoomName(text), room.kind != .bench || benchRooms else {
                 throw Refusal(
@@ -89,6 +94,19 @@ enum ClientMessage {
                 return .subscribe(room, since: since)
             case "unsubscribe":
                 return .unsubscribe(room)
+            case "presence":
+                guard let raw = fields["state"] else {
+                    throw Refusal(code: "invalid_message", message: "presence needs \"state\" (a string, or null to clear it)", room: text)
+                }
+                if raw.first == UInt8(ascii: "n") { return .presence(room, state: nil) }
+                guard let state = string("state"), presenceStates.contains(state) else {
+                    throw Refusal(
+                        code: "presence.invalid_state",
+                        message: "a presence state is one of \(presenceStates.sorted().joined(separator: ", ")), or null",
+                        room: text
+                    )
+                }
+                return .presence(room, state: state)
             case "command":
                 guard let command = fields["command"], command.first == UInt8(ascii: "{") else {
                     throw Refusal(code: "invalid_message", message: "command needs \"command\" (an object)", room: text)
@@ -103,7 +121,8 @@ enum ClientMessage {
         default:
             throw Refusal(
                 code: "unknown_type",
-                message: "unknown message type \(type.prefix(40)); use auth, subscribe, unsubscribe, command, ping (and frame or shot from a camera)"
+                message:
+                    "unknown message type \(type.prefix(40)); use auth, subscribe, unsubscribe, command, presence, ping (and frame or shot from a camera)"
             )
         }
     }

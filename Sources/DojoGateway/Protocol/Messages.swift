@@ -121,7 +121,10 @@ enum Messages {
         }
     }
 
-    static func presence(room: String, count: Int, anonymous: Int, joined: [String], left: [String]) -> ByteBuffer {
+    /// The most member states one `presence` message carries (the first by user id).
+    static let maximumPresenceStates = 200
+
+    static func presence(room: String, count: Int, anonymous: Int, joined: [String], left: [String], states: [String: String] = [:]) -> ByteBuffer {
         frame { w in
             w.member("type", "presence")
             w.member("room", room)
@@ -135,6 +138,10 @@ enum Messages {
             w.beginArray()
             for user in left { w.string(user) }
             w.endArray()
+            w.key("states")
+            w.beginObject()
+            for (user, state) in states.sorted(by: { $0.key < $1.key }).prefix(maximumPresenceStates) { w.member(user, state) }
+            w.endObject()
         }
     }
 }
