@@ -440,11 +440,19 @@ extension Gateway {
         let node = nodeID
         let rooms = self.rooms.all
         Task {
-            do {
-                try await presence.report(node: node, rooms: tallies)
-            } catch {
-                self.logger.warning("presence could not be reported again after a Redis outage", metadata: ["error": "\(error)"])
-                return
+            // The store's own connection may come back a little after the subscriber's: try for ten seconds.
+            var reported = false
+            for attempt in 1...20 where !reported {
+                do {
+                    try await presence.report(node: node, rooms: tallies)
+                    reported = true
+                } catch {
+                    if attempt == 20 {
+                        self.logger.warning("presence could not be reported again after a Redis outage", metadata: ["error": "\(error)"])
+                        return
+                    }
+                    try? await Task.sleep(for: .milliseconds(500))
+                }
             }
             // A fresh count to every room, and again a little later: the connection that publishes
             // may come back after the one that told us Redis was back (a message it drops is lost).

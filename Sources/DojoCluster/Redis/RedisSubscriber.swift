@@ -18,6 +18,9 @@ public final class RedisSubscriber: Sendable {
     private let handlers = Handlers()
     let client: RedisClient
     private let retry = Mutex<(scheduled: Bool, delay: Int64)>((false, 50))
+    /// Checks every second that a subscriber with channels has its connection (a loss whose
+    /// signal was missed must not leave the node deaf for good).
+    private let watchdog = Mutex<RepeatedTask?>(nil)
 
     public init(
         endpoint: RedisEndpoint,
@@ -59,6 +62,11 @@ public final class RedisSubscriber: Sendable {
             )
         )
         client.subscriberLostHook.withLock { $0 = { [weak self] in self?.reconnectLater() } }
+        let task = group.any().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] task in
+            guard let self else { return task.cancel() }
+            if !self.handlers.byChannel.withLock({ $0.isEmpty }), !self.client.isConnected { self.reconnectLater() }
+        }
+        watchdog.withLock { $0 = task }
     }
 
     /// What to do after the connection came back (publications in between are lost).
@@ -95,6 +103,7 @@ public final class RedisSubscriber: Sendable {
     /// Closes the connection for good.
     public func close() {
         handlers.byChannel.withLock { $0.removeAll() }
+        watchdog.withLock { $0?.cancel() }
         client.close()
     }
 
@@ -112,8 +121,12 @@ public final class RedisSubscriber: Sendable {
             self.retry.withLock { $0.scheduled = false }
             self.client.channel().whenComplete { [weak self] result in
                 switch result {
-                case .success: self?.retry.withLock { $0.delay = 50 }
-                case .failure: self?.reconnectLater()
+                case .success(let channel) where channel.isActive:
+                    self?.retry.withLock { $0.delay = 50 }
+                case .success, .failure:
+                    // Failed, or a connection that died before this attempt saw it (a loss told
+                    // while this attempt was pending was not scheduled again): try again.
+                    self?.reconnectLater()
                 }
             }
         }
