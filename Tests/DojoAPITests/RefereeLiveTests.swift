@@ -309,6 +309,8 @@ struct RefereeLiveTests {
                 (["game": "9ball", "shot": ["firstContact": 1, "pocketed": [["ball": 11, "pocket": 1]]]], 422, "referee.ball_not_on_table"),
                 (["game": "9ball", "shot": ["firstContact": 1, "pushOut": true]], 409, "referee.push_out_not_available"),
                 (["game": "9ball", "shot": ["firstContact": "1"]], 400, "invalid_json"),
+                (["game": "9ball", "shot": ["firstContact": 1, "shotId": String(repeating: "s", count: 129)]], 422, "invalid_command_id"),
+                (["game": "9ball", "shot": ["firstContact": 1, "shotId": "two words"]], 422, "invalid_command_id"),
                 (
                     ["game": "9ball", "rack": ["game": "9ball", "onTable": [1, 9], "pocketed": [2], "shooter": "A"], "shot": ["firstContact": 1]],
                     400, "invalid_json"

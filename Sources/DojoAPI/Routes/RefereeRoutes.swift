@@ -57,6 +57,11 @@ struct RefereeRoutes: Sendable {
                 throw DomainError(.invalid, "referee.invalid_rack", "the rack is a \(rack.game.rawValue) rack, not \(game.rawValue)")
             }
             try rack.validate()
+            // A shot's id is checked as a match checks it, though nothing is kept here (the contract
+            // says so; schemathesis found a long one accepted).
+            if let shotID = body.shot?.shotId {
+                do throws(DomainError) { try CommandID.validate(shotID) } catch { throw error }
+            }
             let (ruling, after): (Referee.Ruling, Referee.Rack)
             switch (body.shot, body.decision) {
             case (let shot?, nil): (ruling, after) = try Referee.judge(rack, shot)
