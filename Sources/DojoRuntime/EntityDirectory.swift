@@ -3,6 +3,7 @@ import DojoStorage
 public import Foundation
 import Logging
 import Synchronization
+import Tracing
 
 /// The resident actors of one kind, keyed by id: activates on first use (once, however many callers
 /// arrive together), passivates the idle and, past the cap, the least recently used, and replaces
@@ -318,6 +319,8 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
             throw RuntimeError(.unavailable, "\(A.kind.rawValue):\(id) is owned by node \(node), and this node cannot forward")
         }
         environment.metrics.forwarded(A.kind)
+        var request = request
+        if environment.configuration.tracing { request.traceparent = TraceContext.traceparent(of: ServiceContext.current ?? .topLevel) }
         let body = try JSONEncoder().encode(request)
         let answer = try await forwarder.forward(to: node, kind: A.kind, id: id, request: body)
         // (A ForwardingError passes through: the caller decides whether to ask again.)
@@ -334,13 +337,16 @@ public final class EntityDirectory<A: Aggregate>: Sendable {
         let answer: ForwardedAnswer<A>
         do {
             let request = try JSONDecoder().decode(ForwardedRequest<A>.self, from: body)
-            if let command = request.command, let context = request.context {
-                answer = ForwardedAnswer(
-                    result: try await sendHere(id, command, context: context, commandID: request.commandID, cause: request.cause)
-                )
-            } else {
-                let (state, sequence) = try await readHere(id)
-                answer = ForwardedAnswer(state: state, sequence: sequence)
+            // The caller's trace continues here (traces on): the command's spans are its children.
+            let trace = request.traceparent.map { TraceContext.context(traceparent: $0) } ?? ServiceContext.current ?? .topLevel
+            answer = try await ServiceContext.withValue(trace) {
+                if let command = request.command, let context = request.context {
+                    return ForwardedAnswer(
+                        result: try await self.sendHere(id, command, context: context, commandID: request.commandID, cause: request.cause)
+                    )
+                }
+                let (state, sequence) = try await self.readHere(id)
+                return ForwardedAnswer(state: state, sequence: sequence)
             }
         } catch let owner as NotOwner {
             var moved = ForwardedAnswer<A>(error: RuntimeError(.unavailable, "\(A.kind.rawValue):\(id) moved to node \(owner.node); retry"))

@@ -55,6 +55,8 @@ struct ForwardedRequest<A: Aggregate>: Codable, Sendable {
     var context: CommandContext?
     var commandID: String?
     var cause: Cause?
+    /// The caller's W3C trace context (traces on): the owner's spans continue its trace.
+    var traceparent: String? = nil
 }
 
 /// The owner's answer: the command's result or the state, or the error it threw, as the caller's

@@ -211,6 +211,43 @@ struct TracingTests {
         }
     }
 
+    @Test("across nodes: a command sent to one node and forwarded to its entity's owner continues the caller's trace there")
+    func acrossNodes() async throws {
+        guard let redis = try TestServices.redisURL() else { return }
+        try await Self.withReceiver { receiver, receiverPort in
+            try await withFreshStorage(.postgres) { storage, _ in
+                try await seedUsers(["alice", "bob"], in: storage)
+                var (cluster, env) = try await ClusterOwnershipTests.platform(storage, redis: redis, ttlMilliseconds: 3_000)
+                env["DOJO_TRACING_ENABLED"] = "true"
+                env["DOJO_TRACING_ENDPOINT"] = "http://127.0.0.1:\(receiverPort)"
+                env["DOJO_TRACING_PROTOCOL"] = "http/json"
+                env["DOJO_TRACING_EXPORT_DELAY_MS"] = "100"
+                let nodes = try await ClusterOwnershipTests.start(["a", "b"], cluster: cluster, env: env)
+                defer { for node in nodes { node.stop() } }
+                let a = Client(port: nodes[0].port, key: CrashTests.serviceKey)
+                let body: [String: any Sendable] = ["id": "t1", "playerA": "alice", "playerB": "bob", "gameType": "9-ball", "raceTo": 3]
+                #expect(try await a.post("/v1/matches", user: "alice", body).status == 201)
+                let caller = Self.traceparent()
+                var request = URLRequest(url: URL(string: "http://127.0.0.1:\(nodes[1].port)/v1/matches/t1/start")!)
+                request.httpMethod = "POST"
+                request.httpBody = Data("{}".utf8)
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                request.setValue("Bearer \(CrashTests.serviceKey)", forHTTPHeaderField: "Authorization")
+                request.setValue("alice", forHTTPHeaderField: "X-Dojo-User")
+                request.setValue(caller.header, forHTTPHeaderField: "traceparent")
+                let (_, response) = try await URLSession.shared.data(for: request)
+                #expect((response as? HTTPURLResponse)?.statusCode == 200)
+                // The owner's command span (on A) is in the caller's trace, under B's forwarding.
+                let spans = try await receiver.wait { spans in
+                    spans.contains { $0.traceID == caller.trace && $0.name == "match start" && $0.attributes["dojo.sequence"] != nil }
+                }
+                let inTrace = spans.filter { $0.traceID == caller.trace }
+                #expect(inTrace.contains { $0.parentSpanID == caller.parent }, "\(inTrace)")
+                #expect(inTrace.contains { $0.name == "match start" } && inTrace.contains { $0.name == "append" }, "\(inTrace)")
+            }
+        }
+    }
+
     @Test(
         "tracing's keys are checked: an endpoint that is not an http(s) URL, an unknown protocol, a ratio outside 0–1 stop the server with a clear message"
     )
