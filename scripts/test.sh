@@ -10,7 +10,9 @@ scripts/deps.sh --services
 if [ -z "${DOJO_TEST_POSTGRES_URL:-}" ] || [ -z "${DOJO_TEST_REDIS_URL:-}" ]; then
   export DOJO_SERVICES_DIR=${DOJO_SERVICES_DIR:-$(mktemp -d /tmp/dojopool-test-services.XXXXXX)}
   trap 'scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
-  eval "$(scripts/services.sh start)"
+  # Captured first, so a service that cannot start fails the run here with its own message.
+  services_env=$(scripts/services.sh start) || { echo "test: the throw-away services did not start (see $DOJO_SERVICES_DIR/*.log)" >&2; exit 1; }
+  eval "$services_env"
   echo "test: postgres at $DOJO_TEST_POSTGRES_URL, redis at $DOJO_TEST_REDIS_URL (throw-away)" >&2
 fi
 swift test --explicit-target-dependency-import-check error "$@"
