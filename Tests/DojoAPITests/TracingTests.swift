@@ -238,8 +238,10 @@ struct TracingTests {
                 let (_, response) = try await URLSession.shared.data(for: request)
                 #expect((response as? HTTPURLResponse)?.statusCode == 200)
                 // The owner's command span (on A) is in the caller's trace, under B's forwarding.
+                // Each node exports on its own schedule: wait for both nodes' spans.
                 let spans = try await receiver.wait { spans in
                     spans.contains { $0.traceID == caller.trace && $0.name == "match start" && $0.attributes["dojo.sequence"] != nil }
+                        && spans.contains { $0.traceID == caller.trace && $0.parentSpanID == caller.parent }
                 }
                 let inTrace = spans.filter { $0.traceID == caller.trace }
                 #expect(inTrace.contains { $0.parentSpanID == caller.parent }, "\(inTrace)")
