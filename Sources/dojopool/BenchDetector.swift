@@ -18,7 +18,9 @@ struct BenchDetector: AsyncParsableCommand {
     var fps = "60,30,15"
     @Option(help: "Rounds per cost measurement (the median is reported).") var rounds = 5
     @Option(help: "The confidence at or above which a shot is judged without review.") var threshold = 0.8
-    @Flag(help: "List every shot read wrong, by id and member.") var list = false
+    @Flag(help: "List every shot read wrong, by id and member, and the slowest detections.") var list = false
+    @Option(help: "Show one shot: its truth, when the table came to rest, and what the detector read at each rate.")
+    var show: String?
 
     func run() async throws {
         let data = corpus == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: corpus))
@@ -31,6 +33,10 @@ struct BenchDetector: AsyncParsableCommand {
             return rate
         }
         print("corpus: \(shots.count) shots at \(native) fps")
+        if let show {
+            guard let index = shots.firstIndex(where: { $0.id == show }) else { throw ValidationError("--show: no shot \(show) in the corpus") }
+            return Self.show(shots[index], index: index, rates: rates, native: native, threshold: threshold)
+        }
         for rate in rates {
             for noisy in [false, true] {
                 let prepared = shots.enumerated().map { index, shot in
@@ -45,7 +51,7 @@ struct BenchDetector: AsyncParsableCommand {
                 let cost = measure(rounds: rounds) { for shot in prepared { _ = ShotDetector.shots(in: shot.frames) } } / Double(frames)
                 print("")
                 print("\(rate) fps, \(noisy ? "noisy (2.5 mm, 2 % missed, 1 % bad frames)" : "clean"):")
-                print(report.summary.split(separator: "\n").prefix(list ? 6 : 4).joined(separator: "\n"))
+                print(report.summary.split(separator: "\n").prefix(list ? 7 : 4).joined(separator: "\n"))
                 print(String(format: "cost: %.0f ns per frame over %d frames (%.0f frames/s on one core)", cost, frames, 1e9 / cost))
             }
         }
@@ -72,6 +78,35 @@ struct BenchDetector: AsyncParsableCommand {
                 idleCost * 400 * 30 / 1e7
             )
         )
+    }
+
+    /// One shot as the detector reads it at each rate, clean and noisy, beside its truth.
+    private static func show(_ shot: ShotCorpus.Shot, index: Int, rates: [Int], native: Int, threshold: Double) {
+        let truth = shot.truth
+        print(
+            "\(shot.id): truth firstContact \(truth.firstContact.map(String.init) ?? "none"), pocketed \(truth.pocketed.map { "\($0.ball)→\($0.pocket)" }), "
+                + "cueBallPocketed \(truth.cueBallPocketed), offTable \(truth.offTable), railAfterContact \(truth.railAfterContact), "
+                + "objectBallsToRail \(truth.objectBallsToRail); stopped at \(shot.stoppedAt) ms (within 1 cm from \(shot.restAt) ms)"
+        )
+        for rate in rates {
+            for noisy in [false, true] {
+                let slower = shot.every(native / rate)
+                let frames = (noisy ? slower.throughNoisyCamera(index: index) : slower).frames
+                let (detected, counters) = ShotDetector.shots(in: frames)
+                print("")
+                print(
+                    "\(rate) fps, \(noisy ? "noisy" : "clean"): \(detected.count) shot(s); "
+                        + "frames \(counters.frames) read, \(counters.jumps) jumps, \(counters.corrupt) corrupt"
+                )
+                for found in detected {
+                    var writer = JSONWriter()
+                    var copy = found
+                    copy.frames = []
+                    copy.writeJSON(to: &writer, threshold: threshold)
+                    print(String(decoding: writer.bytes, as: UTF8.self))
+                }
+            }
+        }
     }
 
     /// The median over rounds of one run of `body`, in nanoseconds.

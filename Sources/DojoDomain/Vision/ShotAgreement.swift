@@ -20,8 +20,11 @@ public struct ShotVerdict: Sendable {
     public var exact: Bool
     /// The detector would judge the shot without review.
     public var judgeable: Bool
-    /// From the table's coming to rest to the detector's knowing, in milliseconds.
+    /// From the balls' stopping (``ShotCorpus/Shot/stoppedAt``) to the detector's knowing, in
+    /// milliseconds.
     public var latency: Int64?
+    /// From every ball's being within 1 cm of where it stops (``ShotCorpus/Shot/restAt``).
+    public var latencyFromSettling: Int64?
     public var detected: DetectedShot?
 
     public init(shot: ShotCorpus.Shot, detections: [DetectedShot], threshold: Double) {
@@ -47,7 +50,8 @@ public struct ShotVerdict: Sendable {
         if onBreak { members[.objectBallsToRail] = seen.objectBallsToRail == truth.objectBallsToRail }
         exact = members.values.allSatisfy { $0 }
         judgeable = detected.judgeable(threshold: threshold, onBreak: onBreak)
-        latency = detected.detectedAt - shot.restAt
+        latency = detected.detectedAt - shot.stoppedAt
+        latencyFromSettling = detected.detectedAt - shot.restAt
     }
 
     /// The members that were wrong (the exact count only where it changes a ruling).
@@ -69,6 +73,9 @@ public struct AgreementReport: Sendable {
     /// Shots wrong but sent to review.
     public var wrongReviewed: [String] = []
     public var latencies: [Int64] = []
+    public var latenciesFromSettling: [Int64] = []
+    /// Each shot's latency with its id, to name the slowest.
+    public var latencyByShot: [(id: String, milliseconds: Int64)] = []
 
     public init() {}
 
@@ -85,7 +92,11 @@ public struct AgreementReport: Sendable {
             let why = verdict.found == 1 ? verdict.wrong.map(\.rawValue).joined(separator: ",") : "\(verdict.found) shots found"
             if verdict.judgeable { wrongUnreviewed.append("\(id) (\(why))") } else { wrongReviewed.append("\(id) (\(why))") }
         }
-        if let latency = verdict.latency { latencies.append(latency) }
+        if let latency = verdict.latency {
+            latencies.append(latency)
+            latencyByShot.append((id, latency))
+        }
+        if let latency = verdict.latencyFromSettling { latenciesFromSettling.append(latency) }
     }
 
     public var wholeAgreement: Double { shots == 0 ? 0 : Double(whole) / Double(shots) }
@@ -101,10 +112,15 @@ public struct AgreementReport: Sendable {
         return total == 0 ? 1 : Double(agreed[member] ?? 0) / Double(total)
     }
 
-    /// The latency at a quantile (0–1), in milliseconds.
-    public func latency(_ quantile: Double) -> Int64 {
-        guard !latencies.isEmpty else { return 0 }
-        let sorted = latencies.sorted()
+    /// The latency from the balls' stopping at a quantile (0–1), in milliseconds.
+    public func latency(_ quantile: Double) -> Int64 { Self.quantile(quantile, of: latencies) }
+
+    /// The latency from every ball's being within 1 cm of where it stops, at a quantile.
+    public func latencyFromSettling(_ quantile: Double) -> Int64 { Self.quantile(quantile, of: latenciesFromSettling) }
+
+    private static func quantile(_ quantile: Double, of values: [Int64]) -> Int64 {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
         return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * quantile))]
     }
 
@@ -123,9 +139,14 @@ public struct AgreementReport: Sendable {
         lines.append(
             "sent to review: \(reviewed); wrong and judged without review: \(wrongUnreviewed.count) (agreement of the automatic rulings \(percent(automaticAgreement)))"
         )
-        lines.append("detection after the table came to rest: p50 \(latency(0.5)) ms, p99 \(latency(0.99)) ms, max \(latency(1)) ms")
+        lines.append(
+            "detection after the balls stopped: p50 \(latency(0.5)) ms, p99 \(latency(0.99)) ms, max \(latency(1)) ms "
+                + "(after every ball was within 1 cm of where it stopped: p50 \(latencyFromSettling(0.5)) ms, p99 \(latencyFromSettling(0.99)) ms)"
+        )
         if !wrongUnreviewed.isEmpty { lines.append("wrong without review: " + wrongUnreviewed.joined(separator: "; ")) }
         if !wrongReviewed.isEmpty { lines.append("wrong, sent to review: " + wrongReviewed.joined(separator: "; ")) }
+        let slowest = latencyByShot.sorted { $0.milliseconds > $1.milliseconds }.prefix(5)
+        if !slowest.isEmpty { lines.append("slowest detections: " + slowest.map { "\($0.id) (\($0.milliseconds) ms)" }.joined(separator: "; ")) }
         return lines.joined(separator: "\n")
     }
 }

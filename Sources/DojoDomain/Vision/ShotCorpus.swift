@@ -24,6 +24,9 @@ public struct ShotCorpus: Sendable {
         /// When the table came to rest: the first frame after which every ball stays within 1 cm
         /// (on a 9-foot table) of where it ends, and no ball comes or goes.
         public var restAt: Int64
+        /// When the balls stopped: the first frame after which no ball moves by even the frames'
+        /// resolution (a thousandth of the table's width, 1.27 mm), and none comes or goes.
+        public var stoppedAt: Int64
 
         public init(id: String, kind: String, fps: Int, truth: Referee.Shot, frames: [TableFrame]) {
             self.id = id
@@ -32,6 +35,7 @@ public struct ShotCorpus: Sendable {
             self.truth = truth
             self.frames = frames
             restAt = ShotCorpus.restAt(frames)
+            stoppedAt = ShotCorpus.stoppedAt(frames)
         }
     }
 
@@ -75,6 +79,12 @@ public struct ShotCorpus: Sendable {
             )
         }
         return Shot(id: id, kind: object["kind"] as? String ?? "", fps: fps, truth: truth, frames: frames)
+    }
+
+    static func stoppedAt(_ frames: [TableFrame]) -> Int64 {
+        var index = frames.count - 1
+        while index > 0, frames[index - 1].balls == frames[index].balls { index -= 1 }
+        return frames.isEmpty ? 0 : frames[index].t
     }
 
     static func restAt(_ frames: [TableFrame]) -> Int64 {
