@@ -192,4 +192,78 @@ struct ShotDetectorTests {
         let idle = ShotDetector.shots(in: still.frames(fps: 60, until: 600_000))
         #expect(idle.shots.isEmpty && idle.counters.frames == 36_001)
     }
+
+    @Test("a hard scratch: the cue ball seen once on its way, then gone into the side pocket, is a shot at 30 fps")
+    func strokeIntoPocket() throws {
+        var table = ScriptedTable()
+        table.ball(0, [(500, 1.03, 0.2), (540, 1.0, 0.0)], goneAt: 535)
+        table.ball(5, [(0, 0.5, 0.7)])
+        let (shots, _) = ShotDetector.shots(in: table.frames(fps: 30, until: 1_500))
+        let shot = try #require(shots.first, "the stroke was seen once before the cue ball was gone")
+        #expect(shots.count == 1)
+        #expect(shot.observation.cueBallPocketed && shot.observation.firstContact == nil && !shot.observation.railAfterContact)
+
+        // The same single sighting far from every pocket, then a missed frame: the shot starts at
+        // the next sighting, as any other.
+        var missed = ScriptedTable()
+        missed.ball(0, [(500, 0.6, 0.5), (1_500, 1.4, 0.5)])
+        missed.ball(5, [(0, 0.5, 0.9)])
+        var frames = missed.frames(fps: 30, until: 2_500)
+        let gap = try #require(frames.firstIndex { $0.t > 540 })
+        frames[gap].balls.removeAll { $0.ball == 0 }
+        #expect(ShotDetector.shots(in: frames).shots.count == 1)
+    }
+
+    @Test("a ball creeping along the cushion into a pocket after the others stopped: the shot waits for its drop")
+    func creepIntoPocket() throws {
+        var table = ScriptedTable()
+        // The cue ball stuns into ball 1, which runs up the table and creeps the last 6 cm to pocket 5.
+        let direction = (x: -0.4 / 0.617, y: 0.47 / 0.617)
+        let contact = (x: 1.5 - 2 * Self.radius * direction.x, y: 0.5 - 2 * Self.radius * direction.y)
+        table.ball(0, [(500, contact.x - 0.4 * direction.x, contact.y - 0.4 * direction.y), (800, contact.x, contact.y)])
+        table.ball(1, [(800, 1.5, 0.5), (1_100, 1.1, 0.97), (2_300, 1.04, 0.97)], goneAt: 2_300)
+        table.ball(5, [(0, 0.4, 0.3)])
+        for fps in [30, 60] {
+            let (shots, _) = ShotDetector.shots(in: table.frames(fps: fps, until: 3_500))
+            let shot = try #require(shots.first)
+            #expect(shots.count == 1, "\(fps) fps")
+            #expect(shot.observation.pocketed == [Referee.PocketedBall(ball: 1, pocket: 5)], "\(fps) fps: \(shot.observation)")
+            #expect(shot.detectedAt >= 2_300, "\(fps) fps")
+        }
+    }
+
+    @Test("a graze dated before a full hit just behind it: the ball that moved first was struck first")
+    func grazeAfterFullHit() throws {
+        // The cue ball runs left along y = 0.5 at 4 units/s. Ball 2 sits 2 radii + 1 mm below the
+        // line; ball 1 1.3 cm further on, squarely in it (both within one frame's travel). Ball 1
+        // moves at 800 ms; ball 2 only 10 ms later, struck by the cue ball on its way out.
+        var table = ScriptedTable()
+        let contact = (x: 1.2 + 2 * Self.radius, y: 0.5)
+        table.ball(0, [(650, contact.x + 0.6, 0.5), (800, contact.x, 0.5), (1_100, contact.x - 0.1, 0.35)])
+        table.ball(1, [(800, 1.2, 0.5), (1_300, 0.6, 0.5)])
+        table.ball(2, [(810, contact.x + 0.013, 0.5 - 2 * Self.radius - 0.001), (1_300, contact.x + 0.1, 0.1)])
+        table.ball(5, [(0, 0.4, 0.9)])
+        let shot = try #require(ShotDetector.shots(in: table.frames(fps: 60, until: 2_500)).shots.first)
+        #expect(shot.observation.firstContact == 1, "\(shot.observation) \(shot.doubts)")
+
+        // A graze of a ball that never moves was a miss: the full hit behind it is the contact.
+        var missed = table
+        missed.ball(2, [(0, contact.x + 0.013, 0.5 - 2 * Self.radius - 0.002)])
+        let read = try #require(ShotDetector.shots(in: missed.frames(fps: 60, until: 2_500)).shots.first)
+        #expect(read.observation.firstContact == 1 && read.judgeable(threshold: 0.8, onBreak: false), "\(read.observation) \(read.doubts)")
+    }
+
+    @Test("a ball set moving well before the contact the cue ball's path shows: named, and doubted")
+    func movedBeforeThePath() throws {
+        // Ball 3 is struck between the first two sightings, where the path cannot show it (its
+        // launch is not recorded here); the path shows a later full hit on ball 1.
+        var table = ScriptedTable()
+        table.ball(0, [(500, 1.6, 0.5), (1_000, 1.2 + 2 * Self.radius, 0.5), (1_200, 1.1, 0.3)])
+        table.ball(1, [(1_000, 1.2, 0.5), (1_400, 0.7, 0.5)])
+        table.ball(3, [(520, 1.7, 0.8), (900, 1.9, 0.98)])
+        let shot = try #require(ShotDetector.shots(in: table.frames(fps: 30, until: 2_500)).shots.first)
+        #expect(shot.observation.firstContact == 3, "\(shot.observation)")
+        #expect(!shot.judgeable(threshold: 0.8, onBreak: false), "\(shot.confidence)")
+        #expect(shot.doubts.contains { $0.contains("before the cue ball reached ball 1") }, "\(shot.doubts)")
+    }
 }

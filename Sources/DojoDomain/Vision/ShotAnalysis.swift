@@ -246,7 +246,10 @@ struct ShotAnalysis {
                     let hit = reach(from: a, to: b, ball: ball, within: 2 * radius + 0.006),
                     onset.time - hit.time <= 4 * interval + 100, onset.time >= hit.time - interval
                 else { continue }
-                events.append((ball, hit.time, hit.gap, 0.9))
+                // Timed where the centres were two radii apart, or closest: the slack that lets
+                // noise in would otherwise date a graze before a full hit just behind it.
+                let touch = reach(from: a, to: b, ball: ball, within: 2 * radius)?.time ?? hit.closest
+                events.append((ball, touch, hit.gap, 0.9))
             }
             // A kink: the line in (to a) and the line out (from b) differ. The cue ball ran
             // straight along the line in until it struck something: the first ball on that line,
@@ -269,6 +272,10 @@ struct ShotAnalysis {
                             cornerAlong = s + 0.01
                         }
                     }
+                    // Past the corner, up to where the next sighting projects on the line in, a
+                    // ball that began to move then also counts: with a second contact between the
+                    // sightings the line out, and so the corner, are not the first contact's.
+                    let projected = (b.x - a.x) * incoming.x + (b.y - a.y) * incoming.y + 0.01
                     var inLine: [(ball: Int, entry: Double, offset: Double)] = []
                     for ball in balls {
                         let fx = recording.restX[ball] - a.x
@@ -277,9 +284,30 @@ struct ShotAnalysis {
                         let offset = abs(incoming.x * fy - incoming.y * fx)
                         guard offset <= 2 * radius + 0.006 else { continue }
                         let entry = along - max(0, 4 * radius * radius - offset * offset).squareRoot()
-                        if entry >= -0.01, entry <= cornerAlong { inLine.append((ball, entry, offset)) }
+                        guard entry >= -0.01 else { continue }
+                        // A graze the ball never felt (it did not move) was a miss.
+                        if offset > 2 * radius - 0.004, !onsets.contains(where: { $0.ball == ball }) { continue }
+                        if entry <= cornerAlong {
+                            inLine.append((ball, entry, offset))
+                        } else if entry <= projected, let onset = onsets.first(where: { $0.ball == ball }),
+                            onset.time >= a.t - interval, onset.time <= b.t + interval
+                        {
+                            inLine.append((ball, entry, offset))
+                        }
                     }
                     inLine.sort { $0.entry < $1.entry }
+                    // A graze (the line passes about two radii from the ball) dated at its closest
+                    // approach is not a contact the line proves; a clear hit just behind it whose
+                    // ball began to move earlier was struck first, and the grazed ball after the
+                    // cue ball turned.
+                    if inLine.count > 1, inLine[0].offset > 2 * radius - 0.002, inLine[1].offset <= 2 * radius - 0.004,
+                        inLine[1].entry - inLine[0].entry < 2 * radius,
+                        let grazed = onsets.first(where: { $0.ball == inLine[0].ball }),
+                        let struck = onsets.first(where: { $0.ball == inLine[1].ball }),
+                        struck.time + 0.25 * interval < grazed.time
+                    {
+                        inLine.swapAt(0, 1)
+                    }
                     if let first = inLine.first {
                         let time = a.t + max(0, min(b.t - a.t, first.entry / incoming.speed))
                         var confidence = first.offset <= 2 * radius - 0.004 ? 0.97 : 0.75
@@ -310,7 +338,11 @@ struct ShotAnalysis {
                 let outgoing = direction(piece + 1, piece + 2)
                 var fits: [(ball: Int, miss: Double, time: Double)] = []
                 for ball in balls {
-                    guard let launch = launch(of: ball, onsets: onsets) else { continue }
+                    // Struck then, it began to move then: not a ball another one set moving later.
+                    guard let onset = onsets.first(where: { $0.ball == ball }), onset.time >= a.t - interval,
+                        onset.time <= b.t + 2 * interval,
+                        let launch = launch(of: ball, onsets: onsets)
+                    else { continue }
                     let cx = recording.restX[ball] - 2 * radius * launch.x
                     let cy = recording.restY[ball] - 2 * radius * launch.y
                     let miss: Double
@@ -333,7 +365,25 @@ struct ShotAnalysis {
             }
             guard !events.isEmpty else { continue }
             events.sort { abs($0.time - $1.time) < 2 ? abs($0.gap) < abs($1.gap) : $0.time < $1.time }
+            // A graze dated at its closest approach, then a clear hit within a frame whose ball
+            // moved first: the clear hit came first (as for balls on the line in, above).
+            if events[0].gap > -0.002, let grazed = onsets.first(where: { $0.ball == events[0].ball }),
+                let clear = events.firstIndex(where: { event in
+                    event.ball != events[0].ball && event.gap <= -0.004 && event.time - events[0].time < interval
+                        && onsets.contains { $0.ball == event.ball && $0.time + 0.25 * interval < grazed.time }
+                })
+            {
+                events.swapAt(0, clear)
+            }
             let first = events[0]
+            // No object ball moves before the first contact: one that did, well before this event,
+            // was struck by something the path missed (a contact before the second sighting).
+            if earliest.ball != first.ball, earliest.time < first.time - 2 * interval - 20 {
+                doubts.append(
+                    "ball \(earliest.ball) moved at \(Int(earliest.time)) ms, before the cue ball reached ball \(first.ball) at \(Int(first.time)) ms"
+                )
+                return (earliest.ball, earliest.time, 0.5)
+            }
             var confidence = first.confidence
             if let onset = onsets.first(where: { $0.ball == first.ball }), onset.vanished { confidence = min(confidence, 0.85) }
             if events.count > 1, events[1].ball != first.ball, abs(events[1].time - first.time) < 2, abs(events[1].gap) - abs(first.gap) < 0.004 {
@@ -367,14 +417,14 @@ struct ShotAnalysis {
         return nil
     }
 
-    /// When the straight piece a→b first came within `limit` of a ball's rest position, and the
-    /// piece's closest approach beyond two radii.
+    /// When the straight piece a→b first came within `limit` of a ball's rest position, the
+    /// piece's closest approach beyond two radii, and when it was closest.
     func reach(
         from a: (x: Double, y: Double, t: Double),
         to b: (x: Double, y: Double, t: Double),
         ball: Int,
         within limit: Double
-    ) -> (time: Double, gap: Double)? {
+    ) -> (time: Double, gap: Double, closest: Double)? {
         let dx = b.x - a.x
         let dy = b.y - a.y
         let fx = a.x - recording.restX[ball]
@@ -382,14 +432,15 @@ struct ShotAnalysis {
         let q = dx * dx + dy * dy
         let along = q > 0 ? max(0, min(1, -(fx * dx + fy * dy) / q)) : 0
         let gap = norm2(fx + along * dx, fy + along * dy) - 2 * radius
+        let closest = a.t + along * (b.t - a.t)
         let c = fx * fx + fy * fy - limit * limit
-        if c <= 0 { return (a.t, gap) }
+        if c <= 0 { return (a.t, gap, closest) }
         guard q > 0 else { return nil }
         let h = 2 * (fx * dx + fy * dy)
         let discriminant = h * h - 4 * q * c
         guard discriminant >= 0 else { return nil }
         let s = (-h - discriminant.squareRoot()) / (2 * q)
-        return s >= 0 && s <= 1 ? (a.t + s * (b.t - a.t), gap) : nil
+        return s >= 0 && s <= 1 ? (a.t + s * (b.t - a.t), gap, closest) : nil
     }
 
     /// The cue ball's sightings in the shot, from its rest position if the first frame missed it.

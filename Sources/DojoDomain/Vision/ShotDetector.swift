@@ -28,6 +28,9 @@ public struct ShotDetector: Sendable {
         public var stillRadius = 0.008
         /// How long every ball must be still (or gone) before the shot is over.
         public var restMilliseconds: Int64 = 200
+        /// A ball settling this close to a pocket's centre must be still twice as long: a ball
+        /// creeping towards the jaws may still drop.
+        public var pocketWatch = 0.12
         /// A longer shot is cut here and never judged automatically.
         public var maxShotMilliseconds: Int64 = 60_000
         /// The fastest a ball can travel, in table units per second (12.7 m/s on a 9-foot table):
@@ -84,6 +87,8 @@ public struct ShotDetector: Sendable {
         var anchorCount = 0
         /// The last sighting was away from the settling point.
         var strayed = false
+        /// The settling point is within ``Settings/pocketWatch`` of a pocket.
+        var byPocket = false
     }
 
     public let settings: Settings
@@ -208,6 +213,7 @@ public struct ShotDetector: Sendable {
         // The cue ball starts a shot when it is clearly away (twice `startDistance`) and left fast
         // enough; slower, it is creeping to a stop or being placed.
         let cue = tracks[0]
+        if strokeIntoPocket(t: t) { return startShot(t: t) }
         var creeping = false
         if cue.restCount >= 3, cue.displaced >= 2, !seenX[0].isNaN {
             let away = norm2(seenX[0] - cue.restX, seenY[0] - cue.restY)
@@ -226,6 +232,21 @@ public struct ShotDetector: Sendable {
             counters.disturbed += 1
         }
         preroll.push(t: t, x: seenX, y: seenY)
+    }
+
+    /// True when the cue ball, seen once clearly away from its rest position and fast, is gone in
+    /// this frame next to a pocket it could have reached since: a stroke straight into a pocket,
+    /// over before a second sighting could show it moving (a hard scratch at 30 fps).
+    private func strokeIntoPocket(t: Int64) -> Bool {
+        let cue = tracks[0]
+        guard cue.restCount >= 3, cue.displaced == 1, seenX[0].isNaN, let last = cue.lastT, last > cue.nearT,
+            preroll.count > 0, preroll.time(preroll.count - 1) == last
+        else { return false }
+        let away = norm2(cue.lastX - cue.restX, cue.lastY - cue.restY)
+        let speed = (away - settings.stillRadius) / (Double(last - cue.nearT) / 1000)
+        guard away >= 2 * settings.startDistance, speed >= settings.minStrokeSpeed else { return false }
+        let reach = speed * Double(t - last) / 1000 + ShotAnalysis.pocketReach
+        return settings.geometry.nearestPocket(x: cue.lastX, y: cue.lastY).distance <= reach
     }
 
     private mutating func startShot(t: Int64) {
@@ -266,10 +287,12 @@ public struct ShotDetector: Sendable {
             if track.anchorCount <= 4 {
                 track.anchorX += (x - track.anchorX) / Double(track.anchorCount)
                 track.anchorY += (y - track.anchorY) / Double(track.anchorCount)
+                track.byPocket = settings.geometry.nearestPocket(x: track.anchorX, y: track.anchorY).distance <= settings.pocketWatch
             }
         } else {
             track.strayed = false
             (track.anchorX, track.anchorY, track.anchorT, track.anchorCount) = (x, y, t, 1)
+            track.byPocket = settings.geometry.nearestPocket(x: x, y: y).distance <= settings.pocketWatch
         }
         tracks[ball] = track
     }
@@ -285,7 +308,10 @@ public struct ShotDetector: Sendable {
             let track = tracks[ball]
             guard recording.followed & (1 << ball) != 0, let last = track.lastT else { continue }
             if last == t {
-                if t - track.anchorT < settings.restMilliseconds { settled = false }
+                // A sighting away from the settling point may be the ball moving on: not yet. Next
+                // to a pocket, a ball still creeping may yet drop: it waits twice as long.
+                let wait = track.byPocket ? settings.restMilliseconds * 3 / 2 : settings.restMilliseconds
+                if t - track.anchorT < wait || track.strayed { settled = false }
             } else if t - last < settings.restMilliseconds {
                 settled = false
             }
