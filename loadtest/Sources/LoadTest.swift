@@ -21,6 +21,13 @@ struct LoadTest: AsyncParsableCommand {
 
 struct Common: ParsableArguments {
     @Option(help: "server port on 127.0.0.1") var port = 8080
+    @Option(
+        help: ArgumentHelp(
+            "the nodes of one platform, as their ports on 127.0.0.1 (9000,9001,9002): subscribers are spread over them in turn; setup, scorers and publishers use the first",
+            valueName: "ports"
+        )
+    )
+    var nodes: String?
     @Option(help: "subscriber worker processes (each holds at most 19,000 connections)") var workers = 1
     @Option(help: "source addresses 127.0.0.1…127.0.0.N for subscribers") var sources = 8
     @Option(help: "warm-up seconds before the measured window") var warmup = 3.0
@@ -38,12 +45,44 @@ struct Common: ParsableArguments {
             throw ValidationError("--duration ≤ 600 s, --warmup ≤ 120 s, --drain ≤ 60 s")
         }
         guard sources >= 1, sources <= 250 else { throw ValidationError("--sources is 1…250") }
+        _ = try nodePorts()
     }
 
+    /// The nodes' ports (`--nodes`), or `--port` alone.
+    func nodePorts() throws -> [Int] {
+        guard let nodes else { return [port] }
+        let ports = nodes.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !ports.isEmpty, ports.count <= 16, ports.allSatisfy({ $0.map { (1...65535).contains($0) } ?? false }) else {
+            throw ValidationError("--nodes is 1…16 ports on 127.0.0.1, comma-separated (9000,9001,9002)")
+        }
+        return ports.compactMap { $0 }
+    }
+
+    /// Bench rooms live on the node their publisher reached: they do not cross the cluster.
+    func oneNode() throws {
+        guard try nodePorts().count == 1 else {
+            throw ValidationError("bench rooms do not cross nodes: --nodes takes venues or tournament (rooms of real entities)")
+        }
+    }
+
+    /// A plan of `kind` with the options every scenario shares.
+    func plan(_ kind: Plan.Kind) -> Plan {
+        var plan = Plan(kind: kind)
+        plan.ports = (try? nodePorts()) ?? [port]
+        plan.port = plan.ports[0]
+        plan.runID = runId
+        plan.sourceAddresses = sources
+        plan.socketIO = socketio
+        return plan
+    }
+
+    /// The server's processes (`--server-pid PID[,PID…]`, or `@file` with one or more PIDs): their
+    /// CPU and RSS are summed.
     var probe: ProcessProbe? {
         guard let serverPid else { return nil }
         let text = serverPid.hasPrefix("@") ? (try? String(contentsOfFile: String(serverPid.dropFirst()), encoding: .utf8)) ?? "" : serverPid
-        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)).map(ProcessProbe.init)
+        let pids = text.split(whereSeparator: { $0 == "," || $0.isWhitespace }).compactMap { Int32($0) }
+        return pids.isEmpty ? nil : ProcessProbe(pids: pids)
     }
 }
 
@@ -59,15 +98,12 @@ struct Fanout: AsyncParsableCommand {
     func validate() throws {
         guard subscribers >= 1, subscribers <= 200_000 else { throw ValidationError("--subscribers is 1…200,000") }
         guard rate > 0, rate <= 100_000 else { throw ValidationError("--rate is at most 100,000") }
+        try common.oneNode()
     }
 
     func run() async throws {
-        var plan = Plan(kind: .fanout)
-        plan.port = common.port
-        plan.runID = common.runId
+        var plan = common.plan(.fanout)
         plan.subscribers = subscribers
-        plan.sourceAddresses = common.sources
-        plan.socketIO = common.socketio
         try await Runner(plan: plan, common: common, label: "fanout \(subscribers) subscribers, \(rate) msg/s, \(bytes) B").run { driver, group in
             let publisher = try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: nil) { _ in }
             driver.publish(handlers: [publisher], rooms: ["bench:\(plan.runID)f0"], rate: rate, bytes: bytes)
@@ -84,14 +120,12 @@ struct Rooms: AsyncParsableCommand {
     @Option(help: "messages per second in all") var rate = 1_000.0
     @Option(help: "payload bytes") var bytes = 200
 
+    func validate() throws { try common.oneNode() }
+
     func run() async throws {
-        var plan = Plan(kind: .rooms)
-        plan.port = common.port
-        plan.runID = common.runId
+        var plan = common.plan(.rooms)
         plan.rooms = rooms
         plan.subscribers = perRoom
-        plan.sourceAddresses = common.sources
-        plan.socketIO = common.socketio
         try await Runner(plan: plan, common: common, label: "rooms \(rooms) × \(perRoom), \(rate) msg/s, \(bytes) B").run { driver, group in
             var publishers: [NIOLoopBound<WSClientHandler>] = []
             for _ in 0..<4 { publishers.append(try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: nil) { _ in }) }
@@ -120,18 +154,16 @@ struct Venues: AsyncParsableCommand {
     var serviceKey = ProcessInfo.processInfo.environment["DOJO_AUTH_SERVICE_KEY"] ?? ""
 
     func run() async throws {
-        var plan = Plan(kind: .venues)
-        plan.port = common.port
-        plan.runID = common.runId
+        var plan = common.plan(.venues)
+        plan.socketIO = false
         plan.venues = venues
         plan.tables = tables
         plan.spectators = spectators
         plan.watchers = watchers
-        plan.sourceAddresses = common.sources
         guard serviceKey.utf8.count >= 32 else {
             throw ValidationError("venues needs --service-key (or DOJO_AUTH_SERVICE_KEY): the server's auth.service.key")
         }
-        let (token, cameraTokens) = try await Setup(port: common.port, serviceKey: serviceKey).venues(plan)
+        let (token, cameraTokens) = try await Setup(port: plan.port, serviceKey: serviceKey).venues(plan)
         try await Runner(plan: plan, common: common, label: "venues \(venues) × \(tables), \(spectators) spectators/match, \(fps) fps").run {
             driver,
             group in

@@ -173,7 +173,7 @@ struct Runner {
         let serverCPU = cpu.0.flatMap { start in cpu.1.map { $0 - start } }
         let deliveries = stats.eventsInWindow + stats.framesInWindow
         var result: [String: Any] = [
-            "scenario": plan.kind.rawValue, "label": label, "parameters": parameters,
+            "scenario": plan.kind.rawValue, "label": label, "parameters": parameters, "nodes": plan.ports,
             "connectionsHeld": held, "connectFailures": stats.connectFailures,
             "sentInWindow": counts.sentInWindow, "probesInWindow": counts.probesInWindow, "framesSent": counts.framesSent,
             "deliveredPerSecond": deliveredPerSecond, "framesPerSecond": framesPerSecond,
@@ -198,7 +198,9 @@ struct Runner {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("== \(label)")
+        let nodes =
+            plan.ports.count > 1 ? ", subscribers spread over \(plan.ports.count) nodes (\(plan.ports.map(String.init).joined(separator: ",")))" : ""
+        print("== \(label)\(nodes)")
         print("connections held      \(held) (failed \(stats.connectFailures))")
         print(
             String(

@@ -8,6 +8,8 @@ struct Plan: Codable, Sendable {
     var kind: Kind
     var host = "127.0.0.1"
     var port = 8080
+    /// The platform's nodes (`--nodes`): subscriber `k` connects to `ports[k % count]`.
+    var ports: [Int] = []
     var runID = "lt"
     /// fanout: subscribers of the one room; rooms: subscribers per room.
     var subscribers = 1_000
@@ -56,6 +58,8 @@ struct Plan: Codable, Sendable {
         case .tournament: return ["tournament:\(tournamentID)"]
         }
     }
+
+    func port(ofSubscriber k: Int) -> Int { ports.isEmpty ? port : ports[k % ports.count] }
 
     func source(_ k: Int) -> String { "127.0.0.\(1 + k % max(sourceAddresses, 1))" }
 }

@@ -102,9 +102,20 @@ final class Stats: Sendable {
 
 /// Reads a process's CPU seconds and resident memory from /proc (the server's, given its PID).
 struct ProcessProbe {
-    let pid: Int32
+    /// The server's processes (one per node): their figures are summed.
+    let pids: [Int32]
 
     var cpuSeconds: Double? {
+        let each = pids.map(Self.cpuSeconds)
+        return each.contains(where: { $0 == nil }) ? nil : each.reduce(0) { $0 + $1! }
+    }
+
+    var residentBytes: Int? {
+        let each = pids.map(Self.residentBytes)
+        return each.contains(where: { $0 == nil }) ? nil : each.reduce(0) { $0 + $1! }
+    }
+
+    static func cpuSeconds(_ pid: Int32) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = text.lastIndex(of: ")")
         else { return nil }
@@ -113,7 +124,7 @@ struct ProcessProbe {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    var residentBytes: Int? {
+    static func residentBytes(_ pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
             let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
             let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])

@@ -31,15 +31,13 @@ struct TournamentRoom: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var plan = Plan(kind: .tournament)
-        plan.port = common.port
-        plan.runID = common.runId
+        var plan = common.plan(.tournament)
+        plan.socketIO = false
         plan.subscribers = subscribers
-        plan.sourceAddresses = common.sources
         guard serviceKey.utf8.count >= 32 else {
             throw ValidationError("tournament needs --service-key (or DOJO_AUTH_SERVICE_KEY): the server's auth.service.key")
         }
-        let (token, matches) = try await Setup(port: common.port, serviceKey: serviceKey).tournament(plan, players: players)
+        let (token, matches) = try await Setup(port: plan.port, serviceKey: serviceKey).tournament(plan, players: players)
         let label = "tournament room: \(subscribers) spectators, \(matches.count) matches live, \(rackRate) racks/s per match"
         try await Runner(plan: plan, common: common, label: label).run { driver, group in
             let scorer = try await connectWebSocket(

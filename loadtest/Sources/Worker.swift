@@ -27,7 +27,13 @@ struct WorkerCommand: AsyncParsableCommand {
                 tasks.addTask {
                     do {
                         let path = plan.socketIO ? "/socket.io/?EIO=4&transport=websocket" : "/v1/ws"
-                        let handler = try await connectWebSocket(group: group, host: plan.host, port: plan.port, source: plan.source(k), path: path) {
+                        let handler = try await connectWebSocket(
+                            group: group,
+                            host: plan.host,
+                            port: plan.port(ofSubscriber: k),
+                            source: plan.source(k),
+                            path: path
+                        ) {
                             handler in
                             let subscriber = Subscriber(rooms: plan.rooms(ofSubscriber: k), stats: stats)
                             subscriber.handler = handler
