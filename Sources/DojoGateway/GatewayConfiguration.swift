@@ -26,6 +26,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// The shot detector's confidence at or above which a shot read from a table's frames is
     /// judged without review (matches in `auto` mode).
     public var visionThreshold = 0.8
+    /// This node's id, put into its Socket.IO session ids (`<random>~<node>`) so that any node of
+    /// the platform can relay a session's polls to it (set with `cluster.secret`; nil: untagged).
+    public var socketIONode: String?
 
     public init() {}
 }

@@ -224,8 +224,23 @@ public func buildServer(
     } else {
         (bus, presence) = (LocalRoomBus(), LocalPresenceStore())
     }
+    // Several nodes with one owner per actor: Socket.IO's session ids name their node, and any
+    // node relays a session's polls to it (no sticky sessions needed at the load balancer).
+    var gatewayConfiguration = configuration.gateway
+    var socketIORelay: SocketIORelay?
+    if forwarder != nil {
+        if Gateway.isSocketIONodeTag(node) {
+            gatewayConfiguration.socketIONode = node
+            socketIORelay = SocketIORelay(node: node, membership: membership, pollSeconds: configuration.gateway.heartbeatSeconds)
+        } else {
+            logger.warning(
+                "cluster: cluster.node.id has characters a Socket.IO session id cannot carry (letters, digits, '-', '.', '_'): long-polling sessions need sticky sessions at the load balancer",
+                metadata: ["cluster.node": "\(node)"]
+            )
+        }
+    }
     let gateway = Gateway(
-        configuration: configuration.gateway,
+        configuration: gatewayConfiguration,
         runtime: runtime,
         logger: logger,
         bus: bus,
@@ -244,7 +259,7 @@ public func buildServer(
     }
 
     redisBus?.onReconnect { [weak gateway] in gateway?.resynchronize() }
-    SocketIORoutes(gateway: gateway).register(on: router)
+    SocketIORoutes(gateway: gateway, relay: socketIORelay).register(on: router)
     membership.countConnections { gateway.openConnections }
     let routes = router.routes.map { "\($0.method.rawValue) \($0.path)" }
     routeTemplates.install(routes)
@@ -261,7 +276,9 @@ public func buildServer(
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "dojopool"),
         // The membership and the forwarder stop after the runtime: its last commands may still forward.
-        services: [storage, eventLog, membership] + (forwarder.map { [$0] } ?? []) + [runtime, delivery, webhooks, gateway],
+        services: [storage, eventLog, membership] + (forwarder.map { [$0] } ?? []) + (socketIORelay.map { [$0] } ?? []) + [
+            runtime, delivery, webhooks, gateway,
+        ],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             membership.listening(on: port)

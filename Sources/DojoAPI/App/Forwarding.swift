@@ -11,7 +11,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 
 /// The runtime's ownership port over Redis: claims in ``RedisOwnership``, valid while this node's
 /// membership is (``Membership/standing()``).
@@ -48,14 +47,12 @@ final class NodeForwarder: CommandForwarder, Service {
     static let secretHeader = HTTPField.Name("X-Dojo-Cluster-Secret")!
 
     let client: HTTPClient
-    let membership: Membership
+    let addresses: NodeAddresses
     let secret: String
     /// How long a forwarded command may take: a node's lease and a second. Waiting longer is
     /// pointless (a stalled owner has lost its actors by then; a resumed one refuses what it
     /// finds in its queue), and the client's retry with the same command id is safe.
     let timeout: TimeAmount
-    /// The nodes' addresses, read from the membership at most every second.
-    private let addresses = Mutex<(at: ContinuousClock.Instant, byID: [String: String])?>(nil)
 
     init(membership: Membership, secret: String, lease: Duration) {
         let milliseconds = min(
@@ -67,24 +64,16 @@ final class NodeForwarder: CommandForwarder, Service {
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         configuration.timeout = .init(connect: .seconds(2), read: timeout)
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        self.membership = membership
+        addresses = NodeAddresses(membership: membership)
         self.secret = secret
-    }
-
-    func address(of node: String) async throws -> String? {
-        if let cached = addresses.withLock({ $0 }), ContinuousClock.now - cached.at < .seconds(1), let address = cached.byID[node] {
-            return address
-        }
-        let nodes = try await membership.nodes()
-        let byID = Dictionary(nodes.map { ($0.id, $0.advertise) }, uniquingKeysWith: { first, _ in first })
-        addresses.withLock { $0 = (.now, byID) }
-        return byID[node]
     }
 
     func forward(to node: String, kind: EntityKind, id: String, request: Data) async throws -> Data {
         let base: String
         do {
-            guard let address = try await address(of: node) else { throw ForwardingError(notDeliveredTo: node, reason: "it is not listed") }
+            guard let address = try await addresses.address(of: node, rereadOnMiss: true) else {
+                throw ForwardingError(notDeliveredTo: node, reason: "it is not listed")
+            }
             base = address
         } catch let error as ForwardingError {
             throw error
@@ -107,7 +96,7 @@ final class NodeForwarder: CommandForwarder, Service {
             throw error
         } catch {
             // Its address may have changed (a restart): read the membership again next time.
-            addresses.withLock { $0 = nil }
+            addresses.forget()
             // No connection: the request surely did not reach it. Anything after sending (no
             // answer in time, the connection lost): the outcome is unknown.
             let refused = (error as? IOError)?.errnoCode == ECONNREFUSED || "\(error)".contains("Connection refused")

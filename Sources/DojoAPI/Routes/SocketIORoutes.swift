@@ -7,10 +7,16 @@ import NIOCore
 /// "Socket.IO clients"); the WebSocket transport is the gateway's upgrade at the same path.
 struct SocketIORoutes: Sendable {
     let gateway: Gateway
+    /// Several nodes: a request of a session another node holds is relayed to it.
+    var relay: SocketIORelay?
 
     func register(on router: Router<AppRequestContext>) {
         router.get(RouterPath(Gateway.socketIOPath)) { request, context in
-            Self.response(await gateway.engineIOGet(query: Self.query(request), eventLoop: context.eventLoop))
+            let query = Self.query(request)
+            if let relayed = await relay?.relayIfElsewhere(method: .get, query: query, rawQuery: request.uri.query ?? "", body: nil) {
+                return Self.response(relayed)
+            }
+            return Self.response(await gateway.engineIOGet(query: query, eventLoop: context.eventLoop))
         }
         router.post(RouterPath(Gateway.socketIOPath)) { request, context in
             var request = request
@@ -18,7 +24,12 @@ struct SocketIORoutes: Sendable {
             guard let body = try? await request.collectBody(upTo: limit) else {
                 return Self.response(.error(3, "Bad request: the body is larger than \(limit) bytes", status: 413))
             }
-            return Self.response(await gateway.engineIOPost(query: Self.query(request), body: Array(body.readableBytesView)))
+            let query = Self.query(request)
+            let bytes = Array(body.readableBytesView)
+            if let relayed = await relay?.relayIfElsewhere(method: .post, query: query, rawQuery: request.uri.query ?? "", body: bytes) {
+                return Self.response(relayed)
+            }
+            return Self.response(await gateway.engineIOPost(query: query, body: bytes))
         }
     }
 

@@ -65,7 +65,8 @@ extension Gateway {
         // The session id is the only credential of a poll: 128 random bits, nothing a client sees
         // elsewhere (the connection's own id is in `hello` and in the CONNECT's answer).
         let session = SocketIOSession(
-            sid: (0..<2).map { _ in String(UInt64.random(in: 1...UInt64.max), radix: 36) }.joined(separator: "-"),
+            sid: (0..<2).map { _ in String(UInt64.random(in: 1...UInt64.max), radix: 36) }.joined(separator: "-")
+                + (configuration.socketIONode.map { "~" + $0 } ?? ""),
             connection: connection,
             loop: loop,
             gateway: self,
@@ -83,6 +84,21 @@ extension Gateway {
         socketIOSessions.add(session)
         connection.start(transport: session, writable: true)
         return session
+    }
+
+    /// The node a session id names (`<random>~<node>`), if it names one.
+    public static func socketIONode(ofSessionID sid: String) -> Substring? {
+        guard let mark = sid.lastIndex(of: "~") else { return nil }
+        let node = sid[sid.index(after: mark)...]
+        return node.isEmpty ? nil : node
+    }
+
+    /// Whether a node id can be put into a session id as it is (unreserved URL characters).
+    public static func isSocketIONodeTag(_ node: String) -> Bool {
+        !node.isEmpty && node.utf8.count <= 128
+            && node.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-._".unicodeScalars.contains($0))
+            }
     }
 
     /// `GET /socket.io/?EIO=4&transport=polling[&sid=…]`: the handshake (an open packet), or a
