@@ -282,12 +282,12 @@ struct ClusterOwnershipTests {
 
     @Test(
         "Redis gone from the owner for longer than its lease mid-load: it stops serving, another node takes the match; no acknowledged command lost or doubled; a spectator recovers every event",
-        .disabled("intermittent under load: the platform did not always come back within the wait (docs/cluster.md, Not built yet)"),
         .timeLimit(.minutes(3))
     )
     func redisOutage() async throws {
-        // (With Redis gone for every node the platform also came back in most runs here, but one
-        // run under CI's load did not within minutes: not asserted; docs/cluster.md.)
+        // (With Redis gone for every node, `everyNode`, the platform came back in 11 of 12 runs
+        // under load here; in the twelfth the subscriber recovering through A stopped early: not
+        // asserted; docs/cluster.md, "Not built yet".)
         let everyNode = false
         guard let redis = try TestServices.redisURL() else { return }
         let endpoint = try RedisEndpoint(url: redis)
@@ -356,18 +356,23 @@ struct ClusterOwnershipTests {
             #expect(everyNode ? holder == cluster + "-a" || holder == cluster + "-b" : holder == cluster + "-b", "\(holder ?? "none")")
             let last = try #require(acknowledged.map(\.seq).max())
             // A spectator that recovers with `since` through A after the outage gets every event,
-            // in order, without a gap (from A's memory or the log). (Live subscribers on A also
-            // get what they missed when A's room bus reconnects; in about one run in four here
-            // that did not happen within the test's wait: docs/cluster.md, "Not built yet".)
+            // in order, without a gap: from A's memory, which A's room bus refilled from the log
+            // once Redis confirmed its channels again (before that was done on every first
+            // connection too, about one run in six under load stopped where A's memory did).
             _ = (onA, laterOnA, onB)
             let recovering = try await TestWebSocket.connect(port: a.port)
             _ = try await recovering.next()
             try await recovering.send(json: ["type": "subscribe", "room": "match:r1", "since": ["seq": 2, "epoch": "log"], "id": "r"])
             _ = try await recovering.next(type: "ack")
             var seqs: [Int] = []
-            while seqs.last ?? 0 < last {
-                let message = try await recovering.next(type: "event", timeout: .seconds(20))
-                seqs.append(message["seq"] as? Int ?? -1)
+            do {
+                while seqs.last ?? 0 < last {
+                    let message = try await recovering.next(type: "event", timeout: .seconds(20))
+                    seqs.append(message["seq"] as? Int ?? -1)
+                }
+            } catch {
+                let log = a.child.standardError.suffix(6_000)
+                Issue.record("the recovering subscriber stopped at \(seqs.last ?? 0) of \(last): \(error)\nnode A: \(log)")
             }
             #expect(seqs == Array(3...last), "\(seqs)")
         }

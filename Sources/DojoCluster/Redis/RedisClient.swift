@@ -105,6 +105,16 @@ public final class RedisClient: Sendable {
         channel?.close(promise: nil)
     }
 
+    /// Closes the open connection (a stalled one); the next command, or the subscriber's
+    /// reconnection, opens another.
+    func dropConnection() {
+        let channel: (any Channel)? = state.withLock { state in
+            if case .connected(let channel) = state { return channel }
+            return nil
+        }
+        channel?.close(promise: nil)
+    }
+
     @discardableResult
     func submit(_ arguments: [RedisArgument]) -> EventLoopFuture<RedisReply> {
         let future = channel().flatMap { channel -> EventLoopFuture<RedisReply> in

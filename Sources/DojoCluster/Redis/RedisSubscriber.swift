@@ -5,7 +5,8 @@ import Synchronization
 /// One connection in Redis's subscriber mode, shared by every channel this node follows: a channel
 /// is subscribed while it has a handler here, publications arrive on the connection's event loop,
 /// and a lost connection is reopened (with a growing pause, up to 2 s) and every channel
-/// subscribed again; `onReconnect` then tells the owner that publications may have been missed.
+/// subscribed again; once Redis has confirmed every channel, `onReconnect` tells the owner that
+/// publications may have been missed.
 public final class RedisSubscriber: Sendable {
     private final class Handlers: Sendable {
         let byChannel = Mutex<[String: @Sendable (ByteBuffer) -> Void]>([:])
@@ -13,13 +14,34 @@ public final class RedisSubscriber: Sendable {
         let connections = Atomic<Int>(0)
         /// The channels Redis has confirmed on the current connection.
         let confirmed = Mutex<Set<String>>([])
+        /// A reconnection not told yet: it is told when every channel is confirmed, so that what
+        /// the owner then reads (the log) meets what arrives live, with nothing published in
+        /// between lost (a publication before Redis took the SUBSCRIBE does not reach this node).
+        let untold = Mutex<Bool>(false)
+        /// Since when a channel followed here has waited for Redis's confirmation on an open
+        /// connection.
+        let unconfirmedSince = Mutex<ContinuousClock.Instant?>(nil)
+
+        func tellIfSettled() {
+            let channels = byChannel.withLock { Set($0.keys) }
+            guard confirmed.withLock({ channels.isSubset(of: $0) }) else { return }
+            guard
+                untold.withLock({ untold in
+                    defer { untold = false }
+                    return untold
+                })
+            else { return }
+            reconnected.withLock { $0 }?()
+        }
     }
 
     private let handlers = Handlers()
     let client: RedisClient
     private let retry = Mutex<(scheduled: Bool, delay: Int64)>((false, 50))
     /// Checks every second that a subscriber with channels has its connection (a loss whose
-    /// signal was missed must not leave the node deaf for good).
+    /// signal was missed must not leave the node deaf for good), and that Redis confirmed them:
+    /// a connection that leaves a SUBSCRIBE unconfirmed past the timeout (stalled on its way, a
+    /// half-dead peer) is closed and opened again.
     private let watchdog = Mutex<RepeatedTask?>(nil)
 
     public init(
@@ -41,6 +63,7 @@ public final class RedisSubscriber: Sendable {
                         handlers.byChannel.withLock { $0[push.channel] }?(push.payload)
                     case "subscribe":
                         handlers.confirmed.withLock { _ = $0.insert(push.channel) }
+                        handlers.tellIfSettled()
                     default:
                         handlers.confirmed.withLock { _ = $0.remove(push.channel) }
                     }
@@ -54,8 +77,11 @@ public final class RedisSubscriber: Sendable {
                             promise: nil
                         )
                     }
-                    if handlers.connections.wrappingAdd(1, ordering: .relaxed).oldValue > 0 {
-                        handlers.reconnected.withLock { $0 }?()
+                    // A reconnection, or a first connection that opened after channels were
+                    // followed (it was slow, or Redis was away): publications may have been missed.
+                    if handlers.connections.wrappingAdd(1, ordering: .relaxed).oldValue > 0 || !channels.isEmpty {
+                        handlers.untold.withLock { $0 = true }
+                        if channels.isEmpty { handlers.tellIfSettled() }
                     }
                     return channel.eventLoop.makeSucceededVoidFuture()
                 }
@@ -64,7 +90,9 @@ public final class RedisSubscriber: Sendable {
         client.subscriberLostHook.withLock { $0 = { [weak self] in self?.reconnectLater() } }
         let task = group.any().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] task in
             guard let self else { return task.cancel() }
-            if !self.handlers.byChannel.withLock({ $0.isEmpty }), !self.client.isConnected { self.reconnectLater() }
+            guard !self.handlers.byChannel.withLock({ $0.isEmpty }) else { return }
+            guard self.client.isConnected else { return self.reconnectLater() }
+            self.checkConfirmed(timeout: timeout)
         }
         watchdog.withLock { $0 = task }
     }
@@ -105,6 +133,25 @@ public final class RedisSubscriber: Sendable {
         handlers.byChannel.withLock { $0.removeAll() }
         watchdog.withLock { $0?.cancel() }
         client.close()
+    }
+
+    private func checkConfirmed(timeout: Duration) {
+        let now = ContinuousClock.now
+        let stalled = handlers.unconfirmedSince.withLock { since -> Bool in
+            guard !isSettled else {
+                since = nil
+                return false
+            }
+            guard let first = since else {
+                since = now
+                return false
+            }
+            guard now - first > timeout else { return false }
+            since = nil
+            return true
+        }
+        // Closing it tells the subscriber it was lost: it reconnects and subscribes again.
+        if stalled { client.dropConnection() }
     }
 
     private func reconnectLater() {
