@@ -123,7 +123,10 @@ public final class TestWebSocket: Sendable {
         try await inbox.nextFrame(timeout: timeout)
     }
 
-    /// The next JSON message, skipping pings and pongs. Throws on a close frame or a timeout.
+    /// The next JSON message, answering pings (as a browser does: a test waiting long for a
+    /// message must not be dropped by the server's heartbeat) and skipping pongs. Throws on a
+    /// close frame or a timeout. (``nextFrame(timeout:)`` and ``expectClose(timeout:)`` answer
+    /// nothing: a silent client.)
     public func next(timeout: Duration = .seconds(10)) async throws -> [String: Any] {
         while true {
             let frame = try await nextFrame(timeout: timeout)
@@ -134,6 +137,9 @@ public final class TestWebSocket: Sendable {
                 }
                 return object
             case 0x8: throw Failure(description: "closed by the server: \(frame.closeCode.map(String.init) ?? "-") \(frame.closeReason)")
+            case 0x9:
+                try? await send(opcode: 0xA, frame.payload)
+                continue
             default: continue
             }
         }

@@ -19,8 +19,10 @@ struct ClusterMembershipTests {
         configuration.redisURL = redis
         configuration.cluster.name = cluster
         configuration.cluster.nodeID = node
-        configuration.cluster.heartbeat = .milliseconds(100)
-        configuration.cluster.ttl = .milliseconds(1_000)
+        // A heartbeat the whole suite's load cannot delay past the TTL (100 ms and 1 s once did:
+        // the readiness check then said the node's claims had lapsed).
+        configuration.cluster.heartbeat = .milliseconds(300)
+        configuration.cluster.ttl = .milliseconds(3_000)
         // The test client keeps one connection: while the other node shuts down under the whole
         // suite's load, it may wait longer than the default header timeout between two requests
         // (CI: I/O on closed channel). Timeouts are not what this suite tests.
