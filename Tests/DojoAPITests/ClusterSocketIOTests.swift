@@ -88,6 +88,12 @@ struct ClusterSocketIOTests {
             #expect(try await Self.call(b, "GET", "EIO=4&transport=polling&sid=x-y~\(cluster)-gone").1.contains(#""code":1"#))
             #expect(try await Self.call(b, "GET", "EIO=4&transport=polling&sid=x-y~\(cluster)-c").1.contains(#""code":1"#))
 
+            // A request the gateway refuses anyway is refused where it lands, not relayed.
+            let relayedBefore = try await ClusterOwnershipTests.metric("dojo_socketio_relayed_total", port: b)
+            #expect(try await Self.call(b, "GET", "EIO=3&transport=polling&sid=\(sid)").1.contains(#""code":5"#))
+            #expect(try await Self.call(b, "GET", "EIO=4&transport=flash&sid=\(sid)").1.contains(#""code":0"#))
+            #expect(try await ClusterOwnershipTests.metric("dojo_socketio_relayed_total", port: b) == relayedBefore)
+
             // Engine.IO's close through B ends the session on A.
             #expect(try await Self.call(b, "POST", session, body: "1") == (200, "ok"))
             var ended = false

@@ -29,9 +29,13 @@ final class SocketIORelay: Service, Sendable {
     }
 
     /// The holder's answer when `query` names a session of another node; nil for this node's own
-    /// (and for requests of no session: a handshake opens the session where it lands).
+    /// (and for requests of no session: a handshake opens the session where it lands), and for a
+    /// request the gateway refuses anyway (another protocol version or transport): refused here,
+    /// not sent on.
     func relayIfElsewhere(method: HTTPRequest.Method, query: [String: String], rawQuery: String, body: [UInt8]?) async -> EngineIOResponse? {
-        guard let sid = query["sid"], let holder = Gateway.socketIONode(ofSessionID: sid), holder != node else { return nil }
+        guard Gateway.engineIOQueryRefusal(query) == nil, let sid = query["sid"], let holder = Gateway.socketIONode(ofSessionID: sid),
+            holder != node
+        else { return nil }
         let address: String?
         do {
             address = try await addresses.address(of: String(holder), rereadOnMiss: false)
@@ -44,6 +48,8 @@ final class SocketIORelay: Service, Sendable {
             Self.count("unknown_node")
             return .error(1, "Session ID unknown")
         }
+        // The query as the client sent it (the holder reads it as this node did); concurrent
+        // long polls to one holder share the pool's 256 connections (more wait for one).
         var outgoing = HTTPClientRequest(url: address + Gateway.socketIOPath + "/?" + rawQuery)
         outgoing.method = HTTPMethod(rawValue: method.rawValue)
         if let body {

@@ -22,9 +22,17 @@ public final class RedisSubscriber: Sendable {
         /// connection.
         let unconfirmedSince = Mutex<ContinuousClock.Instant?>(nil)
 
-        func tellIfSettled() {
+        /// Whether Redis has confirmed every channel followed here.
+        var isSettled: Bool {
             let channels = byChannel.withLock { Set($0.keys) }
-            guard confirmed.withLock({ channels.isSubset(of: $0) }) else { return }
+            return confirmed.withLock { channels.isSubset(of: $0) }
+        }
+
+        /// Tells an untold reconnection once every channel is confirmed. Called on every
+        /// confirmation: the channels are compared only while a reconnection is untold (a node
+        /// subscribing thousands of rooms does not compare them all on each one).
+        func tellIfSettled() {
+            guard untold.withLock({ $0 }), isSettled else { return }
             guard
                 untold.withLock({ untold in
                     defer { untold = false }
@@ -107,10 +115,7 @@ public final class RedisSubscriber: Sendable {
 
     /// Whether Redis has confirmed every channel followed here (publications to a channel reach
     /// this node only from its confirmation on).
-    public var isSettled: Bool {
-        let channels = handlers.byChannel.withLock { Set($0.keys) }
-        return handlers.confirmed.withLock { channels.isSubset(of: $0) }
-    }
+    public var isSettled: Bool { handlers.isSettled }
 
     /// Follows `channel`: `handler` receives each publication's bytes (replacing an earlier handler).
     public func subscribe(_ channel: String, handler: @escaping @Sendable (ByteBuffer) -> Void) {

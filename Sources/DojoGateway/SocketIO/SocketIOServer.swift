@@ -144,7 +144,7 @@ extension Gateway {
     }
 
     /// Engine.IO's refusals of a request's query: the protocol version and the transport.
-    static func engineIOQueryRefusal(_ query: [String: String]) -> EngineIOResponse? {
+    public static func engineIOQueryRefusal(_ query: [String: String]) -> EngineIOResponse? {
         guard query["EIO"] == "4" else { return .error(5, "Unsupported protocol version: EIO=4 only") }
         switch query["transport"] {
         case "polling": return nil
