@@ -59,14 +59,19 @@ func withTestGateway(
 }
 
 /// The session logic of a connection, driven without a socket: messages in, frames out through a
-/// recording transport, on an embedded event loop (timers advanced by hand).
+/// recording transport, on a loop of the test's own (``TestLoop``).
 @Suite("Connection, without sockets")
 struct ConnectionTests {
-    static func connection(_ gateway: Gateway, loop: EmbeddedEventLoop) -> (Connection, RecordingTransport) {
+    static func connection(_ gateway: Gateway, loop: any EventLoop) -> (Connection, RecordingTransport) {
         let connection = Connection(gateway: gateway, hub: gateway.hub(for: loop), identity: nil, upgradeRefusal: nil, logger: connectionTestLogger)
         let transport = RecordingTransport()
         connection.start(transport: transport, writable: true)
         return (connection, transport)
+    }
+
+    /// A connection on `loop`, started (it said hello).
+    static func connection(_ gateway: Gateway, on loop: TestLoop) async throws -> (Connection, RecordingTransport) {
+        try await loop.on { connection(gateway, loop: loop.loop) }
     }
 
     static func message(_ json: String) -> [UInt8] { Array(json.utf8) }
@@ -74,22 +79,25 @@ struct ConnectionTests {
     @Test("hello first; a ping is answered with its id; malformed and unknown messages are refused, the connection stays")
     func helloAndRequests() async throws {
         try await withTestGateway { gateway in
-            let loop = EmbeddedEventLoop()
-            let (connection, transport) = Self.connection(gateway, loop: loop)
-            #expect(transport.types() == ["hello"])
-            #expect(transport.messages.first?["user"] is NSNull)
-            connection.receive(Self.message(#"{"type":"ping","id":"p1"}"#))
-            connection.receive(Self.message(#"{"type":"nope","id":2}"#))
-            connection.receive(Self.message(#"{"type":"ping""#))
-            let replies = Array(transport.messages.dropFirst())
+            let loop = TestLoop()
+            let (connection, transport) = try await Self.connection(gateway, on: loop)
+            let (types, user) = try await loop.on { (transport.types(), transport.messages.first?["user"]) }
+            #expect(types == ["hello"])
+            #expect(user is NSNull)
+            let (replies, closed, flushes) = try await loop.on {
+                connection.receive(Self.message(#"{"type":"ping","id":"p1"}"#))
+                connection.receive(Self.message(#"{"type":"nope","id":2}"#))
+                connection.receive(Self.message(#"{"type":"ping""#))
+                return (Array(transport.messages.dropFirst()), transport.closed != nil, transport.flushes)
+            }
             #expect(replies.count == 3)
             #expect(replies[0]["type"] as? String == "ack" && replies[0]["id"] as? String == "p1" && replies[0]["pong"] as? Bool == true)
             #expect(replies[1]["code"] as? String == "unknown_type" && replies[1]["id"] as? Int == 2)
             #expect(replies[2]["code"] as? String == "invalid_json")
-            #expect(transport.closed == nil)
-            #expect(transport.flushes >= 4, "each answer is flushed at once")
-            connection.transportEnded()
-            try await loop.shutdownGracefully()
+            #expect(!closed)
+            #expect(flushes >= 4, "each answer is flushed at once")
+            try await loop.on { connection.transportEnded() }
+            try await loop.shutdown()
         }
     }
 
@@ -99,84 +107,115 @@ struct ConnectionTests {
             $0.messagesPerSecond = 10
             $0.messageBurst = 5
         }) { gateway in
-            let loop = EmbeddedEventLoop()
-            let (connection, transport) = Self.connection(gateway, loop: loop)
-            for i in 0..<5 { connection.receive(Self.message(#"{"type":"ping","id":\#(i)}"#)) }
-            #expect(transport.types().filter { $0 == "ack" }.count == 5)
-            connection.receive(Self.message(#"{"type":"ping","id":99}"#))
-            let limited = try #require(transport.messages.last)
-            #expect(limited["code"] as? String == "rate_limited" && (limited["retryAfterMs"] as? Int ?? 0) > 0)
-            let before = transport.frames.count
-            for _ in 0..<10 { connection.receive(Self.message(#"{"type":"ping"}"#)) }
-            #expect(transport.frames.count - before <= 1, "refusals are said on the first and every 16th, not each time")
-            for _ in 0..<20 { connection.receive(Self.message(#"{"type":"ping"}"#)) }
-            #expect(transport.closed?.code == 1008 && transport.closed?.reason.hasPrefix("rate_limited") == true)
-            connection.transportEnded()
-            try await loop.shutdownGracefully()
+            let loop = TestLoop()
+            let (connection, transport) = try await Self.connection(gateway, on: loop)
+            let acks = try await loop.on {
+                for i in 0..<5 { connection.receive(Self.message(#"{"type":"ping","id":\#(i)}"#)) }
+                return transport.types().filter { $0 == "ack" }.count
+            }
+            #expect(acks == 5)
+            let limited = try await loop.on {
+                connection.receive(Self.message(#"{"type":"ping","id":99}"#))
+                return transport.messages.last
+            }
+            #expect(limited?["code"] as? String == "rate_limited" && (limited?["retryAfterMs"] as? Int ?? 0) > 0)
+            let said = try await loop.on {
+                let before = transport.frames.count
+                for _ in 0..<10 { connection.receive(Self.message(#"{"type":"ping"}"#)) }
+                return transport.frames.count - before
+            }
+            #expect(said <= 1, "refusals are said on the first and every 16th, not each time")
+            let closed = try await loop.on {
+                for _ in 0..<20 { connection.receive(Self.message(#"{"type":"ping"}"#)) }
+                return transport.closed
+            }
+            #expect(closed?.code == 1008 && closed?.reason.hasPrefix("rate_limited") == true)
+            try await loop.on { connection.transportEnded() }
+            try await loop.shutdown()
         }
     }
 
     @Test("back-pressure: reliable messages wait while the transport is full, past the budget the connection closes 4008; lossy ones keep the newest")
     func backPressure() async throws {
         try await withTestGateway({ $0.outboundMessages = 8 }) { gateway in
-            let loop = EmbeddedEventLoop()
-            let (connection, transport) = Self.connection(gateway, loop: loop)
-            transport.frames.removeAll()
-            connection.writabilityChanged(false)
-            for seq in 1...3 {
-                connection.sendReliable(Messages.event(room: "match:m", seq: Int64(seq), epoch: "log", eventType: "x", event: Array("{}".utf8)))
+            let loop = TestLoop()
+            let (connection, transport) = try await Self.connection(gateway, on: loop)
+            let whileFull = try await loop.on {
+                transport.frames.removeAll()
+                connection.writabilityChanged(false)
+                for seq in 1...3 {
+                    connection.sendReliable(Messages.event(room: "match:m", seq: Int64(seq), epoch: "log", eventType: "x", event: Array("{}".utf8)))
+                }
+                connection.sendLossy(Messages.lossyFrame(room: "table:t", data: Array("1".utf8)), room: "table:t", key: .frame)
+                connection.sendLossy(Messages.lossyFrame(room: "table:t", data: Array("2".utf8)), room: "table:t", key: .frame)
+                return transport.frames.count
             }
-            connection.sendLossy(Messages.lossyFrame(room: "table:t", data: Array("1".utf8)), room: "table:t", key: .frame)
-            connection.sendLossy(Messages.lossyFrame(room: "table:t", data: Array("2".utf8)), room: "table:t", key: .frame)
-            #expect(transport.frames.isEmpty, "nothing is written while the transport is full")
-            connection.writabilityChanged(true)
-            let sent = transport.messages
+            #expect(whileFull == 0, "nothing is written while the transport is full")
+            let sent = try await loop.on {
+                connection.writabilityChanged(true)
+                return transport.messages
+            }
             #expect(sent.compactMap { $0["seq"] as? Int } == [1, 2, 3], "reliable messages in order")
             #expect(sent.filter { $0["type"] as? String == "frame" }.compactMap { $0["data"] as? Int } == [2], "only the newest frame")
-            connection.writabilityChanged(false)
-            for seq in 4...13 {
-                connection.sendReliable(Messages.event(room: "match:m", seq: Int64(seq), epoch: "log", eventType: "x", event: Array("{}".utf8)))
+            let closed = try await loop.on {
+                connection.writabilityChanged(false)
+                for seq in 4...13 {
+                    connection.sendReliable(Messages.event(room: "match:m", seq: Int64(seq), epoch: "log", eventType: "x", event: Array("{}".utf8)))
+                }
+                return transport.closed
             }
-            #expect(transport.closed?.code == 4008)
-            connection.transportEnded()
-            try await loop.shutdownGracefully()
+            #expect(closed?.code == 4008)
+            try await loop.on { connection.transportEnded() }
+            try await loop.shutdown()
         }
     }
 
     @Test("the heartbeat: probed every interval while the client is heard, closed 4000 after two silent intervals")
     func heartbeat() async throws {
         try await withTestGateway { gateway in
-            let loop = EmbeddedEventLoop()
-            let (connection, transport) = Self.connection(gateway, loop: loop)
-            connection.beat(.seconds(20))
-            #expect(transport.heartbeats == 1 && transport.closed == nil)
-            connection.beat(.nanoseconds(1))
-            #expect(transport.closed?.code == 4000 && transport.closed?.reason == "heartbeat_timeout")
-            connection.transportEnded()
-            try await loop.shutdownGracefully()
+            let loop = TestLoop()
+            let (connection, transport) = try await Self.connection(gateway, on: loop)
+            let (beats, closedEarly) = try await loop.on {
+                connection.beat(.seconds(20))
+                return (transport.heartbeats, transport.closed)
+            }
+            #expect(beats == 1 && closedEarly == nil)
+            let closed = try await loop.on {
+                connection.beat(.nanoseconds(1))
+                return transport.closed
+            }
+            #expect(closed?.code == 4000 && closed?.reason == "heartbeat_timeout")
+            try await loop.on { connection.transportEnded() }
+            try await loop.shutdown()
         }
     }
 
     @Test("ending: close says why once and drops what waits; the transport's end tears the session down once")
     func ending() async throws {
         try await withTestGateway { gateway in
-            let loop = EmbeddedEventLoop()
+            let loop = TestLoop()
             let opened = gateway.counts.connections
-            let (connection, transport) = Self.connection(gateway, loop: loop)
+            let (connection, transport) = try await Self.connection(gateway, on: loop)
             #expect(gateway.counts.connections == opened + 1)
-            connection.writabilityChanged(false)
-            connection.sendReliable(Messages.event(room: "match:m", seq: 1, epoch: "log", eventType: "x", event: Array("{}".utf8)))
-            connection.close(1001, "going_away", waitForPeer: true)
-            connection.close(1000, "again", waitForPeer: false)
-            #expect(transport.closed?.code == 1001, "the first close wins")
-            connection.writabilityChanged(true)
-            #expect(!transport.messages.contains { $0["type"] as? String == "event" }, "what waited is dropped")
-            connection.receive(Self.message(#"{"type":"ping"}"#))
-            #expect(!transport.types().contains("ack"), "a closing connection reads nothing more")
-            connection.transportEnded()
-            connection.transportEnded()
+            let (closed, types) = try await loop.on {
+                connection.writabilityChanged(false)
+                connection.sendReliable(Messages.event(room: "match:m", seq: 1, epoch: "log", eventType: "x", event: Array("{}".utf8)))
+                connection.close(1001, "going_away", waitForPeer: true)
+                connection.close(1000, "again", waitForPeer: false)
+                let closed = transport.closed
+                connection.writabilityChanged(true)
+                connection.receive(Self.message(#"{"type":"ping"}"#))
+                return (closed, transport.types())
+            }
+            #expect(closed?.code == 1001, "the first close wins")
+            #expect(!types.contains("event"), "what waited is dropped")
+            #expect(!types.contains("ack"), "a closing connection reads nothing more")
+            try await loop.on {
+                connection.transportEnded()
+                connection.transportEnded()
+            }
             #expect(gateway.counts.connections == opened)
-            try await loop.shutdownGracefully()
+            try await loop.shutdown()
         }
     }
 }

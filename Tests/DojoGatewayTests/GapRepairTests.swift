@@ -3,7 +3,6 @@ import DojoDomain
 import DojoRuntime
 import Foundation
 import NIOCore
-import NIOEmbedded
 import Synchronization
 import Testing
 
@@ -45,18 +44,12 @@ struct GapRepairTests {
                 .create(Match.Terms(playerA: "alice", playerB: "bob", gameType: .eightBall, raceTo: 9)),
                 context: context
             )
-            let loop = EmbeddedEventLoop()
-            let (connection, transport) = ConnectionTests.connection(gateway, loop: loop)
-            connection.receive(ConnectionTests.message(#"{"type":"subscribe","room":"match:g1","id":"s"}"#))
-            func run(until condition: () -> Bool) async throws {
-                for _ in 0..<500 where !condition() {
-                    loop.run()
-                    try await Task.sleep(for: .milliseconds(5))
-                }
-                loop.run()
-            }
-            try await run { transport.types().contains("snapshot") }
-            #expect(transport.messages.first { $0["type"] as? String == "snapshot" }?["seq"] as? Int == 1)
+            let loop = TestLoop()
+            let (connection, transport) = try await ConnectionTests.connection(gateway, on: loop)
+            try await loop.on { connection.receive(ConnectionTests.message(#"{"type":"subscribe","room":"match:g1","id":"s"}"#)) }
+            try await loop.wait { transport.types().contains("snapshot") }
+            let snapshotSeq = try await loop.on { transport.messages.first { $0["type"] as? String == "snapshot" }?["seq"] as? Int }
+            #expect(snapshotSeq == 1)
 
             // Sequences 3 and 4 never arrive through the bus.
             bus.lose.withLock { $0 = [3, 4] }
@@ -66,46 +59,55 @@ struct GapRepairTests {
             }
             let head = Int(last)
             #expect(head > 5)
-            func seqs() -> [Int] { transport.messages.filter { $0["type"] as? String == "event" }.compactMap { $0["seq"] as? Int } }
-            try await run { seqs().last == head }
-            #expect(seqs() == Array(2...head))
-            #expect(transport.messages.allSatisfy { $0["type"] as? String != "error" })
+            func seqs(_ transport: RecordingTransport) -> [Int] {
+                transport.messages.filter { $0["type"] as? String == "event" }.compactMap { $0["seq"] as? Int }
+            }
+            try await loop.wait { seqs(transport).last == head }
+            let (seen, errors) = try await loop.on { (seqs(transport), transport.types().filter { $0 == "error" }.count) }
+            #expect(seen == Array(2...head))
+            #expect(errors == 0)
 
             // A second subscriber recovering from seq 2 is not served from the ring (which has a
             // hole) but from the log.
-            let (late, lateTransport) = ConnectionTests.connection(gateway, loop: loop)
-            late.receive(ConnectionTests.message(#"{"type":"subscribe","room":"match:g1","id":"r","since":{"seq":2,"epoch":"log"}}"#))
-            func lateSeqs() -> [Int] { lateTransport.messages.filter { $0["type"] as? String == "event" }.compactMap { $0["seq"] as? Int } }
-            try await run { lateSeqs().last == head }
-            #expect(lateSeqs() == Array(3...head))
-            connection.transportEnded()
-            late.transportEnded()
-            try await loop.shutdownGracefully()
+            let (late, lateTransport) = try await ConnectionTests.connection(gateway, on: loop)
+            try await loop.on {
+                late.receive(ConnectionTests.message(#"{"type":"subscribe","room":"match:g1","id":"r","since":{"seq":2,"epoch":"log"}}"#))
+            }
+            try await loop.wait { seqs(lateTransport).last == head }
+            #expect(try await loop.on { seqs(lateTransport) } == Array(3...head))
+            try await loop.on {
+                connection.transportEnded()
+                late.transportEnded()
+            }
+            try await loop.shutdown()
         }
     }
 
     @Test("a gap among the messages held during a catch-up is filled too: the messages past it wait for the repair")
     func gapWhileCatchingUp() async throws {
         try await withTestGateway { gateway in
-            let loop = EmbeddedEventLoop()
-            let (connection, transport) = ConnectionTests.connection(gateway, loop: loop)
-            transport.frames.removeAll()
+            let loop = TestLoop()
+            let (connection, transport) = try await ConnectionTests.connection(gateway, on: loop)
             let repaired = Mutex(0)
-            let room = Room(name: RoomName("match:h1")!, logBacked: true, recoveryCapacity: 8) { _ in repaired.withLock { $0 += 1 } }
-            let shard = RoomShard(hub: connection.hub)
-            let subscription = Subscription(connection: connection, room: room, shard: shard, user: nil, lastSeq: 0, catchingUp: true)
-            func event(_ seq: Int64) -> ByteBuffer {
-                Messages.event(room: "match:h1", seq: seq, epoch: "log", eventType: "x", event: Array("{}".utf8))
+            let (pending, written) = try await loop.on {
+                transport.frames.removeAll()
+                let room = Room(name: RoomName("match:h1")!, logBacked: true, recoveryCapacity: 8) { _ in repaired.withLock { $0 += 1 } }
+                let shard = RoomShard(hub: connection.hub)
+                let subscription = Subscription(connection: connection, room: room, shard: shard, user: nil, lastSeq: 0, catchingUp: true)
+                func event(_ seq: Int64) -> ByteBuffer {
+                    Messages.event(room: "match:h1", seq: seq, epoch: "log", eventType: "x", event: Array("{}".utf8))
+                }
+                for seq: Int64 in [3, 5, 6] { subscription.offer(seq, event(seq)) }
+                // The catch-up read the log through 3; 4 never arrived.
+                subscription.lastSeq = 2
+                subscription.finishCatchUp()
+                return (subscription.pending?.map(\.seq), transport.messages.compactMap { $0["seq"] as? Int })
             }
-            for seq: Int64 in [3, 5, 6] { subscription.offer(seq, event(seq)) }
-            // The catch-up read the log through 3; 4 never arrived.
-            subscription.lastSeq = 2
-            subscription.finishCatchUp()
             #expect(repaired.withLock { $0 } == 1)
-            #expect(subscription.pending?.map(\.seq) == [5, 6], "the messages past the gap wait")
-            #expect(transport.messages.compactMap { $0["seq"] as? Int } == [3])
-            connection.transportEnded()
-            try await loop.shutdownGracefully()
+            #expect(pending == [5, 6], "the messages past the gap wait")
+            #expect(written == [3])
+            try await loop.on { connection.transportEnded() }
+            try await loop.shutdown()
         }
     }
 }
@@ -136,28 +138,28 @@ struct CrossNodeRevocationTests {
                 .create(Match.Terms(playerA: "alice", playerB: "bob", gameType: .eightBall, raceTo: 3)),
                 context: context
             )
-            let loop = EmbeddedEventLoop()
-            let connection = Connection(
-                gateway: gateway,
-                hub: gateway.hub(for: loop),
-                identity: .user(.user("carol"), expiresAt: Date().addingTimeInterval(3_600)),
-                upgradeRefusal: nil,
-                logger: connectionTestLogger
-            )
-            let transport = RecordingTransport()
-            connection.start(transport: transport, writable: true)
-            connection.receive(ConnectionTests.message(#"{"type":"subscribe","room":"match:r1","id":"s"}"#))
-            for _ in 0..<500 where !transport.types().contains("snapshot") {
-                loop.run()
-                try await Task.sleep(for: .milliseconds(5))
+            let loop = TestLoop()
+            let (connection, transport) = try await loop.on {
+                let connection = Connection(
+                    gateway: gateway,
+                    hub: gateway.hub(for: loop.loop),
+                    identity: .user(.user("carol"), expiresAt: Date().addingTimeInterval(3_600)),
+                    upgradeRefusal: nil,
+                    logger: connectionTestLogger
+                )
+                let transport = RecordingTransport()
+                connection.start(transport: transport, writable: true)
+                connection.receive(ConnectionTests.message(#"{"type":"subscribe","room":"match:r1","id":"s"}"#))
+                return (connection, transport)
             }
+            try await loop.wait { transport.types().contains("snapshot") }
             remote.publish("match:r1") { RoomMessage(room: "match:r1", delivery: .revoked(user: "carol"), frame: ByteBuffer()) }
-            loop.run()
-            let revoked = transport.messages.last
+            try await loop.wait { connection.subscriptions["match:r1"] == nil }
+            let (revoked, followed) = try await loop.on { (transport.messages.last, connection.subscriptions["match:r1"] != nil) }
             #expect(revoked?["code"] as? String == "room.access_revoked" && revoked?["room"] as? String == "match:r1")
-            #expect(connection.subscriptions["match:r1"] == nil)
-            connection.transportEnded()
-            try await loop.shutdownGracefully()
+            #expect(!followed)
+            try await loop.on { connection.transportEnded() }
+            try await loop.shutdown()
         }
     }
 }
@@ -174,42 +176,42 @@ extension CrossNodeRevocationTests {
             _ = try await gateway.runtime.sendClan("k2", .create(name: "Cushions", description: nil), context: as_("alice"), commandID: nil)
             _ = try await gateway.runtime.sendClan("k2", .invite(userID: "bob"), context: as_("alice"), commandID: nil)
             _ = try await gateway.runtime.sendClan("k2", .accept(userID: "bob"), context: as_("bob"), commandID: nil)
-            let loop = EmbeddedEventLoop()
-            func member(_ user: String) -> (Connection, RecordingTransport) {
-                let connection = Connection(
-                    gateway: gateway,
-                    hub: gateway.hub(for: loop),
-                    identity: .user(.user(user), expiresAt: Date().addingTimeInterval(3_600)),
-                    upgradeRefusal: nil,
-                    logger: connectionTestLogger
-                )
-                let transport = RecordingTransport()
-                connection.start(transport: transport, writable: true)
-                connection.receive(ConnectionTests.message(#"{"type":"subscribe","room":"clan:k2","id":"s"}"#))
-                return (connection, transport)
-            }
-            let (bob, bobSees) = member("bob")
-            let (alice, aliceSees) = member("alice")
-            func run(until condition: () -> Bool) async throws {
-                for _ in 0..<500 where !condition() {
-                    loop.run()
-                    try await Task.sleep(for: .milliseconds(5))
+            let loop = TestLoop()
+            func member(_ user: String) async throws -> (Connection, RecordingTransport) {
+                try await loop.on {
+                    let connection = Connection(
+                        gateway: gateway,
+                        hub: gateway.hub(for: loop.loop),
+                        identity: .user(.user(user), expiresAt: Date().addingTimeInterval(3_600)),
+                        upgradeRefusal: nil,
+                        logger: connectionTestLogger
+                    )
+                    let transport = RecordingTransport()
+                    connection.start(transport: transport, writable: true)
+                    connection.receive(ConnectionTests.message(#"{"type":"subscribe","room":"clan:k2","id":"s"}"#))
+                    return (connection, transport)
                 }
             }
-            try await run { bobSees.types().contains("snapshot") && aliceSees.types().contains("snapshot") }
+            let (bob, bobSees) = try await member("bob")
+            let (alice, aliceSees) = try await member("alice")
+            try await loop.wait { bobSees.types().contains("snapshot") && aliceSees.types().contains("snapshot") }
             bus.loseRevocations.withLock { $0 = true }
             _ = try await gateway.runtime.sendClan("k2", .leave, context: as_("bob"), commandID: nil)
             try await Task.sleep(for: .milliseconds(50))
-            loop.run()
-            #expect(bob.subscriptions["clan:k2"] != nil, "the revocation was lost")
+            #expect(try await loop.on { bob.subscriptions["clan:k2"] != nil }, "the revocation was lost")
 
             gateway.resynchronize()
-            try await run { bob.subscriptions["clan:k2"] == nil }
-            #expect(bobSees.messages.last?["code"] as? String == "room.access_revoked")
-            #expect(alice.subscriptions["clan:k2"] != nil, "a member stays")
-            bob.transportEnded()
-            alice.transportEnded()
-            try await loop.shutdownGracefully()
+            #expect(try await loop.wait { bob.subscriptions["clan:k2"] == nil })
+            let (lastCode, aliceFollows) = try await loop.on {
+                (bobSees.messages.last?["code"] as? String, alice.subscriptions["clan:k2"] != nil)
+            }
+            #expect(lastCode == "room.access_revoked")
+            #expect(aliceFollows, "a member stays")
+            try await loop.on {
+                bob.transportEnded()
+                alice.transportEnded()
+            }
+            try await loop.shutdown()
         }
     }
 }
