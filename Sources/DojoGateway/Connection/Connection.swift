@@ -7,6 +7,11 @@ import NIOCore
 /// WebSocket, or Socket.IO over WebSocket or long-polling). Everything here runs on the
 /// connection's event loop.
 ///
+/// The protocol logic (budgets, the heartbeat, the outbound queue, the lifecycle) is a value, the
+/// ``ConnectionStateMachine``; this class holds what it cannot (the gateway, the transport, the
+/// identity, the subscriptions) and performs the machine's answers: it writes, flushes, counts,
+/// tells the client why, and closes.
+///
 /// Inbound: complete messages from the transport pass the rate limit and go to the ``Gateway``.
 /// Outbound: reliable messages are written while the transport is writable and queued (within
 /// the budget) while it is not; lossy ones keep only the newest value.
@@ -20,41 +25,26 @@ final class Connection {
     var device: DeviceBinding?
     /// When the token expires: commands and frames are refused after it (subscriptions stay).
     var principalExpiry: NIODeadline?
-    /// The device's frame budget (60 per second; the excess is dropped and counted) and the last
-    /// frame time it sent (frames must move forward).
-    var frameTokens = 60.0
-    var frameRefill = NIODeadline.now()
+    /// The last frame time the device sent (frames must move forward).
     var lastFrameTime: Int64 = -1
     private let upgradeRefusal: GatewayRefusal?
     let logger: Logger
     /// The wire; nil before ``start(transport:writable:)`` and after the transport ended.
     private var transport: (any ConnectionTransport)?
+    private var machine: ConnectionStateMachine
 
     /// Followed rooms, and rooms whose subscribe is in progress.
     var subscriptions = SubscriptionList()
     var reserved: Set<String> = []
     var commandsInFlight = 0
 
-    // Inbound.
-    private var lastInbound = NIODeadline.now()
-    private var tokens: Double
-    private var lastRefill = NIODeadline.now()
-    private var refusedInARow = 0
-
-    // Outbound.
-    private var queue = CircularBuffer<ByteBuffer>(initialCapacity: 1)
-    private var queuedBytes = 0
-    private var conflated: [String: ByteBuffer] = [:]
-    private var conflatedOrder: [String] = []
+    // What the current fan-out pass wrote, flushed once at its end.
     private var unflushed = false
     private var markedDirty = false
     private var sentMessages = 0
     private var sentBytes = 0
-    private(set) var closing = false
     /// This connection's place in its hub's list (heartbeat sweep).
     var hubIndex = -1
-    /// The transport's writability, kept from ``writabilityChanged(_:)`` (read per delivery).
-    private var writable = true
 
     init(gateway: Gateway, hub: LoopHub, identity: GatewayIdentity?, upgradeRefusal: GatewayRefusal?, logger: Logger) {
         self.gateway = gateway
@@ -70,8 +60,17 @@ final class Connection {
             break
         }
         self.upgradeRefusal = upgradeRefusal
-        limits = gateway.configuration
-        tokens = Double(gateway.configuration.messageBurst)
+        let configuration = gateway.configuration
+        limits = configuration
+        machine = ConnectionStateMachine(
+            limits: .init(
+                messagesPerSecond: configuration.messagesPerSecond,
+                messageBurst: configuration.messageBurst,
+                outboundMessages: configuration.outboundMessages,
+                outboundBytes: configuration.outboundBytes
+            ),
+            now: .now()
+        )
         id = String(UInt64.random(in: 1...UInt64.max), radix: 36)
         self.logger = logger
     }
@@ -81,12 +80,15 @@ final class Connection {
         .now() + .nanoseconds(Int64(max(date.timeIntervalSinceNow, 0) * 1e9))
     }
 
+    /// The session is closing or over: nothing more is read or sent.
+    var closing: Bool { !machine.isOpen }
+
     // MARK: Lifecycle
 
     /// The transport is ready: says hello (or why it is refused) and joins the loop's heartbeat.
     func start(transport: any ConnectionTransport, writable: Bool) {
         self.transport = transport
-        self.writable = writable
+        machine.writabilityChanged(writable)
         gateway.metrics.connection(opened: true)
         if let refusal = upgradeRefusal {
             sendNow(Messages.error(requestID: nil, code: refusal.code, message: refusal.message))
@@ -105,131 +107,78 @@ final class Connection {
     /// Whether one more packet a transport answers by itself (a Socket.IO ping, a CONNECT to
     /// another namespace) fits the message budget: they count as messages.
     func admitsPacket() -> Bool {
-        guard !closing else { return false }
-        lastInbound = .now()
-        return admit()
+        admitted(machine.message(isFrame: false, now: .now()), frames: false)
     }
 
     /// Refuses what a transport could not turn into a message (a malformed Socket.IO packet),
     /// within the same rate limit as messages.
     func refuse(requestID: [UInt8]?, code: String, message: String) {
-        guard !closing else { return }
-        lastInbound = .now()
-        guard admit() else { return }
+        guard admitsPacket() else { return }
         sendNow(Messages.error(requestID: requestID, code: code, message: message))
     }
 
     /// The transport is gone (the socket closed, the session expired): the session ends.
     func transportEnded() {
-        teardown()
+        if machine.end() {
+            hub.unregister(self)
+            detachAll()
+            gateway.metrics.connection(opened: false)
+        }
         transport = nil
     }
 
-    private var tornDown = false
-
-    private func teardown() {
-        guard !tornDown else { return }
-        tornDown = true
-        closing = true
-        hub.unregister(self)
+    private func detachAll() {
         for subscription in subscriptions.values { gateway.detach(subscription) }
         subscriptions.removeAll()
-        queue.removeAll()
-        conflated.removeAll()
-        gateway.metrics.connection(opened: false)
     }
 
     /// Something arrived from the client (any frame or packet): it is alive.
     func touched() {
-        lastInbound = .now()
+        machine.touched(now: .now())
     }
 
     func beat(_ interval: TimeAmount) {
-        guard !closing else { return }
-        if NIODeadline.now() - lastInbound > interval * 2 {
-            close(CloseCode.heartbeatTimeout, "heartbeat_timeout", waitForPeer: false)
-            return
+        switch machine.tick(now: .now(), interval: interval) {
+        case .idle: break
+        case .probe: transport?.heartbeat()
+        case .timeout: close(CloseCode.heartbeatTimeout, "heartbeat_timeout", waitForPeer: false)
         }
-        transport?.heartbeat()
     }
 
     /// One complete client message (text, within the size, valid UTF-8: the transport checked).
     func receive(_ bytes: [UInt8]) {
-        guard !closing else { return }
-        lastInbound = .now()
-        gateway.metrics.received()
         // A camera's frames have their own budget (60/s, excess dropped and counted), not the
         // message rate limit.
-        if device != nil, bytes.starts(with: Self.framePrefix) {
-            guard admitFrame() else { return }
-        } else {
-            guard admit() else { return }
-        }
+        let isFrame = device != nil && bytes.starts(with: Self.framePrefix)
+        guard let verdict = machine.message(isFrame: isFrame, now: .now()) else { return }
+        gateway.metrics.received()
+        guard admitted(verdict, frames: isFrame) else { return }
         gateway.handle(bytes, from: self)
     }
 
     static let framePrefix = Array(#"{"type":"frame""#.utf8)
 
-    /// The device's frame budget: 60 per second, the excess dropped and counted. The device
-    /// hears `rate_limited` on the first dropped frame and every 60th after it, and a device that
-    /// keeps sending with nothing admitted (``Self/abusiveRefusals`` in a row) is closed with 1008.
-    private func admitFrame() -> Bool {
-        let now = NIODeadline.now()
-        frameTokens = min(60, frameTokens + Double((now - frameRefill).nanoseconds) / 1e9 * 60)
-        frameRefill = now
-        if frameTokens >= 1 {
-            frameTokens -= 1
-            framesRefusedInARow = 0
-            return true
-        }
-        gateway.metrics.frameDropped()
-        framesRefusedInARow += 1
-        if framesRefusedInARow > Self.abusiveFrameRefusals {
+    /// Performs a budget's verdict: counts what is dropped, tells the client why (not every
+    /// time), and closes a client that keeps sending with nothing admitted (1008).
+    private func admitted(_ verdict: TokenBudget.Verdict?, frames: Bool) -> Bool {
+        guard let verdict else { return false }
+        if verdict == .admitted { return true }
+        if frames { gateway.metrics.frameDropped() } else { gateway.metrics.limited() }
+        switch verdict {
+        case .admitted, .dropped:
+            break
+        case .abusive where frames:
             gateway.metrics.abuseClosed(.frames)
             close(CloseCode.policyViolation, "rate_limited: kept sending frames past 60 per second", waitForPeer: false)
-        } else if framesRefusedInARow == 1 || framesRefusedInARow % 60 == 0 {
-            sendNow(
-                Messages.error(
-                    requestID: nil,
-                    code: "rate_limited",
-                    message: "more than 60 frames per second; the excess is dropped",
-                    retryAfterMilliseconds: Int(((1 - frameTokens) / 60 * 1000).rounded(.up))
-                )
-            )
-        }
-        return false
-    }
-
-    /// Frames refused in a row before the device is closed (10 seconds' worth).
-    static let abusiveFrameRefusals = 600
-    private var framesRefusedInARow = 0
-
-    /// The per-connection token bucket: `messagesPerSecond` sustained, `messageBurst` at once.
-    private func admit() -> Bool {
-        let now = NIODeadline.now()
-        let elapsed = Double((now - lastRefill).nanoseconds) / 1e9
-        lastRefill = now
-        tokens = min(Double(limits.messageBurst), tokens + elapsed * Double(limits.messagesPerSecond))
-        if tokens >= 1 {
-            tokens -= 1
-            refusedInARow = 0
-            return true
-        }
-        gateway.metrics.limited()
-        refusedInARow += 1
-        if refusedInARow > limits.messageBurst * 4 {
+        case .abusive:
             gateway.metrics.abuseClosed(.messages)
             close(CloseCode.policyViolation, "rate_limited: kept sending past \(limits.messagesPerSecond) messages per second", waitForPeer: false)
-        } else if refusedInARow == 1 || refusedInARow % 16 == 0 {
-            let retry = Int(((1 - tokens) / Double(limits.messagesPerSecond) * 1000).rounded(.up))
-            sendNow(
-                Messages.error(
-                    requestID: nil,
-                    code: "rate_limited",
-                    message: "more than \(limits.messagesPerSecond) messages per second; messages are dropped for \(retry) ms",
-                    retryAfterMilliseconds: retry
-                )
-            )
+        case .refused(let retry):
+            let message =
+                frames
+                ? "more than 60 frames per second; the excess is dropped"
+                : "more than \(limits.messagesPerSecond) messages per second; messages are dropped for \(retry) ms"
+            sendNow(Messages.error(requestID: nil, code: "rate_limited", message: message, retryAfterMilliseconds: retry))
         }
         return false
     }
@@ -239,35 +188,19 @@ final class Connection {
     /// A reliable message: written now, or queued while the socket is not writable. A queue past
     /// the budget closes the connection (4008): it can reconnect and recover with `since`.
     func sendReliable(_ frame: ByteBuffer) {
-        guard !closing else { return }
-        if writable && queue.isEmpty {
-            write(frame)
-            return
-        }
-        queue.append(frame)
-        queuedBytes += frame.readableBytes
-        if queue.count > limits.outboundMessages || queuedBytes > limits.outboundBytes {
-            closeSlowConsumer()
+        switch machine.sendReliable(frame) {
+        case .writeNow: write(frame)
+        case .overBudget: closeSlowConsumer()
+        case .queued, .replaced, .discarded: break
         }
     }
 
     /// A lossy message (frames, presence): written now, or kept as the newest value per room.
     func sendLossy(_ frame: ByteBuffer, room: String, key: Room.LossyKey) {
-        guard !closing else { return }
-        if writable && queue.isEmpty && conflated.isEmpty {
-            write(frame)
-            return
-        }
-        let slot =
-            switch key {
-            case .frame: room
-            case .presence: "presence " + room
-            case .notice(let entity): entity + " " + room
-            }
-        if conflated.updateValue(frame, forKey: slot) != nil {
-            gateway.metrics.conflatedDrop()
-        } else {
-            conflatedOrder.append(slot)
+        switch machine.sendLossy(frame, room: room, key: key) {
+        case .writeNow: write(frame)
+        case .replaced: gateway.metrics.conflatedDrop()
+        case .queued, .overBudget, .discarded: break
         }
     }
 
@@ -301,22 +234,13 @@ final class Connection {
         sentBytes = 0
     }
 
-    /// The transport can take more (`true`) or asks to wait (`false`).
+    /// The transport can take more (`true`) or asks to wait (`false`). What waited is written one
+    /// message at a time: a write that fills the transport again stops the drain.
     func writabilityChanged(_ writable: Bool) {
-        self.writable = writable
-        if writable && !closing {
-            while writable, let frame = queue.popFirst() {
-                queuedBytes -= frame.readableBytes
-                write(frame)
-            }
-            if queue.isEmpty {
-                for slot in conflatedOrder {
-                    if let frame = conflated.removeValue(forKey: slot) { write(frame) }
-                }
-                conflatedOrder.removeAll()
-            }
-            flushPass()
-        }
+        machine.writabilityChanged(writable)
+        guard writable, !closing else { return }
+        while let frame = machine.nextToWrite() { write(frame) }
+        flushPass()
     }
 
     func closeSlowConsumer() {
@@ -324,7 +248,10 @@ final class Connection {
         gateway.metrics.slowConsumerClosed()
         logger.info(
             "closing a slow consumer",
-            metadata: ["ws.connection": "\(id)", "ws.queued": "\(queue.count)", "ws.queued_bytes": "\(queuedBytes)"]
+            metadata: [
+                "ws.connection": "\(id)", "ws.queued": "\(machine.outbound.queuedMessages)",
+                "ws.queued_bytes": "\(machine.outbound.queuedBytes)",
+            ]
         )
         close(CloseCode.slowConsumer, "slow_consumer: reconnect and subscribe with since to recover", waitForPeer: false)
     }
@@ -332,14 +259,8 @@ final class Connection {
     /// Ends the session: drops what is queued and the subscriptions, and has the transport say
     /// why (`code`, `reason`) and close (`waitForPeer`: after the peer answers, a graceful stop).
     func close(_ code: UInt16, _ reason: String, waitForPeer: Bool) {
-        guard !closing, let transport else { return }
-        closing = true
-        queue.removeAll()
-        queuedBytes = 0
-        conflated.removeAll()
-        conflatedOrder.removeAll()
-        for subscription in subscriptions.values { gateway.detach(subscription) }
-        subscriptions.removeAll()
+        guard let transport, machine.close() else { return }
+        detachAll()
         transport.close(code: code, reason: reason, waitForPeer: waitForPeer)
     }
 }

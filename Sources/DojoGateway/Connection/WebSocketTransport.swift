@@ -4,25 +4,22 @@ import NIOWebSocket
 
 /// The RFC 6455 side of a connection, after the upgrade: inbound frames from NIO's decoder are
 /// checked (masking, reserved bits and opcodes, fragmentation, control frames, close codes,
-/// UTF-8) and assembled into messages for its ``WebSocketReceiver`` (a native ``Connection``, or a
+/// UTF-8: the rules are a value, ``WebSocketFrameMachine``) and assembled into messages for its ``WebSocketReceiver`` (a native ``Connection``, or a
 /// Socket.IO session's Engine.IO packets); outbound, frames go to the socket as they are.
 final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, ConnectionTransport {
     typealias InboundIn = WebSocketFrame
 
     private let receiver: any WebSocketReceiver
     private let outlet: RawOutlet
-    private let maximumMessageBytes: Int
+    private var machine: WebSocketFrameMachine
     private(set) var context: ChannelHandlerContext?
     /// The outlet's context, cached once the pipeline is set up (written to per delivery).
     private var raw: ChannelHandlerContext?
-    private var fragments: [UInt8]?
-    private var fragmentsAreText = true
-    private var closing = false
 
     init(receiver: any WebSocketReceiver, outlet: RawOutlet, maximumMessageBytes: Int) {
         self.receiver = receiver
         self.outlet = outlet
-        self.maximumMessageBytes = maximumMessageBytes
+        machine = WebSocketFrameMachine(maximumMessageBytes: maximumMessageBytes)
     }
 
     // MARK: Lifecycle
@@ -45,7 +42,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     }
 
     private func ended() {
-        closing = true
+        machine.startClosing()
         receiver.ended()
     }
 
@@ -68,98 +65,31 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
         context.fireUserInboundEventTriggered(event)
     }
 
-    // MARK: Inbound frames (RFC 6455 §5)
+    // MARK: Inbound frames (RFC 6455 §5, in ``WebSocketFrameMachine``)
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
         receiver.touched()
-        guard frame.maskKey != nil else { return protocolError("client frames must be masked") }
-        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else { return protocolError("reserved bits set without an extension") }
-        switch frame.opcode {
-        case .text, .binary:
-            guard fragments == nil else { return protocolError("a new message began inside a fragmented one") }
-            guard !closing else { return }
-            fragmentsAreText = frame.opcode == .text
-            if frame.fin {
-                message(Array(buffer: frame.unmaskedData))
-            } else {
-                fragments = Array(buffer: frame.unmaskedData)
-            }
-        case .continuation:
-            guard var assembled = fragments else { return protocolError("a continuation frame without a message to continue") }
-            fragments = nil
-            assembled.append(contentsOf: frame.unmaskedData.readableBytesView)
-            guard assembled.count <= maximumMessageBytes else {
-                return failed(CloseCode.messageTooBig, "message larger than \(maximumMessageBytes) bytes")
-            }
-            if frame.fin {
-                if !closing { message(assembled) }
-            } else {
-                fragments = assembled
-            }
-        case .ping:
-            writeControl(Wire.frame(Wire.pong, frame.unmaskedData.readableBytesView))
-        case .pong:
-            break
-        case .connectionClose:
-            closeReceived(frame.unmaskedData)
-        default:
-            protocolError("reserved opcode \(frame.opcode)")
-        }
+        perform(machine.read(unwrapInboundIn(data)))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        switch error as? NIOWebSocketError {
-        case .invalidFrameLength?:
-            failed(CloseCode.messageTooBig, "frame larger than \(maximumMessageBytes) bytes")
-        case .fragmentedControlFrame?, .multiByteControlFrameLength?:
-            protocolError("control frames are unfragmented and at most 125 bytes")
-        default:
+        if let action = machine.decodingFailed(error) {
+            perform(action)
+        } else {
             receiver.logger.debug("connection error", metadata: ["error": "\(error)"])
             context.close(promise: nil)
         }
     }
 
-    private func protocolError(_ reason: String) {
-        failed(CloseCode.protocolError, reason)
-    }
-
-    /// Ends the session for what the peer did (the session drops its subscriptions, then closes).
-    private func failed(_ code: UInt16, _ reason: String) {
-        receiver.fail(code, reason, waitForPeer: false)
-    }
-
-    private func closeReceived(_ payload: ByteBuffer) {
-        var payload = payload
-        var code = CloseCode.normal
-        if payload.readableBytes == 1 { return protocolError("a close payload of one byte") }
-        if let received: UInt16 = payload.readInteger() {
-            guard Wire.isValidCloseCode(received) else { return protocolError("invalid close code \(received)") }
-            guard UTF8Validation.isValid(payload.readableBytesView) else {
-                return failed(CloseCode.invalidPayload, "close reason is not UTF-8")
-            }
-            code = received
+    private func perform(_ action: WebSocketFrameMachine.Action) {
+        switch action {
+        case .none: break
+        case .message(let bytes): receiver.received(bytes)
+        case .pong(let payload): writeControl(Wire.frame(Wire.pong, payload.readableBytesView))
+        // The session drops its subscriptions, then closes (see ``close(code:reason:waitForPeer:)``).
+        case .fail(let code, let reason): receiver.fail(code, reason, waitForPeer: false)
+        case .closeSocket: context?.close(promise: nil)
         }
-        if closing {
-            // Our close was answered: the handshake is complete.
-            context?.close(promise: nil)
-            return
-        }
-        failed(code, "")
-    }
-
-    /// One complete message: text, within the size, valid UTF-8.
-    private func message(_ bytes: [UInt8]) {
-        guard fragmentsAreText else {
-            return failed(CloseCode.unsupportedData, "binary messages are not part of the protocol; send JSON text")
-        }
-        guard bytes.count <= maximumMessageBytes else {
-            return failed(CloseCode.messageTooBig, "message larger than \(maximumMessageBytes) bytes")
-        }
-        guard UTF8Validation.isValid(bytes) else {
-            return failed(CloseCode.invalidPayload, "text message is not valid UTF-8")
-        }
-        receiver.received(bytes)
     }
 
     // MARK: Outbound
@@ -193,7 +123,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     /// frame before the peer reads it (a flooding client would never learn why it was cut off).
     func close(code: UInt16, reason: String, waitForPeer: Bool) {
         guard let context, let raw = outlet.context else { return }
-        closing = true
+        machine.startClosing()
         let channel = context.channel
         let written = raw.eventLoop.makePromise(of: Void.self)
         raw.writeAndFlush(NIOAny(Wire.closeFrame(code, reason)), promise: written)
