@@ -133,9 +133,26 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "DojoIdentity",
+            dependencies: [
+                "CSodium",
+                "DojoDomain",
+                "DojoRuntime",
+                "DojoStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "DojoAPI",
             dependencies: [
                 "DojoGateway",
+                "DojoIdentity",
                 "CSodium",
                 "DojoDomain",
                 "DojoRuntime",
@@ -167,6 +184,8 @@ let package = Package(
             dependencies: [
                 "CMalloc",
                 "DojoAPI",
+                "DojoIdentity",
+                "CSodium",
                 .product(name: "Crypto", package: "swift-crypto"),
                 "DojoRuntime",
                 "DojoStorage",
@@ -264,7 +283,7 @@ let package = Package(
         .testTarget(
             name: "DojoAPITests",
             dependencies: [
-                "DojoAPI", "DojoCluster", "DojoDomain", "DojoGateway", "DojoRuntime", "DojoStorage", "DojoTesting", "dojopool",
+                "DojoAPI", "DojoCluster", "DojoDomain", "DojoGateway", "DojoIdentity", "DojoRuntime", "DojoStorage", "DojoTesting", "dojopool",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import DojoAPI
+import DojoIdentity
 import Foundation
 
 #if canImport(FoundationNetworking)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DojoAPI
+import DojoIdentity
 import DojoStorage
 import Foundation
 import Logging

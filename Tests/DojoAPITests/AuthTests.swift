@@ -8,6 +8,7 @@ import NIOCore
 import Testing
 
 @testable import DojoAPI
+@testable import DojoIdentity
 
 private func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 

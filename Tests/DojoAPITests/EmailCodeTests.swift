@@ -8,6 +8,7 @@ import Synchronization
 import Testing
 
 @testable import DojoAPI
+@testable import DojoIdentity
 
 /// Keeps what would have been mailed.
 final class CapturedMail: MailSender {

@@ -11,6 +11,7 @@ import SQLKit
 import Testing
 
 @testable import DojoAPI
+@testable import DojoIdentity
 
 private let key = "ws-test-service-key-0123456789abcdef0"
 

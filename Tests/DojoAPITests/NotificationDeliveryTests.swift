@@ -11,6 +11,7 @@ import Synchronization
 import Testing
 
 @testable import DojoAPI
+@testable import DojoIdentity
 
 /// A mail sender that records what it sends and fails as told.
 final class ScriptedMail: MailSender {

@@ -4,6 +4,7 @@ import Logging
 import Testing
 
 @testable import DojoAPI
+@testable import DojoIdentity
 
 /// `mail.transport = smtp`: the SMTP client against Python's own smtpd (plain, on loopback), and
 /// against a submission server on Python's ssl module (STARTTLS, AUTH PLAIN); the server sending a
@@ -94,7 +95,7 @@ struct SMTPTests {
             ("smtp://mail.example.com:70000", "a@example.com", "mail.smtp.url"),
             ("smtp://mail.example.com", "nobody", "mail.from"), ("smtp://mail.example.com", "X <a@example.com>\r\nBcc: b@example.com", "mail.from"),
         ] {
-            #expect(throws: ConfigurationError.self, "\(url) \(from)") { _ = try SMTPConfiguration(url: url, from: from) }
+            #expect(throws: SMTPConfiguration.Invalid.self, "\(url) \(from)") { _ = try SMTPConfiguration(url: url, from: from) }
             do { _ = try SMTPConfiguration(url: url, from: from) } catch { #expect(error.key == key) }
         }
         let message = SMTPMailSender.message(

@@ -1,6 +1,7 @@
 import DojoCluster
 import DojoDomain
 public import DojoGateway
+public import DojoIdentity
 public import DojoRuntime
 public import DojoStorage
 import Foundation
@@ -247,7 +248,7 @@ public func buildServer(
         presence: presence,
         nodeID: configuration.cluster.nodeID
     ) { credential in
-        do throws(APIError) {
+        do throws(WireError) {
             switch try await tokens.verifyBearer(credential) {
             case (.user(let principal), let expiresAt): return .success(.user(principal, expiresAt: expiresAt))
             case (.device(let id, let venueID, let tableID), let expiresAt):
@@ -318,4 +319,15 @@ public func buildServer(
         tokens: tokens,
         routes: routes
     )
+}
+
+extension ServerConfiguration {
+    /// The sender of the configured transport (nil: none configured).
+    func mailSender(logger: Logger) -> (any MailSender)? {
+        switch mailTransport {
+        case .none: nil
+        case .log: LogMailSender(logger: logger)
+        case .smtp: smtp.map { SMTPMailSender(configuration: $0, heloName: cluster.nodeID, logger: logger) }
+        }
+    }
 }

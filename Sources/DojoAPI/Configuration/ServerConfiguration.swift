@@ -1,6 +1,7 @@
 public import Configuration
 import DojoCluster
 public import DojoGateway
+public import DojoIdentity
 public import DojoRuntime
 public import DojoStorage
 import Foundation
@@ -394,7 +395,12 @@ public struct ServerConfiguration: Sendable, Equatable {
             guard let from = Self.text(reader, "mail.from") else {
                 throw ConfigurationError(key: "mail.from", message: "mail.transport smtp needs the sender: DojoPool <no-reply@example.com>")
             }
-            var smtp = try SMTPConfiguration(url: url, from: from, caFile: Self.text(reader, "mail.smtp.ca.file"))
+            var smtp: SMTPConfiguration
+            do throws(SMTPConfiguration.Invalid) {
+                smtp = try SMTPConfiguration(url: url, from: from, caFile: Self.text(reader, "mail.smtp.ca.file"))
+            } catch {
+                throw ConfigurationError(key: error.key, message: error.message)
+            }
             if let milliseconds = try Self.integer(reader, "mail.smtp.timeout.ms", in: 100...120_000) { smtp.timeout = .milliseconds(milliseconds) }
             self.smtp = smtp
         }

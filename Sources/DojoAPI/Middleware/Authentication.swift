@@ -1,4 +1,5 @@
 import DojoDomain
+import DojoIdentity
 import HTTPTypes
 import Hummingbird
 

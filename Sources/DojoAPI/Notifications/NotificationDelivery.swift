@@ -1,5 +1,6 @@
 import Crypto
 import DojoDomain
+public import DojoIdentity
 import DojoRuntime
 public import DojoStorage
 public import Foundation

@@ -1,5 +1,7 @@
 import Crypto
 import DojoDomain
+import DojoIdentity
+import DojoRuntime
 import DojoStorage
 import Foundation
 import HTTPTypes
@@ -90,7 +92,7 @@ struct AuthRoutes: Sendable {
             let user: Accounts.User
             do {
                 user = try await accounts.authenticate(record, password: body.password, locked: locked)
-            } catch let error as APIError where error.code == "auth.invalid_credentials" {
+            } catch let error as WireError where error.code == "auth.invalid_credentials" {
                 if !locked { backoff.failed(key) }
                 await audit.record("auth.login_failed", actor: nil, target: String(login.prefix(320)), context, locked ? ["locked": "true"] : [:])
                 throw error
@@ -145,7 +147,7 @@ struct AuthRoutes: Sendable {
                     password: body.currentPassword,
                     locked: locked
                 )
-            } catch let error as APIError where error.code == "auth.invalid_credentials" {
+            } catch let error as WireError where error.code == "auth.invalid_credentials" {
                 if !locked { backoff.failed(key) }
                 await audit.record("auth.password_change_failed", actor: user.id, target: user.id, context)
                 throw APIError(.unauthorized, code: "auth.invalid_credentials", message: "the current password is wrong")
@@ -163,7 +165,7 @@ struct AuthRoutes: Sendable {
             let email: String
             do {
                 email = try await oidc.verifiedEmail(provider: body.provider, idToken: body.idToken)
-            } catch let error as APIError {
+            } catch let error as WireError {
                 await audit.record(
                     "auth.login_failed",
                     actor: nil,

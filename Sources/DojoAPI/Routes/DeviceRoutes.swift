@@ -1,4 +1,5 @@
 import DojoDomain
+import DojoIdentity
 import DojoRuntime
 import DojoStorage
 import Foundation

@@ -1,4 +1,5 @@
 import DojoDomain
+import DojoIdentity
 import DojoStorage
 import Foundation
 import HTTPTypes

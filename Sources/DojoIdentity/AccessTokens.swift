@@ -1,8 +1,8 @@
 import Crypto
-import DojoDomain
-import DojoStorage
-import Foundation
-import HTTPTypes
+public import DojoDomain
+public import DojoRuntime
+public import DojoStorage
+public import Foundation
 import JWTKit
 import Synchronization
 
@@ -31,21 +31,21 @@ struct AccessTokenClaims: JWTPayload {
 /// base64url parts of JSON), `auth.token_algorithm` (any `alg` but `EdDSA`, `none` included),
 /// `auth.token_unknown_key` (no `kid`, or one the server does not have), `auth.token_signature`,
 /// `auth.token_expired`, `auth.token_issuer`, `auth.token_audience`.
-final class AccessTokens: Sendable {
-    let issuer: String
-    let audience: String
-    let lifetime: TimeInterval
+public final class AccessTokens: Sendable {
+    public let issuer: String
+    public let audience: String
+    public let lifetime: TimeInterval
     private let keys: JWTKeyCollection
     private let signingKID: String
     private let knownKIDs: Set<String>
-    let publicJWKS: String
+    public let publicJWKS: String
     /// Tokens already verified, until they expire: a repeated presentation (every REST call, every
     /// reconnect) skips the Ed25519 check (~90 µs here). Keyed by the whole token, so a changed
     /// byte is a miss; bounded (expired entries, then half, are dropped when full).
     private let verified = Mutex<[String: (bearer: Bearer, expiresAt: Date)]>([:])
-    static let verifiedCapacity = 100_000
+    public static let verifiedCapacity = 100_000
 
-    init(file: SigningKeyFile, issuer: String, audience: String, lifetime: TimeInterval) async throws {
+    public init(file: SigningKeyFile, issuer: String, audience: String, lifetime: TimeInterval) async throws {
         self.issuer = issuer
         self.audience = audience
         self.lifetime = lifetime
@@ -64,7 +64,7 @@ final class AccessTokens: Sendable {
     }
 
     /// A new token for `userID` with `role`, and its lifetime in seconds.
-    func issue(userID: String, role: UserRole, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
+    public func issue(userID: String, role: UserRole, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
         let claims = AccessTokenClaims(
             iss: IssuerClaim(value: issuer),
             aud: AudienceClaim(value: [audience]),
@@ -82,12 +82,12 @@ final class AccessTokens: Sendable {
     }
 
     /// The principal a token names, or a 401 that says what is wrong with it.
-    func verify(_ token: String, now: Date = Date()) async throws(APIError) -> Principal {
+    public func verify(_ token: String, now: Date = Date()) async throws(WireError) -> Principal {
         try await verifyWithExpiry(token, now: now).principal
     }
 
     /// A device token: scope `camera`, bound to one venue's table, at most 15 minutes.
-    func issueDevice(_ device: DeviceRecord, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
+    public func issueDevice(_ device: DeviceRecord, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
         let seconds = min(lifetime, 900)
         let claims = AccessTokenClaims(
             iss: IssuerClaim(value: issuer),
@@ -105,14 +105,14 @@ final class AccessTokens: Sendable {
     }
 
     /// What a verified token names: a user, or a device bound to a table.
-    enum Bearer: Sendable {
+    public enum Bearer: Sendable {
         case user(Principal)
         case device(id: String, venueID: String, tableID: String)
     }
 
     /// The principal and the token's expiry (the gateway refuses commands after it). A device
     /// token is refused here (`auth.token_scope`): it acts for no user.
-    func verifyWithExpiry(_ token: String, now: Date = Date()) async throws(APIError) -> (principal: Principal, expiresAt: Date) {
+    public func verifyWithExpiry(_ token: String, now: Date = Date()) async throws(WireError) -> (principal: Principal, expiresAt: Date) {
         let (bearer, expiresAt) = try await verifyBearer(token, now: now)
         guard case .user(let principal) = bearer else {
             throw Self.refused("auth.token_scope", "a device token cannot act for a user")
@@ -121,7 +121,7 @@ final class AccessTokens: Sendable {
     }
 
     /// A user's or a device's token, checked as above (or found among the tokens already verified).
-    func verifyBearer(_ token: String, now: Date = Date()) async throws(APIError) -> (bearer: Bearer, expiresAt: Date) {
+    public func verifyBearer(_ token: String, now: Date = Date()) async throws(WireError) -> (bearer: Bearer, expiresAt: Date) {
         if let hit = verified.withLock({ $0[token] }) {
             guard hit.expiresAt > now else { throw Self.refused("auth.token_expired", "the token has expired") }
             return hit
@@ -138,7 +138,7 @@ final class AccessTokens: Sendable {
     }
 
     /// The full check: header, algorithm, key id, signature, claims.
-    func verifyUncached(_ token: String, now: Date = Date()) async throws(APIError) -> (bearer: Bearer, expiresAt: Date) {
+    public func verifyUncached(_ token: String, now: Date = Date()) async throws(WireError) -> (bearer: Bearer, expiresAt: Date) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = Base64URL.decode(parts[0]),
             let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any]
@@ -172,7 +172,7 @@ final class AccessTokens: Sendable {
         return (.user(.user(claims.sub.value, role: role)), claims.exp.value)
     }
 
-    private static func refused(_ code: String, _ message: String) -> APIError {
-        APIError(.unauthorized, code: code, message: message)
+    private static func refused(_ code: String, _ message: String) -> WireError {
+        WireError(status: 401, code: code, message: message)
     }
 }

@@ -1,6 +1,6 @@
 import DojoDomain
 import DojoStorage
-import Foundation
+public import Foundation
 public import Logging
 import NIOCore
 import NIOPosix
@@ -32,11 +32,17 @@ public struct SMTPConfiguration: Sendable, Equatable {
     /// How long one message may take, connection to `QUIT`.
     public var timeout: Duration = .seconds(10)
 
+    /// What is wrong with a setting: its configuration key and why.
+    public struct Invalid: Error, Sendable, Equatable {
+        public var key: String
+        public var message: String
+    }
+
     /// Reads `smtp://user:password@host:port?tls=none` or `smtps://…`; the error says what is wrong.
-    public init(url text: String, from: String, caFile: String? = nil) throws(ConfigurationError) {
+    public init(url text: String, from: String, caFile: String? = nil) throws(Invalid) {
         guard let url = URLComponents(string: text), let scheme = url.scheme, ["smtp", "smtps"].contains(scheme), let host = url.host, !host.isEmpty
         else {
-            throw ConfigurationError(key: "mail.smtp.url", message: "an smtp:// or smtps:// URL, like smtp://user:password@mail.example.com:587")
+            throw Invalid(key: "mail.smtp.url", message: "an smtp:// or smtps:// URL, like smtp://user:password@mail.example.com:587")
         }
         self.host = host
         let tls = url.queryItems?.first { $0.name == "tls" }?.value
@@ -45,21 +51,21 @@ public struct SMTPConfiguration: Sendable, Equatable {
         case ("smtp", nil), ("smtp", "starttls"): security = .starttls
         case ("smtp", "none"):
             guard ["localhost", "127.0.0.1", "::1"].contains(host) else {
-                throw ConfigurationError(
+                throw Invalid(
                     key: "mail.smtp.url",
                     message: "tls=none sends passwords and codes in the clear: only to a relay on this machine"
                 )
             }
             security = .none
         default:
-            throw ConfigurationError(key: "mail.smtp.url", message: "tls is starttls (the default for smtp://) or none (loopback only)")
+            throw Invalid(key: "mail.smtp.url", message: "tls is starttls (the default for smtp://) or none (loopback only)")
         }
         port = url.port ?? (scheme == "smtps" ? 465 : 587)
-        guard (1...65_535).contains(port) else { throw ConfigurationError(key: "mail.smtp.url", message: "the port is 1–65535") }
+        guard (1...65_535).contains(port) else { throw Invalid(key: "mail.smtp.url", message: "the port is 1–65535") }
         username = url.user?.removingPercentEncoding
         password = url.password?.removingPercentEncoding
         guard let address = Self.address(in: from) else {
-            throw ConfigurationError(key: "mail.from", message: "an address, or a name and <address>: DojoPool <no-reply@example.com>")
+            throw Invalid(key: "mail.from", message: "an address, or a name and <address>: DojoPool <no-reply@example.com>")
         }
         self.from = from
         fromAddress = address
@@ -68,7 +74,7 @@ public struct SMTPConfiguration: Sendable, Equatable {
 
     /// The address of `Name <address>` or of a bare address; nil when there is none or the text
     /// could break a header.
-    static func address(in text: String) -> String? {
+    public static func address(in text: String) -> String? {
         // Scalars, not characters: "\r\n" is one Character, equal to neither.
         guard !text.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) else { return nil }
         var address = text
@@ -92,9 +98,9 @@ public struct SMTPMailSender: MailSender {
         public var description: String { "the mail server refused \(step): \(reply)" }
     }
 
-    let configuration: SMTPConfiguration
-    let heloName: String
-    let logger: Logger
+    public let configuration: SMTPConfiguration
+    public let heloName: String
+    public let logger: Logger
 
     public init(configuration: SMTPConfiguration, heloName: String, logger: Logger) {
         self.configuration = configuration
@@ -120,7 +126,7 @@ public struct SMTPMailSender: MailSender {
         return try NIOSSLContext(configuration: tls)
     }
 
-    static func deliver(_ message: String, to address: String, configuration: SMTPConfiguration, helo: String) async throws {
+    public static func deliver(_ message: String, to address: String, configuration: SMTPConfiguration, helo: String) async throws {
         let context = configuration.security == .none ? nil : try tlsContext(configuration)
         let host = configuration.host
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -163,7 +169,7 @@ public struct SMTPMailSender: MailSender {
     }
 
     /// The message: headers and a base64 body, lines ending in CRLF (the final `.` is the caller's).
-    static func message(from: String, to: String, subject: String, body: String, domain: String, date: Date = Date()) -> String {
+    public static func message(from: String, to: String, subject: String, body: String, domain: String, date: Date = Date()) -> String {
         let encodedSubject =
             subject.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 }
             ? subject : "=?UTF-8?B?\(Data(subject.utf8).base64EncodedString())?="
@@ -181,7 +187,7 @@ public struct SMTPMailSender: MailSender {
     }
 
     /// One reply: its code and its lines' text.
-    struct Reply {
+    public struct Reply {
         var code: Int
         var lines: [String]
 
@@ -192,7 +198,7 @@ public struct SMTPMailSender: MailSender {
     }
 
     /// Reads replies line by line: `250-…` lines continue, `250 …` ends one.
-    struct Replies {
+    public struct Replies {
         var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
         var pending: [UInt8] = []
 

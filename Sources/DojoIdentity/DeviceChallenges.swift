@@ -1,26 +1,26 @@
 import CSodium
-import Foundation
+public import Foundation
 import Synchronization
 
 /// One-time challenges for device sign-in (and, with their own context, for wallet proofs): a
 /// random nonce per request, valid 60 s, usable once, for the one that asked. At most `capacity`
 /// outstanding (the oldest expire first).
-final class DeviceChallenges: Sendable {
-    static let lifetime: TimeInterval = 60
+public final class DeviceChallenges: Sendable {
+    public static let lifetime: TimeInterval = 60
     /// What a device signs: this prefix and the nonce, so a signature made for anything else never
     /// counts.
-    static let context = "dojopool-device-token:"
+    public static let context = "dojopool-device-token:"
 
     private let capacity: Int
     private let pending = Mutex<[String: (device: String, expires: Date)]>([:])
 
-    init(capacity: Int = 100_000) {
+    public init(capacity: Int = 100_000) {
         precondition(sodium_init() >= 0, "libsodium failed to initialise")
         self.capacity = capacity
     }
 
     /// A new nonce (base64url of 32 random bytes) for `deviceID`.
-    func issue(for deviceID: String, now: Date = Date()) -> String {
+    public func issue(for deviceID: String, now: Date = Date()) -> String {
         var bytes = [UInt8](repeating: 0, count: 32)
         randombytes_buf(&bytes, bytes.count)
         let nonce = Base64URL.encode(bytes)
@@ -37,13 +37,13 @@ final class DeviceChallenges: Sendable {
     }
 
     /// Takes the nonce (once): whether it was issued to `deviceID` and has not expired.
-    func consume(_ nonce: String, for deviceID: String, now: Date = Date()) -> Bool {
+    public func consume(_ nonce: String, for deviceID: String, now: Date = Date()) -> Bool {
         guard let entry = pending.withLock({ $0.removeValue(forKey: nonce) }) else { return false }
         return entry.device == deviceID && entry.expires > now
     }
 
     /// Whether `signature` (64 bytes) is the device's Ed25519 signature of the challenge message.
-    static func verify(signature: Data, nonce: String, publicKey: Data, context: String = DeviceChallenges.context) -> Bool {
+    public static func verify(signature: Data, nonce: String, publicKey: Data, context: String = DeviceChallenges.context) -> Bool {
         guard signature.count == Int(crypto_sign_bytes()), publicKey.count == Int(crypto_sign_publickeybytes()) else { return false }
         let message = Array((context + nonce).utf8)
         return signature.withUnsafeBytes { sig in

@@ -1,6 +1,6 @@
 import DojoDomain
-import Foundation
-import HTTPTypes
+import DojoRuntime
+public import Foundation
 import JWTKit
 import Synchronization
 
@@ -11,24 +11,31 @@ import FoundationNetworking
 /// Sign in with Google or Apple: the client sends the provider's ID token; the server checks it
 /// against the provider's key set (JWKS, from a URL or a file), its issuer and audience (the app's
 /// client id) and its expiry, and links the account by the verified email address.
-final class OIDCProviders: Sendable {
-    struct Provider: Sendable {
-        var name: String
-        var issuers: [String]
-        var audience: String
+public final class OIDCProviders: Sendable {
+    public struct Provider: Sendable {
+        public var name: String
+        public var issuers: [String]
+        public var audience: String
         /// A JWKS URL (`https://…`) or a file path.
-        var jwks: String
+        public var jwks: String
+
+        public init(name: String, issuers: [String], audience: String, jwks: String) {
+            self.name = name
+            self.issuers = issuers
+            self.audience = audience
+            self.jwks = jwks
+        }
     }
 
     /// The known providers' issuers.
-    static let issuers = ["google": ["https://accounts.google.com", "accounts.google.com"], "apple": ["https://appleid.apple.com"]]
+    public static let issuers = ["google": ["https://accounts.google.com", "accounts.google.com"], "apple": ["https://appleid.apple.com"]]
 
     private let providers: [String: Provider]
     /// Key collections per provider, loaded on first use and again (at most once a minute) when a
     /// token names a key the set does not have (providers rotate their keys).
     private let keys = Mutex<[String: (collection: JWTKeyCollection, loaded: Date)]>([:])
 
-    init(_ providers: [Provider]) {
+    public init(_ providers: [Provider]) {
         self.providers = Dictionary(uniqueKeysWithValues: providers.map { ($0.name, $0) })
     }
 
@@ -57,9 +64,9 @@ final class OIDCProviders: Sendable {
     }
 
     /// The verified email address an ID token of `provider` vouches for, or a 401 that says why.
-    func verifiedEmail(provider name: String, idToken: String, now: Date = Date()) async throws -> String {
+    public func verifiedEmail(provider name: String, idToken: String, now: Date = Date()) async throws -> String {
         guard let provider = providers[name] else {
-            throw APIError(.badRequest, code: "auth.oidc_provider", message: "sign-in with \(name.prefix(20)) is not configured here")
+            throw WireError(status: 400, code: "auth.oidc_provider", message: "sign-in with \(name.prefix(20)) is not configured here")
         }
         let claims: Claims
         do {
@@ -102,7 +109,7 @@ final class OIDCProviders: Sendable {
         return collection
     }
 
-    private static func refused(_ code: String, _ message: String) -> APIError {
-        APIError(.unauthorized, code: code, message: message)
+    private static func refused(_ code: String, _ message: String) -> WireError {
+        WireError(status: 401, code: code, message: message)
     }
 }

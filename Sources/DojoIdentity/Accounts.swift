@@ -1,39 +1,45 @@
 import DojoDomain
-import DojoStorage
+public import DojoRuntime
+public import DojoStorage
 import Foundation
-import HTTPTypes
 
 /// Password accounts: registration with normalised, unique email and username and a password
 /// policy; login with Argon2id verification.
-struct Accounts: Sendable {
-    let storage: any Storage
-    let hasher: PasswordHasher
+public struct Accounts: Sendable {
+    public let storage: any Storage
+    public let hasher: PasswordHasher
     /// A hash of a random password, verified when the login is unknown so that the answer takes
     /// as long as for a real account.
-    let dummyHash: String
+    public let dummyHash: String
 
-    /// A user as the API shows it.
-    struct User: Encodable, Sendable {
-        var id: String
-        var email: String
-        var username: String
-        var role: String
+    public init(storage: any Storage, hasher: PasswordHasher, dummyHash: String) {
+        self.storage = storage
+        self.hasher = hasher
+        self.dummyHash = dummyHash
     }
 
-    static let minimumPasswordLength = 10
-    static let maximumPasswordLength = 256
+    /// A user as the API shows it.
+    public struct User: Encodable, Sendable {
+        public var id: String
+        public var email: String
+        public var username: String
+        public var role: String
+    }
 
-    func register(email rawEmail: String, username rawUsername: String, password: String) async throws -> User {
+    public static let minimumPasswordLength = 10
+    public static let maximumPasswordLength = 256
+
+    public func register(email rawEmail: String, username rawUsername: String, password: String) async throws -> User {
         guard let email = AccountNames.email(rawEmail) else {
-            throw APIError(.unprocessableContent, code: "auth.invalid_email", message: "the email address is not valid")
+            throw WireError(status: 422, code: "auth.invalid_email", message: "the email address is not valid")
         }
         guard let username = AccountNames.username(rawUsername) else {
-            throw APIError(.unprocessableContent, code: "auth.invalid_username", message: "a username is 3–32 characters of a–z 0–9 _ -")
+            throw WireError(status: 422, code: "auth.invalid_username", message: "a username is 3–32 characters of a–z 0–9 _ -")
         }
         try Self.checkPolicy(password, username: username, email: email)
         let taken = try await storage.takenIdentifiers(email: email, username: username)
-        if taken.email { throw APIError(.conflict, code: "auth.email_taken", message: "an account with this email exists") }
-        if taken.username { throw APIError(.conflict, code: "auth.username_taken", message: "this username is taken") }
+        if taken.email { throw WireError(status: 409, code: "auth.email_taken", message: "an account with this email exists") }
+        if taken.username { throw WireError(status: 409, code: "auth.username_taken", message: "this username is taken") }
         let record = UserRecord(
             id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
             email: email,
@@ -46,8 +52,8 @@ struct Accounts: Sendable {
         } catch {
             // Two registrations raced past the check: the unique constraints decided.
             let taken = try await storage.takenIdentifiers(email: email, username: username)
-            if taken.email { throw APIError(.conflict, code: "auth.email_taken", message: "an account with this email exists") }
-            if taken.username { throw APIError(.conflict, code: "auth.username_taken", message: "this username is taken") }
+            if taken.email { throw WireError(status: 409, code: "auth.email_taken", message: "an account with this email exists") }
+            if taken.username { throw WireError(status: 409, code: "auth.username_taken", message: "this username is taken") }
             throw error
         }
         return User(id: record.id, email: email, username: username, role: record.role)
@@ -56,18 +62,18 @@ struct Accounts: Sendable {
     /// The account `record` (nil: no account has the login) if `password` is its password, else
     /// 401 `auth.invalid_credentials`. `locked`: the account must wait (``LoginBackoff``); it is
     /// refused with the same answer after the same work, whatever the password.
-    func authenticate(_ record: UserRecord?, password: String, locked: Bool = false) async throws -> User {
+    public func authenticate(_ record: UserRecord?, password: String, locked: Bool = false) async throws -> User {
         let matches = try await hasher.verify(password, hash: record?.passwordHash ?? dummyHash)
         guard let record, matches, !locked else { throw Self.invalidCredentials }
         return User(id: record.id, email: record.email, username: record.username, role: record.role)
     }
 
-    static let invalidCredentials = APIError(.unauthorized, code: "auth.invalid_credentials", message: "the login or the password is wrong")
+    public static let invalidCredentials = WireError(status: 401, code: "auth.invalid_credentials", message: "the login or the password is wrong")
 
     /// The account of a verified email address, created (without a password: only email codes and
     /// later a password reset can sign it in) when there is none. The username is the address's
     /// local part, cleaned, with a number when taken.
-    func account(verifiedEmail email: String) async throws -> (user: User, created: Bool) {
+    public func account(verifiedEmail email: String) async throws -> (user: User, created: Bool) {
         if let record = try await storage.user(login: email), record.email == email {
             return (User(id: record.id, email: record.email, username: record.username, role: record.role), false)
         }
@@ -99,28 +105,28 @@ struct Accounts: Sendable {
                 continue  // raced: look again
             }
         }
-        throw APIError(.serviceUnavailable, code: "unavailable", message: "could not create the account now; retry")
+        throw WireError(status: 503, code: "unavailable", message: "could not create the account now; retry")
     }
 
-    func user(id: String) async throws -> User? {
+    public func user(id: String) async throws -> User? {
         try await storage.user(id: id).map { User(id: $0.id, email: $0.email, username: $0.username, role: $0.role) }
     }
 
-    static func checkPolicy(_ password: String, username: String, email: String) throws {
+    public static func checkPolicy(_ password: String, username: String, email: String) throws {
         let lowered = password.lowercased()
         let local = email.split(separator: "@").first.map(String.init) ?? email
         guard password.count >= minimumPasswordLength, password.utf8.count <= maximumPasswordLength,
             lowered != username, lowered != email, lowered != local
         else {
-            throw APIError(
-                .unprocessableContent,
+            throw WireError(
+                status: 422,
                 code: "auth.weak_password",
                 message: "a password has \(minimumPasswordLength)–\(maximumPasswordLength) characters and is not the username or the email"
             )
         }
     }
 
-    static func isValidEmail(_ email: String) -> Bool { AccountNames.isValidEmail(email) }
+    public static func isValidEmail(_ email: String) -> Bool { AccountNames.isValidEmail(email) }
 
     private static var usernameBytes: Set<UInt8> { AccountNames.usernameBytes }
 }

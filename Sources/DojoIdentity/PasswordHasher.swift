@@ -5,10 +5,10 @@ import NIOPosix
 /// Argon2id password hashes through libsodium (`crypto_pwhash_str`, interactive limits: 2 passes,
 /// 64 MiB), computed on threads of their own: a hash takes tens of milliseconds of CPU and must not
 /// block the server's event loops or Swift's cooperative threads.
-final class PasswordHasher: Sendable {
+public final class PasswordHasher: Sendable {
     private let pool: NIOThreadPool
 
-    init(threads: Int = 2) {
+    public init(threads: Int = 2) {
         precondition(sodium_init() >= 0, "libsodium failed to initialise")
         pool = NIOThreadPool(numberOfThreads: threads)
         pool.start()
@@ -17,7 +17,7 @@ final class PasswordHasher: Sendable {
     deinit { pool.shutdownGracefully { _ in } }
 
     /// The encoded hash (`$argon2id$v=19$m=65536,t=2,p=1$…`), salt included.
-    func hash(_ password: String) async throws -> String {
+    public func hash(_ password: String) async throws -> String {
         try await pool.runIfActive {
             var out = [CChar](repeating: 0, count: Int(crypto_pwhash_strbytes()))
             let bytes = Array(password.utf8) + [0]  // NUL-terminated, so never an empty buffer; the length excludes it
@@ -40,7 +40,7 @@ final class PasswordHasher: Sendable {
     }
 
     /// Whether `password` matches `hash` (libsodium compares in constant time).
-    func verify(_ password: String, hash: String) async throws -> Bool {
+    public func verify(_ password: String, hash: String) async throws -> Bool {
         try await pool.runIfActive {
             let bytes = Array(password.utf8) + [0]  // NUL-terminated, so never an empty buffer; the length excludes it
             return bytes.withUnsafeBufferPointer { buffer in
@@ -51,5 +51,5 @@ final class PasswordHasher: Sendable {
         }
     }
 
-    struct PasswordHashError: Error {}
+    public struct PasswordHashError: Error {}
 }

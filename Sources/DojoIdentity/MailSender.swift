@@ -9,21 +9,10 @@ public protocol MailSender: Sendable {
     func send(to address: String, subject: String, body: String) async throws
 }
 
-extension ServerConfiguration {
-    /// The sender of the configured transport (nil: none configured).
-    func mailSender(logger: Logger) -> (any MailSender)? {
-        switch mailTransport {
-        case .none: nil
-        case .log: LogMailSender(logger: logger)
-        case .smtp: smtp.map { SMTPMailSender(configuration: $0, heloName: cluster.nodeID, logger: logger) }
-        }
-    }
-}
-
 /// Writes each message to the log at notice level, the body (and so the code) included: chosen
 /// explicitly with `mail.transport = log`, warned about at start-up, refused in production.
 public struct LogMailSender: MailSender {
-    let logger: Logger
+    public let logger: Logger
 
     public init(logger: Logger) { self.logger = logger }
 

@@ -1,6 +1,7 @@
 import CSodium
 import Crypto
 import DojoDomain
+import DojoIdentity
 import DojoStorage
 import Foundation
 

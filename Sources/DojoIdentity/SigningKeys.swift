@@ -27,7 +27,7 @@ public struct SigningKeyFile: Codable, Sendable {
         return SigningKeyFile(keys: [key], signing: key.kid)
     }
 
-    static func newKey(now: Date) -> Key {
+    public static func newKey(now: Date) -> Key {
         let privateKey = Curve25519.Signing.PrivateKey()
         let kid =
             "ed25519-" + String(Int(now.timeIntervalSince1970)) + "-"
@@ -89,10 +89,10 @@ public struct SigningKeyFile: Codable, Sendable {
         return #"{"keys":["# + keys.joined(separator: ",") + "]}"
     }
 
-    struct KeyFileError: Error, CustomStringConvertible {
+    public struct KeyFileError: Error, CustomStringConvertible {
         var path: String
         var reason: String
-        var description: String { "signing keys at \(path): \(reason)" }
+        public var description: String { "signing keys at \(path): \(reason)" }
     }
 }
 
