@@ -129,21 +129,24 @@ final class ConsumerRunner: Sendable {
 
     /// Runs until cancelled: a sweep of the log first (what happened before a crash), then rounds.
     func run() async {
-        let sweeper = Task {
-            while !Task.isCancelled {
-                await self.sweep()
-                try? await Task.sleep(for: configuration.consumerSweepInterval)
+        await withDiscardingTaskGroup { group in
+            // The sweeper is a child of this task: cancelling the runner (shutdown) ends it too.
+            group.addTask {
+                while !Task.isCancelled {
+                    await self.sweep()
+                    try? await Task.sleep(for: self.configuration.consumerSweepInterval)
+                }
             }
-        }
-        defer { sweeper.cancel() }
-        let clock = ContinuousClock()
-        for await _ in wakes {
-            let started = clock.now
-            await round()
-            if Task.isCancelled { break }
-            // At most one round per interval: under load a round then takes many streams in one
-            // transaction instead of competing with the actors' appends for commits.
-            try? await Task.sleep(until: started + configuration.consumerRoundInterval, clock: clock)
+            let clock = ContinuousClock()
+            for await _ in wakes {
+                let started = clock.now
+                await round()
+                if Task.isCancelled { break }
+                // At most one round per interval: under load a round then takes many streams in one
+                // transaction instead of competing with the actors' appends for commits.
+                try? await Task.sleep(until: started + configuration.consumerRoundInterval, clock: clock)
+            }
+            group.cancelAll()
         }
     }
 
