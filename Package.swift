@@ -179,11 +179,33 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "DojoServer",
+            dependencies: [
+                "DojoAPI",
+                "DojoCluster",
+                "DojoDomain",
+                "DojoGateway",
+                "DojoIdentity",
+                "DojoRuntime",
+                "DojoStorage",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "dojopool",
             dependencies: [
                 "CMalloc",
                 "DojoAPI",
+                "DojoServer",
                 "DojoIdentity",
                 "CSodium",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -283,7 +305,8 @@ let package = Package(
         .testTarget(
             name: "DojoAPITests",
             dependencies: [
-                "DojoAPI", "DojoCluster", "DojoDomain", "DojoGateway", "DojoIdentity", "DojoRuntime", "DojoStorage", "DojoTesting", "dojopool",
+                "DojoAPI", "DojoCluster", "DojoDomain", "DojoGateway", "DojoIdentity", "DojoRuntime", "DojoServer", "DojoStorage", "DojoTesting",
+                "dojopool",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DojoAPI
+import DojoServer
 import Foundation
 
 /// `dojopool bench-auth`: what signing in and checking a token cost on this machine.

@@ -2,6 +2,7 @@ import ArgumentParser
 import DojoAPI
 import DojoDomain
 import DojoRuntime
+import DojoServer
 import DojoStorage
 import Foundation
 import Logging

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DojoAPI
 import DojoCluster
+import DojoServer
 import Foundation
 import NIOCore
 import Synchronization

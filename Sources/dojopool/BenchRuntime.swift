@@ -3,6 +3,7 @@ import CMalloc
 import DojoAPI
 import DojoDomain
 import DojoRuntime
+import DojoServer
 import DojoStorage
 import Foundation
 import Logging

@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import DojoAPI
 import DojoIdentity
+import DojoServer
 import Foundation
 
 #if canImport(FoundationNetworking)

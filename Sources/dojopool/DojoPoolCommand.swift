@@ -1,6 +1,7 @@
 import ArgumentParser
 import Configuration
 import DojoAPI
+import DojoServer
 import Foundation
 import Logging
 import Metrics

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DojoAPI
 import DojoIdentity
+import DojoServer
 import DojoStorage
 import Foundation
 import Logging

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DojoAPI
+import DojoServer
 
 /// `dojopool openapi`: the REST contract, the document `GET /v1/openapi.json` serves
 /// (docs/openapi.json is its copy in the repo).

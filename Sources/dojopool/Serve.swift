@@ -1,5 +1,6 @@
 import ArgumentParser
 import DojoAPI
+import DojoServer
 import Hummingbird
 import Logging
 import ServiceLifecycle

@@ -1,4 +1,5 @@
 import DojoAPI
+import DojoServer
 import Logging
 import OTel
 import ServiceLifecycle

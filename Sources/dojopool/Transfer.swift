@@ -1,6 +1,7 @@
 import ArgumentParser
 import DojoAPI
 import DojoRuntime
+import DojoServer
 import DojoStorage
 import Foundation
 import Logging

@@ -12,6 +12,7 @@ import ServiceLifecycle
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 private let serviceKey = "admin-test-service-key-0123456789abcdef"
 

@@ -9,6 +9,7 @@ import Testing
 
 @testable import DojoAPI
 @testable import DojoIdentity
+@testable import DojoServer
 
 private func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 

@@ -11,6 +11,7 @@ import SQLKit
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 /// Who is asking, in the authorization matrix (docs/security.md shows the same table).
 enum MatrixRole: String, CaseIterable, Sendable {

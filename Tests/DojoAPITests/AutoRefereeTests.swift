@@ -8,6 +8,7 @@ import NIOCore
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 @Suite("The automatic referee live: a match in auto mode judged from its table's frames, and its page in a browser")
 struct AutoRefereeTests {

@@ -9,6 +9,7 @@ import NIOCore
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 private func code(_ body: [String: Any]) -> String? { (body["error"] as? [String: Any])?["code"] as? String }
 

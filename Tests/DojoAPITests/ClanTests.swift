@@ -11,6 +11,7 @@ import SQLKit
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 extension GatewayHarness {
     /// A REST call as `user` (through the service key), with its status and JSON body.

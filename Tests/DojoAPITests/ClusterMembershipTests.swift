@@ -8,6 +8,7 @@ import HummingbirdTesting
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 @Suite("Cluster membership: nodes sharing a Redis list one another")
 struct ClusterMembershipTests {

@@ -8,6 +8,7 @@ import HummingbirdTesting
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 private func code(_ body: [String: Any]) -> String? { (body["error"] as? [String: Any])?["code"] as? String }
 

@@ -8,6 +8,8 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import DojoServer
+
 private let key = "rest-test-service-key-0123456789abcdef"
 
 private func headers(_ user: String?, role: String? = nil, key: String? = key, idempotency: String? = nil) -> HTTPFields {

@@ -11,6 +11,7 @@ import Synchronization
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 /// A stand-in for an external service the server posts to (the commentary service, a push
 /// gateway): records what it is sent, answers as told.

@@ -6,6 +6,8 @@ import Foundation
 import Logging
 import Testing
 
+@testable import DojoServer
+
 @Suite("Configuration")
 struct ConfigurationTests {
     func load(flags: [String: String] = [:], file: String? = nil, env: [String: String] = [:]) async throws -> ServerConfiguration {

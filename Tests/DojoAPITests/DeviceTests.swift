@@ -9,6 +9,7 @@ import NIOCore
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 private func b64url(_ data: some DataProtocol) -> String {
     Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(

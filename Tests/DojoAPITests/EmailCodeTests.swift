@@ -9,6 +9,7 @@ import Testing
 
 @testable import DojoAPI
 @testable import DojoIdentity
+@testable import DojoServer
 
 /// Keeps what would have been mailed.
 final class CapturedMail: MailSender {

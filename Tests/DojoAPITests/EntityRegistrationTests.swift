@@ -10,6 +10,7 @@ import NIOCore
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 /// A kind that exists only in this test target, following docs/adding-an-entity.md: a tally that
 /// signed-in users add to. It borrows `EntityKind.tournament`, a kind the product has not

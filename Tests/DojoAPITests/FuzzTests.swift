@@ -12,6 +12,7 @@ import Synchronization
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 /// A JSON text built piece by piece, so that a mutation can write what a JSON library would not:
 /// duplicated keys, `-0`, `1e308`, integers past Int64, arrays of 100,000 elements.

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 private func commentary(_ h: GatewayHarness, _ text: String) async throws -> Int {
     let answer = try await h.rest("/v1/matches/m1/commands", as: "alice", #"{"type":"commentary","text":"\#(text)"}"#)

@@ -12,6 +12,7 @@ import Testing
 
 @testable import DojoAPI
 @testable import DojoIdentity
+@testable import DojoServer
 
 private let key = "ws-test-service-key-0123456789abcdef0"
 

@@ -7,6 +7,7 @@ import NIOCore
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 @Suite("Hardening: CORS allow-list, trusted proxies, JSON depth")
 struct HardeningTests {

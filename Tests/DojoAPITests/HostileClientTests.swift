@@ -13,6 +13,7 @@ import Synchronization
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 /// Keeps every log line a server writes (message and metadata), to search it for secrets.
 final class CapturedLog: Sendable {

@@ -10,6 +10,7 @@ import SQLKit
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 private let serviceKey = "input-test-service-key-0123456789abcdef"
 

@@ -9,6 +9,7 @@ import NIOCore
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 @Suite("The coin ledger through the real server")
 struct LedgerAPITests {

@@ -12,6 +12,7 @@ import Testing
 
 @testable import DojoAPI
 @testable import DojoIdentity
+@testable import DojoServer
 
 /// A mail sender that records what it sends and fails as told.
 final class ScriptedMail: MailSender {

@@ -9,6 +9,7 @@ import NIOCore
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 /// A stand-in identity provider: an ES256 key, its JWKS file, and ID tokens signed with it.
 struct FakeProvider {

@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 /// The OpenAPI document against what it describes: the router's routes, the file kept in the
 /// repo, the refusals the sources throw. (schemathesis checks it against a live server:

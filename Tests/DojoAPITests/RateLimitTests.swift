@@ -7,6 +7,7 @@ import NIOCore
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 private let serviceKey = "limit-test-service-key-0123456789abcdef"
 

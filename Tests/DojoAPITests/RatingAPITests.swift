@@ -6,6 +6,7 @@ import HTTPTypes
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 @Suite("Ratings through the real server")
 struct RatingAPITests {

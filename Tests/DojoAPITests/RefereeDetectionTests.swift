@@ -8,6 +8,7 @@ import NIOCore
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 @Suite("POST /v1/referee/detections: the shot detector without a table")
 struct RefereeDetectionTests {

@@ -10,6 +10,7 @@ import NIOCore
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 extension GatewayHarness {
     /// Match `id` at venue v1's table t1 (9-ball, race to `raceTo`, `mode` if given), started, with

@@ -5,6 +5,7 @@ import Testing
 
 @testable import DojoAPI
 @testable import DojoIdentity
+@testable import DojoServer
 
 /// `mail.transport = smtp`: the SMTP client against Python's own smtpd (plain, on loopback), and
 /// against a submission server on Python's ssl module (STARTTLS, AUTH PLAIN); the server sending a

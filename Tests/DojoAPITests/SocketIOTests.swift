@@ -7,6 +7,7 @@ import NIOCore
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 /// Socket.IO checked by python-socketio (PyPI), a client nobody here wrote: every transport
 /// (polling then the upgrade, WebSocket only, polling only), the same events numbered alike as

@@ -9,6 +9,8 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import DojoServer
+
 @Suite("System endpoints")
 struct SystemRoutesTests {
     @Test("GET /healthz, /v1, and a request id on every response")

@@ -5,6 +5,8 @@ import Logging
 import Metrics
 import Prometheus
 
+@testable import DojoServer
+
 /// One Prometheus registry for the whole test process (the metrics system bootstraps once).
 let sharedRegistry: PrometheusCollectorRegistry = {
     let registry = PrometheusCollectorRegistry()

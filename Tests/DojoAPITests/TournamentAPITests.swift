@@ -10,6 +10,7 @@ import SQLKit
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 private func code(_ body: [String: Any]) -> String? { (body["error"] as? [String: Any])?["code"] as? String }
 

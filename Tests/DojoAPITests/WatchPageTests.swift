@@ -8,6 +8,7 @@ import HummingbirdTesting
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 /// The spectator pages: their own CSP and files, and the match page in a real browser
 /// (`scripts/watch-check.py`: Debian's chromium driven by Playwright, installed by

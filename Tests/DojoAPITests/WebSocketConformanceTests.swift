@@ -4,6 +4,7 @@ import Foundation
 import Testing
 
 @testable import DojoAPI
+@testable import DojoServer
 
 /// RFC 6455 conformance, checked with a raw-socket client (the Autobahn suite cannot run here).
 @Suite("RFC 6455 conformance")

@@ -1,33 +1,40 @@
 import AsyncHTTPClient
 import Crypto
-import DojoCluster
-import DojoDomain
-import DojoRuntime
-import Foundation
+public import DojoCluster
+public import DojoDomain
+public import DojoRuntime
+public import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
+public import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// The runtime's ownership port over Redis: claims in ``RedisOwnership``, valid while this node's
 /// membership is (``Membership/standing()``).
-struct ClusterOwnership: EntityOwnership {
+public struct ClusterOwnership: EntityOwnership {
     let owners: RedisOwnership
     let membership: Membership
     let node: String
     let logger: Logger
 
-    func claim(_ key: EntityKey) async throws -> OwnershipClaim {
+    public init(owners: RedisOwnership, membership: Membership, node: String, logger: Logger) {
+        self.owners = owners
+        self.membership = membership
+        self.node = node
+        self.logger = logger
+    }
+
+    public func claim(_ key: EntityKey) async throws -> OwnershipClaim {
         switch try await owners.claim(key.description, node: node) {
         case .owned: .owned
         case .ownedBy(let other, _): .ownedBy(node: other)
         }
     }
 
-    func release(_ key: EntityKey) async {
+    public func release(_ key: EntityKey) async {
         do {
             try await owners.release(key.description, node: node)
         } catch {
@@ -36,14 +43,14 @@ struct ClusterOwnership: EntityOwnership {
         }
     }
 
-    func generation() -> Int? { membership.standing() }
+    public func generation() -> Int? { membership.standing() }
 }
 
 /// The node-to-node transport: a command or read for an actor another node owns, as
 /// `POST <advertise>/internal/v1/forward/{kind}/{id}` with the nodes' shared secret, over
 /// async-http-client's pool of kept-alive HTTP/1.1 connections (docs/cluster.md, "Forwarding").
 /// The answer is relayed as the owner gave it.
-final class NodeForwarder: CommandForwarder, Service {
+public final class NodeForwarder: CommandForwarder, Service {
     static let secretHeader = HTTPField.Name("X-Dojo-Cluster-Secret")!
 
     let client: HTTPClient
@@ -54,7 +61,7 @@ final class NodeForwarder: CommandForwarder, Service {
     /// finds in its queue), and the client's retry with the same command id is safe.
     let timeout: TimeAmount
 
-    init(membership: Membership, secret: String, lease: Duration) {
+    public init(membership: Membership, secret: String, lease: Duration) {
         let milliseconds = min(
             15_000,
             max(2_000, Int64(lease.components.seconds * 1_000 + lease.components.attoseconds / 1_000_000_000_000_000) + 1_000)
@@ -68,7 +75,7 @@ final class NodeForwarder: CommandForwarder, Service {
         self.secret = secret
     }
 
-    func forward(to node: String, kind: EntityKind, id: String, request: Data) async throws -> Data {
+    public func forward(to node: String, kind: EntityKind, id: String, request: Data) async throws -> Data {
         let base: String
         do {
             guard let address = try await addresses.address(of: node, rereadOnMiss: true) else {
@@ -111,7 +118,7 @@ final class NodeForwarder: CommandForwarder, Service {
     }
 
     /// Keeps the pool until graceful shutdown, then closes it.
-    func run() async throws {
+    public func run() async throws {
         try? await gracefulShutdown()
         try? await client.shutdown()
     }

@@ -1,13 +1,13 @@
-import DojoCluster
+public import DojoCluster
 import Foundation
-import Logging
-import ServiceLifecycle
+public import Logging
+public import ServiceLifecycle
 import Synchronization
 
 /// This node's membership of the platform (docs/cluster.md): with Redis, it registers itself at
 /// start, renews every `cluster.heartbeat.ms`, and leaves at a graceful stop; a node that dies
 /// drops out when its record expires (`cluster.node.ttl.ms`). Without Redis the node is alone.
-final class Membership: Service, Sendable {
+public final class Membership: Service, Sendable {
     let membership: RedisMembership?
     let configuration: ClusterConfiguration
     let host: String
@@ -23,7 +23,7 @@ final class Membership: Service, Sendable {
     /// id may have died).
     private let forget = Mutex<@Sendable (String) async throws -> Void>({ _ in })
 
-    init(redis: RedisClient?, configuration: ClusterConfiguration, host: String, logger: Logger) {
+    public init(redis: RedisClient?, configuration: ClusterConfiguration, host: String, logger: Logger) {
         membership = redis.map { RedisMembership(redis: $0, cluster: configuration.name, ttl: configuration.ttl) }
         self.configuration = configuration
         self.host = host
@@ -31,13 +31,13 @@ final class Membership: Service, Sendable {
     }
 
     /// Where the node's load (its open connections) is read from, once the gateway exists.
-    func countConnections(_ count: @escaping @Sendable () -> Int) { connections.withLock { $0 = count } }
+    public func countConnections(_ count: @escaping @Sendable () -> Int) { connections.withLock { $0 = count } }
 
     /// How to forget a node that is gone.
-    func forgetting(_ action: @escaping @Sendable (String) async throws -> Void) { forget.withLock { $0 = action } }
+    public func forgetting(_ action: @escaping @Sendable (String) async throws -> Void) { forget.withLock { $0 = action } }
 
     /// The port the server listens on, once it does (the default advertised address uses it).
-    func listening(on port: Int) { self.port.withLock { $0 = port } }
+    public func listening(on port: Int) { self.port.withLock { $0 = port } }
 
     /// This node as the others see it.
     func info(now: Date = Date()) -> NodeInfo {
@@ -52,7 +52,7 @@ final class Membership: Service, Sendable {
         )
     }
 
-    func run() async throws {
+    public func run() async throws {
         guard let membership else {
             try? await gracefulShutdown()
             return

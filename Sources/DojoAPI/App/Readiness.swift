@@ -1,15 +1,22 @@
-import DojoCluster
-import DojoStorage
+public import DojoCluster
+public import DojoStorage
 
 /// Readiness: the storage answers, every known migration is applied, and Redis answers when it is
 /// configured (and the node's heartbeat in it is fresh). Each check has its own timeout, so a hung dependency makes `/readyz` slow by at most
 /// that long, never forever.
-struct Readiness: Sendable {
+public struct Readiness: Sendable {
     let storage: any Storage
     let redis: RedisClient?
     let timeout: Duration
     /// The node's membership of the platform (a check only with Redis).
     var membership: Membership?
+
+    public init(storage: any Storage, redis: RedisClient?, timeout: Duration, membership: Membership? = nil) {
+        self.storage = storage
+        self.redis = redis
+        self.timeout = timeout
+        self.membership = membership
+    }
 
     /// The outcome of one check.
     struct Check: Sendable {

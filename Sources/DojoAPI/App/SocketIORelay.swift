@@ -4,21 +4,21 @@ import HTTPTypes
 import Metrics
 import NIOCore
 import NIOHTTP1
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Socket.IO's long-polling requests for a session another node holds, relayed to that node
 /// (docs/cluster.md, "Socket.IO long-polling"): a session id names the node that opened it
 /// (`<random>~<node>`), so a load balancer need not keep a session's polls on one node. The
 /// holder is found in the membership; the answer is relayed as the holder gave it. Its own pool of
 /// kept-alive connections, with a read timeout past the long poll's wait.
-final class SocketIORelay: Service, Sendable {
+public final class SocketIORelay: Service, Sendable {
     let node: String
     let addresses: NodeAddresses
     let client: HTTPClient
     let timeout: TimeAmount
 
     /// `pollSeconds`: how long a poll may wait for packets (the gateway's heartbeat).
-    init(node: String, membership: Membership, pollSeconds: Int) {
+    public init(node: String, membership: Membership, pollSeconds: Int) {
         self.node = node
         addresses = NodeAddresses(membership: membership)
         timeout = .seconds(Int64(pollSeconds) + 10)
@@ -79,7 +79,7 @@ final class SocketIORelay: Service, Sendable {
     }
 
     /// Keeps the pool until graceful shutdown, then closes it.
-    func run() async throws {
+    public func run() async throws {
         try? await gracefulShutdown()
         try? await client.shutdown()
     }

@@ -1,7 +1,7 @@
 import DojoDomain
 import DojoRuntime
-import DojoStorage
-import Foundation
+public import DojoStorage
+public import Foundation
 
 /// Where commentary goes besides the match room (`commentary.hook.*`; off when no URL is set).
 public typealias CommentaryHookConfiguration = HookEndpoint
@@ -11,7 +11,7 @@ public typealias CommentaryHookConfiguration = HookEndpoint
 /// — exactly the committed lines, in order per match, signed, retried with a doubling pause,
 /// dead-lettered and replayable — in its own body format:
 /// `{"event": "COMMENTARY", "matchId", "seq", "text", "at"}`.
-enum CommentaryHook {
+public enum CommentaryHook {
     /// The partner's id: reserved (an ADMIN may not register it).
     static let partnerID = "commentary-hook"
 
@@ -30,7 +30,7 @@ enum CommentaryHook {
 
     /// Registers or updates the configured commentary partner; with no URL configured, disables
     /// one a previous configuration left.
-    static func configure(_ configuration: CommentaryHookConfiguration?, storage: any Storage, now: Date) async throws {
+    public static func configure(_ configuration: CommentaryHookConfiguration?, storage: any Storage, now: Date) async throws {
         if let configuration {
             try await storage.configurePartner(partner(configuration, now: now))
         } else if try await storage.partners(active: true).contains(where: { $0.id == partnerID }) {

@@ -1,5 +1,5 @@
-import DojoDomain
-import DojoRuntime
+public import DojoDomain
+public import DojoRuntime
 public import DojoStorage
 import Foundation
 public import Logging
@@ -30,17 +30,19 @@ public struct PartnerWebhookConfiguration: Sendable, Equatable {
 /// Queues the committed events the partners asked for (`hook.partners`): a consumer of every
 /// kind's log, so a partner gets exactly the committed events, each once in the outbox however
 /// often the consumer sees it.
-struct PartnerFeed: EventConsumer {
-    static let consumerName = "hook.partners"
-    let name = PartnerFeed.consumerName
-    let kinds = EntityKind.allCases
+public struct PartnerFeed: EventConsumer {
+    public static let consumerName = "hook.partners"
+    public let name = PartnerFeed.consumerName
+    public let kinds = EntityKind.allCases
     let storage: any Storage
 
-    func handle(stream: String, events: [RecordedEvent]) async throws {
+    public init(storage: any Storage) { self.storage = storage }
+
+    public func handle(stream: String, events: [RecordedEvent]) async throws {
         try await handle(batch: [(stream, events)])
     }
 
-    func handle(batch: [(stream: String, events: [RecordedEvent])]) async throws {
+    public func handle(batch: [(stream: String, events: [RecordedEvent])]) async throws {
         let partners = try await storage.partners(active: true)
         guard !partners.isEmpty else { return }
         var deliveries: [PartnerDelivery] = []

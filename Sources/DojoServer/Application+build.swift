@@ -1,3 +1,4 @@
+public import DojoAPI
 import DojoCluster
 import DojoDomain
 public import DojoGateway
@@ -120,91 +121,16 @@ public func buildServer(
         forwarder: forwarder
     )
 
-    let router = Router(context: AppRequestContext.self)
-    let routeTemplates = MethodNotAllowedMiddleware.Routes()
-    if configuration.tracing.enabled {
-        // A span per request, named by its route, continuing the caller's W3C `traceparent`; the
-        // request log line below is written inside it (with its trace id).
-        router.add(middleware: TracingMiddleware())
-    }
-    router.addMiddleware {
-        RequestIDMiddleware()
-        SecurityHeadersMiddleware()
-        CORSAllowListMiddleware(origins: Set(configuration.corsOrigins))
-        ErrorEnvelopeMiddleware()
-        MethodNotAllowedMiddleware(routes: routeTemplates)
-        ClientAddressMiddleware(trustedProxies: Set(configuration.trustedProxies))
-        MetricsMiddleware()
-        LogRequestsMiddleware(.info)
-    }
     let tokens = try await AccessTokens(
         file: try loadOrCreateSigningKeys(configuration, logger: logger),
         issuer: configuration.tokenIssuer,
         audience: configuration.tokenAudience,
         lifetime: Double(configuration.tokenLifetime.components.seconds)
     )
-    let authentication = Authentication(serviceKey: configuration.serviceKey, tokens: tokens)
-    router.add(
-        middleware: RateLimitMiddleware(
-            writes: SharedRateLimiter(limit: configuration.writesPerMinute, period: 60, redis: redis, prefix: "dojo:rl:write:", logger: logger),
-            reads: SharedRateLimiter(limit: configuration.readsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:read:", logger: logger),
-            authentication: authentication
-        )
-    )
-    ClusterRoutes(authentication: authentication, membership: membership).register(on: router)
-    if forwarder != nil, let secret = configuration.cluster.secret {
-        InternalRoutes(runtime: runtime, secret: secret).register(on: router)
-    }
-    SystemRoutes(
-        readiness: Readiness(storage: storage, redis: redis, timeout: configuration.readinessTimeout, membership: membership),
-        registry: registry,
-        backend: storage.backend,
-        redisConfigured: redis != nil
-    ).register(on: router)
     let hasher = PasswordHasher()
     let accounts = Accounts(storage: storage, hasher: hasher, dummyHash: try await hasher.hash(UUID().uuidString))
-    let audit = AuditTrail(storage: storage, logger: logger)
-    AuthRoutes(
-        accounts: accounts,
-        authentication: authentication,
-        limiter: SharedRateLimiter(limit: configuration.authRequestsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:auth:", logger: logger),
-        backoff: loginBackoff,
-        audit: audit,
-        mail: mail,
-        oidc: OIDCProviders(
-            configuration.oidc.map { name, provider in
-                OIDCProviders.Provider(name: name, issuers: OIDCProviders.issuers[name] ?? [], audience: provider.audience, jwks: provider.jwks)
-            }
-        )
-    ).register(on: router)
-    AdminRoutes(storage: storage, authentication: authentication, audit: audit).register(on: router)
-    PartnerRoutes(storage: storage, authentication: authentication, audit: audit, allowHTTP: configuration.environment == .development)
-        .register(on: router)
     // Kinds beyond the built-in ones register before the routes are laid out (docs/adding-an-entity.md).
     registerKinds(runtime)
-    EntityRoutes(runtime: runtime, authentication: authentication).register(on: router)
-    CommandRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
-    ClanRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
-    TerritoryRoutes(runtime: runtime, storage: storage, authentication: authentication).register(on: router)
-    LedgerRoutes(runtime: runtime, storage: storage, authentication: authentication, audit: audit).register(on: router)
-    ChallengeRoutes(runtime: runtime, authentication: authentication).register(on: router)
-    TournamentRoutes(runtime: runtime, authentication: authentication).register(on: router)
-    PlayerRecordRoutes(storage: storage, authentication: authentication).register(on: router)
-    ProfileRoutes(storage: storage, runtime: runtime, authentication: authentication, audit: audit).register(on: router)
-    NotificationRoutes(storage: storage, authentication: authentication).register(on: router)
-    CollectibleRoutes(storage: storage, runtime: runtime, authentication: authentication, audit: audit).register(on: router)
-    WatchRoutes(storage: storage).register(on: router)
-    WalletRoutes(storage: storage, authentication: authentication, audit: audit, nonces: DeviceChallenges()).register(on: router)
-    RefereeRoutes(authentication: authentication).register(on: router)
-    DeviceRoutes(
-        runtime: runtime,
-        storage: storage,
-        authentication: authentication,
-        tokens: tokens,
-        challenges: DeviceChallenges(),
-        limiter: SharedRateLimiter(limit: configuration.authRequestsPerMinute, period: 60, redis: redis, prefix: "dojo:rl:device:", logger: logger),
-        audit: audit
-    ).register(on: router)
     // The cluster's seams (docs/cluster.md): with Redis, rooms and presence span every node that
     // shares it; alone, they stay in process.
     let node = configuration.cluster.nodeID
@@ -260,12 +186,41 @@ public func buildServer(
     }
 
     redisBus?.onReconnect { [weak gateway] in gateway?.resynchronize() }
-    SocketIORoutes(gateway: gateway, relay: socketIORelay).register(on: router)
     membership.countConnections { gateway.openConnections }
-    let routes = router.routes.map { "\($0.method.rawValue) \($0.path)" }
-    routeTemplates.install(routes)
+    var settings = RESTAPI.Settings()
+    settings.corsOrigins = configuration.corsOrigins
+    settings.trustedProxies = configuration.trustedProxies
+    settings.tracing = configuration.tracing.enabled
+    settings.writesPerMinute = configuration.writesPerMinute
+    settings.readsPerMinute = configuration.readsPerMinute
+    settings.authRequestsPerMinute = configuration.authRequestsPerMinute
+    settings.serviceKey = configuration.serviceKey
+    settings.allowHTTPWebhooks = configuration.environment == .development
+    settings.oidcProviders = configuration.oidc.map { name, provider in
+        OIDCProviders.Provider(name: name, issuers: OIDCProviders.issuers[name] ?? [], audience: provider.audience, jwks: provider.jwks)
+    }
+    settings.clusterSecret = configuration.cluster.secret
+    let api = RESTAPI(
+        settings: settings,
+        parts: RESTAPI.Parts(
+            storage: storage,
+            runtime: runtime,
+            gateway: gateway,
+            tokens: tokens,
+            accounts: accounts,
+            mail: mail,
+            loginBackoff: loginBackoff,
+            redis: redis,
+            membership: membership,
+            readiness: Readiness(storage: storage, redis: redis, timeout: configuration.readinessTimeout, membership: membership),
+            registry: registry,
+            socketIORelay: socketIORelay,
+            forwarding: forwarder != nil
+        ),
+        logger: logger
+    )
     var application = Application(
-        router: router,
+        router: api.router,
         server: HTTPServerBuilder { responder in
             GatewayChannel(
                 responder: responder,
@@ -317,7 +272,7 @@ public func buildServer(
         runtime: runtime,
         gateway: gateway,
         tokens: tokens,
-        routes: routes
+        routes: api.routes
     )
 }
 

@@ -1,4 +1,5 @@
 public import Configuration
+public import DojoAPI
 import DojoCluster
 public import DojoGateway
 public import DojoIdentity

@@ -20,7 +20,7 @@ public struct ClusterConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    static func isValidName(_ text: String) -> Bool {
+    public static func isValidName(_ text: String) -> Bool {
         (1...64).contains(text.utf8.count)
             && text.utf8.allSatisfy { byte in
                 (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
