@@ -202,10 +202,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Reads and validates every key; throws a ``ConfigurationError`` naming the first bad one.
     public init(reader: ConfigReader) throws(ConfigurationError) {
         let defaults = ServerConfiguration()
-        host = Self.text(reader, "http.host") ?? defaults.host
+        host = reader.checkedText("http.host") ?? defaults.host
         guard !host.isEmpty else { throw ConfigurationError(key: "http.host", message: "must not be empty") }
-        port = try Self.integer(reader, "http.port", in: 0...65535) ?? defaults.port
-        if let level = Self.text(reader, "log.level") {
+        port = try reader.checkedInteger("http.port", in: 0...65535) ?? defaults.port
+        if let level = reader.checkedText("log.level") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
                 throw ConfigurationError(
                     key: "log.level",
@@ -214,7 +214,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             }
             logLevel = parsed
         }
-        databaseURL = Self.text(reader, "database.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        databaseURL = reader.checkedText("database.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         if let databaseURL {
             do throws(PostgresURL.Invalid) {
                 _ = try PostgresURL.configuration(from: databaseURL)
@@ -222,10 +222,10 @@ public struct ServerConfiguration: Sendable, Equatable {
                 throw ConfigurationError(key: "database.url", message: "malformed Postgres URL: \(error.reason)")
             }
         }
-        sqlitePath = Self.text(reader, "database.sqlite.path") ?? defaults.sqlitePath
+        sqlitePath = reader.checkedText("database.sqlite.path") ?? defaults.sqlitePath
         guard !sqlitePath.isEmpty else { throw ConfigurationError(key: "database.sqlite.path", message: "must not be empty") }
-        migrateOnStart = try Self.boolean(reader, "database.migrate") ?? defaults.migrateOnStart
-        redisURL = Self.text(reader, "redis.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        migrateOnStart = try reader.checkedBoolean("database.migrate") ?? defaults.migrateOnStart
+        redisURL = reader.checkedText("redis.url", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         if let redisURL {
             do throws(RedisEndpoint.Invalid) {
                 _ = try RedisEndpoint(url: redisURL)
@@ -233,74 +233,36 @@ public struct ServerConfiguration: Sendable, Equatable {
                 throw ConfigurationError(key: "redis.url", message: "malformed Redis URL: \(error.reason)")
             }
         }
-        maximumBatch = try Self.integer(reader, "storage.batch.max", in: 1...100_000) ?? defaults.maximumBatch
-        maximumQueued = try Self.integer(reader, "storage.queue.max", in: 1...10_000_000) ?? defaults.maximumQueued
-        batchConcurrency = try Self.integer(reader, "storage.batch.concurrency", in: 1...64) ?? defaults.batchConcurrency
-        if let milliseconds = try Self.integer(reader, "storage.batch.timeout.ms", in: 100...600_000) {
+        maximumBatch = try reader.checkedInteger("storage.batch.max", in: 1...100_000) ?? defaults.maximumBatch
+        maximumQueued = try reader.checkedInteger("storage.queue.max", in: 1...10_000_000) ?? defaults.maximumQueued
+        batchConcurrency = try reader.checkedInteger("storage.batch.concurrency", in: 1...64) ?? defaults.batchConcurrency
+        if let milliseconds = try reader.checkedInteger("storage.batch.timeout.ms", in: 100...600_000) {
             batchTimeout = .milliseconds(milliseconds)
         }
-        if let milliseconds = try Self.integer(reader, "readiness.timeout.ms", in: 10...60_000) {
+        if let milliseconds = try reader.checkedInteger("readiness.timeout.ms", in: 10...60_000) {
             readinessTimeout = .milliseconds(milliseconds)
         }
-        runtime.mailboxCapacity = try Self.integer(reader, "runtime.mailbox.max", in: 1...100_000) ?? runtime.mailboxCapacity
-        runtime.maximumCommandsPerAppend = try Self.integer(reader, "runtime.batch.max", in: 1...1_000) ?? runtime.maximumCommandsPerAppend
-        if let seconds = try Self.integer(reader, "runtime.idle.seconds", in: 1...86_400) { runtime.idleTimeout = .seconds(seconds) }
-        runtime.maximumResidentActors = try Self.integer(reader, "runtime.resident.max", in: 1...10_000_000) ?? runtime.maximumResidentActors
-        runtime.snapshotEveryEvents = try Self.integer(reader, "runtime.snapshot.events", in: 1...1_000_000) ?? runtime.snapshotEveryEvents
-        if let seconds = try Self.integer(reader, "runtime.snapshot.seconds", in: 1...86_400) { runtime.snapshotInterval = .seconds(seconds) }
-        if let ms = try Self.integer(reader, "runtime.timers.interval.ms", in: 10...60_000) { runtime.timerInterval = .milliseconds(ms) }
-        runtime.commandIDWindow = try Self.integer(reader, "runtime.commands.window", in: 1...100_000) ?? runtime.commandIDWindow
-        runtime.measureStages = try Self.boolean(reader, "runtime.stages") ?? runtime.measureStages
-        if let seconds = try Self.integer(reader, "challenges.expiry.min.seconds", in: 1...31_536_000) {
-            runtime.challengeMinimumExpiry = .seconds(seconds)
-        }
-        if let seconds = try Self.integer(reader, "challenges.expiry.max.seconds", in: 1...31_536_000) {
-            runtime.challengeMaximumExpiry = .seconds(seconds)
-        }
-        if let seconds = try Self.integer(reader, "challenges.expiry.default.seconds", in: 1...31_536_000) {
-            runtime.challengeDefaultExpiry = .seconds(seconds)
-        }
-        guard runtime.challengeMinimumExpiry <= runtime.challengeDefaultExpiry, runtime.challengeDefaultExpiry <= runtime.challengeMaximumExpiry
-        else {
-            throw ConfigurationError(key: "challenges.expiry.default.seconds", message: "must lie within challenges.expiry.min/max.seconds")
-        }
-        runtime.challengeFeeBasisPoints = try Self.integer(reader, "challenges.fee.basis.points", in: 0...10_000) ?? runtime.challengeFeeBasisPoints
-        runtime.challengeMaximumOpen = try Self.integer(reader, "challenges.open.max", in: 1...1_000) ?? runtime.challengeMaximumOpen
-        keysPath = Self.text(reader, "auth.keys.path") ?? keysPath
+        runtime = try RuntimeConfiguration(reader: reader)
+        keysPath = reader.checkedText("auth.keys.path") ?? keysPath
         guard !keysPath.isEmpty else { throw ConfigurationError(key: "auth.keys.path", message: "must not be empty") }
-        if let seconds = try Self.integer(reader, "auth.token.ttl.seconds", in: 60...3_600) { tokenLifetime = .seconds(seconds) }
-        tokenIssuer = Self.text(reader, "auth.issuer") ?? tokenIssuer
-        tokenAudience = Self.text(reader, "auth.audience") ?? tokenAudience
+        if let seconds = try reader.checkedInteger("auth.token.ttl.seconds", in: 60...3_600) { tokenLifetime = .seconds(seconds) }
+        tokenIssuer = reader.checkedText("auth.issuer") ?? tokenIssuer
+        tokenAudience = reader.checkedText("auth.audience") ?? tokenAudience
         guard !tokenIssuer.isEmpty, !tokenAudience.isEmpty else {
             throw ConfigurationError(key: tokenIssuer.isEmpty ? "auth.issuer" : "auth.audience", message: "must not be empty")
         }
-        authRequestsPerMinute = try Self.integer(reader, "auth.ratelimit.per.minute", in: 1...100_000) ?? authRequestsPerMinute
-        corsOrigins = Self.list(reader, "http.cors.origins")
+        authRequestsPerMinute = try reader.checkedInteger("auth.ratelimit.per.minute", in: 1...100_000) ?? authRequestsPerMinute
+        corsOrigins = reader.checkedList("http.cors.origins")
         for origin in corsOrigins where !(origin.hasPrefix("https://") || origin.hasPrefix("http://")) || origin.hasSuffix("/") {
             throw ConfigurationError(key: "http.cors.origins", message: "an origin is scheme://host[:port] without a path, not \(origin)")
         }
-        trustedProxies = Self.list(reader, "http.trusted.proxies")
-        writesPerMinute = try Self.integer(reader, "api.ratelimit.write.per.minute", in: 1...10_000_000) ?? writesPerMinute
-        readsPerMinute = try Self.integer(reader, "api.ratelimit.read.per.minute", in: 1...10_000_000) ?? readsPerMinute
-        gateway.maximumMessageBytes = try Self.integer(reader, "gateway.message.max.bytes", in: 1_024...16_777_216) ?? gateway.maximumMessageBytes
-        gateway.maximumSubscriptions = try Self.integer(reader, "gateway.subscriptions.max", in: 1...100_000) ?? gateway.maximumSubscriptions
-        gateway.messagesPerSecond = try Self.integer(reader, "gateway.messages.per.second", in: 1...1_000_000) ?? gateway.messagesPerSecond
-        gateway.messageBurst = try Self.integer(reader, "gateway.messages.burst", in: 1...1_000_000) ?? gateway.messageBurst
-        gateway.maximumCommandsInFlight = try Self.integer(reader, "gateway.commands.inflight.max", in: 1...10_000) ?? gateway.maximumCommandsInFlight
-        gateway.outboundMessages = try Self.integer(reader, "gateway.outbound.max.messages", in: 1...10_000_000) ?? gateway.outboundMessages
-        gateway.outboundBytes = try Self.integer(reader, "gateway.outbound.max.bytes", in: 1_024...1_073_741_824) ?? gateway.outboundBytes
-        gateway.recoveryBuffer = try Self.integer(reader, "gateway.recovery.buffer", in: 0...1_000_000) ?? gateway.recoveryBuffer
-        gateway.recoveryLogMaximum = try Self.integer(reader, "gateway.recovery.log.max", in: 0...1_000_000) ?? gateway.recoveryLogMaximum
-        gateway.heartbeatSeconds = try Self.integer(reader, "gateway.heartbeat.seconds", in: 1...3_600) ?? gateway.heartbeatSeconds
-        gateway.presenceIntervalMilliseconds =
-            try Self.integer(reader, "gateway.presence.interval.ms", in: 10...60_000) ?? gateway.presenceIntervalMilliseconds
-        gateway.benchRooms = try Self.boolean(reader, "gateway.bench.enabled") ?? gateway.benchRooms
-        if let percent = try Self.integer(reader, "referee.vision.threshold.percent", in: 0...100) {
-            gateway.visionThreshold = Double(percent) / 100
-        }
+        trustedProxies = reader.checkedList("http.trusted.proxies")
+        writesPerMinute = try reader.checkedInteger("api.ratelimit.write.per.minute", in: 1...10_000_000) ?? writesPerMinute
+        readsPerMinute = try reader.checkedInteger("api.ratelimit.read.per.minute", in: 1...10_000_000) ?? readsPerMinute
+        gateway = try GatewayConfiguration(reader: reader)
         for provider in ["google", "apple"] {
-            let audience = Self.text(reader, "auth.oidc.\(provider).audience")
-            let jwks = Self.text(reader, "auth.oidc.\(provider).jwks")
+            let audience = reader.checkedText("auth.oidc.\(provider).audience")
+            let jwks = reader.checkedText("auth.oidc.\(provider).jwks")
             switch (audience, jwks) {
             case (let audience?, let jwks?) where !audience.isEmpty && !jwks.isEmpty:
                 oidc[provider] = OIDCProviderConfiguration(audience: audience, jwks: jwks)
@@ -309,100 +271,40 @@ public struct ServerConfiguration: Sendable, Equatable {
                 throw ConfigurationError(key: "auth.oidc.\(provider)", message: "set both audience and jwks (a URL or a file), or neither")
             }
         }
-        commentaryHook = try Self.signedEndpoint(reader, "commentary.hook", defaultTimeoutMilliseconds: 2_000)
-        for (key, value) in [("cluster.name", Self.text(reader, "cluster.name")), ("cluster.node.id", Self.text(reader, "cluster.node.id"))] {
-            guard let value else { continue }
-            guard ClusterConfiguration.isValidName(value) else {
-                throw ConfigurationError(key: key, message: "1–64 characters of A–Z a–z 0–9 - _ .")
-            }
-            if key == "cluster.name" { cluster.name = value } else { cluster.nodeID = value }
-        }
-        if let secret = Self.text(reader, "cluster.secret", isSecret: true), !secret.isEmpty {
-            guard secret.count >= 32 else {
-                throw ConfigurationError(key: "cluster.secret", message: "the nodes' shared secret has at least 32 characters (openssl rand -hex 32)")
-            }
-            cluster.secret = secret
-        }
-        if let advertise = Self.text(reader, "cluster.advertise") {
-            guard let url = URL(string: advertise), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
-                throw ConfigurationError(key: "cluster.advertise", message: "an http(s) URL other nodes reach this one at, like http://10.0.0.7:8080")
-            }
-            cluster.advertise = advertise
-        }
-        if let milliseconds = try Self.integer(reader, "cluster.heartbeat.ms", in: 50...60_000) { cluster.heartbeat = .milliseconds(milliseconds) }
-        if let milliseconds = try Self.integer(reader, "cluster.node.ttl.ms", in: 150...600_000) { cluster.ttl = .milliseconds(milliseconds) }
-        guard cluster.ttl >= cluster.heartbeat * 3 else {
-            throw ConfigurationError(
-                key: "cluster.node.ttl.ms",
-                message: "must be at least three heartbeats (cluster.heartbeat.ms), or one late heartbeat drops the node"
-            )
-        }
-        tracing = try TracingConfiguration(
-            enabled: try Self.boolean(reader, "tracing.enabled"),
-            endpoint: Self.text(reader, "tracing.endpoint"),
-            wireProtocol: Self.text(reader, "tracing.protocol"),
-            ratio: Self.text(reader, "tracing.sampler.ratio"),
-            serviceName: Self.text(reader, "tracing.service.name"),
-            exportDelay: try Self.integer(reader, "tracing.export.delay.ms", in: 10...60_000)
-        )
-        notifications.push = try Self.signedEndpoint(reader, "notifications.push", defaultTimeoutMilliseconds: 5_000)
-        notifications.emailLimit = try Self.integer(reader, "notifications.email.per.window", in: 1...1_000) ?? notifications.emailLimit
-        notifications.pushLimit = try Self.integer(reader, "notifications.push.per.window", in: 1...1_000) ?? notifications.pushLimit
-        if let seconds = try Self.integer(reader, "notifications.window.seconds", in: 1...604_800) { notifications.window = .seconds(seconds) }
-        if let milliseconds = try Self.integer(reader, "notifications.delivery.interval.ms", in: 10...60_000) {
-            notifications.interval = .milliseconds(milliseconds)
-        }
-        if let milliseconds = try Self.integer(reader, "notifications.delivery.retry.ms", in: 10...3_600_000) {
-            notifications.retryBase = .milliseconds(milliseconds)
-        }
-        notifications.attempts = try Self.integer(reader, "notifications.delivery.attempts", in: 1...100) ?? notifications.attempts
-        if let milliseconds = try Self.integer(reader, "partners.delivery.interval.ms", in: 10...60_000) {
-            partners.interval = .milliseconds(milliseconds)
-        }
-        if let milliseconds = try Self.integer(reader, "partners.delivery.retry.ms", in: 10...3_600_000) {
-            partners.retryBase = .milliseconds(milliseconds)
-        }
-        if let milliseconds = try Self.integer(reader, "partners.delivery.timeout.ms", in: 100...60_000) {
-            partners.timeout = .milliseconds(milliseconds)
-        }
-        partners.attempts = try Self.integer(reader, "partners.delivery.attempts", in: 1...100) ?? partners.attempts
-        if let hours = try Self.integer(reader, "partners.retention.hours", in: 1...8_760) { partners.retention = .seconds(hours * 3_600) }
-        if let hours = try Self.integer(reader, "notifications.retention.hours", in: 1...8_760) { notifications.retention = .seconds(hours * 3_600) }
-        if notifications.retention < notifications.window {
-            throw ConfigurationError(
-                key: "notifications.retention.hours",
-                message: "must keep at least notifications.window.seconds: the limit counts the messages sent in the window"
-            )
-        }
-        if let text = Self.text(reader, "server.environment") {
+        commentaryHook = try reader.signedEndpoint("commentary.hook", defaultTimeoutMilliseconds: 2_000)
+        cluster = try ClusterConfiguration(reader: reader)
+        tracing = try TracingConfiguration(reader: reader)
+        notifications = try NotificationDeliveryConfiguration(reader: reader)
+        partners = try PartnerWebhookConfiguration(reader: reader)
+        if let text = reader.checkedText("server.environment") {
             guard let parsed = Environment(rawValue: text.lowercased()) else {
                 throw ConfigurationError(key: "server.environment", message: "must be development or production, not \(text)")
             }
             environment = parsed
         }
-        if let text = Self.text(reader, "mail.transport") {
+        if let text = reader.checkedText("mail.transport") {
             guard let parsed = MailTransport(rawValue: text.lowercased()) else {
                 throw ConfigurationError(key: "mail.transport", message: "must be none, log or smtp, not \(text)")
             }
             mailTransport = parsed
         }
         if mailTransport == .smtp {
-            guard let url = Self.text(reader, "mail.smtp.url", isSecret: true) else {
+            guard let url = reader.checkedText("mail.smtp.url", isSecret: true) else {
                 throw ConfigurationError(
                     key: "mail.smtp.url",
                     message: "mail.transport smtp needs the server: smtp://user:password@mail.example.com:587"
                 )
             }
-            guard let from = Self.text(reader, "mail.from") else {
+            guard let from = reader.checkedText("mail.from") else {
                 throw ConfigurationError(key: "mail.from", message: "mail.transport smtp needs the sender: DojoPool <no-reply@example.com>")
             }
             var smtp: SMTPConfiguration
             do throws(SMTPConfiguration.Invalid) {
-                smtp = try SMTPConfiguration(url: url, from: from, caFile: Self.text(reader, "mail.smtp.ca.file"))
+                smtp = try SMTPConfiguration(url: url, from: from, caFile: reader.checkedText("mail.smtp.ca.file"))
             } catch {
                 throw ConfigurationError(key: error.key, message: error.message)
             }
-            if let milliseconds = try Self.integer(reader, "mail.smtp.timeout.ms", in: 100...120_000) { smtp.timeout = .milliseconds(milliseconds) }
+            if let milliseconds = try reader.checkedInteger("mail.smtp.timeout.ms", in: 100...120_000) { smtp.timeout = .milliseconds(milliseconds) }
             self.smtp = smtp
         }
         if environment == .production, mailTransport == .log {
@@ -414,71 +316,11 @@ public struct ServerConfiguration: Sendable, Equatable {
         if environment == .production, gateway.benchRooms {
             throw ConfigurationError(key: "gateway.bench.enabled", message: "bench rooms let any client publish: refused in production")
         }
-        if let seconds = try Self.integer(reader, "http.timeout.header.seconds", in: 1...3_600) {
-            httpLimits.headerTimeout = .seconds(Int64(seconds))
-        }
-        if let seconds = try Self.integer(reader, "http.timeout.idle.seconds", in: 1...86_400) { httpLimits.idleTimeout = .seconds(Int64(seconds)) }
-        httpLimits.maximumHeaderBytes = try Self.integer(reader, "http.header.max.bytes", in: 1_024...1_048_576) ?? httpLimits.maximumHeaderBytes
-        httpLimits.connectionsPerAddress =
-            try Self.integer(reader, "http.connections.per.address", in: 0...10_000_000) ?? httpLimits.connectionsPerAddress
-        serviceKey = Self.text(reader, "auth.service.key", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        httpLimits = try HTTPLimits(reader: reader)
+        serviceKey = reader.checkedText("auth.service.key", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         if let serviceKey, serviceKey.utf8.count < 32 {
             throw ConfigurationError(key: "auth.service.key", message: "must be at least 32 characters (use a random key: openssl rand -hex 32)")
         }
-    }
-
-    // Every value is read as text first and parsed here, so that a bad value in a higher-precedence
-    // source is reported with its key instead of silently falling back to a lower one.
-
-    /// An outgoing hook's `<prefix>.url`, `<prefix>.secret` (≥ 32 characters, required with the
-    /// URL) and `<prefix>.timeout.ms`; nil when no URL is set.
-    private static func signedEndpoint(
-        _ reader: ConfigReader,
-        _ prefix: String,
-        defaultTimeoutMilliseconds: Int
-    ) throws(ConfigurationError)
-        -> HookEndpoint?
-    {
-        guard let url = Self.text(reader, "\(prefix).url").flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
-        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
-            throw ConfigurationError(key: "\(prefix).url", message: "must be an http:// or https:// URL")
-        }
-        guard let secret = Self.text(reader, "\(prefix).secret", isSecret: true), secret.utf8.count >= 32 else {
-            throw ConfigurationError(key: "\(prefix).secret", message: "the hook needs a secret of at least 32 characters (openssl rand -hex 32)")
-        }
-        let timeout = try Self.integer(reader, "\(prefix).timeout.ms", in: 100...60_000) ?? defaultTimeoutMilliseconds
-        return HookEndpoint(url: parsed, secret: secret, timeout: .milliseconds(timeout))
-    }
-
-    private static func integer(_ reader: ConfigReader, _ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
-        guard let text = text(reader, key) else { return nil }
-        guard let value = Int(text), range.contains(value) else {
-            throw ConfigurationError(key: key, message: "must be an integer from \(range.lowerBound) to \(range.upperBound), not \(text)")
-        }
-        return value
-    }
-
-    private static func list(_ reader: ConfigReader, _ key: String) -> [String] {
-        (text(reader, key) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
-
-    private static func boolean(_ reader: ConfigReader, _ key: String) throws(ConfigurationError) -> Bool? {
-        guard let text = text(reader, key) else { return nil }
-        switch text.lowercased() {
-        case "true", "1", "yes", "on": return true
-        case "false", "0", "no", "off": return false
-        default: throw ConfigurationError(key: key, message: "must be true or false, not \(text)")
-        }
-    }
-
-    /// The value as text, whatever its type in its source (`nil` when no source has the key).
-    private static func text(_ reader: ConfigReader, _ key: String, isSecret: Bool = false) -> String? {
-        let key = ConfigKey(key)
-        if let text = reader.string(forKey: key, isSecret: isSecret) { return text }
-        if let number = reader.int(forKey: key) { return String(number) }
-        if let number = reader.double(forKey: key) { return String(number) }
-        if let flag = reader.bool(forKey: key) { return String(flag) }
-        return nil
     }
 }
 
@@ -492,26 +334,6 @@ public struct OIDCProviderConfiguration: Sendable, Equatable {
         self.audience = audience
         self.jwks = jwks
     }
-}
-
-/// A configuration value that stops start-up, naming its key and its environment variable.
-/// The value itself is shown only when the key is not a secret.
-public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The configuration key (`http.port`).
-    public var key: String
-    /// What is wrong.
-    public var message: String
-
-    /// Creates an error.
-    public init(key: String, message: String) {
-        self.key = key
-        self.message = message
-    }
-
-    /// The environment variable for `key`: `DOJO_` and the key upper-cased with `_` for `.`.
-    public var environmentVariable: String { "DOJO_" + key.uppercased().replacingOccurrences(of: ".", with: "_") }
-
-    public var description: String { "invalid configuration: \(key) (\(environmentVariable)): \(message)" }
 }
 
 extension ServerConfiguration {

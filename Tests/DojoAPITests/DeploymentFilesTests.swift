@@ -19,7 +19,11 @@ struct DeploymentFilesTests {
             ["Config/docker/Dockerfile", "Config/docker/compose.yaml"]
             + (try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("Config/kubernetes").path))
             .filter { $0.hasSuffix(".yaml") }.map { "Config/kubernetes/\($0)" }
-        let source = try Self.text("Sources/DojoAPI/Configuration/ServerConfiguration.swift")
+        // The server's keys are read in the configuration's readers, one file per component.
+        let readers = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("Sources/DojoServer").path)
+            .filter { $0 == "ServerConfiguration.swift" || $0.hasSuffix("+ConfigReader.swift") }
+        #expect(readers.count > 5)
+        let source = try readers.map { try Self.text("Sources/DojoServer/\($0)") }.joined(separator: "\n")
         let pattern = try NSRegularExpression(pattern: "DOJO_[A-Z0-9_]+")
         var checked = 0
         for file in files {
