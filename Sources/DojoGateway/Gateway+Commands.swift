@@ -104,7 +104,7 @@ extension Gateway {
         connection.commandsInFlight += 1
         let bound = NIOLoopBound(connection, eventLoop: connection.hub.eventLoop)
         let tracing = runtime.configuration.tracing
-        Task {
+        self.tasks.spawn {
             let reply: ByteBuffer
             do {
                 let result =

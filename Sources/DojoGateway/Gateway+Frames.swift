@@ -112,7 +112,7 @@ extension Gateway {
         let runtime = self.runtime
         let logger = self.logger
         let context = CommandContext(principal: Principal(userID: "device:\(device.id)", role: .user), now: Timestamp(Date()))
-        Task {
+        self.tasks.spawn { [shot] in
             do {
                 let match = try await runtime.liveMatch(venueID: device.venueID, tableID: device.tableID, named: nil)
                 let command = Match.Command.visionShot(shot, detection: detection, judgeable: judgeable, tableID: device.tableID)

@@ -42,7 +42,7 @@ extension Gateway {
         let bound = NIOLoopBound(connection, eventLoop: connection.hub.eventLoop)
         // Existence may be taken from a room that is open here; permission never is.
         let admitted = rooms(contains: key) && !room.admitsPerSubscriber
-        Task {
+        self.tasks.spawn {
             let refusal = admitted ? nil : await self.admission(room, principal)
             bound.eventLoop.execute {
                 let connection = bound.value
@@ -201,9 +201,9 @@ extension Gateway {
         let bound = NIOLoopBound(subscription, eventLoop: subscription.connection.hub.eventLoop)
         let stream = subscription.room.nameText
         let limit = configuration.recoveryLogMaximum
-        Task {
+        self.tasks.spawn {
             // Read from the client's own last event, to check that the log has it.
-            let events = try? await runtime.events(of: stream, after: max(after - 1, 0), limit: limit + 2)
+            let events = try? await self.runtime.events(of: stream, after: max(after - 1, 0), limit: limit + 2)
             bound.eventLoop.execute {
                 let subscription = bound.value
                 guard subscription.isAttached else { return }
@@ -244,8 +244,8 @@ extension Gateway {
         let after = subscription.lastSeq
         let needed = (subscription.pending?.first?.seq ?? after + 1) - 1
         let limit = configuration.recoveryLogMaximum
-        Task {
-            let events = try? await runtime.events(of: stream, after: after, limit: limit)
+        self.tasks.spawn {
+            let events = try? await self.runtime.events(of: stream, after: after, limit: limit)
             bound.eventLoop.execute {
                 let subscription = bound.value
                 guard subscription.isAttached else { return }
@@ -289,8 +289,9 @@ extension Gateway {
         for room in rooms.all where room.isLogBacked {
             let after = room.state.withLock { $0.lastSeq }
             guard after > 0 else { continue }
-            Task {
-                guard let events = try? await runtime.events(of: room.nameText, after: after, limit: configuration.recoveryLogMaximum) else { return }
+            self.tasks.spawn {
+                guard let events = try? await self.runtime.events(of: room.nameText, after: after, limit: self.configuration.recoveryLogMaximum)
+                else { return }
                 for event in events {
                     room.publishReliable(seq: event.sequence, publishedAt: .now()) { _ in Self.encode(event, room: room, seq: event.sequence) }
                 }
@@ -310,7 +311,7 @@ extension Gateway {
                         if let user = subscription.user, let principal = subscription.connection.principal { principals[user] = principal }
                     }
                     for (user, principal) in principals {
-                        Task {
+                        self.tasks.spawn {
                             guard let refusal = await self.admission(room.name, principal), refusal.code != "unavailable" else { return }
                             self.revokeAccess(room: room.name, user: user)
                         }
@@ -325,10 +326,10 @@ extension Gateway {
         if recovered == false { metrics.recovered(.snapshot) }
         let bound = NIOLoopBound(subscription, eventLoop: subscription.connection.hub.eventLoop)
         let name = subscription.room.name
-        Task {
+        self.tasks.spawn {
             let result: Result<(state: [UInt8], seq: Int64, exists: Bool), any Error>
             do {
-                guard let kind = name.entityKind, let registration = runtime.registration(for: kind) else {
+                guard let kind = name.entityKind, let registration = self.runtime.registration(for: kind) else {
                     throw DomainError(.notFound, "room.not_found", "\(name) does not exist")
                 }
                 let readout = try await registration.read(name.id)
@@ -439,7 +440,7 @@ extension Gateway {
         let presence = self.presence
         let node = nodeID
         let rooms = self.rooms.all
-        Task {
+        self.tasks.spawn { [tallies] in
             // The store's own connection may come back a little after the subscriber's: try for ten seconds.
             var reported = false
             for attempt in 1...20 where !reported {
@@ -491,7 +492,7 @@ extension Gateway {
             guard let change else { return }
             // The counts are the platform's (every node's members, from the presence store); the
             // joins and leaves are this node's.
-            Task {
+            self.tasks.spawn {
                 let total = try? await presence.count(room.nameText)
                 let message = Messages.presence(
                     room: room.nameText,

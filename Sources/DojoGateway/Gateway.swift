@@ -59,6 +59,8 @@ public final class Gateway: Service, Sendable {
     /// The WebSocket connections open now (the node's load, as the cluster lists it).
     public var openConnections: Int { metrics.current.connections }
     let rooms = RoomRegistry()
+    /// Request-scoped work (reads, commands, catch-ups), owned by the gateway's service.
+    let tasks = RequestTasks()
     /// The shot detector of each camera device, by device id: kept across the device's
     /// reconnects, so a shot in progress survives one (Gateway+Frames.swift).
     let detectors = Mutex<[String: ShotDetector]>([:])
@@ -99,12 +101,18 @@ public final class Gateway: Service, Sendable {
     /// A service so that a graceful shutdown closes every socket with 1001 (going away) and waits
     /// (up to 3 s) for the clients to answer before the runtime and storage stop.
     public func run() async throws {
-        try? await gracefulShutdown()
-        let hubs = self.hubs.withLock { Array($0.values) }
-        for hub in hubs { hub.eventLoop.execute { hub.closeAll() } }
-        let deadline = ContinuousClock.now + .seconds(3)
-        while metrics.current.connections > 0 && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.tasks.run() }
+            try? await gracefulShutdown()
+            let hubs = self.hubs.withLock { Array($0.values) }
+            for hub in hubs { hub.eventLoop.execute { hub.closeAll() } }
+            let deadline = ContinuousClock.now + .seconds(3)
+            while metrics.current.connections > 0 && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            // The sockets are closed: what is still in flight finishes (bounded by storage's
+            // timeouts) before the runtime behind it stops.
+            tasks.finish()
         }
         logger.info("gateway stopped", metadata: ["ws.connections_left": "\(metrics.current.connections)"])
     }
@@ -234,8 +242,8 @@ public final class Gateway: Service, Sendable {
 
     private func authenticateConnection(_ connection: Connection, token: String, requestID: [UInt8]?) {
         let bound = NIOLoopBound(connection, eventLoop: connection.hub.eventLoop)
-        Task {
-            let result = await authenticate(token)
+        self.tasks.spawn {
+            let result = await self.authenticate(token)
             bound.eventLoop.execute {
                 let connection = bound.value
                 switch result {

@@ -54,7 +54,7 @@ func withTestGateway(
         let gateway = Gateway(configuration: chosen, runtime: runtime, logger: connectionTestLogger, bus: bus) { _ in
             .failure(GatewayRefusal(code: "auth.token_malformed", message: "not a token"))
         }
-        try await withRunningServices([writer, runtime]) { try await body(gateway) }
+        try await withRunningServices([writer, runtime, gateway]) { try await body(gateway) }
     }
 }
 
