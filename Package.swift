@@ -149,9 +149,24 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "DojoHooks",
+            dependencies: [
+                "DojoDomain",
+                "DojoIdentity",
+                "DojoRuntime",
+                "DojoStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "DojoAPI",
             dependencies: [
                 "DojoGateway",
+                "DojoHooks",
                 "DojoIdentity",
                 "CSodium",
                 "DojoDomain",
@@ -186,6 +201,7 @@ let package = Package(
                 "DojoCluster",
                 "DojoDomain",
                 "DojoGateway",
+                "DojoHooks",
                 "DojoIdentity",
                 "DojoRuntime",
                 "DojoStorage",
@@ -305,7 +321,8 @@ let package = Package(
         .testTarget(
             name: "DojoAPITests",
             dependencies: [
-                "DojoAPI", "DojoCluster", "DojoDomain", "DojoGateway", "DojoIdentity", "DojoRuntime", "DojoServer", "DojoStorage", "DojoTesting",
+                "DojoAPI", "DojoCluster", "DojoDomain", "DojoGateway", "DojoHooks", "DojoIdentity", "DojoRuntime", "DojoServer", "DojoStorage",
+                "DojoTesting",
                 "dojopool",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -101,20 +101,18 @@ public final class Gateway: Service, Sendable {
     /// A service so that a graceful shutdown closes every socket with 1001 (going away) and waits
     /// (up to 3 s) for the clients to answer before the runtime and storage stop.
     public func run() async throws {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.tasks.run() }
-            try? await gracefulShutdown()
-            let hubs = self.hubs.withLock { Array($0.values) }
-            for hub in hubs { hub.eventLoop.execute { hub.closeAll() } }
-            let deadline = ContinuousClock.now + .seconds(3)
-            while metrics.current.connections > 0 && ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-            // The sockets are closed: what is still in flight finishes (bounded by storage's
-            // timeouts) before the runtime behind it stops.
-            tasks.finish()
+        try? await gracefulShutdown()
+        let hubs = self.hubs.withLock { Array($0.values) }
+        for hub in hubs { hub.eventLoop.execute { hub.closeAll() } }
+        let deadline = ContinuousClock.now + .seconds(3)
+        while metrics.current.connections > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
         }
-        logger.info("gateway stopped", metadata: ["ws.connections_left": "\(metrics.current.connections)"])
+        // The sockets are closed: what is still in flight finishes (bounded by storage's timeouts)
+        // before the runtime behind it stops.
+        let inFlight = tasks.count
+        await tasks.finish()
+        logger.info("gateway stopped", metadata: ["ws.connections_left": "\(metrics.current.connections)", "ws.requests_finished": "\(inFlight)"])
     }
 
     /// Connections and subscriptions open now.

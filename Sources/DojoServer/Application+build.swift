@@ -2,6 +2,7 @@ public import DojoAPI
 import DojoCluster
 import DojoDomain
 public import DojoGateway
+import DojoHooks
 public import DojoIdentity
 public import DojoRuntime
 public import DojoStorage

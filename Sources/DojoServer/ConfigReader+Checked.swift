@@ -1,5 +1,6 @@
 import Configuration
 import DojoAPI
+import DojoHooks
 import Foundation
 
 /// Reading a key with its checks, for every component's `init(reader:)`.

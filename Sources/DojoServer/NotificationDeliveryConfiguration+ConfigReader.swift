@@ -1,5 +1,5 @@
 public import Configuration
-public import DojoAPI
+public import DojoHooks
 
 /// Notification delivery's keys: `notifications.*`.
 extension NotificationDeliveryConfiguration {

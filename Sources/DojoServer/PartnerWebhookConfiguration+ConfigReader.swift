@@ -1,5 +1,5 @@
 public import Configuration
-public import DojoAPI
+public import DojoHooks
 
 /// Partner webhook delivery's keys: `partners.*`.
 extension PartnerWebhookConfiguration {

@@ -2,6 +2,7 @@ public import Configuration
 public import DojoAPI
 import DojoCluster
 public import DojoGateway
+public import DojoHooks
 public import DojoIdentity
 public import DojoRuntime
 public import DojoStorage

@@ -11,6 +11,7 @@ import Synchronization
 import Testing
 
 @testable import DojoAPI
+@testable import DojoHooks
 @testable import DojoServer
 
 /// A stand-in for an external service the server posts to (the commentary service, a push

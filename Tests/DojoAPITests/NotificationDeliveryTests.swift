@@ -11,6 +11,7 @@ import Synchronization
 import Testing
 
 @testable import DojoAPI
+@testable import DojoHooks
 @testable import DojoIdentity
 @testable import DojoServer
 

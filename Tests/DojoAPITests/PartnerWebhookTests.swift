@@ -10,6 +10,7 @@ import Synchronization
 import Testing
 
 @testable import DojoAPI
+@testable import DojoHooks
 @testable import DojoServer
 
 private func code(_ body: [String: Any]) -> String? { (body["error"] as? [String: Any])?["code"] as? String }

@@ -1,4 +1,5 @@
 public import DojoCluster
+import DojoRuntime
 import Foundation
 public import Logging
 public import ServiceLifecycle

@@ -1,4 +1,5 @@
 import DojoDomain
+import DojoHooks
 import DojoStorage
 import Foundation
 import HTTPTypes

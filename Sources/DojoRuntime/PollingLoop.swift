@@ -1,11 +1,12 @@
-import Logging
+public import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// The loop of a service that sends from an outbox (notification delivery, partner webhooks):
+/// The loop of a service that polls (the outboxes of notification delivery and partner webhooks,
+/// the cluster heartbeat):
 /// every `interval` one `round`, until graceful shutdown. A failing round (before the migrations,
 /// storage away) is logged once, then again only after a round has succeeded.
-func pollUntilShutdown(every interval: Duration, logger: Logger, problem: String, _ round: @escaping @Sendable () async throws -> Void) async {
+public func pollUntilShutdown(every interval: Duration, logger: Logger, problem: String, _ round: @escaping @Sendable () async throws -> Void) async {
     await cancelWhenGracefulShutdown {
         var failing = false
         while !Task.isCancelled {
@@ -22,13 +23,13 @@ func pollUntilShutdown(every interval: Duration, logger: Logger, problem: String
 }
 
 /// Says yes at most once per `interval` (housekeeping inside a polling loop: pruning old rows).
-final class AtMostEvery: Sendable {
+public final class AtMostEvery: Sendable {
     private let interval: Duration
     private let last = Mutex<ContinuousClock.Instant?>(nil)
 
-    init(_ interval: Duration) { self.interval = interval }
+    public init(_ interval: Duration) { self.interval = interval }
 
-    func due() -> Bool {
+    public func due() -> Bool {
         last.withLock { last in
             let now = ContinuousClock.now
             if let previous = last, now - previous < interval { return false }

@@ -13,7 +13,7 @@ public typealias CommentaryHookConfiguration = HookEndpoint
 /// `{"event": "COMMENTARY", "matchId", "seq", "text", "at"}`.
 public enum CommentaryHook {
     /// The partner's id: reserved (an ADMIN may not register it).
-    static let partnerID = "commentary-hook"
+    public static let partnerID = "commentary-hook"
 
     /// The partner the configuration names: enabled and up to date at every start.
     static func partner(_ configuration: CommentaryHookConfiguration, now: Date) -> PartnerRecord {
