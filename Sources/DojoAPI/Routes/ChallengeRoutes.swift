@@ -84,27 +84,3 @@ struct ChallengeRoutes: Sendable {
     }
 
 }
-
-/// `POST /v1/challenges`: the seed's field names. Amounts are whole coins (`Int64`): a fraction or
-/// a string is `invalid_json`.
-struct NewChallengeBody: Decodable {
-    var id: String?
-    var defenderId: String
-    var venueId: String?
-    var tableId: String?
-    var gameType: Match.GameType?
-    var raceTo: Int?
-    var stakeCoins: Int64?
-    var expiresAt: Timestamp?
-    var commandId: String?
-}
-
-struct ChallengeActionBody: Decodable {
-    var commandId: String?
-}
-
-struct ChallengePage: Encodable {
-    var challenges: [Challenge.State.View]
-    /// The `offset` of the next page, when this one was full.
-    var next: Int?
-}

@@ -38,10 +38,3 @@ struct NotificationRoutes: Sendable {
         }
     }
 }
-
-struct NotificationPage: Encodable {
-    var notifications: [NotificationView]
-    var unread: Int
-    /// The `offset` of the next page, when this one was full.
-    var next: Int?
-}

@@ -52,9 +52,3 @@ struct SystemRoutes: Sendable {
         }
     }
 }
-
-/// The server's version.
-public enum DojoPoolVersion {
-    /// Semantic version of this build.
-    public static let current = "0.1.0"
-}

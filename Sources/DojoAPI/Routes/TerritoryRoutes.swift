@@ -168,35 +168,3 @@ struct TerritoryRoutes: Sendable {
         return 2 * 6_371 * asin(min(1, sqrt(a)))
     }
 }
-
-struct CreateTerritoryBody: Decodable {
-    var id: String?
-    var venueId: String
-    var name: String?
-    var commandId: String?
-}
-
-struct ChallengeBody: Decodable {
-    var opponentId: String?
-    var commandId: String?
-}
-
-struct AcceptChallengeBody: Decodable {
-    var gameType: Match.GameType?
-    var raceTo: Int?
-    var commandId: String?
-}
-
-struct TerritoryPage: Encodable {
-    var territories: [TerritoryRecord]
-    /// The `after` of the next page, when this one was full (a `near` page may hold fewer rows).
-    var next: String?
-}
-
-struct Leaderboard: Encodable {
-    var kind: String
-    var by: String
-    var rows: [LeaderboardRow]
-    /// The `offset` of the next page, when this one was full.
-    var next: Int?
-}

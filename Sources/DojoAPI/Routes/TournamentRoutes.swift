@@ -86,21 +86,3 @@ struct TournamentRoutes: Sendable {
         )
     }
 }
-
-/// `POST /v1/tournaments`: an optional `id`, then the create command's fields.
-struct NewTournamentBody: Decodable {
-    var id: String?
-    var command: TournamentCommandBody
-
-    init(from decoder: any Decoder) throws {
-        struct ID: Decodable { var id: String? }
-        id = try ID(from: decoder).id
-        command = try TournamentCommandBody(from: decoder)
-    }
-}
-
-struct TournamentPage: Encodable {
-    var tournaments: [Tournament.State.View]
-    /// The `offset` of the next page, when this one was full.
-    var next: Int?
-}

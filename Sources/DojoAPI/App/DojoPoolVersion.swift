@@ -1,0 +1,5 @@
+/// The server's version.
+public enum DojoPoolVersion {
+    /// Semantic version of this build.
+    public static let current = "0.1.0"
+}
