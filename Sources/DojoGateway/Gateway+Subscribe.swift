@@ -60,21 +60,11 @@ extension Gateway {
     private func admission(_ room: RoomName, _ principal: Principal?) async -> GatewayRefusal? {
         do {
             // The runtime answers for existence (a registered kind from its actor, others from
-            // their records); a clan room also needs membership, decided here on every subscribe.
+            // their records) and for who may follow a members-only room (the kind's registered
+            // rule, decided on every subscribe).
             guard let kind = room.entityKind else { return nil }  // bench rooms
             guard try await runtime.recordExists(kind, id: room.id) else { return notFound(room) }
-            if room.kind == .clan, let principal {
-                let member = try await principal.userID.asyncMap { try await runtime.isClanMember(clan: room.id, user: $0) } ?? false
-                do throws(DomainError) { try AccessPolicy.check(principal, .followClanRoom(isMember: member)) } catch {
-                    return GatewayRefusal(code: error.code, message: error.message)
-                }
-            }
-            if room.kind == .challenge, let principal {
-                let player = try await principal.userID.asyncMap { try await runtime.isChallengePlayer(challenge: room.id, user: $0) } ?? false
-                do throws(DomainError) { try AccessPolicy.check(principal, .followChallengeRoom(isPlayer: player)) } catch {
-                    return GatewayRefusal(code: error.code, message: error.message)
-                }
-            }
+            if let principal { try await runtime.checkFollow(kind, id: room.id, principal: principal) }
             return nil
         } catch {
             let wire = WireError(error)
@@ -506,12 +496,5 @@ extension Gateway {
                 bus.publish(room.nameText) { RoomMessage(room: room.nameText, delivery: .lossy(key: "presence"), frame: message) }
             }
         }
-    }
-}
-
-extension Optional {
-    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }

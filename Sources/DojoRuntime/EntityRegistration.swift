@@ -18,6 +18,9 @@ public struct EntityRegistration: Sendable {
     public let send: @Sendable (_ id: String, _ command: Data, _ principal: Principal, _ commandID: String?) async throws -> EntityCommandOutcome
     /// Answers a command or read another node forwarded here (``EntityDirectory/answerForwarded(_:_:)``).
     public let answerForwarded: @Sendable (_ id: String, _ request: Data) async -> Data
+    /// Who may follow an entity's room beyond seeing that it exists (a members-only room), decided
+    /// on every subscribe: throws the refusal (a `DomainError`). Nil: a public room.
+    public let follow: (@Sendable (_ id: String, _ principal: Principal) async throws -> Void)?
     let passivateIdle: @Sendable (_ olderThan: Duration) async -> Int
     let shutdown: @Sendable () async -> Void
 
@@ -35,6 +38,8 @@ public struct EntityRegistration: Sendable {
     ///   - deliver: sends the authorized command (default: straight to the directory). A kind with
     ///     invariants across entities wraps the send here (clans reserve a name and a player's one
     ///     clan around it), so every transport goes the same way.
+    ///   - follow: who may follow an entity's room (default: anyone, a public room); a
+    ///     members-only room refuses the others with the access policy's error.
     public init<A: Aggregate, View: Encodable & Sendable>(
         directory: EntityDirectory<A>,
         collection: String,
@@ -45,10 +50,12 @@ public struct EntityRegistration: Sendable {
             command
         },
         deliver: (@Sendable (_ id: String, _ command: A.Command, _ context: CommandContext, _ commandID: String?) async throws -> CommandResult<A>)? =
-            nil
+            nil,
+        follow: (@Sendable (_ id: String, _ principal: Principal) async throws -> Void)? = nil
     ) {
         kind = A.kind
         self.collection = collection
+        self.follow = follow
         answerForwarded = { id, request in await directory.answerForwarded(id, request) }
         let encode: @Sendable (A.State) throws -> [UInt8] = { state in
             Array(try JSONEncoder.dojo().encode(view(state)))

@@ -186,6 +186,13 @@ extension EntityRegistration {
             deliver: { [weak runtime] id, command, context, commandID in
                 guard let runtime else { throw RuntimeError(.shuttingDown, "the runtime is gone") }
                 return try await runtime.sendChallenge(id, command, context: context, commandID: commandID)
+            },
+            // A challenge's room is its two players' (and the platform's admins').
+            follow: { [weak runtime] id, principal in
+                guard let runtime else { throw RuntimeError(.shuttingDown, "the runtime is gone") }
+                var player = false
+                if let user = principal.userID { player = try await runtime.isChallengePlayer(challenge: id, user: user) }
+                try AccessPolicy.check(principal, .followChallengeRoom(isPlayer: player))
             }
         )
     }

@@ -166,6 +166,13 @@ extension EntityRegistration {
             deliver: { [weak runtime] id, command, context, commandID in
                 guard let runtime else { throw RuntimeError(.shuttingDown, "the runtime is gone") }
                 return try await runtime.sendClan(id, command, context: context, commandID: commandID)
+            },
+            // A clan's room is its members' (and the platform's admins').
+            follow: { [weak runtime] id, principal in
+                guard let runtime else { throw RuntimeError(.shuttingDown, "the runtime is gone") }
+                var member = false
+                if let user = principal.userID { member = try await runtime.isClanMember(clan: id, user: user) }
+                try AccessPolicy.check(principal, .followClanRoom(isMember: member))
             }
         )
     }

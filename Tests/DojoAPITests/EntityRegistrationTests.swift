@@ -71,6 +71,19 @@ enum Tally: Aggregate {
 
     /// The registration: the step of docs/adding-an-entity.md that makes REST and the socket serve it.
     static func register(_ runtime: Runtime) {
+        register(runtime, follow: nil)
+    }
+
+    /// The same kind with a members-only room: only alice may follow it.
+    static func registerMembersOnly(_ runtime: Runtime) {
+        register(runtime) { _, principal in
+            guard principal.userID == "alice" else {
+                throw DomainError(.forbidden, "tally.members_only", "only the tally's members follow its room")
+            }
+        }
+    }
+
+    static func register(_ runtime: Runtime, follow: (@Sendable (String, Principal) async throws -> Void)?) {
         runtime.register(
             EntityRegistration(
                 directory: runtime.makeDirectory(Tally.self),
@@ -83,7 +96,8 @@ enum Tally: Aggregate {
                         throw WireError(status: 400, code: "invalid_command", message: "use {\"type\": \"add\", \"by\": n}")
                     }
                     return (.add(by), decoded.commandId)
-                }
+                },
+                follow: follow
             )
         )
     }
@@ -135,6 +149,34 @@ struct EntityRegistrationTests {
             // A kind with no registration is refused with a typed error.
             try await bob.send(json: ["type": "command", "room": "user:x", "command": ["type": "add", "by": 1], "id": 11])
             #expect(try await bob.next(type: "error")["code"] as? String == "command.unsupported_room")
+        }
+    }
+
+    @Test("a kind's follow rule decides who may follow its room, on the socket, with the rule's own code; its REST reads stay public")
+    func followRule() async throws {
+        var configuration = try testConfiguration()
+        configuration.serviceKey = "ws-test-service-key-0123456789abcdef0"
+        let server = try await buildServer(
+            configuration: configuration,
+            logger: apiLogger,
+            registry: sharedRegistry,
+            registerKinds: Tally.registerMembersOnly
+        )
+        try await server.application.test(.live) { client in
+            try await seedUsers(["alice", "carol"], in: server.storage)
+            let h = GatewayHarness(server: server, client: client)
+            let (added, body) = try await h.post("/v1/tallies/t2/commands", ["type": "add", "by": 1], headers: h.serviceHeaders("alice"))
+            #expect(added == .ok, "\(body)")
+            let carol = try await h.socket(as: "carol")
+            try await carol.send(json: ["type": "subscribe", "room": "tournament:t2", "id": "c"])
+            let refused = try await carol.next(type: "error")
+            #expect(refused["code"] as? String == "tally.members_only" && refused["id"] as? String == "c")
+            let alice = try await h.socket(as: "alice")
+            let ack = try await h.subscribe(alice, "tournament:t2")
+            #expect(ack["seq"] as? Int == 1)
+            #expect((try await alice.next(type: "snapshot")["state"] as? [String: Any])?["total"] as? Int == 1)
+            let read = try await client.execute(uri: "/v1/tallies/t2", method: .get) { $0.status }
+            #expect(read == .ok)
         }
     }
 }

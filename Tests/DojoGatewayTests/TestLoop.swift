@@ -19,7 +19,7 @@ final class TestLoop: Sendable {
 
     /// Polls `condition` on the loop until it holds (at most `seconds`); returns whether it did.
     @discardableResult
-    func wait(seconds: Double = 5, until condition: @escaping () -> Bool) async throws -> Bool {
+    func wait(seconds: Double = 30, until condition: @escaping () -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1_000))
         while ContinuousClock.now < deadline {
             if try await on(condition) { return true }
