@@ -54,8 +54,9 @@ public func loadOrCreateSigningKeys(_ configuration: ServerConfiguration, logger
 /// Services run in this order and stop in the reverse one: storage, event-log writer, actor runtime,
 /// notification delivery (email and push), partner webhooks, WebSocket gateway, HTTP server.
 /// On SIGTERM/SIGINT the server stops accepting and finishes in-flight requests, the gateway closes
-/// every socket with 1001 and waits for the clients (up to 3 s), then the writer
-/// flushes its queue, then the storage closes.
+/// every socket with 1001, waits for the clients (up to 3 s) and for the socket requests in flight
+/// (the gateway's `RequestTasks`), then the runtime snapshots its actors, the writer flushes its queue, and the
+/// storage closes.
 /// The consumers the server runs besides the runtime's own (the partners' webhooks): the legacy
 /// import places them at the end of what it wrote, so history is not sent to partners as news.
 public let serverConsumerNames = [PartnerFeed.consumerName]
