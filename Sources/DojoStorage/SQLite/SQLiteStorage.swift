@@ -86,8 +86,19 @@ public final class SQLiteStorage: Storage {
     }
 
     public func migrate(logger: Logger) async throws -> [Migration.Descriptor] {
-        try await writeLock.withLock {
-            try await Migrator.migrate(writer.sql(), dialect: SchemaDialect(backend: .sqlite), logger: logger)
+        // Another process may be migrating the same file: its transaction holds the write lock for
+        // every pending migration, which on a loaded machine can outlast `busy_timeout`. Starting
+        // the migration waits for it (up to two minutes), then finds nothing left to apply.
+        let deadline = ContinuousClock.now + .seconds(120)
+        while true {
+            do {
+                return try await writeLock.withLock {
+                    try await Migrator.migrate(writer.sql(), dialect: SchemaDialect(backend: .sqlite), logger: logger)
+                }
+            } catch let error as SQLiteError where error.reason == .busy && ContinuousClock.now < deadline {
+                logger.info("migrations: another process holds the database; waiting", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(200))
+            }
         }
     }
 
