@@ -1,8 +1,10 @@
 import DojoAPI
+import DojoGateway
 import DojoTesting
 import Foundation
 import Logging
 import Metrics
+import NIOCore
 import Prometheus
 
 @testable import DojoServer
@@ -28,6 +30,11 @@ func testConfiguration() throws -> ServerConfiguration {
     configuration.sqlitePath = directory + "/dojo.sqlite"
     configuration.keysPath = directory + "/keys.json"
     configuration.readinessTimeout = .milliseconds(1_500)
+    // The test client connects before its test's first request; under the whole suite's load the
+    // setup in between can outlast the 10 s header timeout, and the server would rightly close
+    // that connection. Tests of the timeouts set their own.
+    configuration.httpLimits.headerTimeout = .seconds(300)
+    configuration.httpLimits.idleTimeout = .seconds(300)
     // Servers of tests that share the CI's Redis never share rooms or presence.
     configuration.cluster.name = "test-" + TestServices.uniqueID()
     return configuration
