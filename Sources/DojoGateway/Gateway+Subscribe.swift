@@ -41,7 +41,7 @@ extension Gateway {
         connection.reserved.insert(key)
         let bound = NIOLoopBound(connection, eventLoop: connection.hub.eventLoop)
         // Existence may be taken from a room that is open here; permission never is.
-        let admitted = rooms(contains: key) && !room.admitsPerSubscriber
+        let admitted = rooms(contains: key) && !admitsPerSubscriber(room)
         self.tasks.spawn {
             let refusal = admitted ? nil : await self.admission(room, principal)
             bound.eventLoop.execute {
@@ -57,6 +57,12 @@ extension Gateway {
     }
 
     /// Whether the room exists and the principal may follow it.
+    /// Whether who may follow `room` depends on the subscriber: its name says so, or its kind's
+    /// registration has a follow rule. Then an open room never answers for a new subscriber.
+    private func admitsPerSubscriber(_ room: RoomName) -> Bool {
+        room.admitsPerSubscriber || room.entityKind.map { runtime.registration(for: $0)?.follow != nil } == true
+    }
+
     private func admission(_ room: RoomName, _ principal: Principal?) async -> GatewayRefusal? {
         do {
             // The runtime answers for existence (a registered kind from its actor, others from
@@ -292,7 +298,7 @@ extension Gateway {
     /// Checks again, for every room admitted per subscriber, that each subscribed user may still
     /// follow it; a user refused now is revoked (a failure to check is not a refusal).
     func recheckAdmissions() {
-        for room in rooms.all where room.name.admitsPerSubscriber {
+        for room in rooms.all where admitsPerSubscriber(room.name) {
             let shards = room.state.withLock { Array($0.shards.values) }
             for shard in shards {
                 shard.hub.eventLoop.execute {

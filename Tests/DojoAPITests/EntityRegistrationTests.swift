@@ -175,6 +175,10 @@ struct EntityRegistrationTests {
             let ack = try await h.subscribe(alice, "tournament:t2")
             #expect(ack["seq"] as? Int == 1)
             #expect((try await alice.next(type: "snapshot")["state"] as? [String: Any])?["total"] as? Int == 1)
+            // The room is open on this node now: it still does not answer for a new subscriber.
+            try await carol.send(json: ["type": "subscribe", "room": "tournament:t2", "id": "c2"])
+            let again = try await carol.next(type: "error")
+            #expect(again["code"] as? String == "tally.members_only" && again["id"] as? String == "c2")
             let read = try await client.execute(uri: "/v1/tallies/t2", method: .get) { $0.status }
             #expect(read == .ok)
         }
