@@ -118,9 +118,7 @@ public final class RedisClient: Sendable {
     @discardableResult
     func submit(_ arguments: [RedisArgument]) -> EventLoopFuture<RedisReply> {
         let future = channel().flatMap { channel -> EventLoopFuture<RedisReply> in
-            let promise = channel.eventLoop.makePromise(of: RedisReply.self)
-            channel.write(RedisRequest(arguments: arguments, promise: promise, expectsReply: true), promise: nil)
-            return promise.futureResult
+            RedisRequest.send(arguments, on: channel)
         }
         future.whenFailure { _ in
             self.failures.add(1, ordering: .relaxed)
@@ -230,11 +228,7 @@ public final class RedisClient: Sendable {
             }
             if endpoint.database != 0 { steps.append(["SELECT", .text(String(endpoint.database))]) }
             if let name { steps.append(["CLIENT", "SETNAME", .text(name)]) }
-            let replies = steps.map { arguments in
-                let promise = channel.eventLoop.makePromise(of: RedisReply.self)
-                channel.write(RedisRequest(arguments: arguments, promise: promise, expectsReply: true), promise: nil)
-                return promise.futureResult
-            }
+            let replies = steps.map { RedisRequest.send($0, on: channel) }
             var ready = EventLoopFuture.andAllSucceed(replies, on: channel.eventLoop)
             if case .subscriber(_, let onConnect) = mode { ready = ready.flatMap { onConnect(channel) } }
             return ready.map { channel }.flatMapError { error in
@@ -251,6 +245,18 @@ struct RedisRequest {
     var promise: EventLoopPromise<RedisReply>?
     /// False for SUBSCRIBE / UNSUBSCRIBE on a subscriber connection (answered by pushes).
     var expectsReply: Bool
+
+    /// Writes a command to `channel` and returns its answer. A write that never reaches the
+    /// handler (the connection closed between the caller finding it open and the write: NIO then
+    /// fails the write, not the request it carried) fails the command too; without that, its
+    /// answer, and the connection a client was opening with it, would wait forever.
+    static func send(_ arguments: [RedisArgument], on channel: any Channel) -> EventLoopFuture<RedisReply> {
+        let answer = channel.eventLoop.makePromise(of: RedisReply.self)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { _ in answer.fail(RedisError(message: "the connection to Redis was lost")) }
+        channel.write(RedisRequest(arguments: arguments, promise: answer, expectsReply: true), promise: written)
+        return answer.futureResult
+    }
 }
 
 /// The connection's handler: encodes requests into one buffered write per event-loop turn, parses
