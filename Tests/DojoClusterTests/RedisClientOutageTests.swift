@@ -20,7 +20,9 @@ struct RedisClientOutageTests {
         let proxied = try RedisEndpoint(url: "redis://127.0.0.1:\(proxy.port)")
         // A named client opens with CLIENT SETNAME: the step whose lost write wedged a client in
         // "connecting" for good, and every later command with it.
-        let clients = [RedisClient(endpoint: proxied, timeout: .seconds(2)), RedisClient(endpoint: proxied, timeout: .seconds(2), name: "outage-test")]
+        let clients = [
+            RedisClient(endpoint: proxied, timeout: .seconds(2)), RedisClient(endpoint: proxied, timeout: .seconds(2), name: "outage-test"),
+        ]
         defer { for client in clients { client.close() } }
         let counts = Counts()
         let stop = ContinuousClock.now + .seconds(20)
@@ -32,7 +34,9 @@ struct RedisClientOutageTests {
                             // Timeout 2 s: a command ends within a few seconds (the client's
                             // watchdog ticks every 200 ms); 10 s means it never will.
                             switch await Self.ends(within: .seconds(10), { try? await client.command(["PING"]) }) {
-                            case nil: return _ = counts.stuck.add(1, ordering: .relaxed)
+                            case nil:
+                                counts.stuck.add(1, ordering: .relaxed)
+                                return
                             case .some(.some): counts.answered.add(1, ordering: .relaxed)
                             case .some(.none): break
                             }
