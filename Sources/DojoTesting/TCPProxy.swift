@@ -34,9 +34,14 @@ public final class TCPProxy: Sendable {
                         switch result {
                         case .success(let outbound):
                             do {
+                                // Cut while this connection was being opened: it is not let through.
+                                guard proxy.track(inbound, outbound) else {
+                                    inbound.close(promise: nil)
+                                    outbound.close(promise: nil)
+                                    return
+                                }
                                 try inbound.pipeline.syncOperations.addHandler(Forward(peer: outbound))
                                 try outbound.pipeline.syncOperations.addHandler(Forward(peer: inbound))
-                                proxy.track(inbound, outbound)
                                 inbound.setOption(.autoRead, value: true).whenComplete { _ in inbound.read() }
                             } catch {
                                 inbound.close(promise: nil)
@@ -57,8 +62,13 @@ public final class TCPProxy: Sendable {
 
     private var isCut: Bool { state.withLock { $0.cut } }
 
-    private func track(_ channels: any Channel...) {
-        state.withLock { $0.open.append(contentsOf: channels) }
+    /// Records a proxied connection so that a cut closes it; false when the proxy is cut now.
+    private func track(_ channels: any Channel...) -> Bool {
+        state.withLock { state in
+            guard !state.cut else { return false }
+            state.open.append(contentsOf: channels)
+            return true
+        }
     }
 
     /// Closes every proxied connection and refuses new ones until ``restore()``.
