@@ -165,12 +165,14 @@ struct ClusterOwnershipTests {
         user: String,
         count: Int,
         from first: Int,
-        pause: Duration = .zero
+        pause: Duration = .zero,
+        within: Duration = .seconds(600)
     ) async throws -> [(key: String, seq: Int, at: ContinuousClock.Instant)] {
         var acknowledged: [(String, Int, ContinuousClock.Instant)] = []
+        let deadline = ContinuousClock.now + within
         for index in first..<(first + count) {
             let key = "load-\(match)-\(index)"
-            for _ in 0..<400 {
+            for _ in 0..<400 where ContinuousClock.now < deadline {
                 let reply = try? await client.post("/v1/matches/\(match)/racks", user: user, ["winner": index % 2 == 0 ? "A" : "B"], commandID: key)
                 if let reply, reply.status == 200, let seq = reply.json["sequence"] as? Int {
                     acknowledged.append((key, seq, .now))
@@ -181,6 +183,14 @@ struct ClusterOwnershipTests {
             }
         }
         return acknowledged
+    }
+
+    /// The answer to a subscribe: its ack or its error.
+    static func answer(_ socket: TestWebSocket) async throws -> [String: Any] {
+        while true {
+            let message = try await socket.next(timeout: .seconds(30))
+            if ["ack", "error"].contains(message["type"] as? String ?? "") { return message }
+        }
     }
 
     /// Every rack event of `match`, read through `client` (the event's command id: its key).
@@ -281,14 +291,15 @@ struct ClusterOwnershipTests {
     }
 
     @Test(
-        "Redis gone from the owner for longer than its lease mid-load: it stops serving, another node takes the match; no acknowledged command lost or doubled; a spectator recovers every event",
-        .timeLimit(.minutes(3))
+        "Redis gone mid-load for longer than a lease, from the owner alone or from every node: the owner stops serving, a node takes the match once it can; no acknowledged command lost or doubled; a spectator recovers every event",
+        .timeLimit(.minutes(3)),
+        arguments: [false, true]
     )
-    func redisOutage() async throws {
-        // (With Redis gone for every node, `everyNode`, the platform came back in 11 of 12 runs
-        // under load here; in the twelfth the subscriber recovering through A stopped early: not
-        // asserted; docs/cluster.md, "Not built yet".)
-        let everyNode = false
+    func redisOutage(everyNode: Bool) async throws {
+        // `everyNode`: both nodes reach Redis through the proxy, so nobody can claim the match
+        // while it is cut, and both must come back on their own. Before ec7c311 about one run in
+        // three under load never did: a Redis client whose opening write was lost with its
+        // connection stayed "connecting" for good (RedisClientOutageTests).
         guard let redis = try TestServices.redisURL() else { return }
         let endpoint = try RedisEndpoint(url: redis)
         let proxy = try await TCPProxy.start(targetHost: endpoint.host, targetPort: endpoint.port)
@@ -301,6 +312,7 @@ struct ClusterOwnershipTests {
             var envA = env
             envA["DOJO_REDIS_URL"] = proxied
             envA["DOJO_CLUSTER_NODE_ID"] = cluster + "-a"
+            envA["DOJO_LOG_LEVEL"] = "info"
             let a = try await Self.ready(try await ServerChild.start(environment: envA))
             defer { a.stop() }
             var envB = env
@@ -324,10 +336,17 @@ struct ClusterOwnershipTests {
             // A spectator on each node.
             func spectator(_ port: Int) async throws -> TestWebSocket {
                 let socket = try await TestWebSocket.connect(port: port)
-                _ = try await socket.next()
-                try await socket.send(json: ["type": "subscribe", "room": "match:r1", "id": "s"])
-                _ = try await socket.next(type: "ack")
-                _ = try await socket.next(type: "snapshot")
+                _ = try await socket.next(timeout: .seconds(30))
+                // `unavailable` is an answer to retry (as for the create above).
+                var answer: [String: Any] = [:]
+                for _ in 0..<50 {
+                    try await socket.send(json: ["type": "subscribe", "room": "match:r1", "id": "s"])
+                    answer = try await Self.answer(socket)
+                    guard answer["type"] as? String == "error", answer["code"] as? String == "unavailable" else { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                try #require(answer["type"] as? String == "ack", "a spectator on \(port) before the cut: \(answer)")
+                _ = try await socket.next(type: "snapshot", timeout: .seconds(30))
                 return socket
             }
             let onA = try await spectator(a.port)
@@ -335,17 +354,31 @@ struct ClusterOwnershipTests {
 
             // Load through B; Redis is cut from A for three leases.
             // Paced, so it runs through the whole outage (about 3 s of commands, then the rest).
-            let load = Task { try await Self.load(clientB, match: "r1", user: "alice", count: 60, from: 0, pause: .milliseconds(50)) }
+            let load = Task {
+                try await Self.load(clientB, match: "r1", user: "alice", count: 60, from: 0, pause: .milliseconds(50), within: .seconds(60))
+            }
             try await Task.sleep(for: .milliseconds(300))
             proxy.cut()
             // A join made while cut off is lost in Redis: a second spectator on A, before A's
-            // claims lapse (after that A serves no read either, so a new subscriber is refused).
+            // claims lapse (after that A serves no read either, so a new subscriber is refused
+            // with `unavailable`, which a loaded run may meet: either answer will do).
             try await Task.sleep(for: .milliseconds(100))
-            let laterOnA = try await spectator(a.port)
+            let laterOnA = try await TestWebSocket.connect(port: a.port)
+            _ = try await laterOnA.next(timeout: .seconds(30))
+            try await laterOnA.send(json: ["type": "subscribe", "room": "match:r1", "id": "s"])
+            let answer = try await Self.answer(laterOnA)
+            if answer["type"] as? String == "error" { #expect(answer["code"] as? String == "unavailable", "\(answer)") }
             try await Task.sleep(for: .milliseconds(4_500))
             proxy.restore()
             let acknowledged = try await load.value
             #expect(acknowledged.count == 60)
+            if acknowledged.count < 60 {
+                let readiness = (try? await clientA.get("/readyz").json) ?? [:]
+                Issue.record(
+                    "the platform did not come back: A says \(readiness)\nnode A: \(a.child.standardError.suffix(8_000))\nnode B: \(nodes[0].child.standardError.suffix(4_000))"
+                )
+                return
+            }
 
             // Exactly once; B holds the match now; nothing stale was appended.
             let racks = try await Self.rackKeys(clientB, match: "r1")
@@ -361,13 +394,16 @@ struct ClusterOwnershipTests {
             // connection too, about one run in six under load stopped where A's memory did).
             _ = (onA, laterOnA, onB)
             let recovering = try await TestWebSocket.connect(port: a.port)
-            _ = try await recovering.next()
+            _ = try await recovering.next(timeout: .seconds(30))
             try await recovering.send(json: ["type": "subscribe", "room": "match:r1", "since": ["seq": 2, "epoch": "log"], "id": "r"])
-            _ = try await recovering.next(type: "ack")
+            let recovered = try await Self.answer(recovering)
+            #expect(recovered["type"] as? String == "ack", "\(recovered)")
             var seqs: [Int] = []
+            // One deadline for all of them (other messages, presence, must not extend it).
+            let until = ContinuousClock.now + .seconds(30)
             do {
                 while seqs.last ?? 0 < last {
-                    let message = try await recovering.next(type: "event", timeout: .seconds(20))
+                    let message = try await recovering.next(type: "event", timeout: max(until - .now, .milliseconds(1)))
                     seqs.append(message["seq"] as? Int ?? -1)
                 }
             } catch {
