@@ -25,10 +25,10 @@ struct RedisClientOutageTests {
         ]
         defer { for client in clients { client.close() } }
         let counts = Counts()
-        let stop = ContinuousClock.now + .seconds(20)
+        let stop = ContinuousClock.now + .seconds(12)
         await withTaskGroup(of: Void.self) { group in
             for client in clients {
-                for _ in 0..<4 {
+                for _ in 0..<3 {
                     group.addTask {
                         while ContinuousClock.now < stop {
                             // Timeout 2 s: a command ends within a few seconds (the client's
@@ -46,7 +46,7 @@ struct RedisClientOutageTests {
                 }
             }
             group.addTask {
-                while ContinuousClock.now < stop - .seconds(6) {
+                while ContinuousClock.now < stop - .seconds(4) {
                     try? await Task.sleep(for: .milliseconds(Int.random(in: 50...600)))
                     proxy.cut()
                     try? await Task.sleep(for: .milliseconds(Int.random(in: 50...800)))

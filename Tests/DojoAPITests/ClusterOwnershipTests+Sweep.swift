@@ -10,8 +10,9 @@ import Testing
 /// The reactions and projections of a stream whose owner died between committing its events and
 /// handling them (docs/cluster.md, "Consumers"): no node was told of those events, so only a
 /// sweep finds them, on the node that claims the stream once the dead owner's claim has lapsed.
-@Suite("Cluster: a dead node's unhandled streams are swept by the next owner", .serialized)
-struct ClusterSweepTests {
+/// (In the ownership suite, which runs its tests one at a time: the whole suite already starts
+/// many server processes at once on two cores.)
+extension ClusterOwnershipTests {
     @Test(
         "an owner killed (-9) right after committing a match's last rack: another node's sweep claims the match once the lease lapses and runs its projections once"
     )
@@ -19,8 +20,8 @@ struct ClusterSweepTests {
         guard let redis = try TestServices.redisURL() else { return }
         try await withFreshStorage(.postgres) { storage, _ in
             try await seedUsers(["alice", "bob"], in: storage)
-            let (cluster, env) = try await ClusterOwnershipTests.platform(storage, redis: redis, ttlMilliseconds: 3_000)
-            let nodes = try await ClusterOwnershipTests.start(["a", "b"], cluster: cluster, env: env)
+            let (cluster, env) = try await Self.platform(storage, redis: redis, ttlMilliseconds: 3_000)
+            let nodes = try await Self.start(["a", "b"], cluster: cluster, env: env)
             defer { for node in nodes { node.stop() } }
             let (a, b) = (Client(port: nodes[0].port, key: CrashTests.serviceKey), Client(port: nodes[1].port, key: CrashTests.serviceKey))
             let created = try await a.post(
@@ -31,7 +32,7 @@ struct ClusterSweepTests {
             #expect(created.status == 201, "\(created.json)")
             #expect(try await a.post("/v1/matches/w1/start", user: "alice", [:]).status == 200)
             #expect(try await a.post("/v1/matches/w1/racks", user: "alice", ["winner": "A"], commandID: "w1-rack-1").status == 200)
-            #expect(try await ClusterOwnershipTests.holder("match:w1", cluster: cluster, redis: redis) == cluster + "-a")
+            #expect(try await Self.holder("match:w1", cluster: cluster, redis: redis) == cluster + "-a")
             nodes[0].kill9()
 
             // What A would have committed for the deciding rack (a whole rack: its start, its end,
@@ -74,7 +75,7 @@ struct ClusterSweepTests {
                 try await Task.sleep(for: .milliseconds(250))
             }
             #expect(games == 1, "the dead owner's last rack was never handled")
-            #expect(try await ClusterOwnershipTests.holder("match:w1", cluster: cluster, redis: redis) == cluster + "-b")
+            #expect(try await Self.holder("match:w1", cluster: cluster, redis: redis) == cluster + "-b")
             let stats = try await b.get("/v1/users/alice/stats").json["byGameType"] as? [[String: Any]] ?? []
             #expect(!stats.isEmpty && stats.allSatisfy { $0["matches"] as? Int == 1 && $0["wins"] as? Int == 1 }, "\(stats)")
             // Once: later sweeps find nothing behind (positions are stored), nothing counts twice.
