@@ -216,25 +216,36 @@ struct ConnectionTests {
     }
 }
 
-/// RFC 6455 at the transport, driven through an embedded channel: frames in, bytes out.
+/// RFC 6455 at the transport, driven through a testing channel: frames in, bytes out. The
+/// channel's loop is NIO's thread-safe testing loop (not an `EmbeddedEventLoop`): the gateway
+/// reaches every hub's loop from its own tasks (its shutdown closes each hub's connections).
 @Suite("WebSocket transport, without sockets")
 struct WebSocketTransportTests {
-    static func channel(_ gateway: Gateway, maximumMessageBytes: Int = 1_024) throws -> (EmbeddedChannel, Connection) {
-        let channel = EmbeddedChannel()
-        let loop = channel.embeddedEventLoop
-        let connection = Connection(gateway: gateway, hub: gateway.hub(for: loop), identity: nil, upgradeRefusal: nil, logger: connectionTestLogger)
-        let outlet = RawOutlet()
-        try channel.pipeline.syncOperations.addHandler(outlet)
-        try channel.pipeline.syncOperations.addHandler(
-            WebSocketTransport(receiver: connection, outlet: outlet, maximumMessageBytes: maximumMessageBytes)
-        )
-        return (channel, connection)
+    static func channel(_ gateway: Gateway, maximumMessageBytes: Int = 1_024) async throws -> NIOAsyncTestingChannel {
+        let channel = NIOAsyncTestingChannel()
+        let loop = channel.testingEventLoop
+        try await loop.executeInContext {
+            let connection = Connection(
+                gateway: gateway,
+                hub: gateway.hub(for: loop),
+                identity: nil,
+                upgradeRefusal: nil,
+                logger: connectionTestLogger
+            )
+            let outlet = RawOutlet()
+            try channel.pipeline.syncOperations.addHandler(outlet)
+            try channel.pipeline.syncOperations.addHandler(
+                WebSocketTransport(receiver: connection, outlet: outlet, maximumMessageBytes: maximumMessageBytes)
+            )
+        }
+        return channel
     }
 
-    /// Everything the server wrote: (opcode, payload).
-    static func written(_ channel: EmbeddedChannel) throws -> [(UInt8, [UInt8])] {
+    /// Everything the server wrote: (opcode, payload), once the loop has run what was queued.
+    static func written(_ channel: NIOAsyncTestingChannel) async throws -> [(UInt8, [UInt8])] {
+        await channel.testingEventLoop.run()
         var frames: [(UInt8, [UInt8])] = []
-        while var buffer = try channel.readOutbound(as: ByteBuffer.self) {
+        while var buffer = try await channel.readOutbound(as: ByteBuffer.self) {
             while buffer.readableBytes >= 2 {
                 let first: UInt8 = buffer.readInteger()!
                 var length = Int(buffer.readInteger(as: UInt8.self)! & 0x7F)
@@ -264,15 +275,15 @@ struct WebSocketTransportTests {
     @Test("a message split over fragments is one message; a ping is answered with its payload")
     func fragmentsAndPing() async throws {
         try await withTestGateway { gateway in
-            let (channel, _) = try Self.channel(gateway)
-            _ = try Self.written(channel)
-            try channel.writeInbound(Self.frame(.text, Array(#"{"type":"pi"#.utf8), fin: false))
-            try channel.writeInbound(Self.frame(.continuation, Array(#"ng","id":7}"#.utf8)))
-            try channel.writeInbound(Self.frame(.ping, Array("abc".utf8)))
-            let frames = try Self.written(channel)
+            let channel = try await Self.channel(gateway)
+            _ = try await Self.written(channel)
+            try await channel.writeInbound(Self.frame(.text, Array(#"{"type":"pi"#.utf8), fin: false))
+            try await channel.writeInbound(Self.frame(.continuation, Array(#"ng","id":7}"#.utf8)))
+            try await channel.writeInbound(Self.frame(.ping, Array("abc".utf8)))
+            let frames = try await Self.written(channel)
             #expect(frames.contains { $0.0 == 0x1 && String(decoding: $0.1, as: UTF8.self).contains(#""id":7"#) })
             #expect(frames.contains { $0.0 == 0xA && $0.1 == Array("abc".utf8) })
-            _ = try? channel.finish()
+            _ = try? await channel.finish()
         }
     }
 
@@ -284,8 +295,8 @@ struct WebSocketTransportTests {
     )
     func violations(_ kind: String, _ code: UInt16) async throws {
         try await withTestGateway { gateway in
-            let (channel, _) = try Self.channel(gateway, maximumMessageBytes: 64)
-            _ = try Self.written(channel)
+            let channel = try await Self.channel(gateway, maximumMessageBytes: 64)
+            _ = try await Self.written(channel)
             let frame =
                 switch kind {
                 case "unmasked": Self.frame(.text, Array(#"{"type":"ping"}"#.utf8), masked: false)
@@ -296,27 +307,29 @@ struct WebSocketTransportTests {
                 default: Self.frame(.ping, [0], fin: false)
                 }
             if kind == "big" {
-                try channel.writeInbound(Self.frame(.text, Array(repeating: UInt8(ascii: "x"), count: 60), fin: false))
+                try await channel.writeInbound(Self.frame(.text, Array(repeating: UInt8(ascii: "x"), count: 60), fin: false))
             }
             if kind == "control" {
                 // NIO's decoder refuses a fragmented control frame with this error.
-                channel.pipeline.fireErrorCaught(NIOWebSocketError.fragmentedControlFrame)
+                try await channel.testingEventLoop.executeInContext { channel.pipeline.fireErrorCaught(NIOWebSocketError.fragmentedControlFrame) }
             } else {
-                try channel.writeInbound(frame)
+                try await channel.writeInbound(frame)
             }
-            #expect(Self.closeCode(try Self.written(channel)) == code, "\(kind)")
-            _ = try? channel.finish()
+            let closing = try await Self.written(channel)
+            #expect(Self.closeCode(closing) == code, "\(kind)")
+            _ = try? await channel.finish()
         }
     }
 
     @Test("a client's close is answered with the same code")
     func closeHandshake() async throws {
         try await withTestGateway { gateway in
-            let (channel, _) = try Self.channel(gateway)
-            _ = try Self.written(channel)
-            try channel.writeInbound(Self.frame(.connectionClose, [0x03, 0xE8]))
-            #expect(Self.closeCode(try Self.written(channel)) == 1000)
-            _ = try? channel.finish()
+            let channel = try await Self.channel(gateway)
+            _ = try await Self.written(channel)
+            try await channel.writeInbound(Self.frame(.connectionClose, [0x03, 0xE8]))
+            let closing = try await Self.written(channel)
+            #expect(Self.closeCode(closing) == 1000)
+            _ = try? await channel.finish()
         }
     }
 }
