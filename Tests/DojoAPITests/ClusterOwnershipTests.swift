@@ -185,10 +185,12 @@ struct ClusterOwnershipTests {
         return acknowledged
     }
 
-    /// The answer to a subscribe: its ack or its error.
+    /// The answer to a subscribe: its ack or its error, within 30 s (other messages, presence,
+    /// do not extend the wait).
     static func answer(_ socket: TestWebSocket) async throws -> [String: Any] {
+        let until = ContinuousClock.now + .seconds(30)
         while true {
-            let message = try await socket.next(timeout: .seconds(30))
+            let message = try await socket.next(timeout: max(until - .now, .milliseconds(1)))
             if ["ack", "error"].contains(message["type"] as? String ?? "") { return message }
         }
     }
@@ -312,6 +314,7 @@ struct ClusterOwnershipTests {
             var envA = env
             envA["DOJO_REDIS_URL"] = proxied
             envA["DOJO_CLUSTER_NODE_ID"] = cluster + "-a"
+            // Info: its log is in the failure when the platform does not come back.
             envA["DOJO_LOG_LEVEL"] = "info"
             let a = try await Self.ready(try await ServerChild.start(environment: envA))
             defer { a.stop() }
@@ -352,7 +355,7 @@ struct ClusterOwnershipTests {
             let onA = try await spectator(a.port)
             let onB = try await spectator(nodes[0].port)
 
-            // Load through B; Redis is cut from A for three leases.
+            // Load through B; Redis is cut from A (from both, `everyNode`) for three leases.
             // Paced, so it runs through the whole outage (about 3 s of commands, then the rest).
             let load = Task {
                 try await Self.load(clientB, match: "r1", user: "alice", count: 60, from: 0, pause: .milliseconds(50), within: .seconds(60))

@@ -246,15 +246,26 @@ struct RedisRequest {
     /// False for SUBSCRIBE / UNSUBSCRIBE on a subscriber connection (answered by pushes).
     var expectsReply: Bool
 
-    /// Writes a command to `channel` and returns its answer. A write that never reaches the
-    /// handler (the connection closed between the caller finding it open and the write: NIO then
-    /// fails the write, not the request it carried) fails the command too; without that, its
-    /// answer, and the connection a client was opening with it, would wait forever.
+    /// Writes a command to `channel` and returns its answer. A write that would never reach the
+    /// handler fails the command at once: once the connection has closed its handler leaves the
+    /// pipeline, and NIO then fails the write, not the request it carried, whose answer (and the
+    /// connection a client was opening with it) would wait forever. On the channel's loop (the
+    /// usual case: the caller continues a future of that loop) an active channel still has its
+    /// handler, which fails what comes after it closed; off the loop, the write's own promise is
+    /// watched instead (one more allocation).
     static func send(_ arguments: [RedisArgument], on channel: any Channel) -> EventLoopFuture<RedisReply> {
         let answer = channel.eventLoop.makePromise(of: RedisReply.self)
-        let written = channel.eventLoop.makePromise(of: Void.self)
-        written.futureResult.whenFailure { _ in answer.fail(RedisError(message: "the connection to Redis was lost")) }
-        channel.write(RedisRequest(arguments: arguments, promise: answer, expectsReply: true), promise: written)
+        if channel.eventLoop.inEventLoop {
+            guard channel.isActive else {
+                answer.fail(RedisError(message: "the connection to Redis was lost"))
+                return answer.futureResult
+            }
+            channel.write(RedisRequest(arguments: arguments, promise: answer, expectsReply: true), promise: nil)
+        } else {
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenFailure { _ in answer.fail(RedisError(message: "the connection to Redis was lost")) }
+            channel.write(RedisRequest(arguments: arguments, promise: answer, expectsReply: true), promise: written)
+        }
         return answer.futureResult
     }
 }
