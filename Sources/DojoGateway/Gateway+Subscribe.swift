@@ -31,12 +31,11 @@ extension Gateway {
             do throws(DomainError) { try AccessPolicy.check(principal, .followUserRoom(userID: room.id)) } catch {
                 return refuse(error.code, error.message)
             }
-        case .clan:
-            guard principal?.userID != nil else { return refuse("auth.required", "clan rooms are for members: send auth first") }
-        case .challenge:
-            guard principal?.userID != nil else { return refuse("auth.required", "a challenge's room is for its players: send auth first") }
         default:
-            break
+            // A members-only room (its kind registers a follow rule) is for signed-in members.
+            if principal?.userID == nil, hasFollowRule(room) {
+                return refuse("auth.required", "\(room.kind.rawValue) rooms are for their members: send auth first")
+            }
         }
         connection.reserved.insert(key)
         let bound = NIOLoopBound(connection, eventLoop: connection.hub.eventLoop)
@@ -56,13 +55,18 @@ extension Gateway {
         }
     }
 
-    /// Whether the room exists and the principal may follow it.
     /// Whether who may follow `room` depends on the subscriber: its name says so, or its kind's
     /// registration has a follow rule. Then an open room never answers for a new subscriber.
     private func admitsPerSubscriber(_ room: RoomName) -> Bool {
-        room.admitsPerSubscriber || room.entityKind.map { runtime.registration(for: $0)?.follow != nil } == true
+        room.admitsPerSubscriber || hasFollowRule(room)
     }
 
+    /// Whether the room's kind registers who may follow it (``EntityRegistration/follow``).
+    private func hasFollowRule(_ room: RoomName) -> Bool {
+        room.entityKind.map { runtime.registration(for: $0)?.follow != nil } == true
+    }
+
+    /// Whether the room exists and the principal may follow it.
     private func admission(_ room: RoomName, _ principal: Principal?) async -> GatewayRefusal? {
         do {
             // The runtime answers for existence (a registered kind from its actor, others from
@@ -70,7 +74,12 @@ extension Gateway {
             // rule, decided on every subscribe).
             guard let kind = room.entityKind else { return nil }  // bench rooms
             guard try await runtime.recordExists(kind, id: room.id) else { return notFound(room) }
-            if let principal { try await runtime.checkFollow(kind, id: room.id, principal: principal) }
+            if let principal {
+                try await runtime.checkFollow(kind, id: room.id, principal: principal)
+            } else if hasFollowRule(room) {
+                // (`subscribe` refuses this before; a rule is never skipped for want of a principal.)
+                return GatewayRefusal(code: "auth.required", message: "\(room.kind.rawValue) rooms are for their members: send auth first")
+            }
             return nil
         } catch {
             let wire = WireError(error)

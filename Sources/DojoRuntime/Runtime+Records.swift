@@ -2,9 +2,6 @@ public import DojoDomain
 public import DojoStorage
 
 extension Runtime {
-    /// Whether an entity exists, for the rooms of kinds that have no actor yet (tables, users,
-    /// clans, tournaments, territories): their records say so. A registered kind answers through
-    /// its registration; the transports never read tables themselves.
     /// Whether `principal` may follow the room of entity `id` of `kind`: the kind's registered
     /// rule (``EntityRegistration/follow``); kinds without one have public rooms. Throws the
     /// refusal.
@@ -13,6 +10,9 @@ extension Runtime {
         try await follow(id, principal)
     }
 
+    /// Whether an entity exists, for the rooms of kinds that have no actor yet (tables, users,
+    /// clans, tournaments, territories): their records say so. A registered kind answers through
+    /// its registration; the transports never read tables themselves.
     public func recordExists(_ kind: EntityKind, id: String) async throws -> Bool {
         if let registration = registration(for: kind) { return try await registration.read(id).exists }
         let table: String

@@ -179,6 +179,12 @@ struct EntityRegistrationTests {
             try await carol.send(json: ["type": "subscribe", "room": "tournament:t2", "id": "c2"])
             let again = try await carol.next(type: "error")
             #expect(again["code"] as? String == "tally.members_only" && again["id"] as? String == "c2")
+            // A connection that never signed in meets the rule too (the gateway names no kind):
+            // refused before the rule, with auth.required, also while the room is open.
+            let anonymous = try await h.socket()
+            try await anonymous.send(json: ["type": "subscribe", "room": "tournament:t2", "id": "a"])
+            let unsigned = try await anonymous.next(type: "error")
+            #expect(unsigned["code"] as? String == "auth.required" && unsigned["id"] as? String == "a", "\(unsigned)")
             let read = try await client.execute(uri: "/v1/tallies/t2", method: .get) { $0.status }
             #expect(read == .ok)
         }
