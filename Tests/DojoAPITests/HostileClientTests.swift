@@ -111,14 +111,23 @@ struct HostileClientTests {
     @Test("slow-loris: 200 half-sent requests are closed by the header timeout while a normal client is served")
     func slowLoris() async throws {
         let checked = Mutex(false)
-        do {
-            try await slowLorisRun { checked.withLock { $0 = true } }
-        } catch  where checked.withLock({ $0 }) {
-            // Every check below has run: what fails after is the teardown of the harness's own
-            // kept-alive REST connection (it created the match before the test), which sat idle
-            // while the 200 sockets were opened and was closed by the 1 s header timeout too. The
-            // test client reports that as it shuts down (a reset, `I/O on closed channel`,
-            // `connectionClosing`, by timing).
+        // Only the harness throws here (every check is an expectation). Before the checks, that is
+        // its own kept-alive REST connection meeting the 1 s header timeout under test while the
+        // harness seeds users (a loaded CI run: `I/O on closed channel`): the run is made again.
+        for attempt in 1...3 {
+            do {
+                try await slowLorisRun { checked.withLock { $0 = true } }
+                break
+            } catch  where checked.withLock({ $0 }) {
+                // Every check below has run: what fails after is the teardown of the harness's own
+                // kept-alive REST connection (it created the match before the test), which sat idle
+                // while the 200 sockets were opened and was closed by the 1 s header timeout too. The
+                // test client reports that as it shuts down (a reset, `I/O on closed channel`,
+                // `connectionClosing`, by timing).
+                break
+            } catch  where attempt < 3 {
+                continue
+            }
         }
         #expect(checked.withLock { $0 }, "the checks ran")
     }

@@ -169,7 +169,8 @@ struct RedisPortTests {
         // A timeout either way: of the answer, or (a loaded machine's event loops late) of the connection.
         let message = error?.message ?? ""
         #expect(message.contains("did not answer") || message.contains("Connect timeout"), "\(message)")
-        #expect(ContinuousClock.now - started < .seconds(10), "a timeout, not a hang (the bound leaves room for a loaded machine)")
+        // (13.4 s was seen once under the whole suite's load with the 1.5 s timeout.)
+        #expect(ContinuousClock.now - started < .seconds(30), "a timeout, not a hang (the bound leaves room for a loaded machine)")
         try await server.close()
     }
 }
